@@ -1,0 +1,69 @@
+"""The composition root: the only place that wires storage, domain services and PTB."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import BotCommand
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+from bot import handlers
+from bot.commands import COMMANDS
+from bot.context import Services, TutorContext
+from bot.metrics import Metrics
+from bot.request import AiohttpRequest
+from bot.settings import Settings
+from bot.updates import PerChatUpdateProcessor
+from domain.users import UserService
+from storage.database import create_pool
+from storage.updates import PgUpdateLog
+from storage.users import PgUserRepository
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, database_url: str) -> AsyncIterator[Services]:
+    pool = await create_pool(database_url)
+    try:
+        yield Services(
+            settings=settings,
+            pool=pool,
+            users=UserService(PgUserRepository(pool), settings.admin_telegram_ids),
+            update_log=PgUpdateLog(pool),
+            metrics=Metrics(),
+        )
+    finally:
+        await pool.close()
+
+
+def build_application(
+    services: Services, token: str, *, polling: bool, api_url: str | None = None
+) -> Application:
+    """The same Application serves polling, the webhook, the demo and the tests."""
+    api = (api_url or services.settings.telegram_api_url).rstrip("/")
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .request(AiohttpRequest())
+        .context_types(ContextTypes(context=TutorContext))
+        .concurrent_updates(PerChatUpdateProcessor())
+    )
+    if polling:
+        builder = builder.get_updates_request(
+            AiohttpRequest(connection_pool_size=2, read_timeout=35.0)
+        )
+    else:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data["services"] = services
+    handlers.register(application)
+    return application
+
+
+async def register_commands(application: Application) -> None:
+    """Publish the command menu; done on every start so the menu follows the code."""
+    await application.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])

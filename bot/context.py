@@ -1,0 +1,28 @@
+"""What handlers get: PTB's context plus our services, built once in the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.metrics import Metrics
+from bot.settings import Settings
+from domain.users import UserService
+from storage.updates import PgUpdateLog
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    pool: asyncpg.Pool
+    users: UserService
+    update_log: PgUpdateLog
+    metrics: Metrics
+
+
+class TutorContext(CallbackContext[ExtBot[None], dict, dict, dict]):
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data["services"]

@@ -1,0 +1,104 @@
+"""Process lifecycle: the database (embedded or given), then the bot in polling or webhook mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from aiohttp import web
+from telegram.ext import Application
+
+from bot.app import ALLOWED_UPDATES, build_application, open_services, register_commands
+from bot.context import Services
+from bot.settings import Settings
+from bot.webhook import build_web_app
+from storage.embedded import EmbeddedPostgres
+from storage.migrations import migrate
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def database(settings: Settings, *, apply_migrations: bool = True) -> AsyncIterator[str]:
+    """Yield a database URL: DATABASE_URL as given, or a private embedded server."""
+    embedded: EmbeddedPostgres | None = None
+    if settings.database_url:
+        url = settings.database_url
+    else:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        url = await embedded.start()
+    try:
+        if apply_migrations:
+            applied = await migrate(url)
+            if applied:
+                log.info("applied migrations: %s", ", ".join(applied))
+        yield url
+    finally:
+        if embedded is not None:
+            await embedded.stop()
+
+
+async def wait_for_stop_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+
+
+async def run_bot(settings: Settings) -> None:
+    token = settings.require_token()
+    secret = settings.require_webhook_secret() if settings.webhook_url else None
+    async with database(settings) as url, open_services(settings, url) as services:
+        application = build_application(services, token, polling=secret is None)
+        async with application:
+            await register_commands(application)
+            await application.start()
+            if secret is None:
+                await _serve_polling(application)
+            else:
+                await _serve_webhook(application, services, secret)
+            await application.stop()
+
+
+async def _serve_polling(application: Application) -> None:
+    assert application.updater is not None
+    await application.bot.delete_webhook()
+    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+    me = application.bot.username
+    log.info("polling as @%s; press Ctrl+C to stop", me)
+    try:
+        await wait_for_stop_signal()
+    finally:
+        await application.updater.stop()
+
+
+async def _serve_webhook(application: Application, services: Services, secret: str) -> None:
+    settings = services.settings
+    web_app = build_web_app(application, services, path=settings.webhook_path, secret=secret)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    await site.start()
+    try:
+        await application.bot.set_webhook(
+            settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+        )
+        log.info(
+            "webhook server on %s:%s%s",
+            settings.webhook_host,
+            settings.webhook_port,
+            settings.webhook_path,
+        )
+        await wait_for_stop_signal()
+    finally:
+        await runner.cleanup()

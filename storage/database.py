@@ -1,0 +1,28 @@
+"""Connection pool: one per process, pgvector's codec registered on every connection."""
+
+from __future__ import annotations
+
+import asyncpg
+from pgvector.asyncpg import register_vector
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await register_vector(conn)
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """Create the pool; call after migrations, since the `vector` type must already exist."""
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=30
+    )
+    assert pool is not None
+    return pool
+
+
+async def ping(pool: asyncpg.Pool, wait: float = 2.0) -> bool:
+    """True when the database answers; used by /readyz."""
+    try:
+        async with pool.acquire(timeout=wait) as conn:
+            return await conn.fetchval("SELECT 1", timeout=wait) == 1
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return False

@@ -1,0 +1,57 @@
+"""Users keyed by Telegram id."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from domain.users import Profile, Role, User
+
+
+def _user(row: asyncpg.Record) -> User:
+    return User(
+        Profile(
+            telegram_id=row["id"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            username=row["username"],
+            language_code=row["language_code"],
+        ),
+        Role(row["role"]),
+    )
+
+
+class PgUserRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def upsert(self, profile: Profile, *, promote_to: Role | None) -> User:
+        row = await self._pool.fetchrow(
+            """
+            INSERT INTO users AS u (id, first_name, last_name, username, language_code, role)
+            VALUES ($1, $2, $3, $4, $5, COALESCE($6::user_role, 'learner'))
+            ON CONFLICT (id) DO UPDATE SET
+                first_name = EXCLUDED.first_name,
+                last_name = EXCLUDED.last_name,
+                username = EXCLUDED.username,
+                language_code = EXCLUDED.language_code,
+                role = COALESCE($6::user_role, u.role),
+                updated_at = CASE
+                    WHEN (u.first_name, u.last_name, u.username, u.language_code, u.role)
+                         IS DISTINCT FROM
+                         (EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.username,
+                          EXCLUDED.language_code, COALESCE($6::user_role, u.role))
+                    THEN now() ELSE u.updated_at END
+            RETURNING *
+            """,
+            profile.telegram_id,
+            profile.first_name,
+            profile.last_name,
+            profile.username,
+            profile.language_code,
+            promote_to.value if promote_to else None,
+        )
+        return _user(row)
+
+    async def get(self, telegram_id: int) -> User | None:
+        row = await self._pool.fetchrow("SELECT * FROM users WHERE id = $1", telegram_id)
+        return _user(row) if row else None
