@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -12,10 +13,12 @@ import asyncpg
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
+from bot import course_cli
 from bot.app import ALLOWED_UPDATES
 from bot.request import AiohttpRequest
 from bot.runtime import database, run_bot
 from bot.settings import ConfigError, Settings, load_settings
+from domain.retrieval import EmbeddingModelMismatch, UnknownCourse
 from storage.migrations import MigrationError, migrate
 
 
@@ -78,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     ]
     for name, help_text, func in commands:
         sub.add_parser(name, help=help_text, description=help_text).set_defaults(func=func)
+    course_cli.add_commands(sub)
     return parser
 
 
@@ -85,13 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
+        # One-shot commands print results, not a log; `run` logs at LOG_LEVEL.
+        explicit = "LOG_LEVEL" in os.environ or args.func is _run
         logging.basicConfig(
-            level=settings.log_level,
+            level=settings.log_level if explicit else logging.WARNING,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         logging.getLogger("httpx").setLevel(logging.WARNING)
         return asyncio.run(args.func(settings, args))
     except ConfigError as exc:
+        return _fail(str(exc))
+    except (UnknownCourse, EmbeddingModelMismatch) as exc:
         return _fail(str(exc))
     except MigrationError as exc:
         return _fail(f"migrations: {exc}")

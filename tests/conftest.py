@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
+from telegram.ext import Application
 
+from bot.app import build_application, open_services
+from bot.context import Services
+from bot.emulator import BotApiEmulator
+from bot.settings import Settings, load_settings
 from storage.database import create_pool
 from storage.embedded import EmbeddedPostgres, create_database_if_missing, drop_database
 from storage.migrations import migrate
+from tests.support import Dialogue, bot_api_spec
+from tests.support.app import deliver_to
 
 TEMPLATE = "tutorbot_template"
 _numbers = itertools.count(1)
@@ -54,3 +62,52 @@ async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(db_url, max_size=5)
     yield pool
     await pool.close()
+
+
+# -- the bot against the Bot API emulator ----------------------------------------------------
+
+TOKEN = "123456:TEST-token_abcdefghijk"
+ADMIN_ID = 1
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator(TOKEN, spec=bot_api_spec(), bot_username="tutorbot_test_bot") as emu:
+        yield emu
+        emu.assert_no_rejections()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(
+        _env_file=None,
+        telegram_bot_token=TOKEN,
+        data_dir=tmp_path,
+        admin_telegram_ids=str(ADMIN_ID),
+        embedding_backend="local",
+    )
+
+
+@pytest.fixture
+async def services(settings: Settings, db_url: str) -> AsyncIterator[Services]:
+    async with open_services(settings, db_url) as services:
+        yield services
+
+
+@pytest.fixture
+async def application(services: Services, emulator: BotApiEmulator) -> AsyncIterator[Application]:
+    app = build_application(services, TOKEN, polling=False, api_url=emulator.base_url)
+    async with app:
+        yield app
+
+
+@pytest.fixture
+def talk(emulator: BotApiEmulator, application: Application):
+    """`talk(42, "Ada")` opens a private chat between a learner and the bot."""
+
+    def open_chat(user_id: int = 42, first_name: str = "Ada", **kwargs) -> Dialogue:
+        return Dialogue(
+            emulator, deliver_to(application), user_id=user_id, first_name=first_name, **kwargs
+        )
+
+    return open_chat

@@ -1,0 +1,28 @@
+# Production image: the bot in webhook mode against an external PostgreSQL + pgvector.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    WEBHOOK_HOST=0.0.0.0 \
+    WEBHOOK_PORT=8080 \
+    DATA_DIR=/app/data
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 tutorbot
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY domain ./domain
+COPY storage ./storage
+COPY migrations ./migrations
+COPY courses ./courses
+# Editable install keeps migrations/ and courses/ next to the packages that read them.
+RUN pip install -e . && chown -R tutorbot /app
+USER tutorbot
+
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"WEBHOOK_PORT\", \"8080\")}/healthz', timeout=4)"
+
+CMD ["tutorbot", "run"]

@@ -1,0 +1,33 @@
+"""Choosing the AI backends from settings (part of the composition root)."""
+
+from __future__ import annotations
+
+from openai import AsyncOpenAI
+
+from bot.ai.local_embeddings import LocalHashEmbedder
+from bot.ai.openai_embeddings import OpenAIEmbedder
+from bot.settings import ConfigError, Settings
+from domain.retrieval import Embedder
+
+
+def openai_client(settings: Settings) -> AsyncOpenAI | None:
+    if settings.openai_api_key is None:
+        return None
+    return AsyncOpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        max_retries=5,
+        timeout=60.0,
+    )
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    backend = settings.embedding_backend
+    if backend == "auto":
+        backend = "openai" if settings.openai_api_key else "local"
+    if backend == "local":
+        return LocalHashEmbedder()
+    client = openai_client(settings)
+    if client is None:
+        raise ConfigError("OPENAI_API_KEY is not set: EMBEDDING_BACKEND=openai needs it")
+    return OpenAIEmbedder(client, settings.embedding_model, settings.embedding_dimensions)

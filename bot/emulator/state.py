@@ -1,0 +1,318 @@
+"""What the emulated Telegram remembers: users, chats, messages, files, calls.
+
+These are plain records that tests read directly (``emu.chat(42)[-1].text``), so they keep
+both the Bot API shape (``to_api()``, exactly what Telegram would put in an Update or a
+method result) and conveniences for assertions (``buttons``, ``edit_count``, ``deleted``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.emulator.html import Entity
+
+ChatType = Literal["private", "group", "supergroup", "channel"]
+Json = dict[str, Any]
+
+
+class EmulatorError(RuntimeError):
+    """A test asked the emulator for something impossible (e.g. pressing a missing button)."""
+
+
+class ApiError(Exception):
+    """A Bot API error response: ``{"ok": false, "error_code": …, "description": …}``."""
+
+    def __init__(self, code: int, description: str, parameters: Json | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+    @classmethod
+    def bad_request(cls, detail: str) -> ApiError:
+        return cls(400, f"Bad Request: {detail}")
+
+    def to_json(self) -> Json:
+        body: Json = {"ok": False, "error_code": self.code, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+@dataclass
+class EmulatedUser:
+    """A Telegram account: a simulated person, or the bot itself (``is_bot=True``)."""
+
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    is_bot: bool = False
+    blocked_bot: bool = False  # the user pressed "Stop bot": sends fail with 403
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    def to_api(self) -> Json:
+        data: Json = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        for key in ("last_name", "username", "language_code"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        return data
+
+
+@dataclass
+class EmulatedChat:
+    """A private chat, group, supergroup or channel, with its messages in order."""
+
+    id: int
+    type: ChatType
+    title: str | None = None
+    username: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    messages: list[ChatMessage] = field(default_factory=list, repr=False)
+    next_message_id: int = 1
+
+    def to_api(self) -> Json:
+        data: Json = {"id": self.id}
+        if self.type == "private":
+            data["first_name"] = self.first_name or ""
+            if self.last_name:
+                data["last_name"] = self.last_name
+        else:
+            data["title"] = self.title or ""
+        if self.username:
+            data["username"] = self.username
+        data["type"] = self.type
+        return data
+
+    def find(self, message_id: int) -> ChatMessage | None:
+        for message in self.messages:
+            if message.message_id == message_id:
+                return message
+        return None
+
+
+@dataclass(frozen=True)
+class MessageVersion:
+    """A message's content before one of its edits."""
+
+    text: str | None
+    html: str | None
+    entities: tuple[Entity, ...]
+    reply_markup: Json | None
+    edit_date: int | None
+
+
+@dataclass
+class ChatMessage:
+    """One message in a chat, from a user, the bot, or a channel."""
+
+    message_id: int
+    chat: EmulatedChat = field(repr=False)
+    sender: EmulatedUser | None
+    date: int
+    text: str | None = None
+    html: str | None = None  # the text exactly as the bot sent it (before entity parsing)
+    parse_mode: str | None = None
+    entities: list[Entity] = field(default_factory=list)
+    reply_markup: Json | None = None
+    caption: str | None = None
+    caption_entities: list[Entity] = field(default_factory=list)
+    document: Json | None = None
+    photo: list[Json] | None = None
+    sticker: Json | None = None
+    reply_to: ChatMessage | None = field(default=None, repr=False)
+    edit_date: int | None = None
+    history: list[MessageVersion] = field(default_factory=list, repr=False)
+    deleted: bool = False
+    seq: int = 0  # global order of events in the emulator
+
+    @property
+    def chat_id(self) -> int:
+        return self.chat.id
+
+    @property
+    def from_bot(self) -> bool:
+        return self.sender is not None and self.sender.is_bot
+
+    @property
+    def edit_count(self) -> int:
+        return len(self.history)
+
+    @property
+    def inline_keyboard(self) -> list[list[Json]]:
+        """The inline buttons as Bot API dicts (empty when there is no inline keyboard)."""
+        if not self.reply_markup:
+            return []
+        rows = self.reply_markup.get("inline_keyboard")
+        return rows if isinstance(rows, list) else []
+
+    @property
+    def buttons(self) -> list[list[str]]:
+        """Labels of the inline keyboard, row by row — what the user sees under the message."""
+        return [[str(button.get("text", "")) for button in row] for row in self.inline_keyboard]
+
+    @property
+    def reply_keyboard(self) -> list[list[str]]:
+        """Labels of a custom reply keyboard (shown instead of the user's keyboard)."""
+        rows = (self.reply_markup or {}).get("keyboard") or []
+        return [
+            [button if isinstance(button, str) else str(button.get("text", "")) for button in row]
+            for row in rows
+        ]
+
+    @property
+    def content(self) -> str:
+        """Text or caption, whichever the message has ("" for a bare sticker/photo)."""
+        return self.text if self.text is not None else (self.caption or "")
+
+    def snapshot(self) -> MessageVersion:
+        return MessageVersion(
+            self.text, self.html, tuple(self.entities), self.reply_markup, self.edit_date
+        )
+
+    def to_api(self, *, with_reply: bool = True) -> Json:
+        """The ``Message`` object exactly as the Bot API would return or deliver it."""
+        data: Json = {"message_id": self.message_id}
+        if self.sender is not None:
+            data["from"] = self.sender.to_api()
+        if self.chat.type == "channel":
+            data["sender_chat"] = self.chat.to_api()
+        data["chat"] = self.chat.to_api()
+        data["date"] = self.date
+        if self.edit_date is not None:
+            data["edit_date"] = self.edit_date
+        if with_reply and self.reply_to is not None:
+            data["reply_to_message"] = self.reply_to.to_api(with_reply=False)
+        if self.text is not None:
+            data["text"] = self.text
+            if self.entities:
+                data["entities"] = [dict(e) for e in self.entities]
+        if self.document is not None:
+            data["document"] = dict(self.document)
+        if self.photo is not None:
+            data["photo"] = [dict(size) for size in self.photo]
+        if self.sticker is not None:
+            data["sticker"] = dict(self.sticker)
+        if self.caption is not None:
+            data["caption"] = self.caption
+            if self.caption_entities:
+                data["caption_entities"] = [dict(e) for e in self.caption_entities]
+        # Telegram echoes only inline keyboards; reply keyboards live on the client.
+        if self.reply_markup and "inline_keyboard" in self.reply_markup:
+            data["reply_markup"] = self.reply_markup
+        return data
+
+
+@dataclass
+class CallbackQuery:
+    """A button press, and how (or whether) the bot answered it."""
+
+    id: str
+    user: EmulatedUser
+    message: ChatMessage = field(repr=False)
+    data: str
+    label: str
+    seq: int
+    created_at: float = field(default_factory=time.monotonic)
+    answered: bool = False
+    answer_text: str | None = None
+    show_alert: bool = False
+    answer_url: str | None = None
+
+
+@dataclass
+class StoredFile:
+    """A file Telegram holds: uploaded by the bot, sent by a user, or referenced by URL."""
+
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    data: bytes | None  # None for a URL the emulator did not download
+    file_name: str | None = None
+    mime_type: str | None = None
+    source_url: str | None = None
+
+    @property
+    def size(self) -> int | None:
+        return len(self.data) if self.data is not None else None
+
+    def to_api(self) -> Json:
+        """The ``File`` object returned by getFile."""
+        data: Json = {"file_id": self.file_id, "file_unique_id": self.file_unique_id}
+        if self.size is not None:
+            data["file_size"] = self.size
+        data["file_path"] = self.file_path
+        return data
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One request the bot made, with Telegram's verdict."""
+
+    method: str
+    params: Json
+    ok: bool
+    error: str | None = None
+    error_code: int | None = None
+    result: Any = None
+    at: float = 0.0
+    warnings: tuple[str, ...] = ()
+    abandoned: bool = False  # the client hung up first (e.g. PTB cancelling a long poll)
+
+    def __str__(self) -> str:
+        verdict = "ok" if self.ok else f"{self.error_code} {self.error}"
+        return f"{self.method}({_short(self.params)}) -> {verdict}"
+
+
+RateScope = Literal["chat", "group", "global"]
+
+
+@dataclass(frozen=True)
+class RateWarning:
+    """The bot sent faster than Telegram allows; Telegram would start answering 429."""
+
+    scope: RateScope
+    chat_id: int | None
+    count: int
+    window: float
+    limit: int
+    method: str
+
+    def __str__(self) -> str:
+        where = "overall" if self.scope == "global" else f"to chat {self.chat_id}"
+        return (
+            f"{self.method}: {self.count} messages {where} within {self.window:g}s "
+            f"(Telegram allows {self.limit})"
+        )
+
+
+EventKind = Literal["message", "edit", "delete", "press", "answer", "action"]
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """Something visible that happened in a chat, in order — the raw material of transcripts."""
+
+    seq: int
+    chat_id: int
+    kind: EventKind
+    actor: str
+    from_bot: bool
+    message_id: int | None = None
+    text: str = ""
+    entities: tuple[Entity, ...] = ()
+    buttons: tuple[tuple[str, ...], ...] = ()
+    note: str = ""
+
+
+def _short(params: Json, limit: int = 120) -> str:
+    rendered = ", ".join(f"{key}={value!r}" for key, value in params.items())
+    return rendered if len(rendered) <= limit else rendered[: limit - 1] + "…"

@@ -1,0 +1,82 @@
+"""Importing a validated course pack: chunk, embed only what changed, save in one go."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from domain.chunking import Chunk, chunk_pack
+from domain.course_pack import CoursePack
+from domain.retrieval import Embedder
+
+Progress = Callable[[int, int], None]
+
+
+class CourseStore(Protocol):
+    async def is_current(self, slug: str, content_hash: str, model: str) -> bool: ...
+
+    async def known_vectors(self, slug: str, model: str) -> dict[str, Any]: ...
+
+    async def save(
+        self,
+        pack: CoursePack,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Any],
+        *,
+        model: str,
+        dimensions: int,
+    ) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    slug: str
+    modules: int
+    topics: int
+    questions: int
+    suggestions: int
+    chunks: int
+    embedded: int
+    unchanged: bool
+
+
+class CourseImporter:
+    def __init__(self, store: CourseStore, embedder: Embedder, batch_size: int = 64) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._batch = batch_size
+
+    async def run(self, pack: CoursePack, progress: Progress | None = None) -> ImportSummary:
+        slug, model = pack.meta.slug, self._embedder.model
+        chunks = chunk_pack(pack)
+        if await self._store.is_current(slug, pack.content_hash, model):
+            return self._summary(pack, chunks, embedded=0, unchanged=True)
+        known = await self._store.known_vectors(slug, model)
+        unique = {c.content_hash: c.content for c in chunks if c.content_hash not in known}
+        missing = list(unique.items())
+        fresh: dict[str, Any] = {}
+        for start in range(0, len(missing), self._batch):
+            batch = missing[start : start + self._batch]
+            vectors = await self._embedder.embed([text for _, text in batch])
+            fresh.update(zip((h for h, _ in batch), vectors, strict=True))
+            if progress:
+                progress(min(start + self._batch, len(missing)), len(missing))
+        vectors = [known.get(c.content_hash, fresh.get(c.content_hash)) for c in chunks]
+        await self._store.save(
+            pack, chunks, vectors, model=model, dimensions=self._embedder.dimensions
+        )
+        return self._summary(pack, chunks, embedded=len(missing), unchanged=False)
+
+    @staticmethod
+    def _summary(pack: CoursePack, chunks: list[Chunk], *, embedded: int, unchanged: bool):
+        return ImportSummary(
+            pack.meta.slug,
+            len(pack.modules),
+            pack.topic_count,
+            pack.question_count,
+            len(pack.suggestions),
+            len(chunks),
+            embedded,
+            unchanged,
+        )

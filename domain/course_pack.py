@@ -1,0 +1,483 @@
+"""Course packs: the authoring format, validated as a whole before anything is written.
+
+An author gets every problem at once, each as `file:line: message`, so one run of the
+importer is enough to fix a pack. The format is documented in docs/course-pack.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from domain import yaml_lines
+from domain.personas import VARIANT_PERSONAS, Persona
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
+
+_MODULE_DIR = re.compile(r"^(\d{1,3})-[A-Za-z0-9_-]+$")
+_TOPIC_FILE = re.compile(r"^(\d{1,3})-([A-Za-z0-9_-]+?)(?:\.([A-Za-z]+))?\.md$")
+_REFERENCE_SUFFIXES = (".md", ".txt", ".pdf")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class CourseSettings(_Strict):
+    quiz_pass_threshold: int = Field(default=70, ge=1, le=100)
+    quiz_cooldown_hours: int = Field(default=24, ge=0, le=24 * 30)
+    quiz_attempts_limit: int = Field(default=0, ge=0)
+    typed_prompt_quota: int = Field(default=10, ge=0, le=10_000)
+
+
+class CourseMeta(_Strict):
+    slug: Slug
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    description: str = ""
+    category: str = ""
+    level: Literal["beginner", "intermediate", "advanced"] = "beginner"
+    price_cents: int = Field(default=0, ge=0)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    settings: CourseSettings = CourseSettings()
+
+
+class ModuleMeta(_Strict):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    description: str = ""
+
+
+class TopicFront(_Strict):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    ppt_url: Url | None = None
+    video_url: Url | None = None
+
+
+class OptionSpec(_Strict):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    correct: bool = False
+
+
+class QuestionSpec(_Strict):
+    pair: int = Field(ge=0)
+    question: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    ]
+    options: list[OptionSpec] = Field(min_length=2, max_length=8)
+    explanation: str = ""
+
+
+class QuizFile(_Strict):
+    questions: list[QuestionSpec] = Field(min_length=1)
+
+
+class SuggestionSpec(_Strict):
+    id: Slug
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    topic: Annotated[str, StringConstraints(pattern=r"^\d{1,3}\.\d{1,3}$")] | None = None
+    parent: Slug | None = None
+    answer: Annotated[str, StringConstraints(strip_whitespace=True, max_length=3000)] | None = None
+
+
+class SuggestionsFile(_Strict):
+    suggestions: list[SuggestionSpec] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class PackError(Exception):
+    """The pack is refused; `problems` lists everything wrong with it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class TopicPack:
+    number: int
+    title: str
+    text: str
+    variants: Mapping[Persona, str]
+    ppt_url: str | None
+    video_url: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class OptionPack:
+    text: str
+    correct: bool
+
+
+@dataclass(frozen=True)
+class QuestionPack:
+    key: str
+    pair: int
+    question: str
+    options: tuple[OptionPack, ...]
+    explanation: str
+
+
+@dataclass(frozen=True)
+class ModulePack:
+    number: int
+    title: str
+    description: str
+    topics: tuple[TopicPack, ...]
+    questions: tuple[QuestionPack, ...]
+
+
+@dataclass(frozen=True)
+class SuggestionPack:
+    key: str
+    prompt: str
+    topic: tuple[int, int] | None
+    parent: str | None
+    answer: str | None
+
+
+@dataclass(frozen=True)
+class ReferenceDoc:
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CoursePack:
+    meta: CourseMeta
+    modules: tuple[ModulePack, ...]
+    suggestions: tuple[SuggestionPack, ...]
+    references: tuple[ReferenceDoc, ...]
+    content_hash: str
+
+    @property
+    def topic_count(self) -> int:
+        return sum(len(m.topics) for m in self.modules)
+
+    @property
+    def question_count(self) -> int:
+        return sum(len(m.questions) for m in self.modules)
+
+
+def topic_pair_index(topic_number: int) -> int:
+    """Seed 000: topics 1–2 form pair 0, topics 3–4 pair 1, and so on."""
+    return (topic_number - 1) // 2
+
+
+@dataclass
+class _Collector:
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, file: str, line: int, message: str) -> None:
+        self.problems.append(Problem(file, line, message))
+
+    def model(self, file: str, data: Any, model: type[BaseModel]) -> Any:
+        if data is None:
+            data = {}
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                where = ".".join(str(p) for p in loc)
+                message = _friendly(error)
+                self.add(
+                    file, yaml_lines.line_of(data, loc), f"{where}: {message}" if where else message
+                )
+            return None
+
+    def yaml(self, file: str, text: str, first_line: int = 1) -> Any:
+        try:
+            return yaml_lines.load(text, first_line)
+        except yaml_lines.YamlProblem as exc:
+            self.add(file, exc.line, exc.message)
+            return None
+
+
+def _friendly(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    if kind == "string_pattern_mismatch" and error["loc"][-1:] in (("slug",), ("id",), ("parent",)):
+        return "use lower-case letters, digits and '-' (at most 63)"
+    return error["msg"]
+
+
+def parse_pack(files: Mapping[str, str], problems: list[Problem] | None = None) -> CoursePack:
+    """Validate a pack given as {relative posix path: text}; raise PackError listing everything.
+
+    `problems` carries what the caller already found while reading (undecodable files…).
+    """
+    out = _Collector(list(problems or []))
+    meta = None
+    if "course.yaml" not in files:
+        out.add("course.yaml", 1, "file is missing: every pack needs a course.yaml")
+    else:
+        meta = out.model("course.yaml", out.yaml("course.yaml", files["course.yaml"]), CourseMeta)
+
+    module_files: dict[int, dict[str, str]] = {}
+    module_dirs: dict[int, str] = {}
+    references: list[ReferenceDoc] = []
+    for path in sorted(files):
+        parts = path.split("/")
+        if path in ("course.yaml", "suggestions.yaml") or parts[-1].startswith("."):
+            continue
+        if parts[0] == "reference" and len(parts) == 2:
+            if parts[1].lower().endswith(_REFERENCE_SUFFIXES):
+                if files[path].strip():
+                    references.append(ReferenceDoc(parts[1], files[path]))
+                else:
+                    out.add(path, 1, "reference document is empty")
+            else:
+                out.add(path, 1, "reference material must be .md, .txt or .pdf")
+            continue
+        if parts[0] == "modules" and len(parts) == 3:
+            match = _MODULE_DIR.match(parts[1])
+            if not match:
+                out.add(
+                    path, 1, f"module folder {parts[1]!r} must be named NN-name, e.g. 01-basics"
+                )
+                continue
+            number = int(match.group(1))
+            if number in module_dirs and module_dirs[number] != parts[1]:
+                out.add(path, 1, f"module {number} is also in folder {module_dirs[number]!r}")
+                continue
+            module_dirs[number] = parts[1]
+            module_files.setdefault(number, {})[parts[2]] = files[path]
+            continue
+        if parts[0] in ("README.md", "LICENSE", "LICENSE.md"):
+            continue
+        out.add(path, 1, "unexpected file: not part of the course-pack format")
+
+    modules = [
+        module
+        for number in sorted(module_files)
+        if (module := _module(out, number, module_dirs[number], module_files[number]))
+    ]
+    if not module_files:
+        out.add("modules", 1, "a course needs at least one module folder (modules/01-name/)")
+    expected = list(range(1, len(module_files) + 1))
+    if sorted(module_files) != expected and module_files:
+        out.add(
+            "modules",
+            1,
+            f"modules must be numbered 1..{len(module_files)} without gaps, "
+            f"found {sorted(module_files)}",
+        )
+
+    suggestions: list[SuggestionPack] = []
+    if "suggestions.yaml" in files:
+        suggestions = _suggestions(out, files["suggestions.yaml"], modules)
+
+    if out.problems or meta is None:
+        raise PackError(out.problems)
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + files[path].encode() + b"\0")
+    return CoursePack(
+        meta, tuple(modules), tuple(suggestions), tuple(references), digest.hexdigest()
+    )
+
+
+def _module(out: _Collector, number: int, folder: str, files: dict[str, str]) -> ModulePack | None:
+    base = f"modules/{folder}"
+    meta = None
+    if "module.yaml" in files:
+        meta = out.model(
+            f"{base}/module.yaml", out.yaml(f"{base}/module.yaml", files["module.yaml"]), ModuleMeta
+        )
+    else:
+        out.add(f"{base}/module.yaml", 1, "file is missing: every module needs a title")
+
+    defaults: dict[int, tuple[str, str, str]] = {}
+    variants: dict[int, dict[Persona, str]] = {}
+    variant_files: list[tuple[int, str, str]] = []
+    for name, text in sorted(files.items()):
+        path = f"{base}/{name}"
+        if name in ("module.yaml", "quiz.yaml"):
+            continue
+        match = _TOPIC_FILE.match(name)
+        if not match:
+            out.add(path, 1, "unexpected file: topics are NN-name.md (variants NN-name.persona.md)")
+            continue
+        topic_no, stem, persona = int(match.group(1)), match.group(2), match.group(3)
+        if topic_no < 1:
+            out.add(path, 1, "topic numbers start at 1")
+            continue
+        if persona is None:
+            if topic_no in defaults:
+                out.add(
+                    path,
+                    1,
+                    f"duplicate topic number {topic_no}: also {base}/{defaults[topic_no][0]}",
+                )
+                continue
+            defaults[topic_no] = (name, text, stem)
+        elif persona == Persona.NORMAL.value:
+            out.add(
+                path, 1, "the normal persona is the default text: put it in the topic's own file"
+            )
+        elif persona not in {p.value for p in VARIANT_PERSONAS}:
+            allowed = ", ".join(p.value for p in VARIANT_PERSONAS)
+            out.add(path, 1, f"unknown persona {persona!r}: use one of {allowed}")
+        else:
+            variant_files.append((topic_no, stem, name))
+            body = text.strip()
+            if not body:
+                out.add(path, 1, "persona variant is empty")
+            variants.setdefault(topic_no, {})[Persona(persona)] = body
+
+    topics: list[TopicPack] = []
+    for topic_no in sorted(defaults):
+        name, text, _ = defaults[topic_no]
+        topic = _topic(out, f"{base}/{name}", topic_no, text, variants.get(topic_no, {}))
+        if topic:
+            topics.append(topic)
+    for topic_no, stem, name in variant_files:
+        if topic_no not in defaults:
+            out.add(
+                f"{base}/{name}",
+                1,
+                f"persona variant of topic {topic_no}, which has no "
+                f"default file {topic_no:02d}-{stem}.md",
+            )
+        elif defaults[topic_no][2] != stem:
+            out.add(
+                f"{base}/{name}",
+                1,
+                f"variant name does not match topic file {defaults[topic_no][0]}",
+            )
+    if not defaults:
+        out.add(f"{base}/module.yaml", 1, "a module needs at least one topic (NN-name.md)")
+    elif sorted(defaults) != list(range(1, len(defaults) + 1)):
+        out.add(
+            f"{base}/module.yaml",
+            1,
+            f"topics must be numbered 1..{len(defaults)} without gaps, found {sorted(defaults)}",
+        )
+
+    questions: list[QuestionPack] = []
+    if "quiz.yaml" in files:
+        questions = _quiz(out, f"{base}/quiz.yaml", files["quiz.yaml"], number, sorted(defaults))
+    if meta is None:
+        return None
+    return ModulePack(number, meta.title, meta.description, tuple(topics), tuple(questions))
+
+
+def _topic(
+    out: _Collector, path: str, number: int, text: str, variants: dict[Persona, str]
+) -> TopicPack | None:
+    front_data: Any = None
+    body = text
+    first_body_line = 1
+    if text.startswith("---\n"):
+        end = text.find("\n---", 4)
+        if end == -1:
+            out.add(path, 1, "front matter is not closed with a '---' line")
+            return None
+        front_data = out.yaml(path, text[4:end], first_line=2)
+        rest = text[end + 4 :]
+        body = rest.split("\n", 1)[1] if "\n" in rest else ""
+        first_body_line = text[: end + 4].count("\n") + 2
+    else:
+        out.add(path, 1, "topic file must start with front matter (---, title: ..., ---)")
+        return None
+    front = out.model(path, front_data, TopicFront)
+    if not body.strip():
+        out.add(path, first_body_line, "topic text is empty")
+        return None
+    if front is None:
+        return None
+    return TopicPack(
+        number, front.title, body.strip(), dict(variants), front.ppt_url, front.video_url, path
+    )
+
+
+def _quiz(
+    out: _Collector, path: str, text: str, module_no: int, topic_numbers: list[int]
+) -> list[QuestionPack]:
+    data = out.yaml(path, text)
+    quiz = out.model(path, data, QuizFile)
+    if quiz is None:
+        return []
+    pairs = {topic_pair_index(t) for t in topic_numbers}
+    questions: list[QuestionPack] = []
+    for index, spec in enumerate(quiz.questions):
+        line = data["questions"].item_lines[index]
+        if not any(o.correct for o in spec.options):
+            out.add(
+                path,
+                line,
+                f"question {index + 1} has no correct option (mark one with correct: true)",
+            )
+        if spec.pair not in pairs:
+            out.add(
+                path,
+                line,
+                f"question {index + 1}: pair {spec.pair} has no topics in this "
+                f"module (pairs here: {sorted(pairs)})",
+            )
+        texts = [o.text for o in spec.options]
+        if len(set(texts)) != len(texts):
+            out.add(path, line, f"question {index + 1} repeats an option")
+        key = hashlib.sha256(f"{module_no}\0{spec.question}".encode()).hexdigest()[:16]
+        questions.append(
+            QuestionPack(
+                key,
+                spec.pair,
+                spec.question,
+                tuple(OptionPack(o.text, o.correct) for o in spec.options),
+                spec.explanation.strip(),
+            )
+        )
+    keys = [q.key for q in questions]
+    if len(set(keys)) != len(keys):
+        out.add(path, 1, "the same question text appears twice")
+    return questions
+
+
+def _suggestions(out: _Collector, text: str, modules: list[ModulePack]) -> list[SuggestionPack]:
+    path = "suggestions.yaml"
+    data = out.yaml(path, text)
+    parsed = out.model(path, data, SuggestionsFile)
+    if parsed is None:
+        return []
+    topics = {(m.number, t.number) for m in modules for t in m.topics}
+    seen: set[str] = set()
+    result: list[SuggestionPack] = []
+    for index, spec in enumerate(parsed.suggestions):
+        line = data["suggestions"].item_lines[index]
+        if spec.id in seen:
+            out.add(path, line, f"duplicate suggestion id {spec.id!r}")
+        topic = None
+        if spec.topic is not None:
+            module_no, topic_no = (int(p) for p in spec.topic.split("."))
+            topic = (module_no, topic_no)
+            if topic not in topics and modules:
+                out.add(path, line, f"suggestion {spec.id!r}: topic {spec.topic} does not exist")
+        if spec.parent is not None and spec.parent not in seen:
+            out.add(
+                path,
+                line,
+                f"suggestion {spec.id!r}: parent {spec.parent!r} is not defined above it",
+            )
+        seen.add(spec.id)
+        result.append(SuggestionPack(spec.id, spec.prompt, topic, spec.parent, spec.answer))
+    return result

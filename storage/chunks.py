@@ -1,0 +1,163 @@
+"""Hybrid retrieval: vector and full-text candidates fused by reciprocal rank.
+
+Always filtered to one course and an upper module bound. pgvector applies such filters
+after the HNSW scan, so a selective filter can leave fewer than k rows (pgvector 0.6 has
+no iterative scans). Small courses are therefore searched exactly through the btree on
+(course_id, module_no) — a few thousand vectors take a few milliseconds — and large ones
+through HNSW with a widened candidate list, falling back to an exact scan whenever the
+index returns fewer rows than asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+import numpy as np
+
+from domain.retrieval import EmbeddingModelMismatch, SearchHit, UnknownCourse
+from storage.courses import sql_literal
+
+EXACT_SEARCH_MAX_CHUNKS = 10_000
+RRF_K = 60
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+@dataclass(frozen=True)
+class CourseIndex:
+    course_id: object
+    model: str | None
+    dimensions: int | None
+    chunk_count: int
+
+
+class PgChunkSearch:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        exact_max_chunks: int = EXACT_SEARCH_MAX_CHUNKS,
+        candidates: int = 40,
+    ) -> None:
+        self._pool = pool
+        self._exact_max = exact_max_chunks
+        self._candidates = candidates
+
+    async def course_index(self, slug: str) -> CourseIndex:
+        row = await self._pool.fetchrow(
+            "SELECT id, embedding_model, embedding_dims, chunk_count FROM courses WHERE slug = $1",
+            slug,
+        )
+        if row is None:
+            raise UnknownCourse(f"no course with slug {slug!r}")
+        return CourseIndex(
+            row["id"], row["embedding_model"], row["embedding_dims"], row["chunk_count"]
+        )
+
+    async def search(
+        self,
+        slug: str,
+        query: str,
+        query_vector: Sequence[float],
+        *,
+        model: str,
+        k: int = 5,
+        max_module: int | None = None,
+    ) -> list[SearchHit]:
+        index = await self.course_index(slug)
+        if index.chunk_count == 0:
+            return []
+        if index.model != model or index.dimensions != len(query_vector):
+            raise EmbeddingModelMismatch(
+                f"course {slug!r} was indexed with {index.model} ({index.dimensions} dimensions) "
+                f"but the configured embedder is {model} ({len(query_vector)} dimensions); "
+                "re-import the course with the configured embedder"
+            )
+        vector = np.asarray(query_vector, dtype=np.float32)
+        limit_module = max_module if max_module is not None else 2**31 - 1
+        pool_size = max(self._candidates, 4 * k)
+        async with self._pool.acquire() as conn, conn.transaction():
+            exact = index.chunk_count <= self._exact_max
+            vec_ids = await self._vector_candidates(
+                conn, index, vector, limit_module, pool_size, exact=exact
+            )
+            if not exact and len(vec_ids) < min(pool_size, k):
+                vec_ids = await self._vector_candidates(
+                    conn, index, vector, limit_module, pool_size, exact=True
+                )
+            text_ids = await self._text_candidates(conn, index, query, limit_module, pool_size)
+            scores: dict[int, float] = {}
+            for ranked in (vec_ids, text_ids):
+                for rank, chunk_id in enumerate(ranked, 1):
+                    scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+            best = sorted(scores, key=lambda i: (-scores[i], i))[:k]
+            rows = await conn.fetch(
+                "SELECT id, citation, module_no, topic_number, source, content "
+                "FROM course_chunks WHERE id = ANY($1::bigint[])",
+                best,
+            )
+        by_id = {r["id"]: r for r in rows}
+        return [
+            SearchHit(
+                rank,
+                scores[i],
+                by_id[i]["citation"],
+                by_id[i]["module_no"],
+                by_id[i]["topic_number"],
+                by_id[i]["source"],
+                by_id[i]["content"],
+            )
+            for rank, i in enumerate(best, 1)
+        ]
+
+    async def _vector_candidates(
+        self,
+        conn: asyncpg.Connection,
+        index: CourseIndex,
+        vector: np.ndarray,
+        max_module: int,
+        limit: int,
+        *,
+        exact: bool,
+    ) -> list[int]:
+        dims = int(index.dimensions or 0)
+        model = sql_literal(index.model or "")
+        distance = f"embedding::vector({dims}) <=> $3::vector({dims})"
+        where = (
+            f"course_id = $1 AND (module_no IS NULL OR module_no <= $2) "
+            f"AND embedding_model = {model}"
+        )
+        if exact:
+            # Materialising the filtered rows keeps the planner off the HNSW index.
+            sql = (
+                f"WITH candidates AS MATERIALIZED (SELECT id, embedding FROM course_chunks "
+                f"WHERE {where}) SELECT id FROM candidates ORDER BY {distance}, id LIMIT $4"
+            )
+        else:
+            ef_search = min(1000, max(limit * 4, 100))
+            await conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
+            sql = f"SELECT id FROM course_chunks WHERE {where} ORDER BY {distance} LIMIT $4"
+        rows = await conn.fetch(sql, index.course_id, max_module, vector, limit)
+        return [r["id"] for r in rows]
+
+    async def _text_candidates(
+        self, conn: asyncpg.Connection, index: CourseIndex, query: str, max_module: int, limit: int
+    ) -> list[int]:
+        words = _WORD.findall(query.lower())
+        if not words:
+            return []
+        # OR of the words: a learner's question rarely contains every word of the answer.
+        rows = await conn.fetch(
+            """
+            SELECT id FROM course_chunks, to_tsquery('english', $3) AS q
+            WHERE course_id = $1 AND (module_no IS NULL OR module_no <= $2) AND tsv @@ q
+            ORDER BY ts_rank_cd(tsv, q, 32) DESC, id LIMIT $4
+            """,
+            index.course_id,
+            max_module,
+            " | ".join(words[:64]),
+            limit,
+        )
+        return [r["id"] for r in rows]

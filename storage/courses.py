@@ -1,0 +1,347 @@
+"""Writing a validated course pack: one transaction, rows kept stable across re-imports.
+
+Stable identity comes from the author's structure (slug, module number, topic number,
+suggestion id, question text), so an edited pack updates rows in place and learners'
+progress, enrollments and quiz history stay attached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+import numpy as np
+from pgvector import Vector
+
+from domain.chunking import Chunk
+from domain.course_pack import CoursePack
+from domain.personas import Persona
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    course_id: UUID
+    changed: bool
+    chunks_written: int
+
+
+def hnsw_index_name(model: str) -> str:
+    return "course_chunks_hnsw_" + hashlib.sha256(model.encode()).hexdigest()[:12]
+
+
+def sql_literal(text: str) -> str:
+    """Quote a string for inlining (partial-index predicates cannot be parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class PgCourseRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def known_vectors(self, slug: str, model: str) -> dict[str, np.ndarray]:
+        """Vectors already stored for this course and model, by content hash."""
+        rows = await self._pool.fetch(
+            """
+            SELECT DISTINCT ON (ch.content_hash) ch.content_hash, ch.embedding
+            FROM course_chunks ch JOIN courses c ON c.id = ch.course_id
+            WHERE c.slug = $1 AND ch.embedding_model = $2 AND ch.embedding IS NOT NULL
+            """,
+            slug,
+            model,
+        )
+        return {r["content_hash"]: r["embedding"] for r in rows}
+
+    async def is_current(self, slug: str, content_hash: str, model: str) -> bool:
+        return bool(
+            await self._pool.fetchval(
+                "SELECT true FROM courses WHERE slug = $1 AND content_hash = $2 "
+                "AND embedding_model = $3",
+                slug,
+                content_hash,
+                model,
+            )
+        )
+
+    async def save(
+        self,
+        pack: CoursePack,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[np.ndarray],
+        *,
+        model: str,
+        dimensions: int,
+    ) -> SaveResult:
+        async with self._pool.acquire() as conn, conn.transaction():
+            course_id = await _upsert_course(conn, pack, model, dimensions, len(chunks))
+            await _sync_modules(conn, course_id, pack)
+            topic_ids = await _sync_topics(conn, course_id, pack)
+            await _sync_questions(conn, course_id, pack)
+            await _sync_suggestions(conn, course_id, pack, topic_ids)
+            written = await _sync_chunks(conn, course_id, chunks, vectors, model, topic_ids)
+            await _ensure_vector_index(conn, model, dimensions)
+        return SaveResult(course_id, True, written)
+
+
+async def _upsert_course(
+    conn: asyncpg.Connection, pack: CoursePack, model: str, dims: int, chunk_count: int
+) -> UUID:
+    m, s = pack.meta, pack.meta.settings
+    return await conn.fetchval(
+        """
+        INSERT INTO courses (slug, name, description, category, level, price_cents, currency,
+            quiz_pass_threshold, quiz_cooldown_hours, quiz_attempts_limit, typed_prompt_quota,
+            content_hash, embedding_model, embedding_dims, chunk_count)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+        ON CONFLICT (slug) DO UPDATE SET
+            name = EXCLUDED.name, description = EXCLUDED.description,
+            category = EXCLUDED.category, level = EXCLUDED.level,
+            price_cents = EXCLUDED.price_cents, currency = EXCLUDED.currency,
+            quiz_pass_threshold = EXCLUDED.quiz_pass_threshold,
+            quiz_cooldown_hours = EXCLUDED.quiz_cooldown_hours,
+            quiz_attempts_limit = EXCLUDED.quiz_attempts_limit,
+            typed_prompt_quota = EXCLUDED.typed_prompt_quota,
+            content_hash = EXCLUDED.content_hash, embedding_model = EXCLUDED.embedding_model,
+            embedding_dims = EXCLUDED.embedding_dims, chunk_count = EXCLUDED.chunk_count,
+            updated_at = now()
+        RETURNING id
+        """,
+        m.slug,
+        m.name,
+        m.description.strip(),
+        m.category,
+        m.level,
+        m.price_cents,
+        m.currency,
+        s.quiz_pass_threshold,
+        s.quiz_cooldown_hours,
+        s.quiz_attempts_limit,
+        s.typed_prompt_quota,
+        pack.content_hash,
+        model,
+        dims,
+        chunk_count,
+    )
+
+
+async def _sync_modules(conn: asyncpg.Connection, course_id: UUID, pack: CoursePack) -> None:
+    await conn.executemany(
+        """
+        INSERT INTO modules (course_id, module_no, title, description) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (course_id, module_no) DO UPDATE SET
+            title = EXCLUDED.title, description = EXCLUDED.description, updated_at = now()
+        WHERE (modules.title, modules.description) IS DISTINCT FROM
+              (EXCLUDED.title, EXCLUDED.description)
+        """,
+        [(course_id, m.number, m.title, m.description.strip()) for m in pack.modules],
+    )
+    await conn.execute(
+        "DELETE FROM modules WHERE course_id = $1 AND module_no > $2",
+        course_id,
+        len(pack.modules),
+    )
+
+
+async def _sync_topics(
+    conn: asyncpg.Connection, course_id: UUID, pack: CoursePack
+) -> dict[tuple[int, int], UUID]:
+    rows = [
+        (
+            course_id,
+            m.number,
+            t.number,
+            t.title,
+            t.text,
+            t.variants.get(Persona.SPORTS),
+            t.variants.get(Persona.COOKING),
+            t.variants.get(Persona.ADVENTURE),
+            t.ppt_url,
+            t.video_url,
+        )
+        for m in pack.modules
+        for t in m.topics
+    ]
+    await conn.executemany(
+        """
+        INSERT INTO topics (course_id, module_no, topic_number, title, text_content,
+            text_content_sports, text_content_cooking, text_content_adventure, ppt_url, video_url)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (course_id, module_no, topic_number) DO UPDATE SET
+            title = EXCLUDED.title, text_content = EXCLUDED.text_content,
+            text_content_sports = EXCLUDED.text_content_sports,
+            text_content_cooking = EXCLUDED.text_content_cooking,
+            text_content_adventure = EXCLUDED.text_content_adventure,
+            ppt_url = EXCLUDED.ppt_url, video_url = EXCLUDED.video_url, updated_at = now()
+        WHERE (topics.title, topics.text_content, topics.text_content_sports,
+               topics.text_content_cooking, topics.text_content_adventure, topics.ppt_url,
+               topics.video_url)
+              IS DISTINCT FROM
+              (EXCLUDED.title, EXCLUDED.text_content, EXCLUDED.text_content_sports,
+               EXCLUDED.text_content_cooking, EXCLUDED.text_content_adventure,
+               EXCLUDED.ppt_url, EXCLUDED.video_url)
+        """,
+        rows,
+    )
+    keep = [(m.number, t.number) for m in pack.modules for t in m.topics]
+    await conn.execute(
+        """
+        DELETE FROM topics WHERE course_id = $1 AND (module_no, topic_number) NOT IN
+            (SELECT * FROM unnest($2::int[], $3::int[]))
+        """,
+        course_id,
+        [k[0] for k in keep],
+        [k[1] for k in keep],
+    )
+    found = await conn.fetch(
+        "SELECT id, module_no, topic_number FROM topics WHERE course_id = $1", course_id
+    )
+    return {(r["module_no"], r["topic_number"]): r["id"] for r in found}
+
+
+async def _sync_questions(conn: asyncpg.Connection, course_id: UUID, pack: CoursePack) -> None:
+    """Questions are keyed by their text; a removed or reworded one is retired, not deleted,
+    so past attempts keep pointing at what the learner was actually asked."""
+    keys: list[str] = []
+    for module in pack.modules:
+        for position, q in enumerate(module.questions):
+            keys.append(q.key)
+            question_id = await conn.fetchval(
+                """
+                INSERT INTO quiz_questions (course_id, module_no, topic_pair_index, key,
+                    question_text, explanation, position)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (course_id, key) DO UPDATE SET
+                    module_no = EXCLUDED.module_no,
+                    topic_pair_index = EXCLUDED.topic_pair_index,
+                    question_text = EXCLUDED.question_text,
+                    explanation = EXCLUDED.explanation, position = EXCLUDED.position,
+                    is_active = true, updated_at = now()
+                RETURNING id
+                """,
+                course_id,
+                module.number,
+                q.pair,
+                q.key,
+                q.question,
+                q.explanation,
+                position,
+            )
+            current = await conn.fetch(
+                "SELECT option_text, is_correct FROM quiz_options WHERE question_id = $1 "
+                "ORDER BY position",
+                question_id,
+            )
+            wanted = [(o.text, o.correct) for o in q.options]
+            if [(r["option_text"], r["is_correct"]) for r in current] != wanted:
+                await conn.execute("DELETE FROM quiz_options WHERE question_id = $1", question_id)
+                await conn.executemany(
+                    "INSERT INTO quiz_options (question_id, position, option_text, is_correct) "
+                    "VALUES ($1, $2, $3, $4)",
+                    [(question_id, i, text, ok) for i, (text, ok) in enumerate(wanted)],
+                )
+    await conn.execute(
+        "UPDATE quiz_questions SET is_active = false, updated_at = now() "
+        "WHERE course_id = $1 AND is_active AND NOT (key = ANY($2::text[]))",
+        course_id,
+        keys,
+    )
+
+
+async def _sync_suggestions(
+    conn: asyncpg.Connection,
+    course_id: UUID,
+    pack: CoursePack,
+    topic_ids: dict[tuple[int, int], UUID],
+) -> None:
+    ids: dict[str, UUID] = {}
+    for position, s in enumerate(pack.suggestions):
+        ids[s.key] = await conn.fetchval(
+            """
+            INSERT INTO topic_prompt_suggestions (course_id, topic_id, parent_id, key,
+                prompt_text, answer, position)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (course_id, key) DO UPDATE SET
+                topic_id = EXCLUDED.topic_id, parent_id = EXCLUDED.parent_id,
+                prompt_text = EXCLUDED.prompt_text, answer = EXCLUDED.answer,
+                position = EXCLUDED.position, is_active = true, updated_at = now()
+            RETURNING id
+            """,
+            course_id,
+            topic_ids.get(s.topic) if s.topic else None,
+            ids.get(s.parent) if s.parent else None,
+            s.key,
+            s.prompt,
+            s.answer,
+            position,
+        )
+    await conn.execute(
+        "UPDATE topic_prompt_suggestions SET is_active = false, updated_at = now() "
+        "WHERE course_id = $1 AND is_active AND NOT (key = ANY($2::text[]))",
+        course_id,
+        list(ids),
+    )
+
+
+async def _sync_chunks(
+    conn: asyncpg.Connection,
+    course_id: UUID,
+    chunks: Sequence[Chunk],
+    vectors: Sequence[np.ndarray],
+    model: str,
+    topic_ids: dict[tuple[int, int], UUID],
+) -> int:
+    result = await conn.fetch(
+        """
+        INSERT INTO course_chunks AS ch (course_id, module_no, topic_id, topic_number, source,
+            position, citation, content, content_hash, embedding, embedding_model)
+        SELECT $1, * FROM unnest($2::int[], $3::uuid[], $4::int[], $5::text[], $6::int[],
+            $7::text[], $8::text[], $9::text[], $10::vector[], $11::text[])
+        ON CONFLICT (course_id, source, position) DO UPDATE SET
+            module_no = EXCLUDED.module_no, topic_id = EXCLUDED.topic_id,
+            topic_number = EXCLUDED.topic_number, citation = EXCLUDED.citation,
+            content = EXCLUDED.content, content_hash = EXCLUDED.content_hash,
+            embedding = EXCLUDED.embedding, embedding_model = EXCLUDED.embedding_model
+        WHERE (ch.content_hash, ch.citation, ch.embedding_model, ch.module_no, ch.topic_id)
+              IS DISTINCT FROM
+              (EXCLUDED.content_hash, EXCLUDED.citation, EXCLUDED.embedding_model,
+               EXCLUDED.module_no, EXCLUDED.topic_id)
+        RETURNING id
+        """,
+        course_id,
+        [c.module_no for c in chunks],
+        [
+            topic_ids.get((c.module_no, c.topic_number))
+            if c.module_no is not None and c.topic_number is not None
+            else None
+            for c in chunks
+        ],
+        [c.topic_number for c in chunks],
+        [c.source for c in chunks],
+        [c.position for c in chunks],
+        [c.citation for c in chunks],
+        [c.content for c in chunks],
+        [c.content_hash for c in chunks],
+        [v if isinstance(v, Vector) else Vector(v) for v in vectors],
+        [model] * len(chunks),
+    )
+    await conn.execute(
+        """
+        DELETE FROM course_chunks WHERE course_id = $1 AND (source, position) NOT IN
+            (SELECT * FROM unnest($2::text[], $3::int[]))
+        """,
+        course_id,
+        [c.source for c in chunks],
+        [c.position for c in chunks],
+    )
+    return len(result)
+
+
+async def _ensure_vector_index(conn: asyncpg.Connection, model: str, dimensions: int) -> None:
+    """One partial HNSW index per embedding model: the column has no fixed dimension."""
+    await conn.execute(
+        f"CREATE INDEX IF NOT EXISTS {hnsw_index_name(model)} ON course_chunks "
+        f"USING hnsw ((embedding::vector({int(dimensions)})) vector_cosine_ops) "
+        f"WHERE embedding_model = {sql_literal(model)}"
+    )

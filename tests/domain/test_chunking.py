@@ -1,0 +1,84 @@
+"""Chunks follow the author's structure and overlap across boundaries."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from domain.chunking import chunk_markdown, sections
+
+DOC = """\
+# Gradient descent
+
+Intro paragraph about descending.
+
+## The learning rate
+
+{long}
+
+## Key ideas
+
+- small steps
+- big steps
+"""
+
+
+def long_text(sentences: int) -> str:
+    return " ".join(f"Sentence number {i} explains one more detail." for i in range(sentences))
+
+
+def test_sections_keep_their_heading_path() -> None:
+    found = sections(DOC.format(long="Short."))
+    assert [s.headings for s in found] == [
+        ("Gradient descent",),
+        ("Gradient descent", "The learning rate"),
+        ("Gradient descent", "Key ideas"),
+    ]
+    assert found[2].blocks == ("- small steps\n- big steps",)
+
+
+def test_chunks_never_straddle_a_heading_and_respect_the_size_limit() -> None:
+    chunks = chunk_markdown(
+        DOC.format(long=long_text(60)),
+        source="topic/2.2",
+        title="Gradient descent",
+        citation="2.2 Gradient descent",
+        module_no=2,
+        topic_number=2,
+        max_chars=500,
+        overlap=120,
+    )
+
+    assert all(len(c.content) <= 500 for c in chunks)
+    rate = [c for c in chunks if c.citation == "2.2 Gradient descent › The learning rate"]
+    assert len(rate) >= 4
+    assert all(c.content.startswith("Gradient descent › The learning rate\n\n") for c in rate)
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    assert {c.module_no for c in chunks} == {2}
+
+
+def test_consecutive_chunks_of_a_section_overlap() -> None:
+    chunks = chunk_markdown(
+        DOC.format(long=long_text(60)),
+        source="s",
+        title="Gradient descent",
+        citation="c",
+        max_chars=500,
+        overlap=120,
+    )
+    rate = [c.content.split("\n\n", 1)[1] for c in chunks if "learning rate" in c.citation]
+    for first, second in pairwise(rate):
+        last_sentence = first.rsplit(". ", 1)[-1]
+        assert last_sentence in second
+
+
+def test_code_fences_stay_whole() -> None:
+    doc = "# T\n\n```python\nx = 1\n\ny = 2\n```\n\nAfter."
+    [section] = sections(doc)
+    assert section.blocks[0] == "```python\nx = 1\n\ny = 2\n```"
+
+
+def test_content_hash_changes_only_with_content() -> None:
+    one = chunk_markdown("# A\n\nText.", source="s", title="A", citation="A")[0]
+    same = chunk_markdown("# A\n\nText.", source="s", title="A", citation="A")[0]
+    other = chunk_markdown("# A\n\nText!", source="s", title="A", citation="A")[0]
+    assert one.content_hash == same.content_hash != other.content_hash
