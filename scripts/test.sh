@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
-.venv/bin/ruff check bot domain storage tests benchmarks
+.venv/bin/ruff check .
+.venv/bin/ruff format --check --quiet .
 exec .venv/bin/python -m pytest "$@"
