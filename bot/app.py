@@ -15,8 +15,10 @@ from bot.metrics import Metrics
 from bot.request import AiohttpRequest
 from bot.settings import Settings
 from bot.updates import PerChatUpdateProcessor
+from domain.learning import LearningService
 from domain.users import UserService
 from storage.database import create_pool
+from storage.learning import PgLearningStore
 from storage.updates import PgUpdateLog
 from storage.users import PgUserRepository
 
@@ -32,6 +34,7 @@ async def open_services(settings: Settings, database_url: str) -> AsyncIterator[
             pool=pool,
             users=UserService(PgUserRepository(pool), settings.admin_telegram_ids),
             update_log=PgUpdateLog(pool),
+            learning=LearningService(PgLearningStore(pool)),
             metrics=Metrics(),
         )
     finally:

@@ -9,6 +9,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.metrics import Metrics
 from bot.settings import Settings
+from domain.learning import LearningService
 from domain.users import UserService
 from storage.updates import PgUpdateLog
 
@@ -19,6 +20,7 @@ class Services:
     pool: asyncpg.Pool
     users: UserService
     update_log: PgUpdateLog
+    learning: LearningService
     metrics: Metrics
 
 

@@ -11,17 +11,6 @@ class Persona(StrEnum):
     COOKING = "cooking"
     ADVENTURE = "adventure"
 
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-
-_LABELS = {
-    Persona.NORMAL: "📘 Normal",
-    Persona.SPORTS: "⚽ Sports",
-    Persona.COOKING: "🍳 Cooking",
-    Persona.ADVENTURE: "🧭 Adventure",
-}
 
 # The normal persona reads the topic's default text; these have variants of their own.
 VARIANT_PERSONAS = (Persona.SPORTS, Persona.COOKING, Persona.ADVENTURE)

@@ -495,11 +495,13 @@ class BotApiEmulator:
         *,
         chat: int | None = None,
         deliver: bool | None = None,
+        forged: bool = False,
     ) -> Json:
         """The user taps the inline button carrying ``callback_data`` under a bot message.
 
         Refuses (EmulatorError) when that message has no such button — a real user can only
-        press what is on screen.
+        press what is on screen. ``forged=True`` sends the data anyway, as a modified client
+        can (the Bot API cannot stop it), to test that the bot re-checks every press.
         """
         user = self._user(user_id)
         target = self._chat_for(user, chat)
@@ -513,6 +515,8 @@ class BotApiEmulator:
             ),
             None,
         )
+        if forged and message.from_bot:
+            label = label or "(forged)"
         if not message.from_bot or label is None:
             raise EmulatorError(
                 f"message {message_id} in chat {target.id} has no button with callback_data "

@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, TypeHandler
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
-from bot.handlers import start, system
+from bot.handlers import about, fallback, learning, system
+
+# New messages in private chats only: edits, groups and channels are handled apart.
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
 def register(application: Application) -> None:
     application.add_handler(TypeHandler(Update, system.drop_repeats), group=-1)
-    application.add_handler(CommandHandler("start", start.start))
-    application.add_handler(CommandHandler("help", start.help_command))
+    application.add_handler(CommandHandler("start", learning.start, filters=PRIVATE))
+    application.add_handler(CommandHandler("help", about.help_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("courses", learning.courses, filters=PRIVATE))
+    application.add_handler(CommandHandler("progress", learning.progress, filters=PRIVATE))
+    application.add_handler(CallbackQueryHandler(learning.on_button))
+    application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, fallback.unknown_command))
+    application.add_handler(MessageHandler(PRIVATE & filters.TEXT, fallback.free_text))
+    application.add_handler(MessageHandler(PRIVATE, fallback.not_text))
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.group_command)
+    )
     application.add_error_handler(system.on_error)

@@ -90,10 +90,20 @@ class Dialogue:
         visible buttons listed when there is no such button or the choice is ambiguous.
         """
         message, data = self._find_button(label)
+        return await self._press(message.message_id, data, label)
+
+    async def press_forged(self, data: str, message_id: int | None = None) -> list[ChatMessage]:
+        """Send callback data no button carries, as a modified client could."""
+        target = message_id if message_id is not None else self.last.message_id
+        return await self._press(target, data, f"forged {data!r}", forged=True)
+
+    async def _press(
+        self, message_id: int, data: str, label: str, *, forged: bool = False
+    ) -> list[ChatMessage]:
         query_ids = set(self.emu.callback_queries)
         replies = await self._act(
             lambda: self.emu.press_button(
-                self.user.id, message.message_id, data, chat=self._group, deliver=False
+                self.user.id, message_id, data, chat=self._group, deliver=False, forged=forged
             )
         )
         (query_id,) = set(self.emu.callback_queries) - query_ids

@@ -1,0 +1,113 @@
+"""Callback data: a compact, strictly parsed codec (Telegram allows 1-64 bytes).
+
+The server never trusts what comes back: decoding only proves the shape; every use case
+re-checks ownership and state. Course ids (UUIDs) travel as 22 base64url characters.
+
+Format: an action code, then fields separated by ':' — e.g. `t:<course>:1:2:0`.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.personas import Persona
+
+MAX_BYTES = 64
+_UUID_RE = r"[A-Za-z0-9_-]{22}"
+_INT_RE = r"\d{1,4}"
+
+
+class ForgedCallback(ValueError):
+    """The data does not parse: stale from an old version, or made up."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """A decoded button press: `name` plus the typed fields it carries."""
+
+    name: str
+    course: UUID | None = None
+    module: int | None = None
+    topic: int | None = None
+    page: int = 0
+    persona: Persona | None = None
+
+
+_PERSONA_CODES = {
+    "n": Persona.NORMAL,
+    "s": Persona.SPORTS,
+    "c": Persona.COOKING,
+    "a": Persona.ADVENTURE,
+}
+_PERSONA_LETTERS = {v: k for k, v in _PERSONA_CODES.items()}
+
+# code -> (action name, field layout)
+_LAYOUTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "h": ("home", ()),
+    "cat": ("catalog", ()),
+    "pr": ("progress", ()),
+    "x": ("noop", ()),
+    "c": ("course", ("course",)),
+    "e": ("enroll", ("course",)),
+    "m": ("course_menu", ("course",)),
+    "k": ("continue", ("course",)),
+    "pm": ("persona_menu", ("course",)),
+    "p": ("persona", ("course", "persona")),
+    "md": ("module", ("course", "module")),
+    "t": ("topic", ("course", "module", "topic", "page")),
+    "tc": ("complete", ("course", "module", "topic")),
+}
+_CODES = {name: code for code, (name, _) in _LAYOUTS.items()}
+_FIELD_RE = {
+    "course": _UUID_RE,
+    "module": _INT_RE,
+    "topic": _INT_RE,
+    "page": _INT_RE,
+    "persona": "[ncsa]",
+}
+
+
+def encode(action: Action) -> str:
+    code = _CODES[action.name]
+    parts = [code]
+    for field in _LAYOUTS[code][1]:
+        value = getattr(action, field)
+        if field == "course":
+            parts.append(base64.urlsafe_b64encode(value.bytes).decode().rstrip("="))
+        elif field == "persona":
+            parts.append(_PERSONA_LETTERS[value])
+        else:
+            parts.append(str(int(value)))
+    data = ":".join(parts)
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data over {MAX_BYTES} bytes: {data}")
+    return data
+
+
+def decode(data: str | None) -> Action:
+    if not data or len(data.encode()) > MAX_BYTES:
+        raise ForgedCallback("empty or oversized")
+    code, *values = data.split(":")
+    layout = _LAYOUTS.get(code)
+    if layout is None or len(values) != len(layout[1]):
+        raise ForgedCallback(f"unknown action {code!r}")
+    name, fields = layout
+    parsed: dict[str, object] = {}
+    for field, value in zip(fields, values, strict=True):
+        if not re.fullmatch(_FIELD_RE[field], value):
+            raise ForgedCallback(f"bad {field}")
+        if field == "course":
+            parsed[field] = UUID(bytes=base64.urlsafe_b64decode(value + "=="))
+        elif field == "persona":
+            parsed[field] = _PERSONA_CODES[value]
+        else:
+            parsed[field] = int(value)
+    return Action(name, **parsed)  # type: ignore[arg-type]
+
+
+def action(name: str, **fields: object) -> str:
+    """Shorthand for views: `action("topic", course=id, module=1, topic=2)`."""
+    return encode(Action(name, **fields))  # type: ignore[arg-type]

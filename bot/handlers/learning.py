@@ -1,0 +1,188 @@
+"""The learner journey: /start (with deep links), /courses, /progress and every button."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+from telegram import Update
+
+from bot.callbacks import Action, ForgedCallback, decode
+from bot.context import TutorContext
+from bot.handlers.profile import profile_of
+from bot.handlers.render import show
+from bot.views import learning as views
+from bot.views.screen import Screen
+from domain.learning import AccessDenied, EnrollOutcome
+
+STALE_BUTTON = "This button is no longer valid. Send /start to begin again."
+
+
+async def start(update: Update, context: TutorContext) -> None:
+    if update.effective_user is None:
+        return
+    user = await context.services.users.register(profile_of(update.effective_user))
+    learning = context.services.learning
+    if context.args:
+        course = await learning.course_by_slug(context.args[0].strip().lower()[:64])
+        if course is not None:
+            try:
+                await show(update, await _enroll(context, user.id, course.id))
+            except AccessDenied as denied:
+                await show(update, Screen(denied.reason))
+            return
+        await show(update, Screen("I couldn't find that course; here is what we have."))
+    mine = await learning.my_courses(user.id)
+    await show(update, views.home(user, mine, await learning.catalog()))
+
+
+async def courses(update: Update, context: TutorContext) -> None:
+    user = await context.services.users.register(profile_of(update.effective_user))
+    await show(update, await _catalog(context, user.id))
+
+
+async def progress(update: Update, context: TutorContext) -> None:
+    user = await context.services.users.register(profile_of(update.effective_user))
+    await show(update, views.progress_summary(await context.services.learning.my_courses(user.id)))
+
+
+async def on_button(update: Update, context: TutorContext) -> None:
+    """Every inline button lands here: decode, re-check on the server, render, answer."""
+    query = update.callback_query
+    if query is None or update.effective_user is None:
+        return
+    try:
+        pressed = decode(query.data)
+    except ForgedCallback:
+        await query.answer(STALE_BUTTON, show_alert=True)
+        return
+    if pressed.name == "noop":
+        await query.answer()
+        return
+    user = await context.services.users.register(profile_of(update.effective_user))
+    try:
+        screen, toast = await _SCREENS[pressed.name](context, user.id, update, pressed)
+    except AccessDenied as denied:
+        await query.answer(denied.reason, show_alert=True)
+        return
+    await show(update, screen)
+    await query.answer(toast)
+
+
+Result = tuple[Screen, str | None]
+
+
+async def _home(context: TutorContext, user_id: int, update: Update, _: Action) -> Result:
+    user = await context.services.users.register(profile_of(update.effective_user))
+    learning = context.services.learning
+    return views.home(user, await learning.my_courses(user_id), await learning.catalog()), None
+
+
+async def _catalog_screen(context: TutorContext, user_id: int, _u: Update, _a: Action) -> Result:
+    return await _catalog(context, user_id), None
+
+
+async def _progress(context: TutorContext, user_id: int, _u: Update, _a: Action) -> Result:
+    mine = await context.services.learning.my_courses(user_id)
+    return views.progress_summary(mine), None
+
+
+async def _course(context: TutorContext, user_id: int, _u: Update, pressed: Action) -> Result:
+    learning = context.services.learning
+    course = await learning.course(_course_id(pressed))
+    enrolled = any(p.course.id == course.id for p in await learning.my_courses(user_id))
+    return views.course_card(course, enrolled), None
+
+
+async def _enroll_pressed(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
+    return await _enroll(context, user_id, _course_id(a)), None
+
+
+async def _persona_menu(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
+    enrollment = await context.services.learning.enrollment(user_id, _course_id(a))
+    return views.persona_picker(enrollment.course, enrollment.persona, welcome=False), None
+
+
+async def _persona(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
+    assert a.persona is not None
+    learning = context.services.learning
+    await learning.choose_persona(user_id, _course_id(a), a.persona)
+    screen, _ = await _course_menu(context, user_id, _u, a)
+    return screen, f"Persona set: {views.PERSONA_LABELS[a.persona]}"
+
+
+async def _course_menu(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
+    learning = context.services.learning
+    progress = await learning.progress(user_id, _course_id(a))
+    return views.course_menu(
+        progress, await learning.continue_at(user_id, progress.course.id)
+    ), None
+
+
+async def _continue(context: TutorContext, user_id: int, update: Update, a: Action) -> Result:
+    where = await context.services.learning.continue_at(user_id, _course_id(a))
+    jump = Action("topic", a.course, where.module_no, where.topic_number, 0)
+    return await _topic(context, user_id, update, jump)
+
+
+async def _module(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
+    assert a.module is not None
+    view = await context.services.learning.module(user_id, _course_id(a), a.module)
+    return views.module_screen(view), None
+
+
+async def _topic(context: TutorContext, user_id: int, update: Update, a: Action) -> Result:
+    assert a.module is not None and a.topic is not None
+    chat_id = update.effective_chat.id if update.effective_chat else user_id
+    view = await context.services.learning.open_topic(
+        user_id, chat_id, _course_id(a), a.module, a.topic, a.page
+    )
+    return views.topic_screen(view, a.page), None
+
+
+async def _complete(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
+    assert a.module is not None and a.topic is not None
+    view, newly = await context.services.learning.complete_topic(
+        user_id, _course_id(a), a.module, a.topic
+    )
+    done = f"{view.module.completed}/{view.module.topics} topics of Module {view.module.number}"
+    toast = f"✅ Completed — {done}" if newly else "Already completed"
+    return views.topic_screen(view, a.page), toast
+
+
+async def _enroll(context: TutorContext, user_id: int, course_id: UUID) -> Screen:
+    outcome, enrollment = await context.services.learning.enroll(user_id, course_id)
+    if outcome is EnrollOutcome.SUSPENDED:
+        raise AccessDenied("Your enrollment in this course is suspended; please contact support.")
+    if enrollment.persona is None:
+        return views.persona_picker(enrollment.course, None, welcome=True)
+    progress = await context.services.learning.progress(user_id, course_id)
+    where = await context.services.learning.continue_at(user_id, course_id)
+    return views.course_menu(progress, where)
+
+
+async def _catalog(context: TutorContext, user_id: int) -> Screen:
+    learning = context.services.learning
+    enrolled = {p.course.id for p in await learning.my_courses(user_id)}
+    return views.catalog(await learning.catalog(), enrolled)
+
+
+def _course_id(pressed: Action) -> UUID:
+    assert pressed.course is not None
+    return pressed.course
+
+
+_SCREENS: dict[str, Callable[[TutorContext, int, Update, Action], Awaitable[Result]]] = {
+    "home": _home,
+    "catalog": _catalog_screen,
+    "progress": _progress,
+    "course": _course,
+    "enroll": _enroll_pressed,
+    "persona_menu": _persona_menu,
+    "persona": _persona,
+    "course_menu": _course_menu,
+    "continue": _continue,
+    "module": _module,
+    "topic": _topic,
+    "complete": _complete,
+}

@@ -1,0 +1,292 @@
+"""Screens of the learner journey. Course text is always escaped or rendered from Markdown."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.views.common import INTRO
+from bot.views.markdown import MESSAGE_LIMIT, paginate, plain_length
+from bot.views.screen import Screen, bar, button, link
+from domain.learning import (
+    CourseInfo,
+    CourseProgress,
+    ModuleState,
+    ModuleStatus,
+    ModuleView,
+    Position,
+    TopicView,
+)
+from domain.personas import Persona
+from domain.users import User
+
+PERSONA_LABELS = {
+    Persona.NORMAL: "📘 Normal",
+    Persona.SPORTS: "⚽ Sports",
+    Persona.COOKING: "🍳 Cooking",
+    Persona.ADVENTURE: "🧭 Adventure",
+}
+PERSONA_BLURBS = {
+    Persona.NORMAL: "plain explanations",
+    Persona.SPORTS: "told through athletes, training and matches",
+    Persona.COOKING: "told through recipes, kitchens and tasting",
+    Persona.ADVENTURE: "told through expeditions, maps and explorers",
+}
+STATE_MARKS = {
+    ModuleState.LOCKED: "🔒",
+    ModuleState.UNLOCKED: "🔓",
+    ModuleState.IN_PROGRESS: "📖",
+    ModuleState.COMPLETED: "✅",
+    ModuleState.QUIZ_PASSED: "🏆",
+}
+STATE_WORDS = {
+    ModuleState.LOCKED: "locked",
+    ModuleState.UNLOCKED: "unlocked",
+    ModuleState.IN_PROGRESS: "in progress",
+    ModuleState.COMPLETED: "completed",
+    ModuleState.QUIZ_PASSED: "quiz passed",
+}
+# Room left on a topic page for its header and footer lines.
+TOPIC_PAGE_CHARS = 3500
+
+
+def price(course: CourseInfo) -> str:
+    if course.is_free:
+        return "free"
+    return f"{course.price_cents / 100:.2f} {escape(course.currency)}"
+
+
+def home(user: User, mine: list[CourseProgress], catalog: list[CourseInfo]) -> Screen:
+    lines = [f"👋 Hi <b>{escape(user.profile.display_name)}</b>!", ""]
+    if not mine:
+        lines += [INTRO, ""]
+    rows = []
+    if mine:
+        lines.append("<b>Your courses</b>")
+        for progress in mine:
+            lines.append(f"• {escape(progress.course.name)} — {bar(progress.percent)}")
+            rows.append(
+                [button(f"▶ {progress.course.name}", "course_menu", course=progress.course.id)]
+            )
+        lines.append("")
+    enrolled = {p.course.id for p in mine}
+    others = [c for c in catalog if c.id not in enrolled]
+    if others:
+        lines.append("<b>Catalog</b>")
+        lines += [f"• {escape(c.name)} ({escape(c.level)}, {price(c)})" for c in others]
+        rows += [[button(f"📘 {c.name}", "course", course=c.id)] for c in others]
+    elif not catalog:
+        lines.append("No courses are published yet — please come back soon.")
+    lines += ["", "Type /help to see what I can do."]
+    rows.append([button("📊 Progress", "progress"), button("📚 All courses", "catalog")])
+    return Screen("\n".join(lines).strip(), rows)
+
+
+def catalog(courses: list[CourseInfo], enrolled: set) -> Screen:
+    if not courses:
+        return Screen(
+            "No courses are published yet — please come back soon.", [[button("🏠 Home", "home")]]
+        )
+    lines = ["<b>📚 Courses</b>", ""]
+    rows = []
+    for course in courses:
+        mark = " ✓ enrolled" if course.id in enrolled else ""
+        lines.append(
+            f"• <b>{escape(course.name)}</b> — {escape(course.level)}, "
+            f"{course.modules} modules, {price(course)}{mark}"
+        )
+        rows.append([button(course.name, "course", course=course.id)])
+    rows.append([button("🏠 Home", "home")])
+    return Screen("\n".join(lines), rows)
+
+
+def course_card(course: CourseInfo, enrolled: bool) -> Screen:
+    text = "\n".join(
+        [
+            f"<b>{escape(course.name)}</b>",
+            "",
+            escape(course.description.strip()) or "—",
+            "",
+            f"Level: {escape(course.level)}"
+            + (f" · {escape(course.category)}" if course.category else ""),
+            f"Modules: {course.modules} · Topics: {course.topics}",
+            f"Price: {price(course)}",
+        ]
+    )
+    first = (
+        button("▶ Open course", "course_menu", course=course.id)
+        if enrolled
+        else button(
+            "✅ Enroll" + (" for free" if course.is_free else ""), "enroll", course=course.id
+        )
+    )
+    return Screen(_fit(text), [[first], [button("⬅ Courses", "catalog")]])
+
+
+def persona_picker(course: CourseInfo, current: Persona | None, *, welcome: bool) -> Screen:
+    intro = (
+        f"🎉 You're enrolled in <b>{escape(course.name)}</b>! Module 1 is open.\n\n"
+        if welcome
+        else ""
+    )
+    lines = [intro + "<b>Pick a study persona</b> — the same lessons, told your way:", ""]
+    lines += [f"{PERSONA_LABELS[p]} — {PERSONA_BLURBS[p]}" for p in Persona]
+    lines += ["", "You can change it any time from the course menu."]
+    rows = [
+        [
+            button(
+                ("✓ " if p is current else "") + PERSONA_LABELS[p],
+                "persona",
+                course=course.id,
+                persona=p,
+            )
+        ]
+        for p in Persona
+    ]
+    if current is not None:
+        rows.append([button("⬅ Course", "course_menu", course=course.id)])
+    return Screen("\n".join(lines), rows)
+
+
+def course_menu(progress: CourseProgress, resume: Position) -> Screen:
+    course = progress.course
+    persona = progress.persona or Persona.NORMAL
+    lines = [
+        f"<b>{escape(course.name)}</b>",
+        f"Progress: {bar(progress.percent)} ({progress.completed}/{progress.topics} topics)",
+        f"Persona: {PERSONA_LABELS[persona]}",
+        "",
+    ]
+    rows = [
+        [
+            button(
+                f"▶ Continue: {resume.module_no}.{resume.topic_number}",
+                "topic",
+                course=course.id,
+                module=resume.module_no,
+                topic=resume.topic_number,
+                page=0,
+            )
+        ]
+    ]
+    for module in progress.modules:
+        lines.append(_module_line(module))
+        label = f"{STATE_MARKS[module.state]} {module.number}. {module.title}"
+        rows.append([button(label, "module", course=course.id, module=module.number)])
+    rows.append(
+        [button(f"🎭 Persona: {PERSONA_LABELS[persona]}", "persona_menu", course=course.id)]
+    )
+    rows.append([button("🏠 Home", "home")])
+    return Screen(_fit("\n".join(lines)), rows)
+
+
+def _module_line(module: ModuleStatus) -> str:
+    return (
+        f"{STATE_MARKS[module.state]} <b>Module {module.number}</b>: {escape(module.title)} — "
+        f"{STATE_WORDS[module.state]}, {module.completed}/{module.topics}"
+    )
+
+
+def module_screen(view: ModuleView) -> Screen:
+    module, course = view.module, view.course
+    lines = [
+        f"<b>Module {module.number}: {escape(module.title)}</b>",
+        f"{bar(module.percent)} · {STATE_WORDS[module.state]}",
+    ]
+    if module.description.strip():
+        lines += ["", escape(module.description.strip())]
+    lines.append("")
+    rows = []
+    for topic in view.topics:
+        mark = "✅" if topic.completed else "▫️"
+        lines.append(f"{mark} {module.number}.{topic.number} {escape(topic.title)}")
+        rows.append(
+            [
+                button(
+                    f"{mark} {topic.number}. {topic.title}",
+                    "topic",
+                    course=course.id,
+                    module=module.number,
+                    topic=topic.number,
+                    page=0,
+                )
+            ]
+        )
+    rows.append([button("⬅ Course", "course_menu", course=course.id)])
+    return Screen(_fit("\n".join(lines)), rows)
+
+
+def topic_pages(view: TopicView) -> list[str]:
+    return paginate(view.text, TOPIC_PAGE_CHARS)
+
+
+def topic_screen(view: TopicView, page: int) -> Screen:
+    pages = topic_pages(view)
+    page = min(max(page, 0), len(pages) - 1)
+    course, module, topic = view.course, view.module, view.topic
+    header = (
+        f"<b>Module {module.number} · Topic {topic.number} of {view.topic_count}</b>\n"
+        f"<b>{escape(topic.title)}</b>"
+    )
+    status = "✅ completed" if view.completed else "not completed yet"
+    footer = f"<i>{PERSONA_LABELS[view.persona]} · {status}"
+    footer += f" · page {page + 1}/{len(pages)}</i>" if len(pages) > 1 else "</i>"
+    text = f"{header}\n\n{pages[page]}\n\n{footer}"
+    ids = {"course": course.id, "module": module.number}
+    rows = []
+    if len(pages) > 1:
+        rows.append(
+            [
+                button("◀ Page", "topic", **ids, topic=topic.number, page=max(page - 1, 0)),
+                button(f"{page + 1}/{len(pages)}", "noop"),
+                button(
+                    "Page ▶", "topic", **ids, topic=topic.number, page=min(page + 1, len(pages) - 1)
+                ),
+            ]
+        )
+    nav = []
+    if view.has_previous:
+        nav.append(button("⬅ Previous", "topic", **ids, topic=topic.number - 1, page=0))
+    if not view.completed:
+        nav.append(button("✅ Mark complete", "complete", **ids, topic=topic.number))
+    if view.has_next:
+        nav.append(button("Next ➡", "topic", **ids, topic=topic.number + 1, page=0))
+    rows.append(nav)
+    media = []
+    if topic.ppt_url:
+        media.append(link("📊 Slides", topic.ppt_url))
+    if topic.video_url:
+        media.append(link("🎬 Video", topic.video_url))
+    if media:
+        rows.append(media)
+    rows.append([button("⬅ Module", "module", **ids)])
+    return Screen(text, [r for r in rows if r])
+
+
+def progress_summary(mine: list[CourseProgress]) -> Screen:
+    if not mine:
+        return Screen(
+            "You're not enrolled in any course yet. Pick one from the catalog:",
+            [[button("📚 Courses", "catalog")]],
+        )
+    lines = ["<b>📊 Your progress</b>"]
+    rows = []
+    for progress in mine:
+        lines += ["", f"<b>{escape(progress.course.name)}</b> — {bar(progress.percent)}"]
+        lines += [
+            f"  {STATE_MARKS[m.state]} Module {m.number}: {bar(m.percent, 5)} "
+            f"({m.completed}/{m.topics}, {STATE_WORDS[m.state]})"
+            for m in progress.modules
+        ]
+        rows.append([button(f"▶ {progress.course.name}", "course_menu", course=progress.course.id)])
+    rows.append([button("🏠 Home", "home")])
+    return Screen(_fit("\n".join(lines)), rows)
+
+
+def _fit(html: str) -> str:
+    """Screens built from many rows (a huge catalog) are cut rather than refused."""
+    if plain_length(html) <= MESSAGE_LIMIT:
+        return html
+    lines = html.split("\n")
+    while lines and plain_length("\n".join([*lines, "…"])) > MESSAGE_LIMIT:
+        lines.pop()
+    return "\n".join([*lines, "…"])

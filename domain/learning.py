@@ -1,0 +1,358 @@
+"""The learner's journey: catalog, enrollment, personas, modules and topics, progress.
+
+Every use case re-checks access against stored state (the learner owns an active
+enrollment, the module is unlocked, the topic exists), because the requests come from
+buttons whose data the client can forge or replay long after the fact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+from domain.personas import Persona, text_for
+
+
+class AccessDenied(Exception):
+    """The learner may not do this (now); `reason` is safe to show them."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotFound(AccessDenied):
+    pass
+
+
+class NotEnrolled(AccessDenied):
+    pass
+
+
+class ModuleLocked(AccessDenied):
+    pass
+
+
+class ModuleState(StrEnum):
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    QUIZ_PASSED = "quiz_passed"
+
+
+class EnrollOutcome(StrEnum):
+    ENROLLED = "enrolled"
+    ALREADY = "already"
+    SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True)
+class CourseInfo:
+    id: UUID
+    slug: str
+    name: str
+    description: str
+    category: str
+    level: str
+    price_cents: int
+    currency: str
+    modules: int
+    topics: int
+
+    @property
+    def is_free(self) -> bool:
+        return self.price_cents == 0
+
+
+@dataclass(frozen=True)
+class ModuleRecord:
+    """A module as stored, joined with one learner's progress in it."""
+
+    number: int
+    title: str
+    description: str
+    topics: int
+    completed: int
+    unlocked: bool
+    quiz_passed: bool
+    has_quiz: bool
+
+
+@dataclass(frozen=True)
+class ModuleStatus:
+    number: int
+    title: str
+    description: str
+    topics: int
+    completed: int
+    state: ModuleState
+
+    @property
+    def percent(self) -> int:
+        return percent(self.completed, self.topics)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is not ModuleState.LOCKED
+
+
+@dataclass(frozen=True)
+class TopicRecord:
+    id: UUID
+    module_no: int
+    number: int
+    title: str
+    text: str
+    variants: dict[Persona, str | None]
+    ppt_url: str | None
+    video_url: str | None
+
+
+@dataclass(frozen=True)
+class TopicMark:
+    number: int
+    title: str
+    completed: bool
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    course: CourseInfo
+    status: str
+    persona: Persona | None
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    course: CourseInfo
+    persona: Persona | None
+    modules: tuple[ModuleStatus, ...]
+
+    @property
+    def completed(self) -> int:
+        return sum(m.completed for m in self.modules)
+
+    @property
+    def topics(self) -> int:
+        return sum(m.topics for m in self.modules)
+
+    @property
+    def percent(self) -> int:
+        return percent(self.completed, self.topics)
+
+
+@dataclass(frozen=True)
+class ModuleView:
+    course: CourseInfo
+    module: ModuleStatus
+    topics: tuple[TopicMark, ...]
+
+
+@dataclass(frozen=True)
+class TopicView:
+    course: CourseInfo
+    module: ModuleStatus
+    topic: TopicRecord
+    persona: Persona
+    text: str
+    completed: bool
+    topic_count: int
+    has_previous: bool
+    has_next: bool
+
+
+@dataclass(frozen=True)
+class Position:
+    module_no: int
+    topic_number: int
+
+
+def percent(done: int, total: int) -> int:
+    return 0 if total == 0 else round(100 * done / total)
+
+
+def module_state(record: ModuleRecord) -> ModuleState:
+    if not record.unlocked:
+        return ModuleState.LOCKED
+    if record.quiz_passed:
+        return ModuleState.QUIZ_PASSED
+    if record.topics and record.completed >= record.topics:
+        return ModuleState.COMPLETED
+    if record.completed:
+        return ModuleState.IN_PROGRESS
+    return ModuleState.UNLOCKED
+
+
+class LearningStore(Protocol):
+    async def published_courses(self) -> list[CourseInfo]: ...
+
+    async def course(self, course_id: UUID) -> CourseInfo | None: ...
+
+    async def course_by_slug(self, slug: str) -> CourseInfo | None: ...
+
+    async def enrollments(self, user_id: int) -> list[Enrollment]: ...
+
+    async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment | None: ...
+
+    async def ensure_enrollment(self, user_id: int, course_id: UUID) -> EnrollOutcome: ...
+
+    async def set_persona(self, user_id: int, course_id: UUID, persona: Persona) -> None: ...
+
+    async def modules(self, user_id: int, course_id: UUID) -> list[ModuleRecord]: ...
+
+    async def topic_marks(
+        self, user_id: int, course_id: UUID, module_no: int
+    ) -> list[TopicMark]: ...
+
+    async def topic(self, course_id: UUID, module_no: int, number: int) -> TopicRecord | None: ...
+
+    async def record_visit(self, user_id: int, topic_id: UUID, chat_id: int, page: int) -> None: ...
+
+    async def complete_topic(self, user_id: int, topic_id: UUID) -> bool: ...
+
+    async def last_position(self, user_id: int, course_id: UUID) -> Position | None: ...
+
+    async def unlock_module(self, user_id: int, course_id: UUID, module_no: int) -> None: ...
+
+
+class LearningService:
+    def __init__(self, store: LearningStore) -> None:
+        self._store = store
+
+    async def catalog(self) -> list[CourseInfo]:
+        return await self._store.published_courses()
+
+    async def course(self, course_id: UUID) -> CourseInfo:
+        course = await self._store.course(course_id)
+        if course is None:
+            raise NotFound("That course is no longer available.")
+        return course
+
+    async def course_by_slug(self, slug: str) -> CourseInfo | None:
+        return await self._store.course_by_slug(slug)
+
+    async def my_courses(self, user_id: int) -> list[CourseProgress]:
+        result = []
+        for enrollment in await self._store.enrollments(user_id):
+            if enrollment.status != "suspended":
+                result.append(await self._progress(user_id, enrollment))
+        return result
+
+    async def enroll(self, user_id: int, course_id: UUID) -> tuple[EnrollOutcome, Enrollment]:
+        course = await self.course(course_id)
+        outcome = await self._store.ensure_enrollment(user_id, course.id)
+        enrollment = await self._store.enrollment(user_id, course.id)
+        assert enrollment is not None
+        return outcome, enrollment
+
+    async def choose_persona(self, user_id: int, course_id: UUID, persona: Persona) -> Enrollment:
+        enrollment = await self._active(user_id, course_id)
+        await self._store.set_persona(user_id, course_id, persona)
+        return Enrollment(enrollment.course, enrollment.status, persona)
+
+    async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment:
+        return await self._active(user_id, course_id)
+
+    async def progress(self, user_id: int, course_id: UUID) -> CourseProgress:
+        return await self._progress(user_id, await self._active(user_id, course_id))
+
+    async def module(self, user_id: int, course_id: UUID, module_no: int) -> ModuleView:
+        progress = await self.progress(user_id, course_id)
+        module = self._open_module(progress, module_no)
+        marks = await self._store.topic_marks(user_id, course_id, module_no)
+        return ModuleView(progress.course, module, tuple(marks))
+
+    async def open_topic(
+        self, user_id: int, chat_id: int, course_id: UUID, module_no: int, number: int, page: int
+    ) -> TopicView:
+        view = await self._topic_view(user_id, course_id, module_no, number)
+        await self._store.record_visit(user_id, view.topic.id, chat_id, page)
+        return view
+
+    async def complete_topic(
+        self, user_id: int, course_id: UUID, module_no: int, number: int
+    ) -> tuple[TopicView, bool]:
+        """Mark a topic done; the flag says whether it was newly completed."""
+        view = await self._topic_view(user_id, course_id, module_no, number)
+        newly = await self._store.complete_topic(user_id, view.topic.id)
+        view = await self._topic_view(user_id, course_id, module_no, number)
+        if view.module.state is ModuleState.COMPLETED and not await self._has_quiz(
+            user_id, course_id, module_no
+        ):
+            # A module without a quiz has nothing to pass: finishing it opens the next one.
+            await self._store.unlock_module(user_id, course_id, module_no + 1)
+        return view, newly
+
+    async def _has_quiz(self, user_id: int, course_id: UUID, module_no: int) -> bool:
+        records = await self._store.modules(user_id, course_id)
+        return any(r.number == module_no and r.has_quiz for r in records)
+
+    async def continue_at(self, user_id: int, course_id: UUID) -> Position:
+        """Where the learner left off, or the first unfinished topic of an open module."""
+        progress = await self.progress(user_id, course_id)
+        last = await self._store.last_position(user_id, course_id)
+        if last is not None and any(
+            m.number == last.module_no and m.is_open for m in progress.modules
+        ):
+            return last
+        for module in progress.modules:
+            if module.is_open and module.completed < module.topics:
+                marks = await self._store.topic_marks(user_id, course_id, module.number)
+                first = next(t for t in marks if not t.completed)
+                return Position(module.number, first.number)
+        open_modules = [m for m in progress.modules if m.is_open]
+        return Position(open_modules[-1].number if open_modules else 1, 1)
+
+    async def _topic_view(
+        self, user_id: int, course_id: UUID, module_no: int, number: int
+    ) -> TopicView:
+        enrollment = await self._active(user_id, course_id)
+        progress = await self._progress(user_id, enrollment)
+        module = self._open_module(progress, module_no)
+        topic = await self._store.topic(course_id, module_no, number)
+        if topic is None:
+            raise NotFound("That topic does not exist (any more).")
+        marks = await self._store.topic_marks(user_id, course_id, module_no)
+        persona = enrollment.persona or Persona.NORMAL
+        return TopicView(
+            course=progress.course,
+            module=module,
+            topic=topic,
+            persona=persona,
+            text=text_for(persona, topic.text, topic.variants),
+            completed=any(m.number == number and m.completed for m in marks),
+            topic_count=len(marks),
+            has_previous=number > 1,
+            has_next=number < len(marks),
+        )
+
+    async def _active(self, user_id: int, course_id: UUID) -> Enrollment:
+        enrollment = await self._store.enrollment(user_id, course_id)
+        if enrollment is None:
+            raise NotEnrolled("You are not enrolled in this course. Open it from /courses.")
+        if enrollment.status == "suspended":
+            raise NotEnrolled("Your enrollment in this course is suspended.")
+        return enrollment
+
+    async def _progress(self, user_id: int, enrollment: Enrollment) -> CourseProgress:
+        records = await self._store.modules(user_id, enrollment.course.id)
+        modules = tuple(
+            ModuleStatus(r.number, r.title, r.description, r.topics, r.completed, module_state(r))
+            for r in records
+        )
+        return CourseProgress(enrollment.course, enrollment.persona, modules)
+
+    @staticmethod
+    def _open_module(progress: CourseProgress, module_no: int) -> ModuleStatus:
+        module = next((m for m in progress.modules if m.number == module_no), None)
+        if module is None:
+            raise NotFound("That module does not exist.")
+        if not module.is_open:
+            previous = module_no - 1
+            raise ModuleLocked(
+                f"Module {module_no} is locked: pass the Module {previous} quiz to unlock it."
+            )
+        return module
