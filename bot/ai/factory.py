@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from openai import AsyncOpenAI
+from typing import TYPE_CHECKING
 
 from bot.ai.local_embeddings import LocalHashEmbedder
-from bot.ai.openai_embeddings import OpenAIEmbedder
 from bot.settings import ConfigError, Settings
 from domain.retrieval import Embedder
 
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
 
 def openai_client(settings: Settings) -> AsyncOpenAI | None:
+    """The SDK takes ~2 s to import, so it is only loaded when a key is configured."""
     if settings.openai_api_key is None:
         return None
+    from openai import AsyncOpenAI
+
     return AsyncOpenAI(
         api_key=settings.openai_api_key.get_secret_value(),
         base_url=settings.openai_base_url,
@@ -30,4 +35,6 @@ def build_embedder(settings: Settings) -> Embedder:
     client = openai_client(settings)
     if client is None:
         raise ConfigError("OPENAI_API_KEY is not set: EMBEDDING_BACKEND=openai needs it")
+    from bot.ai.openai_embeddings import OpenAIEmbedder
+
     return OpenAIEmbedder(client, settings.embedding_model, settings.embedding_dimensions)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from storage.migrations import discover
+from tests.support.courses import TINY_PACK
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,3 +92,53 @@ async def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     assert code == 2
     assert err.startswith("tutorbot: database:")
     assert "Traceback" not in err
+
+
+async def test_import_then_search_prints_what_retrieval_returns(
+    db_url: str, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": db_url, "EMBEDDING_BACKEND": "local"}
+    code, out, err = await tutorbot("import", str(TINY_PACK), env=env, cwd=tmp_path)
+    assert code == 0, err
+    assert out.startswith("imported tiny: 2 modules, 4 topics, 4 questions")
+
+    code, out, _ = await tutorbot("import", str(TINY_PACK), env=env, cwd=tmp_path)
+    assert out.startswith("tiny: unchanged")
+
+    code, out, err = await tutorbot(
+        "search",
+        "tiny",
+        "how hot should the water be?",
+        "--k",
+        "3",
+        "--max-module",
+        "1",
+        "--json",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    hits = json.loads(out)
+    assert [h["rank"] for h in hits] == [1, 2, 3]
+    assert all(h["module"] in (None, 1) for h in hits)
+    assert {"citation", "score", "text", "topic"} <= set(hits[0])
+
+
+async def test_a_broken_pack_is_refused_whole(db_url: str, tmp_path: Path) -> None:
+    pack = tmp_path / "broken"
+    shutil.copytree(TINY_PACK, pack)
+    (pack / "course.yaml").write_text("name: No slug\n")
+    quiz = next(pack.glob("modules/01-*/quiz.yaml"))
+    quiz.write_text(quiz.read_text().replace("correct: true", "correct: false"))
+
+    code, _, err = await tutorbot("import", str(pack), env={"DATABASE_URL": db_url}, cwd=tmp_path)
+
+    assert code == 1
+    assert "course.yaml:1: slug: is required" in err
+    assert f"modules/{quiz.parent.name}/quiz.yaml:" in err and "no correct option" in err
+    assert "nothing was imported" in err
+    conn = await asyncpg.connect(db_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM courses") == 0
+    finally:
+        await conn.close()
