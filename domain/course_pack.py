@@ -18,7 +18,6 @@ from domain import yaml_lines
 from domain.personas import VARIANT_PERSONAS, Persona
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
 
 _MODULE_DIR = re.compile(r"^(\d{1,3})-[A-Za-z0-9_-]+$")
@@ -60,17 +59,15 @@ class TopicFront(_Strict):
 
 
 class OptionSpec(_Strict):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     correct: bool = False
 
 
 class QuestionSpec(_Strict):
     pair: int = Field(ge=0)
-    question: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
-    ]
-    options: list[OptionSpec] = Field(min_length=2, max_length=8)
-    explanation: str = ""
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    options: list[OptionSpec] = Field(min_length=2, max_length=6)
+    explanation: Annotated[str, StringConstraints(max_length=600)] = ""
 
 
 class QuizFile(_Strict):
@@ -82,7 +79,7 @@ class SuggestionSpec(_Strict):
     prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     topic: Annotated[str, StringConstraints(pattern=r"^\d{1,3}\.\d{1,3}$")] | None = None
     parent: Slug | None = None
-    answer: Annotated[str, StringConstraints(strip_whitespace=True, max_length=3000)] | None = None
+    answer: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1500)] | None = None
 
 
 class SuggestionsFile(_Strict):
@@ -433,6 +430,14 @@ def _quiz(
                 line,
                 f"question {index + 1}: pair {spec.pair} has no topics in this "
                 f"module (pairs here: {sorted(pairs)})",
+            )
+        correct = sum(o.correct for o in spec.options)
+        if correct > 1 and "select all" not in spec.question.lower():
+            out.add(
+                path,
+                line,
+                f"question {index + 1} has {correct} correct options: say "
+                '"(select all that apply)" in its text',
             )
         texts = [o.text for o in spec.options]
         if len(set(texts)) != len(texts):

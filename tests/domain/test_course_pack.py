@@ -128,6 +128,17 @@ def test_single_mistakes(path: str, text: str, expected: str) -> None:
     assert any(p.startswith(expected) or expected in p for p in problems(files)), problems(files)
 
 
+def test_several_correct_options_must_be_announced() -> None:
+    files = valid_files()
+    files["modules/01-basics/quiz.yaml"] = QUIZ.replace('"That"', '"That"\n        correct: true')
+    assert any('has 2 correct options: say "(select all that apply)"' in p for p in problems(files))
+
+    files["modules/01-basics/quiz.yaml"] = files["modules/01-basics/quiz.yaml"].replace(
+        "What is it?", "What is it? (select all that apply)"
+    )
+    assert parse_pack(files).modules[0].questions[0].question.endswith("(select all that apply)")
+
+
 def test_question_for_a_pair_without_topics_is_refused() -> None:
     files = valid_files()
     files["modules/01-basics/quiz.yaml"] = QUIZ.replace("pair: 0", "pair: 3")
