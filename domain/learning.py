@@ -89,6 +89,7 @@ class ModuleStatus:
     topics: int
     completed: int
     state: ModuleState
+    has_quiz: bool = True
 
     @property
     def percent(self) -> int:
@@ -279,16 +280,10 @@ class LearningService:
         view = await self._topic_view(user_id, course_id, module_no, number)
         newly = await self._store.complete_topic(user_id, view.topic.id)
         view = await self._topic_view(user_id, course_id, module_no, number)
-        if view.module.state is ModuleState.COMPLETED and not await self._has_quiz(
-            user_id, course_id, module_no
-        ):
+        if view.module.state is ModuleState.COMPLETED and not view.module.has_quiz:
             # A module without a quiz has nothing to pass: finishing it opens the next one.
             await self._store.unlock_module(user_id, course_id, module_no + 1)
         return view, newly
-
-    async def _has_quiz(self, user_id: int, course_id: UUID, module_no: int) -> bool:
-        records = await self._store.modules(user_id, course_id)
-        return any(r.number == module_no and r.has_quiz for r in records)
 
     async def continue_at(self, user_id: int, course_id: UUID) -> Position:
         """Where the learner left off, or the first unfinished topic of an open module."""
@@ -340,7 +335,15 @@ class LearningService:
     async def _progress(self, user_id: int, enrollment: Enrollment) -> CourseProgress:
         records = await self._store.modules(user_id, enrollment.course.id)
         modules = tuple(
-            ModuleStatus(r.number, r.title, r.description, r.topics, r.completed, module_state(r))
+            ModuleStatus(
+                r.number,
+                r.title,
+                r.description,
+                r.topics,
+                r.completed,
+                module_state(r),
+                r.has_quiz,
+            )
             for r in records
         )
         return CourseProgress(enrollment.course, enrollment.persona, modules)

@@ -25,23 +25,29 @@ class PgUserRepository:
         self._pool = pool
 
     async def upsert(self, profile: Profile, *, promote_to: Role | None) -> User:
+        # Written only when something changed (no dead row per update on the hot path);
+        # the unchanged row is read back in the same round trip.
         row = await self._pool.fetchrow(
             """
-            INSERT INTO users AS u (id, first_name, last_name, username, language_code, role)
-            VALUES ($1, $2, $3, $4, $5, COALESCE($6::user_role, 'learner'))
-            ON CONFLICT (id) DO UPDATE SET
-                first_name = EXCLUDED.first_name,
-                last_name = EXCLUDED.last_name,
-                username = EXCLUDED.username,
-                language_code = EXCLUDED.language_code,
-                role = COALESCE($6::user_role, u.role),
-                updated_at = CASE
-                    WHEN (u.first_name, u.last_name, u.username, u.language_code, u.role)
-                         IS DISTINCT FROM
-                         (EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.username,
-                          EXCLUDED.language_code, COALESCE($6::user_role, u.role))
-                    THEN now() ELSE u.updated_at END
-            RETURNING *
+            WITH changed AS (
+                INSERT INTO users AS u (id, first_name, last_name, username, language_code, role)
+                VALUES ($1, $2, $3, $4, $5, COALESCE($6::user_role, 'learner'))
+                ON CONFLICT (id) DO UPDATE SET
+                    first_name = EXCLUDED.first_name,
+                    last_name = EXCLUDED.last_name,
+                    username = EXCLUDED.username,
+                    language_code = EXCLUDED.language_code,
+                    role = COALESCE($6::user_role, u.role),
+                    updated_at = now()
+                WHERE (u.first_name, u.last_name, u.username, u.language_code, u.role)
+                      IS DISTINCT FROM
+                      (EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.username,
+                       EXCLUDED.language_code, COALESCE($6::user_role, u.role))
+                RETURNING *
+            )
+            SELECT * FROM changed
+            UNION ALL
+            SELECT * FROM users WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM changed)
             """,
             profile.telegram_id,
             profile.first_name,
