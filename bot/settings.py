@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
-    embedding_backend: Literal["auto", "local", "openai"] = "auto"
+    embedding_backend: Literal["auto", "local", "minilm", "openai"] = "auto"
     embedding_model: str = "text-embedding-3-small"
     embedding_dimensions: int = Field(default=512, ge=1, le=2000)
     admin_telegram_ids: Annotated[frozenset[int], NoDecode] = frozenset()

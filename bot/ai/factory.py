@@ -32,6 +32,13 @@ def build_embedder(settings: Settings) -> Embedder:
         backend = "openai" if settings.openai_api_key else "local"
     if backend == "local":
         return LocalHashEmbedder()
+    if backend == "minilm":
+        from bot.ai.minilm_embeddings import MiniLMEmbedder
+
+        try:
+            return MiniLMEmbedder()
+        except RuntimeError as exc:
+            raise ConfigError(str(exc)) from exc
     client = openai_client(settings)
     if client is None:
         raise ConfigError("OPENAI_API_KEY is not set: EMBEDDING_BACKEND=openai needs it")
