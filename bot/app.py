@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot import handlers
+from bot import handlers, jobs
 from bot.commands import COMMANDS
 from bot.context import Services, TutorContext
 from bot.metrics import Metrics
@@ -64,6 +64,7 @@ def build_application(
     application = builder.build()
     application.bot_data["services"] = services
     handlers.register(application)
+    jobs.schedule(application)
     return application
 
 
