@@ -53,7 +53,6 @@ _LAYOUTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "c": ("course", ("course",)),
     "e": ("enroll", ("course",)),
     "m": ("course_menu", ("course",)),
-    "k": ("continue", ("course",)),
     "pm": ("persona_menu", ("course",)),
     "p": ("persona", ("course", "persona")),
     "md": ("module", ("course", "module")),

@@ -119,12 +119,6 @@ async def _course_menu(context: TutorContext, user_id: int, _u: Update, a: Actio
     ), None
 
 
-async def _continue(context: TutorContext, user_id: int, update: Update, a: Action) -> Result:
-    where = await context.services.learning.continue_at(user_id, _course_id(a))
-    jump = Action("topic", a.course, where.module_no, where.topic_number, 0)
-    return await _topic(context, user_id, update, jump)
-
-
 async def _module(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
     assert a.module is not None
     view = await context.services.learning.module(user_id, _course_id(a), a.module)
@@ -181,7 +175,6 @@ _SCREENS: dict[str, Callable[[TutorContext, int, Update, Action], Awaitable[Resu
     "persona_menu": _persona_menu,
     "persona": _persona,
     "course_menu": _course_menu,
-    "continue": _continue,
     "module": _module,
     "topic": _topic,
     "complete": _complete,

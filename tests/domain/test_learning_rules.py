@@ -1,0 +1,38 @@
+"""Pure rules of the learner journey: module states, percentages, persona texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.learning import ModuleRecord, ModuleState, module_state, percent
+from domain.personas import Persona, text_for
+
+
+def record(*, unlocked=True, completed=0, topics=4, quiz_passed=False) -> ModuleRecord:
+    return ModuleRecord(1, "M", "", topics, completed, unlocked, quiz_passed, has_quiz=True)
+
+
+@pytest.mark.parametrize(
+    ("module", "state"),
+    [
+        (record(unlocked=False, completed=4), ModuleState.LOCKED),
+        (record(), ModuleState.UNLOCKED),
+        (record(completed=1), ModuleState.IN_PROGRESS),
+        (record(completed=4), ModuleState.COMPLETED),
+        (record(completed=2, quiz_passed=True), ModuleState.QUIZ_PASSED),
+    ],
+)
+def test_module_states(module: ModuleRecord, state: ModuleState) -> None:
+    assert module_state(module) is state
+
+
+def test_percentages_round_and_never_divide_by_zero() -> None:
+    assert [percent(1, 3), percent(2, 3), percent(0, 0), percent(12, 12)] == [33, 67, 0, 100]
+
+
+def test_persona_text_falls_back_to_the_default() -> None:
+    variants = {Persona.SPORTS: "sporty", Persona.COOKING: None, Persona.ADVENTURE: ""}
+    assert text_for(Persona.SPORTS, "plain", variants) == "sporty"
+    assert text_for(Persona.COOKING, "plain", variants) == "plain"
+    assert text_for(Persona.ADVENTURE, "plain", variants) == "plain"
+    assert text_for(Persona.NORMAL, "plain", variants) == "plain"
