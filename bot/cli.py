@@ -15,6 +15,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot import course_cli
 from bot.app import ALLOWED_UPDATES
+from bot.demo import command as demo_command
 from bot.request import AiohttpRequest
 from bot.runtime import database, run_bot
 from bot.settings import ConfigError, Settings, load_settings
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_text, func in commands:
         sub.add_parser(name, help=help_text, description=help_text).set_defaults(func=func)
     course_cli.add_commands(sub)
+    demo_command.add_commands(sub)
     return parser
 
 

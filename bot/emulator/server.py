@@ -118,6 +118,7 @@ class BotApiEmulator:
         webhook_retry_delay: float = 0.05,
         host: str = "127.0.0.1",
         port: int = 0,
+        first_update_id: int = 1,
     ) -> None:
         if not _TOKEN_SHAPE.match(token):
             raise ValueError("token must look like Telegram's: <bot id>:<secret>")
@@ -149,7 +150,7 @@ class BotApiEmulator:
         self._events: list[ChatEvent] = []
         self._listeners: list[EventListener] = []
         self._seq = itertools.count(1)
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)
         self._file_numbers = itertools.count(1)
         self._query_numbers = itertools.count(1)
         self._chat_sends: dict[int, deque[float]] = {}

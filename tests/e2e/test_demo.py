@@ -1,0 +1,439 @@
+"""`tutorbot demo`: the real bot in a terminal, through the Bot API emulator.
+
+The command is run as a user runs it — a subprocess, with a script or in a real
+pseudo-terminal — against a test database (DATABASE_URL), so no second embedded server
+starts. How chat events look on screen is checked in-process against the emulator, with a
+plain PTB ``Bot`` playing the bot so that keyboards, edits, toasts and files are covered
+whatever the handlers currently send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import io
+import os
+import pty
+import re
+import signal
+import struct
+import sys
+import termios
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.demo.render import ChatScreen, Downloads
+from bot.demo.script import ScriptError, Step, parse_script, pick_button
+from bot.emulator import BotApiEmulator
+from bot.request import AiohttpRequest
+from tests.conftest import TOKEN
+from tests.support.courses import TINY_PACK, editable_copy
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_SCRIPT = REPO / "courses" / "ml-foundations.demo"
+LEARNER = 42
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+def demo_env(db_url: str, data_dir: Path) -> dict[str, str]:
+    """The user's environment minus anything that would reach real Telegram or OpenAI."""
+    dropped = ("TELEGRAM_", "WEBHOOK_", "OPENAI_", "DATABASE_URL", "NO_COLOR", "LOG_LEVEL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+    return {
+        **env,
+        "PYTHONPATH": str(REPO),
+        "DATABASE_URL": db_url,
+        "DATA_DIR": str(data_dir),
+        "EMBEDDING_BACKEND": "local",
+    }
+
+
+async def demo(*args: str, db_url: str, tmp_path: Path) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        *args,
+        env=demo_env(db_url, tmp_path / "data"),
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+# -- --script, as CI runs it -----------------------------------------------------------------
+
+
+async def test_the_demo_course_script_passes(db_url: str, tmp_path: Path) -> None:
+    code, out, err = await demo("--script", str(DEMO_SCRIPT), db_url=db_url, tmp_path=tmp_path)
+
+    assert code == 0, out + err
+    assert "imported ml-foundations" in err
+    assert "> /start\nTutorbot: 👋 Hi Ada!" in out
+    assert "> /help\nTutorbot: What I can do" in out
+    assert "✓ expect Hi Ada" in out
+    assert "✓ expect You're enrolled in Machine Learning Foundations" in out
+    assert "✓ expect Module 2 is locked" in out
+    assert "✓ expect Completed — 4/4 topics of Module 1" in out
+    assert "✓ expect 33%" in out
+    assert "✓ expect Persona set: 🍳 Cooking" in out
+    assert "\x1b[" not in out  # not a terminal: no ANSI codes
+    assert "failed" not in out
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("script", "failure", "shown"),
+    [
+        (
+            "/start\nexpect Hi\n\n# the greeting never says goodbye\nexpect Goodbye\n/help\n",
+            "expect failed at line 5: the bot's replies don't contain \"Goodbye\"; "
+            "since line 1 the bot said:\n  Tutorbot: 👋 Hi Ada!",
+            "> /start",
+        ),
+        (
+            "/help\npress Enroll for free\n",
+            'press failed at line 2: no button "Enroll for free"',
+            "> /help",
+        ),
+    ],
+    ids=["expect", "press"],
+)
+async def test_a_failing_step_stops_the_script_with_exit_1(
+    db_url: str, tmp_path: Path, script: str, failure: str, shown: str
+) -> None:
+    path = tmp_path / "journey.demo"
+    path.write_text(script)
+
+    code, out, err = await demo(
+        "--script", str(path), "--name", "Ada", db_url=db_url, tmp_path=tmp_path
+    )
+
+    assert code == 1, out + err
+    assert failure in out
+    assert shown in out
+    assert "> /help" not in out.split(failure)[1]  # stopped at the failure
+    assert "Traceback" not in err
+
+
+async def test_a_broken_script_or_pack_is_refused_with_file_and_line(
+    db_url: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "bad.demo"
+    script.write_text("/start\nexpect\nclick Enroll\n")
+    pack = editable_copy(TINY_PACK, tmp_path)
+    (pack / "course.yaml").write_text("slug: tiny\nname: [unclosed\n")
+
+    (script_code, _, script_err), (pack_code, pack_out, pack_err) = await asyncio.gather(
+        demo("--script", str(script), db_url=db_url, tmp_path=tmp_path),
+        demo("--course", str(pack), db_url=db_url, tmp_path=tmp_path),
+    )
+
+    assert script_code == 1
+    assert f"{script}:2: expect needs a text" in script_err
+    assert f"{script}:3: unknown step 'click'" in script_err
+    assert "tutorbot: the script was refused (2 problems)" in script_err
+    assert pack_code == 1
+    assert re.search(r"^course\.yaml:\d+: ", pack_err, re.MULTILINE), pack_err
+    assert "tutorbot: the course pack was refused" in pack_err
+    assert pack_out == ""
+    assert "Traceback" not in script_err + pack_err
+
+
+async def test_with_a_token_the_demo_runs_the_real_bot(
+    emulator: BotApiEmulator, db_url: str, tmp_path: Path
+) -> None:
+    """TELEGRAM_BOT_TOKEN set: the same command serves Telegram (here: the emulator)."""
+    env = {
+        **demo_env(db_url, tmp_path / "data"),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": str(emulator.base_url),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        env=env,
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        # deleteWebhook comes just before the first long poll (calls are recorded when done)
+        await emulator.wait_for(lambda: bool(emulator.calls_to("deleteWebhook")), within=30)
+        emulator.user(LEARNER, "Ada")
+        emulator.send_text(LEARNER, "/start")
+        await emulator.wait_for(lambda: bool(emulator.bot_messages(LEARNER)), within=15)
+        proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+    assert proc.returncode == 0, err.decode()
+    assert "Hi Ada" in emulator.bot_messages(LEARNER)[0].text
+    assert "imported ml-foundations" in err.decode()
+    assert "running the real bot" in err.decode()
+    assert out.decode() == ""  # no terminal chat
+
+
+def test_script_syntax() -> None:
+    steps = parse_script(
+        "# comment\n\n/start deep-link\ntype  hello there \npress Enroll\n"
+        "expect Hi\nexpect-not Sorry\nwait 0.5\n",
+        "s.demo",
+    )
+    assert steps == [
+        Step(3, "send", "/start deep-link"),
+        Step(4, "send", "hello there"),
+        Step(5, "press", "Enroll"),
+        Step(6, "expect", "Hi"),
+        Step(7, "expect-not", "Sorry"),
+        Step(8, "wait", "0.5"),
+    ]
+    with pytest.raises(ScriptError) as refused:
+        parse_script("wait soon\nwait 0\npress\n", "s.demo")
+    assert refused.value.problems == [
+        "s.demo:1: wait needs a number of seconds, not 'soon'",
+        "s.demo:2: wait takes 0 to 300 seconds",
+        "s.demo:3: press needs a text",
+    ]
+    with pytest.raises(ScriptError, match="no steps"):
+        parse_script("# nothing\n", "s.demo")
+
+
+# -- what the screen shows -------------------------------------------------------------------
+
+
+@pytest.fixture
+async def bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
+    emulator.user(LEARNER, "Ada")
+    async with Bot(
+        TOKEN,
+        base_url=emulator.api_base_url,
+        base_file_url=emulator.file_base_url,
+        request=AiohttpRequest(),
+    ) as bot:
+        yield bot
+
+
+async def test_the_screen_shows_what_a_learner_sees(
+    emulator: BotApiEmulator, bot: Bot, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    downloads = tmp_path / "demo-downloads"
+    screen = ChatScreen(
+        emulator,
+        LEARNER,
+        out,
+        ansi=False,
+        downloads=Downloads(emulator, downloads),
+        echo_learner=True,
+    )
+    emulator.add_listener(screen)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Enroll", callback_data="enroll"),
+                InlineKeyboardButton("Catalog", callback_data="catalog"),
+            ],
+            [InlineKeyboardButton("Site", url="https://example.com/")],
+        ]
+    )
+
+    emulator.send_text(LEARNER, "/start")
+    menu = await bot.send_message(
+        LEARNER,
+        '<b>Welcome</b>, see the <a href="https://example.com/guide">guide</a>.\n\nPick one:',
+        parse_mode="HTML",
+        reply_markup=keyboard,
+    )
+    press = emulator.press_button(LEARNER, menu.message_id, "enroll")
+    await bot.answer_callback_query(press["callback_query"]["id"], "Enrolled!")
+    await bot.edit_message_text(
+        "You're <i>enrolled</i>.", LEARNER, menu.message_id, parse_mode="HTML"
+    )
+    document = await bot.send_document(LEARNER, b"my notes", filename="notes.txt", caption="Notes")
+    photo = await bot.send_photo(LEARNER, _TINY_PNG)
+
+    saved_document = downloads / f"{document.message_id}-notes.txt"
+    assert saved_document.read_bytes() == b"my notes"
+    (saved_photo,) = downloads.glob(f"{photo.message_id}-*")
+    assert saved_photo.read_bytes() == _TINY_PNG
+    assert out.getvalue() == (
+        "> /start\n"
+        "Tutorbot: Welcome, see the guide (https://example.com/guide).\n"
+        "\n"
+        "  Pick one:\n"
+        "  [1] Enroll  [2] Catalog\n"
+        "  [3] Site (https://example.com/)\n"
+        "\n"
+        "(you pressed [Enroll])\n"
+        "[notice] Enrolled!\n"
+        "Tutorbot (edited): You're enrolled.\n"
+        "\n"
+        f"Tutorbot: [document saved to {saved_document}]\n"
+        "  Notes\n"
+        "\n"
+        f"Tutorbot: [photo saved to {saved_photo}]\n"
+        "\n"
+    )
+
+
+async def test_ansi_styles_only_on_a_terminal(emulator: BotApiEmulator, bot: Bot) -> None:
+    out = io.StringIO()
+    screen = ChatScreen(
+        emulator,
+        LEARNER,
+        out,
+        ansi=True,
+        downloads=Downloads(emulator, Path("unused")),
+        echo_learner=False,
+    )
+    emulator.add_listener(screen)
+
+    await bot.send_message(LEARNER, "Hi <b>Ada</b> <i>and</i> <u>you</u>", parse_mode="HTML")
+
+    assert "\x1b[1mAda\x1b[22m" in out.getvalue()
+    assert "\x1b[3mand\x1b[23m" in out.getvalue()
+    assert "\x1b[4myou\x1b[24m" in out.getvalue()
+    assert _ANSI.sub("", out.getvalue()) == "Tutorbot: Hi Ada and you\n\n"
+
+
+async def test_press_picks_the_newest_exact_or_only_matching_button(
+    emulator: BotApiEmulator, bot: Bot
+) -> None:
+    def buttons(*labels: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, callback_data=label) for label in labels]]
+        )
+
+    await bot.send_message(LEARNER, "old", reply_markup=buttons("Enroll", "Home"))
+    await bot.send_message(LEARNER, "new", reply_markup=buttons("Next", "Next module", "▶ 1.2"))
+    newest_first = list(reversed(emulator.bot_messages(LEARNER)))
+
+    assert pick_button(newest_first, "enroll").message_id == 1
+    assert pick_button(newest_first, "next").label == "Next"  # exact beats partial
+    assert pick_button(newest_first, "1.2").label == "▶ 1.2"
+    with pytest.raises(LookupError, match=r"several buttons: \[Next\] \[Next module\]"):
+        pick_button(newest_first, "Nex")
+    with pytest.raises(
+        LookupError, match=r'no button "Quiz"; visible buttons: message #2: \[Next\]'
+    ):
+        pick_button(newest_first, "Quiz")
+
+
+# -- the interactive chat in a real terminal ---------------------------------------------------
+
+
+class PseudoTerminal:
+    """A pty that `tutorbot demo` runs in; `screen` is what it printed, minus ANSI codes."""
+
+    def __init__(self, rows: int = 40, columns: int = 120) -> None:
+        self.master, self.slave = pty.openpty()
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        os.set_blocking(self.master, False)
+        self.raw = ""
+
+    @property
+    def screen(self) -> str:
+        return _ANSI.sub("", self.raw).replace("\r\n", "\n")
+
+    def type(self, keys: str) -> None:
+        os.write(self.master, keys.encode())
+
+    def read(self) -> None:
+        try:
+            while data := os.read(self.master, 65536):
+                self.raw += data.decode("utf-8", "replace")
+        except (BlockingIOError, OSError):  # nothing more for now, or the child has gone
+            pass
+
+    async def wait_for(self, text: str, *, after: int = 0, within: float = 30.0) -> int:
+        """Wait until ``text`` appears on screen past position ``after``; return its end."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while (found := self.screen.find(text, after)) < 0:
+            if loop.time() > deadline:
+                raise AssertionError(f"{text!r} never appeared; the screen:\n{self.screen}")
+            await asyncio.sleep(0.05)
+            self.read()
+        return found + len(text)
+
+    def close(self) -> None:
+        os.close(self.master)
+
+
+async def test_interactive_chat_in_a_terminal(db_url: str, tmp_path: Path) -> None:
+    terminal = PseudoTerminal()
+    env = {**demo_env(db_url, tmp_path / "data"), "TERM": "xterm-256color"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        "--name",
+        "Ada",
+        stdin=terminal.slave,
+        stdout=terminal.slave,
+        stderr=terminal.slave,
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    os.close(terminal.slave)
+    try:
+        seen = await terminal.wait_for("Commands: /start")
+        seen = await terminal.wait_for("> ", after=seen)
+        terminal.type("/start\n")
+        seen = await terminal.wait_for("Tutorbot: 👋 Hi Ada!", after=seen)
+        seen = await terminal.wait_for("\n> ", after=seen)
+        terminal.type("/help\n")
+        seen = await terminal.wait_for("Tutorbot: What I can do", after=seen)
+        await terminal.wait_for("\n> ", after=seen)
+        terminal.type("/quit\n")
+        code = await _exit_code(proc, terminal, within=30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        terminal.close()
+
+    assert code == 0, terminal.screen
+    assert "\x1b[1mAda\x1b[22m" in terminal.raw  # <b>Ada</b> rendered bold on a terminal
+    assert "> /start\n" in terminal.screen  # the terminal echoed the input once
+    assert terminal.screen.count("/start\n") == 1
+    assert "Traceback" not in terminal.screen
+
+
+async def _exit_code(
+    proc: asyncio.subprocess.Process, terminal: PseudoTerminal, within: float
+) -> int:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while (code := proc.returncode) is None:
+        if loop.time() > deadline:
+            raise AssertionError(f"the demo did not exit; the screen:\n{terminal.screen}")
+        await asyncio.sleep(0.05)
+        terminal.read()
+    terminal.read()
+    return code
