@@ -285,6 +285,9 @@ async def run_full_app(args: argparse.Namespace) -> Burst:
                 telegram_bot_token=TOKEN,
                 data_dir=Path(tmp),
                 embedding_backend="local",
+                # Measure what the app can do; in production TELEGRAM_RATE_LIMIT caps the
+                # sending rate at Telegram's ~30 messages/s.
+                telegram_rate_limit=0,
             )
             async with emulator(args.emulator) as emu, open_services(settings, url) as services:
                 raw = await emu.make_updates(args.warmup + args.updates, args.users, "/start")

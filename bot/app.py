@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from bot import handlers, jobs
 from bot.commands import COMMANDS
@@ -55,6 +55,11 @@ def build_application(
         .context_types(ContextTypes(context=TutorContext))
         .concurrent_updates(PerChatUpdateProcessor())
     )
+    rate = services.settings.telegram_rate_limit
+    if rate:
+        # Telegram's limits (~30 messages/s overall, 20/min per group); on a 429 it waits
+        # the advised time and retries instead of failing the handler.
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=rate, max_retries=2))
     if polling:
         builder = builder.get_updates_request(
             AiohttpRequest(connection_pool_size=2, read_timeout=35.0)

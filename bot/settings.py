@@ -27,6 +27,8 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    # Messages per second this process sends at most (Telegram: ~30/s for a bot; 0 = no cap).
+    telegram_rate_limit: int = Field(default=30, ge=0, le=1000)
     database_url: str | None = None
     data_dir: Path = Path("data")
     webhook_url: str | None = None
