@@ -245,6 +245,10 @@ class LearningService:
     async def enroll(self, user_id: int, course_id: UUID) -> tuple[EnrollOutcome, Enrollment]:
         course = await self.course(course_id)
         outcome = await self._store.ensure_enrollment(user_id, course.id)
+        if outcome is EnrollOutcome.SUSPENDED:
+            raise NotEnrolled(
+                "Your enrollment in this course is suspended; please contact support."
+            )
         enrollment = await self._store.enrollment(user_id, course.id)
         assert enrollment is not None
         return outcome, enrollment

@@ -13,7 +13,8 @@ from bot.handlers.profile import profile_of
 from bot.handlers.render import show
 from bot.views import learning as views
 from bot.views.screen import Screen
-from domain.learning import AccessDenied, EnrollOutcome
+from domain.learning import AccessDenied
+from domain.users import User
 
 STALE_BUTTON = "This button is no longer valid. Send /start to begin again."
 
@@ -61,7 +62,7 @@ async def on_button(update: Update, context: TutorContext) -> None:
         return
     user = await context.services.users.register(profile_of(update.effective_user))
     try:
-        screen, toast = await _SCREENS[pressed.name](context, user.id, update, pressed)
+        screen, toast = await _SCREENS[pressed.name](context, user, update, pressed)
     except AccessDenied as denied:
         await query.answer(denied.reason, show_alert=True)
         return
@@ -72,72 +73,71 @@ async def on_button(update: Update, context: TutorContext) -> None:
 Result = tuple[Screen, str | None]
 
 
-async def _home(context: TutorContext, user_id: int, update: Update, _: Action) -> Result:
-    user = await context.services.users.register(profile_of(update.effective_user))
+async def _home(context: TutorContext, user: User, _u: Update, _a: Action) -> Result:
     learning = context.services.learning
-    return views.home(user, await learning.my_courses(user_id), await learning.catalog()), None
+    return views.home(user, await learning.my_courses(user.id), await learning.catalog()), None
 
 
-async def _catalog_screen(context: TutorContext, user_id: int, _u: Update, _a: Action) -> Result:
-    return await _catalog(context, user_id), None
+async def _catalog_screen(context: TutorContext, user: User, _u: Update, _a: Action) -> Result:
+    return await _catalog(context, user.id), None
 
 
-async def _progress(context: TutorContext, user_id: int, _u: Update, _a: Action) -> Result:
-    mine = await context.services.learning.my_courses(user_id)
+async def _progress(context: TutorContext, user: User, _u: Update, _a: Action) -> Result:
+    mine = await context.services.learning.my_courses(user.id)
     return views.progress_summary(mine), None
 
 
-async def _course(context: TutorContext, user_id: int, _u: Update, pressed: Action) -> Result:
+async def _course(context: TutorContext, user: User, _u: Update, pressed: Action) -> Result:
     learning = context.services.learning
     course = await learning.course(_course_id(pressed))
-    enrolled = any(p.course.id == course.id for p in await learning.my_courses(user_id))
+    enrolled = any(p.course.id == course.id for p in await learning.my_courses(user.id))
     return views.course_card(course, enrolled), None
 
 
-async def _enroll_pressed(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
-    return await _enroll(context, user_id, _course_id(a)), None
+async def _enroll_pressed(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
+    return await _enroll(context, user.id, _course_id(a)), None
 
 
-async def _persona_menu(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
-    enrollment = await context.services.learning.enrollment(user_id, _course_id(a))
+async def _persona_menu(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
+    enrollment = await context.services.learning.enrollment(user.id, _course_id(a))
     return views.persona_picker(enrollment.course, enrollment.persona, welcome=False), None
 
 
-async def _persona(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
+async def _persona(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
     assert a.persona is not None
     learning = context.services.learning
-    await learning.choose_persona(user_id, _course_id(a), a.persona)
-    screen, _ = await _course_menu(context, user_id, _u, a)
+    await learning.choose_persona(user.id, _course_id(a), a.persona)
+    screen, _ = await _course_menu(context, user, _u, a)
     return screen, f"Persona set: {views.PERSONA_LABELS[a.persona]}"
 
 
-async def _course_menu(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
+async def _course_menu(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
     learning = context.services.learning
-    progress = await learning.progress(user_id, _course_id(a))
+    progress = await learning.progress(user.id, _course_id(a))
     return views.course_menu(
-        progress, await learning.continue_at(user_id, progress.course.id)
+        progress, await learning.continue_at(user.id, progress.course.id)
     ), None
 
 
-async def _module(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
+async def _module(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
     assert a.module is not None
-    view = await context.services.learning.module(user_id, _course_id(a), a.module)
+    view = await context.services.learning.module(user.id, _course_id(a), a.module)
     return views.module_screen(view), None
 
 
-async def _topic(context: TutorContext, user_id: int, update: Update, a: Action) -> Result:
+async def _topic(context: TutorContext, user: User, update: Update, a: Action) -> Result:
     assert a.module is not None and a.topic is not None
-    chat_id = update.effective_chat.id if update.effective_chat else user_id
+    chat_id = update.effective_chat.id if update.effective_chat else user.id
     view = await context.services.learning.open_topic(
-        user_id, chat_id, _course_id(a), a.module, a.topic, a.page
+        user.id, chat_id, _course_id(a), a.module, a.topic, a.page
     )
     return views.topic_screen(view, a.page), None
 
 
-async def _complete(context: TutorContext, user_id: int, _u: Update, a: Action) -> Result:
+async def _complete(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
     assert a.module is not None and a.topic is not None
     view, newly = await context.services.learning.complete_topic(
-        user_id, _course_id(a), a.module, a.topic
+        user.id, _course_id(a), a.module, a.topic
     )
     done = f"{view.module.completed}/{view.module.topics} topics of Module {view.module.number}"
     toast = f"✅ Completed — {done}" if newly else "Already completed"
@@ -145,9 +145,7 @@ async def _complete(context: TutorContext, user_id: int, _u: Update, a: Action) 
 
 
 async def _enroll(context: TutorContext, user_id: int, course_id: UUID) -> Screen:
-    outcome, enrollment = await context.services.learning.enroll(user_id, course_id)
-    if outcome is EnrollOutcome.SUSPENDED:
-        raise AccessDenied("Your enrollment in this course is suspended; please contact support.")
+    _, enrollment = await context.services.learning.enroll(user_id, course_id)
     if enrollment.persona is None:
         return views.persona_picker(enrollment.course, None, welcome=True)
     progress = await context.services.learning.progress(user_id, course_id)
@@ -166,7 +164,7 @@ def _course_id(pressed: Action) -> UUID:
     return pressed.course
 
 
-_SCREENS: dict[str, Callable[[TutorContext, int, Update, Action], Awaitable[Result]]] = {
+_SCREENS: dict[str, Callable[[TutorContext, User, Update, Action], Awaitable[Result]]] = {
     "home": _home,
     "catalog": _catalog_screen,
     "progress": _progress,
