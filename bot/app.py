@@ -16,9 +16,11 @@ from bot.request import AiohttpRequest
 from bot.settings import Settings
 from bot.updates import PerChatUpdateProcessor
 from domain.learning import LearningService
+from domain.quiz import Clock, Draw, QuizService, utc_now
 from domain.users import UserService
 from storage.database import create_pool
 from storage.learning import PgLearningStore
+from storage.quizzes import PgQuizStore
 from storage.updates import PgUpdateLog
 from storage.users import PgUserRepository
 
@@ -26,7 +28,10 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, database_url: str) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings, database_url: str, *, clock: Clock = utc_now, draw: Draw | None = None
+) -> AsyncIterator[Services]:
+    """`clock` and `draw` are the service's sense of time and chance; tests fix them."""
     pool = await create_pool(database_url)
     try:
         yield Services(
@@ -35,6 +40,7 @@ async def open_services(settings: Settings, database_url: str) -> AsyncIterator[
             users=UserService(PgUserRepository(pool), settings.admin_telegram_ids),
             update_log=PgUpdateLog(pool),
             learning=LearningService(PgLearningStore(pool)),
+            quizzes=QuizService(PgQuizStore(pool), clock=clock, draw=draw),
             metrics=Metrics(),
         )
     finally:

@@ -34,6 +34,10 @@ class Action:
     topic: int | None = None
     page: int = 0
     persona: Persona | None = None
+    attempt: UUID | None = None
+    question: int | None = None
+    option: int | None = None
+    mask: int | None = None
 
 
 _PERSONA_CODES = {
@@ -58,7 +62,18 @@ _LAYOUTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "md": ("module", ("course", "module")),
     "t": ("topic", ("course", "module", "topic", "page")),
     "tc": ("complete", ("course", "module", "topic")),
+    # Quizzes. An answer carries only the index of the option pressed (or, for a
+    # multiple-choice question, the bit mask of the options ticked): never correctness.
+    "qi": ("quiz", ("course", "module")),
+    "qb": ("quiz_start", ("course", "module")),
+    "qa": ("quiz_answer", ("attempt", "question", "option")),
+    "qt": ("quiz_toggle", ("attempt", "question", "mask")),
+    "qs": ("quiz_submit", ("attempt", "question", "mask")),
+    "qr": ("quiz_resume", ("attempt",)),
+    "qx": ("quiz_abandon", ("attempt",)),
+    "qxy": ("quiz_abandon_confirm", ("attempt",)),
 }
+_UUID_FIELDS = ("course", "attempt")
 _CODES = {name: code for code, (name, _) in _LAYOUTS.items()}
 _FIELD_RE = {
     "course": _UUID_RE,
@@ -66,6 +81,10 @@ _FIELD_RE = {
     "topic": _INT_RE,
     "page": _INT_RE,
     "persona": "[ncsa]",
+    "attempt": _UUID_RE,
+    "question": _INT_RE,
+    "option": r"\d",
+    "mask": r"\d{1,2}",
 }
 
 
@@ -74,7 +93,7 @@ def encode(action: Action) -> str:
     parts = [code]
     for field in _LAYOUTS[code][1]:
         value = getattr(action, field)
-        if field == "course":
+        if field in _UUID_FIELDS:
             parts.append(base64.urlsafe_b64encode(value.bytes).decode().rstrip("="))
         elif field == "persona":
             parts.append(_PERSONA_LETTERS[value])
@@ -98,7 +117,7 @@ def decode(data: str | None) -> Action:
     for field, value in zip(fields, values, strict=True):
         if not re.fullmatch(_FIELD_RE[field], value):
             raise ForgedCallback(f"bad {field}")
-        if field == "course":
+        if field in _UUID_FIELDS:
             parsed[field] = UUID(bytes=base64.urlsafe_b64decode(value + "=="))
         elif field == "persona":
             parsed[field] = _PERSONA_CODES[value]

@@ -6,5 +6,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("start", "Start or restart: your courses and the catalog"),
     ("courses", "The course catalog"),
     ("progress", "Your progress in every course"),
+    ("quiz", "Back to the quiz you're taking"),
+    ("timezone", "Your timezone, for quiz reopening times"),
     ("help", "What I can do"),
 ]

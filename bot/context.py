@@ -10,6 +10,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.metrics import Metrics
 from bot.settings import Settings
 from domain.learning import LearningService
+from domain.quiz import QuizService
 from domain.users import UserService
 from storage.updates import PgUpdateLog
 
@@ -21,6 +22,7 @@ class Services:
     users: UserService
     update_log: PgUpdateLog
     learning: LearningService
+    quizzes: QuizService
     metrics: Metrics
 
 

@@ -4,15 +4,17 @@ so every job is safe to run on several replicas at once."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram.ext import Application
 
 from bot.context import TutorContext
+from bot.cooldowns import CooldownAnnouncer
 
 log = logging.getLogger(__name__)
 
 UPDATE_LOG_RETENTION_HOURS = 48
+RELEASE_JOB = "cooldown-release"
 
 
 async def prune_update_log(context: TutorContext) -> None:
@@ -22,12 +24,42 @@ async def prune_update_log(context: TutorContext) -> None:
         log.info("forgot %d processed update ids", removed)
 
 
-def schedule(application: Application) -> None:
-    if application.job_queue is None:
+async def release_cooldowns(context: TutorContext) -> None:
+    """Announce the cooldowns that fell due, then aim a one-off job at the next one, so a
+    cooldown set by another replica (or before a restart) is announced on time too."""
+    services = context.services
+    await CooldownAnnouncer(services, context.bot).sweep()
+    upcoming = await services.quizzes.next_cooldown_due()
+    sweep = timedelta(seconds=services.settings.cooldown_sweep_seconds)
+    if upcoming is not None and upcoming < services.quizzes.now() + sweep:
+        schedule_cooldown_release(context.application, upcoming)
+
+
+def schedule_cooldown_release(application: Application, when: datetime) -> None:
+    """A one-off sweep at `when` (a cooldown's end); the repeating sweep is the safety net."""
+    queue = application.job_queue
+    if queue is None:
         return
-    application.job_queue.run_repeating(
+    name = f"{RELEASE_JOB}@{when.isoformat(timespec='seconds')}"
+    if not queue.get_jobs_by_name(name):
+        queue.run_once(release_cooldowns, when=when, name=name)
+
+
+def schedule(application: Application) -> None:
+    queue = application.job_queue
+    if queue is None:
+        return
+    queue.run_repeating(
         prune_update_log,
         interval=timedelta(hours=1),
         first=timedelta(minutes=1),
         name="prune-update-log",
+    )
+    services = application.bot_data["services"]
+    # The first sweep runs right after start: a bot that was down catches up at once.
+    queue.run_repeating(
+        release_cooldowns,
+        interval=timedelta(seconds=services.settings.cooldown_sweep_seconds),
+        first=timedelta(seconds=1),
+        name=RELEASE_JOB,
     )

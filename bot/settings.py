@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     embedding_model: str = "text-embedding-3-small"
     embedding_dimensions: int = Field(default=512, ge=1, le=2000)
     admin_telegram_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # How often the scheduler looks for quiz cooldowns that fell due (a safety net: each new
+    # cooldown also gets a one-off job at its exact end).
+    cooldown_sweep_seconds: int = Field(default=60, ge=1, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("telegram_bot_token")

@@ -33,6 +33,8 @@ class CourseSettings(_Strict):
     quiz_pass_threshold: int = Field(default=70, ge=1, le=100)
     quiz_cooldown_hours: int = Field(default=24, ge=0, le=24 * 30)
     quiz_attempts_limit: int = Field(default=0, ge=0)
+    quiz_question_count: int = Field(default=10, ge=1, le=50)
+    quiz_requires_topics: bool = True
     typed_prompt_quota: int = Field(default=10, ge=0, le=10_000)
 
 

@@ -33,6 +33,7 @@ class Profile:
 class User:
     profile: Profile
     role: Role
+    timezone: str | None = None  # IANA name set with /timezone; None: times shown in UTC
 
     @property
     def id(self) -> int:
@@ -47,6 +48,10 @@ class UserRepository(Protocol):
     async def upsert(self, profile: Profile, *, promote_to: Role | None) -> User: ...
 
     async def get(self, telegram_id: int) -> User | None: ...
+
+    async def set_timezone(self, telegram_id: int, timezone: str | None) -> None: ...
+
+    async def mark_blocked(self, telegram_id: int) -> None: ...
 
 
 class UserService:
@@ -64,3 +69,10 @@ class UserService:
     async def register(self, profile: Profile) -> User:
         promote = Role.ADMIN if profile.telegram_id in self._admin_ids else None
         return await self._users.upsert(profile, promote_to=promote)
+
+    async def set_timezone(self, user_id: int, timezone: str | None) -> None:
+        await self._users.set_timezone(user_id, timezone)
+
+    async def blocked_the_bot(self, user_id: int) -> None:
+        """Telegram answered 403: stop sending until they write to us again."""
+        await self._users.mark_blocked(user_id)

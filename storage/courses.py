@@ -96,8 +96,9 @@ async def _upsert_course(
         """
         INSERT INTO courses (slug, name, description, category, level, price_cents, currency,
             quiz_pass_threshold, quiz_cooldown_hours, quiz_attempts_limit, typed_prompt_quota,
-            content_hash, embedding_model, embedding_dims, chunk_count)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            content_hash, embedding_model, embedding_dims, chunk_count,
+            quiz_question_count, quiz_requires_topics)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
         ON CONFLICT (slug) DO UPDATE SET
             name = EXCLUDED.name, description = EXCLUDED.description,
             category = EXCLUDED.category, level = EXCLUDED.level,
@@ -106,6 +107,8 @@ async def _upsert_course(
             quiz_cooldown_hours = EXCLUDED.quiz_cooldown_hours,
             quiz_attempts_limit = EXCLUDED.quiz_attempts_limit,
             typed_prompt_quota = EXCLUDED.typed_prompt_quota,
+            quiz_question_count = EXCLUDED.quiz_question_count,
+            quiz_requires_topics = EXCLUDED.quiz_requires_topics,
             content_hash = EXCLUDED.content_hash, embedding_model = EXCLUDED.embedding_model,
             embedding_dims = EXCLUDED.embedding_dims, chunk_count = EXCLUDED.chunk_count,
             updated_at = now()
@@ -126,6 +129,8 @@ async def _upsert_course(
         model,
         dims,
         chunk_count,
+        s.quiz_question_count,
+        s.quiz_requires_topics,
     )
 
 

@@ -1,6 +1,9 @@
-"""Connection pool: one per process, pgvector's codec registered on every connection."""
+"""Connection pool: one per process, pgvector's and JSON codecs registered on every
+connection."""
 
 from __future__ import annotations
+
+import json
 
 import asyncpg
 from pgvector.asyncpg import register_vector
@@ -8,6 +11,7 @@ from pgvector.asyncpg import register_vector
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await register_vector(conn)
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

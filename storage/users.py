@@ -17,6 +17,7 @@ def _user(row: asyncpg.Record) -> User:
             language_code=row["language_code"],
         ),
         Role(row["role"]),
+        row["timezone"],
     )
 
 
@@ -38,11 +39,13 @@ class PgUserRepository:
                     username = EXCLUDED.username,
                     language_code = EXCLUDED.language_code,
                     role = COALESCE($6::user_role, u.role),
+                    is_blocked = false,
                     updated_at = now()
-                WHERE (u.first_name, u.last_name, u.username, u.language_code, u.role)
+                WHERE (u.first_name, u.last_name, u.username, u.language_code, u.role,
+                       u.is_blocked)
                       IS DISTINCT FROM
                       (EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.username,
-                       EXCLUDED.language_code, COALESCE($6::user_role, u.role))
+                       EXCLUDED.language_code, COALESCE($6::user_role, u.role), false)
                 RETURNING *
             )
             SELECT * FROM changed
@@ -61,3 +64,17 @@ class PgUserRepository:
     async def get(self, telegram_id: int) -> User | None:
         row = await self._pool.fetchrow("SELECT * FROM users WHERE id = $1", telegram_id)
         return _user(row) if row else None
+
+    async def set_timezone(self, telegram_id: int, timezone: str | None) -> None:
+        await self._pool.execute(
+            "UPDATE users SET timezone = $2, updated_at = now() WHERE id = $1",
+            telegram_id,
+            timezone,
+        )
+
+    async def mark_blocked(self, telegram_id: int) -> None:
+        await self._pool.execute(
+            "UPDATE users SET is_blocked = true, updated_at = now() "
+            "WHERE id = $1 AND NOT is_blocked",
+            telegram_id,
+        )

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import about, fallback, learning, system
+from bot.handlers import about, buttons, fallback, learning, preferences, quiz, system
 
 # New messages in private chats only: edits, groups and channels are handled apart.
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -24,7 +24,11 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("help", about.help_command, filters=PRIVATE))
     application.add_handler(CommandHandler("courses", learning.courses, filters=PRIVATE))
     application.add_handler(CommandHandler("progress", learning.progress, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(learning.on_button))
+    application.add_handler(CommandHandler("quiz", quiz.quiz_command, filters=PRIVATE))
+    application.add_handler(
+        CommandHandler("timezone", preferences.timezone_command, filters=PRIVATE)
+    )
+    application.add_handler(CallbackQueryHandler(buttons.on_button))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, fallback.unknown_command))
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT, fallback.free_text))
     application.add_handler(MessageHandler(PRIVATE, fallback.not_text))

@@ -7,16 +7,15 @@ from uuid import UUID
 
 from telegram import Update
 
-from bot.callbacks import Action, ForgedCallback, decode
+from bot.callbacks import Action
 from bot.context import TutorContext
 from bot.handlers.profile import profile_of
 from bot.handlers.render import show
 from bot.views import learning as views
+from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
 from domain.learning import AccessDenied
 from domain.users import User
-
-STALE_BUTTON = "This button is no longer valid. Send /start to begin again."
 
 
 async def start(update: Update, context: TutorContext) -> None:
@@ -45,29 +44,6 @@ async def courses(update: Update, context: TutorContext) -> None:
 async def progress(update: Update, context: TutorContext) -> None:
     user = await context.services.users.register(profile_of(update.effective_user))
     await show(update, views.progress_summary(await context.services.learning.my_courses(user.id)))
-
-
-async def on_button(update: Update, context: TutorContext) -> None:
-    """Every inline button lands here: decode, re-check on the server, render, answer."""
-    query = update.callback_query
-    if query is None or update.effective_user is None:
-        return
-    try:
-        pressed = decode(query.data)
-    except ForgedCallback:
-        await query.answer(STALE_BUTTON, show_alert=True)
-        return
-    if pressed.name == "noop":
-        await query.answer()
-        return
-    user = await context.services.users.register(profile_of(update.effective_user))
-    try:
-        screen, toast = await _SCREENS[pressed.name](context, user, update, pressed)
-    except AccessDenied as denied:
-        await query.answer(denied.reason, show_alert=True)
-        return
-    await show(update, screen)
-    await query.answer(toast)
 
 
 Result = tuple[Screen, str | None]
@@ -122,7 +98,12 @@ async def _course_menu(context: TutorContext, user: User, _u: Update, a: Action)
 async def _module(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
     assert a.module is not None
     view = await context.services.learning.module(user.id, _course_id(a), a.module)
-    return views.module_screen(view), None
+    quiz = None
+    if view.module.has_quiz:
+        quizzes = context.services.quizzes
+        status = await quizzes.status(user.id, view.course.id, a.module)
+        quiz = quiz_views.quiz_button(status, user.timezone, quizzes.now())
+    return views.module_screen(view, quiz), None
 
 
 async def _topic(context: TutorContext, user: User, update: Update, a: Action) -> Result:
@@ -164,6 +145,17 @@ def _course_id(pressed: Action) -> UUID:
     return pressed.course
 
 
+def _shown(
+    screen_for: Callable[[TutorContext, User, Update, Action], Awaitable[Result]],
+) -> Callable[[TutorContext, User, Update, Action], Awaitable[str | None]]:
+    async def handle(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
+        screen, toast = await screen_for(context, user, update, a)
+        await show(update, screen)
+        return toast
+
+    return handle
+
+
 _SCREENS: dict[str, Callable[[TutorContext, User, Update, Action], Awaitable[Result]]] = {
     "home": _home,
     "catalog": _catalog_screen,
@@ -177,3 +169,5 @@ _SCREENS: dict[str, Callable[[TutorContext, User, Update, Action], Awaitable[Res
     "topic": _topic,
     "complete": _complete,
 }
+
+BUTTONS = {name: _shown(screen_for) for name, screen_for in _SCREENS.items()}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from telegram import InlineKeyboardButton
+
 from bot.views.common import INTRO
 from bot.views.markdown import MESSAGE_LIMIT, paginate, plain_length
 from bot.views.screen import Screen, bar, button, link
@@ -186,7 +188,7 @@ def _module_line(module: ModuleStatus) -> str:
     )
 
 
-def module_screen(view: ModuleView) -> Screen:
+def module_screen(view: ModuleView, quiz: InlineKeyboardButton | None = None) -> Screen:
     module, course = view.module, view.course
     lines = [
         f"<b>Module {module.number}: {escape(module.title)}</b>",
@@ -211,6 +213,8 @@ def module_screen(view: ModuleView) -> Screen:
                 )
             ]
         )
+    if quiz is not None:
+        rows.append([quiz])
     rows.append([button("⬅ Course", "course_menu", course=course.id)])
     return Screen(_fit("\n".join(lines)), rows)
 
@@ -258,6 +262,8 @@ def topic_screen(view: TopicView, page: int) -> Screen:
         media.append(link("🎬 Video", topic.video_url))
     if media:
         rows.append(media)
+    if view.module.state is ModuleState.COMPLETED and view.module.has_quiz:
+        rows.append([button(f"📝 Module {module.number} quiz", "quiz", **ids)])
     rows.append([button("⬅ Module", "module", **ids)])
     return Screen(text, [r for r in rows if r])
 

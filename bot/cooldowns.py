@@ -1,0 +1,93 @@
+"""Telling learners a quiz cooldown is over: claim due rows, message each learner once.
+
+The database decides who is told: rows are claimed with `FOR UPDATE SKIP LOCKED` and a
+lease, so replicas sweeping at the same moment split the work instead of repeating it,
+and a replica that dies mid-sweep leaves its claims to lapse and be taken over. Each
+learner is marked announced right after their message went out, so a crash repeats at
+most the one message in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.context import Services
+from bot.views import quiz as views
+from domain.quiz import DueCooldown
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+LEASE = timedelta(minutes=5)
+RETRY_DELAY = timedelta(minutes=2)
+
+
+@dataclass
+class SweepReport:
+    announced: int = 0
+    skipped: int = 0  # nothing to announce: enrollment not active, no attempts left, ...
+    blocked: int = 0  # the learner blocked the bot (403)
+    deferred: int = 0  # Telegram failed for now; retried after RETRY_DELAY
+    refused: int = 0  # Telegram refused the request itself (400); retrying cannot help
+
+    @property
+    def claimed(self) -> int:
+        return self.announced + self.skipped + self.blocked + self.deferred + self.refused
+
+
+class CooldownAnnouncer:
+    def __init__(self, services: Services, bot: Bot, *, batch: int = BATCH) -> None:
+        self._services = services
+        self._bot = bot
+        self._batch = batch
+
+    async def sweep(self) -> SweepReport:
+        """Announce every cooldown due now; returns what happened, for logs and tests."""
+        quizzes = self._services.quizzes
+        report = SweepReport()
+        while True:
+            due = await quizzes.claim_due_cooldowns(self._batch, LEASE)
+            for item in due:
+                await self._announce(item, report)
+            if len(due) < self._batch:
+                break
+        if report.claimed:
+            log.info("cooldown sweep: %s", report)
+        return report
+
+    async def _announce(self, item: DueCooldown, report: SweepReport) -> None:
+        quizzes = self._services.quizzes
+        if not item.worth_announcing:
+            report.skipped += 1
+            await quizzes.cooldowns_announced([item.key])
+            return
+        screen = views.cooldown_over(item)
+        try:
+            await self._bot.send_message(
+                item.user_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup
+            )
+        except Forbidden as exc:
+            # Blocked or deactivated: retrying would only repeat the refusal.
+            report.blocked += 1
+            log.info("cooldown notice to %s forbidden: %s", item.user_id, exc.message)
+            await self._services.users.blocked_the_bot(item.user_id)
+            await quizzes.cooldowns_announced([item.key])
+            return
+        except BadRequest as exc:
+            report.refused += 1
+            log.error("cooldown notice to %s refused: %s", item.user_id, exc.message)
+            await quizzes.cooldowns_announced([item.key])
+            return
+        except TelegramError as exc:
+            report.deferred += 1
+            log.warning("cooldown notice to %s deferred: %s", item.user_id, exc)
+            await quizzes.retry_cooldowns_later([item.key], RETRY_DELAY)
+            return
+        report.announced += 1
+        await quizzes.cooldowns_announced([item.key])

@@ -1,0 +1,42 @@
+"""Every inline button lands here: decode, re-check on the server, act, answer.
+
+Telegram shows a spinner on the pressed button until the callback query is answered, so
+each press is answered exactly once: with the handler's toast, with the reason a press
+was refused, or (by the error handler) with an apology.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.callbacks import ForgedCallback, decode
+from bot.context import TutorContext
+from bot.handlers import learning, quiz
+from bot.handlers.profile import profile_of
+from domain.learning import AccessDenied
+
+STALE_BUTTON = "This button is no longer valid. Send /start to begin again."
+
+_HANDLERS = {**learning.BUTTONS, **quiz.BUTTONS}
+
+
+async def on_button(update: Update, context: TutorContext) -> None:
+    query = update.callback_query
+    if query is None or update.effective_user is None:
+        return
+    try:
+        pressed = decode(query.data)
+    except ForgedCallback:
+        await query.answer(STALE_BUTTON, show_alert=True)
+        return
+    handler = _HANDLERS.get(pressed.name)
+    if handler is None:  # "noop": a label-only button such as a page counter
+        await query.answer()
+        return
+    user = await context.services.users.register(profile_of(update.effective_user))
+    try:
+        toast = await handler(context, user, update, pressed)
+    except AccessDenied as denied:
+        await query.answer(denied.reason, show_alert=True)
+        return
+    await query.answer(toast)

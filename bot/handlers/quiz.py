@@ -1,0 +1,150 @@
+"""Module quizzes in the chat: /quiz and the quiz buttons.
+
+Each button handler returns the toast for the callback answer; the dispatcher answers it.
+An answered question stays in the chat with its verdict; the next question (or the
+result) arrives as a new message below it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot.callbacks import Action
+from bot.context import TutorContext
+from bot.handlers.profile import profile_of
+from bot.handlers.render import show
+from bot.jobs import schedule_cooldown_release
+from bot.views import quiz as views
+from bot.views.screen import Screen
+from domain.quiz import AnswerRejected, Attempt, QuizResult
+from domain.users import User
+
+
+async def quiz_command(update: Update, context: TutorContext) -> None:
+    """/quiz: back to the question the learner is on, wherever they left it."""
+    user = await context.services.users.register(profile_of(update.effective_user))
+    attempt = await context.services.quizzes.open_attempt(user.id)
+    await show(update, views.question(attempt) if attempt else views.nothing_running())
+
+
+async def _intro(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
+    quizzes = context.services.quizzes
+    status = await quizzes.status(user.id, _course(a), _module(a))
+    await show(update, views.intro(status, user.timezone, quizzes.now()))
+    return None
+
+
+async def _start(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
+    attempt = await context.services.quizzes.start(user.id, _course(a), _module(a))
+    await show(update, views.question(attempt))
+    return "Quiz resumed" if attempt.current_index else None
+
+
+async def _resume(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
+    attempt = await _running(context, user, a)
+    await show(update, views.question(attempt))
+    return None
+
+
+async def _answer(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
+    assert a.option is not None
+    return await _record(context, user, update, a, {a.option})
+
+
+async def _submit(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
+    picked = {i for i in range(len(views.LETTERS)) if (a.mask or 0) & (1 << i)}
+    return await _record(context, user, update, a, picked)
+
+
+async def _toggle(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
+    attempt = await _running(context, user, a)
+    if a.question != attempt.current_index:
+        raise AnswerRejected("You already answered that question.")
+    await show(update, views.question(attempt, mask=a.mask or 0))
+    return None
+
+
+async def _abandon(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
+    attempt = await _running(context, user, a)
+    quizzes = context.services.quizzes
+    status = await quizzes.status(user.id, attempt.course_id, attempt.module_no)
+    await show(update, views.abandon_confirm(attempt, status))
+    return None
+
+
+async def _abandon_confirm(
+    context: TutorContext, user: User, update: Update, a: Action
+) -> str | None:
+    assert a.attempt is not None
+    result = await context.services.quizzes.abandon(user.id, a.attempt)
+    await show(update, views.result(result, user.timezone, context.services.quizzes.now()))
+    _after_finish(context, result)
+    return "Quiz abandoned"
+
+
+async def _record(
+    context: TutorContext, user: User, update: Update, a: Action, picked: set[int]
+) -> str | None:
+    assert a.attempt is not None and a.question is not None
+    quizzes = context.services.quizzes
+    outcome = await quizzes.answer(user.id, a.attempt, a.question, picked)
+    await show(update, views.feedback(outcome))
+    if outcome.result is not None:
+        screen = views.result(outcome.result, user.timezone, quizzes.now())
+        _after_finish(context, outcome.result)
+    else:
+        screen = views.question(outcome.attempt)
+    await _send(update, context, screen)
+    return "✅ Correct!" if outcome.correct else "❌ Not quite"
+
+
+def _after_finish(context: TutorContext, result: QuizResult) -> None:
+    if result.cooldown_until is not None and result.attempts_left != 0:
+        schedule_cooldown_release(context.application, result.cooldown_until)
+
+
+async def _send(update: Update, context: TutorContext, screen: Screen) -> None:
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id,
+        screen.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=screen.markup,
+        disable_web_page_preview=True,
+    )
+
+
+async def _running(context: TutorContext, user: User, a: Action) -> Attempt:
+    assert a.attempt is not None
+    attempt = await context.services.quizzes.attempt(user.id, a.attempt)
+    if attempt.current is None:
+        raise AnswerRejected("This quiz is already finished.")
+    return attempt
+
+
+def _course(a: Action) -> UUID:
+    assert a.course is not None
+    return a.course
+
+
+def _module(a: Action) -> int:
+    assert a.module is not None
+    return a.module
+
+
+ButtonHandler = Callable[[TutorContext, User, Update, Action], Awaitable[str | None]]
+
+BUTTONS: dict[str, ButtonHandler] = {
+    "quiz": _intro,
+    "quiz_start": _start,
+    "quiz_resume": _resume,
+    "quiz_answer": _answer,
+    "quiz_submit": _submit,
+    "quiz_toggle": _toggle,
+    "quiz_abandon": _abandon,
+    "quiz_abandon_confirm": _abandon_confirm,
+}

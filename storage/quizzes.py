@@ -1,0 +1,395 @@
+"""Quiz attempts, module gating and the cooldown release claims.
+
+Each write is a compare-and-set on the state the domain computed its decision from, and a
+whole step (an answer and, for the last one, the finish with its unlocks) is one
+transaction: a replayed update or a second device finds nothing to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from domain.quiz import (
+    Attempt,
+    AttemptStatus,
+    BankQuestion,
+    CooldownKey,
+    DueCooldown,
+    Finish,
+    ModuleQuizRecord,
+    Question,
+    QuizRules,
+    remaining_attempts,
+)
+
+_MODULE_QUIZ = """
+SELECT c.id AS course_id, c.name AS course_name,
+    c.quiz_pass_threshold, c.quiz_cooldown_hours, c.quiz_attempts_limit,
+    c.quiz_question_count, c.quiz_requires_topics,
+    m.module_no, m.title AS module_title,
+    (SELECT max(module_no) FROM modules WHERE course_id = c.id) AS last_module_no,
+    (SELECT title FROM modules WHERE course_id = c.id AND module_no = m.module_no + 1)
+        AS next_module_title,
+    e.status AS enrollment_status,
+    (SELECT count(*) FROM quiz_questions q
+        WHERE q.course_id = c.id AND q.module_no = m.module_no AND q.is_active) AS bank_size,
+    (SELECT coalesce(jsonb_object_agg(t.topic_number, t.title), '{}'::jsonb) FROM topics t
+        WHERE t.course_id = c.id AND t.module_no = m.module_no) AS topic_titles,
+    (SELECT count(*) FROM topic_progress tp JOIN topics t ON t.id = tp.topic_id
+        WHERE tp.user_id = $1 AND t.course_id = c.id AND t.module_no = m.module_no
+          AND tp.is_completed) AS topics_completed,
+    mp.unlocked_at IS NOT NULL AS unlocked,
+    coalesce(mp.quiz_passed, false) AS quiz_passed,
+    mp.best_score,
+    coalesce(mp.quiz_attempts, 0) AS attempts_used,
+    coalesce(mp.extra_attempts, 0) AS extra_attempts,
+    mp.cooldown_until,
+    a.id AS open_attempt, a.current_index, a.question_count
+FROM courses c
+JOIN modules m ON m.course_id = c.id AND m.module_no = $3
+LEFT JOIN enrollments e ON e.course_id = c.id AND e.user_id = $1
+LEFT JOIN module_progress mp
+    ON mp.user_id = $1 AND mp.course_id = c.id AND mp.module_no = m.module_no
+LEFT JOIN quiz_attempts a ON a.user_id = $1 AND a.course_id = c.id
+    AND a.module_no = m.module_no AND a.status = 'in_progress'
+WHERE c.id = $2 AND c.is_published
+"""
+
+_KEYS = "unnest($1::bigint[], $2::uuid[], $3::int[]) AS k (user_id, course_id, module_no)"
+
+
+class AttemptRace(Exception):
+    """Another request got there first; the transaction is rolled back."""
+
+
+def _attempt(row: asyncpg.Record) -> Attempt:
+    return Attempt(
+        id=row["id"],
+        user_id=row["user_id"],
+        course_id=row["course_id"],
+        module_no=row["module_no"],
+        questions=tuple(Question.from_json(q) for q in row["question_set"]),
+        answers={int(k): tuple(v) for k, v in row["answers"].items()},
+        current_index=row["current_index"],
+        correct_count=row["correct_count"],
+        status=AttemptStatus(row["status"]),
+        started_at=row["started_at"],
+    )
+
+
+def _key_arrays(keys: Iterable[CooldownKey]) -> tuple[list[int], list[UUID], list[int]]:
+    keys = list(keys)
+    return [k.user_id for k in keys], [k.course_id for k in keys], [k.module_no for k in keys]
+
+
+class PgQuizStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def module_quiz(
+        self, user_id: int, course_id: UUID, module_no: int
+    ) -> ModuleQuizRecord | None:
+        row = await self._pool.fetchrow(_MODULE_QUIZ, user_id, course_id, module_no)
+        if row is None:
+            return None
+        return ModuleQuizRecord(
+            course_id=row["course_id"],
+            course_name=row["course_name"],
+            module_no=row["module_no"],
+            module_title=row["module_title"],
+            last_module_no=row["last_module_no"],
+            next_module_title=row["next_module_title"],
+            enrollment_status=row["enrollment_status"],
+            rules=QuizRules(
+                pass_threshold=row["quiz_pass_threshold"],
+                cooldown_hours=row["quiz_cooldown_hours"],
+                attempts_limit=row["quiz_attempts_limit"],
+                question_count=row["quiz_question_count"],
+                requires_topics=row["quiz_requires_topics"],
+            ),
+            bank_size=row["bank_size"],
+            topic_titles={int(k): v for k, v in row["topic_titles"].items()},
+            topics_completed=row["topics_completed"],
+            unlocked=row["unlocked"],
+            quiz_passed=row["quiz_passed"],
+            best_score=float(row["best_score"]) if row["best_score"] is not None else None,
+            attempts_used=row["attempts_used"],
+            extra_attempts=row["extra_attempts"],
+            cooldown_until=row["cooldown_until"],
+            open_attempt=row["open_attempt"],
+            open_attempt_index=row["current_index"] or 0,
+            open_attempt_total=row["question_count"] or 0,
+        )
+
+    async def question_bank(self, course_id: UUID, module_no: int) -> list[BankQuestion]:
+        rows = await self._pool.fetch(
+            """
+            SELECT q.key, q.topic_pair_index, q.question_text, q.explanation,
+                array_agg(o.option_text ORDER BY o.position) AS texts,
+                array_agg(o.is_correct ORDER BY o.position) AS correct
+            FROM quiz_questions q JOIN quiz_options o ON o.question_id = q.id
+            WHERE q.course_id = $1 AND q.module_no = $2 AND q.is_active
+            GROUP BY q.id ORDER BY q.position, q.key
+            """,
+            course_id,
+            module_no,
+        )
+        return [
+            BankQuestion(
+                r["key"],
+                r["topic_pair_index"],
+                r["question_text"],
+                r["explanation"],
+                tuple(zip(r["texts"], r["correct"], strict=True)),
+            )
+            for r in rows
+        ]
+
+    async def start_attempt(
+        self,
+        user_id: int,
+        course_id: UUID,
+        module_no: int,
+        questions: Sequence[Question],
+        *,
+        attempts_used: int,
+        now: datetime,
+    ) -> UUID | None:
+        """Count the attempt and open it, only if nothing moved since the rules were checked."""
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                counted = await conn.fetchval(
+                    """
+                    UPDATE module_progress SET quiz_attempts = quiz_attempts + 1,
+                        cooldown_until = NULL, cooldown_notified_at = NULL,
+                        cooldown_claimed_until = NULL, updated_at = now()
+                    WHERE user_id = $1 AND course_id = $2 AND module_no = $3
+                      AND quiz_attempts = $4 AND NOT quiz_passed AND unlocked_at IS NOT NULL
+                      AND (cooldown_until IS NULL OR cooldown_until <= $5)
+                    RETURNING true
+                    """,
+                    user_id,
+                    course_id,
+                    module_no,
+                    attempts_used,
+                    now,
+                )
+                if not counted:
+                    return None
+                attempt_id = await conn.fetchval(
+                    """
+                    INSERT INTO quiz_attempts (user_id, course_id, module_no, question_set,
+                        question_count, started_at)
+                    VALUES ($1, $2, $3, $4, $5, $6)
+                    ON CONFLICT (user_id, course_id, module_no) WHERE status = 'in_progress'
+                    DO NOTHING
+                    RETURNING id
+                    """,
+                    user_id,
+                    course_id,
+                    module_no,
+                    [q.to_json() for q in questions],
+                    len(questions),
+                    now,
+                )
+                if attempt_id is None:
+                    raise AttemptRace
+                return attempt_id
+        except AttemptRace:
+            return None
+
+    async def attempt(self, user_id: int, attempt_id: UUID) -> Attempt | None:
+        row = await self._pool.fetchrow(
+            "SELECT * FROM quiz_attempts WHERE id = $1 AND user_id = $2", attempt_id, user_id
+        )
+        return _attempt(row) if row else None
+
+    async def open_attempts(self, user_id: int) -> list[Attempt]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM quiz_attempts WHERE user_id = $1 AND status = 'in_progress' "
+            "ORDER BY started_at DESC",
+            user_id,
+        )
+        return [_attempt(r) for r in rows]
+
+    async def record_answer(
+        self,
+        attempt: Attempt,
+        index: int,
+        choice: Sequence[int],
+        correct: bool,
+        finish: Finish | None,
+        now: datetime,
+    ) -> bool:
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                recorded = await conn.fetchval(
+                    """
+                    UPDATE quiz_attempts SET
+                        answers = answers || jsonb_build_object($3::text, $4::jsonb),
+                        current_index = current_index + 1,
+                        correct_count = correct_count + $5
+                    WHERE id = $1 AND user_id = $2 AND status = 'in_progress'
+                      AND current_index = $6
+                    RETURNING true
+                    """,
+                    attempt.id,
+                    attempt.user_id,
+                    str(index),
+                    list(choice),
+                    int(correct),
+                    index,
+                )
+                if not recorded:
+                    return False
+                if finish is not None and not await _finish(conn, attempt, finish, now):
+                    raise AttemptRace
+                return True
+        except AttemptRace:
+            return False
+
+    async def finish_attempt(self, attempt: Attempt, finish: Finish, now: datetime) -> bool:
+        async with self._pool.acquire() as conn, conn.transaction():
+            return await _finish(conn, attempt, finish, now)
+
+    async def claim_due_cooldowns(
+        self, now: datetime, claim_until: datetime, limit: int
+    ) -> list[DueCooldown]:
+        """Due and unannounced cooldowns nobody else holds; held until `claim_until`."""
+        rows = await self._pool.fetch(
+            """
+            WITH due AS (
+                SELECT user_id, course_id, module_no FROM module_progress
+                WHERE cooldown_until <= $1 AND cooldown_notified_at IS NULL
+                  AND (cooldown_claimed_until IS NULL OR cooldown_claimed_until <= $1)
+                ORDER BY cooldown_until
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE module_progress mp SET cooldown_claimed_until = $2
+            FROM due
+            JOIN courses c ON c.id = due.course_id
+            JOIN modules m ON m.course_id = due.course_id AND m.module_no = due.module_no
+            JOIN users u ON u.id = due.user_id
+            LEFT JOIN enrollments e ON e.user_id = due.user_id AND e.course_id = due.course_id
+            WHERE mp.user_id = due.user_id AND mp.course_id = due.course_id
+              AND mp.module_no = due.module_no
+            RETURNING mp.user_id, mp.course_id, mp.module_no, mp.cooldown_until,
+                c.name AS course_name, m.title AS module_title,
+                (coalesce(e.status = 'active', false) AND c.is_published
+                    AND NOT u.is_blocked AND NOT mp.quiz_passed) AS active,
+                c.quiz_attempts_limit, mp.extra_attempts, mp.quiz_attempts
+            """,
+            now,
+            claim_until,
+            limit,
+        )
+        return [
+            DueCooldown(
+                user_id=r["user_id"],
+                course_id=r["course_id"],
+                module_no=r["module_no"],
+                course_name=r["course_name"],
+                module_title=r["module_title"],
+                cooldown_until=r["cooldown_until"],
+                active=r["active"],
+                attempts_left=remaining_attempts(
+                    r["quiz_attempts_limit"], r["extra_attempts"], r["quiz_attempts"]
+                ),
+            )
+            for r in rows
+        ]
+
+    async def mark_cooldowns_notified(self, keys: Iterable[CooldownKey], now: datetime) -> None:
+        await self._pool.execute(
+            f"""
+            UPDATE module_progress mp SET cooldown_notified_at = $4,
+                cooldown_claimed_until = NULL, updated_at = now()
+            FROM {_KEYS}
+            WHERE mp.user_id = k.user_id AND mp.course_id = k.course_id
+              AND mp.module_no = k.module_no
+            """,
+            *_key_arrays(keys),
+            now,
+        )
+
+    async def retry_cooldowns_later(self, keys: Iterable[CooldownKey], at: datetime) -> None:
+        await self._pool.execute(
+            f"""
+            UPDATE module_progress mp SET cooldown_claimed_until = $4
+            FROM {_KEYS}
+            WHERE mp.user_id = k.user_id AND mp.course_id = k.course_id
+              AND mp.module_no = k.module_no AND mp.cooldown_notified_at IS NULL
+            """,
+            *_key_arrays(keys),
+            at,
+        )
+
+    async def next_cooldown_due(self) -> datetime | None:
+        return await self._pool.fetchval(
+            "SELECT min(greatest(cooldown_until, cooldown_claimed_until)) FROM module_progress "
+            "WHERE cooldown_until IS NOT NULL AND cooldown_notified_at IS NULL"
+        )
+
+
+async def _finish(
+    conn: asyncpg.Connection, attempt: Attempt, finish: Finish, now: datetime
+) -> bool:
+    finished = await conn.fetchval(
+        """
+        UPDATE quiz_attempts SET status = $2, score = $3, finished_at = $4
+        WHERE id = $1 AND status = 'in_progress'
+        RETURNING true
+        """,
+        attempt.id,
+        finish.status.value,
+        finish.score,
+        now,
+    )
+    if not finished:
+        return False
+    passed = finish.status is AttemptStatus.PASSED
+    key = (attempt.user_id, attempt.course_id, attempt.module_no)
+    await conn.execute(
+        """
+        UPDATE module_progress SET
+            best_score = greatest(best_score, $4),
+            quiz_passed = quiz_passed OR $5,
+            passed_at = CASE WHEN $5 THEN coalesce(passed_at, $7) ELSE passed_at END,
+            cooldown_until = $6, cooldown_notified_at = NULL, cooldown_claimed_until = NULL,
+            updated_at = now()
+        WHERE user_id = $1 AND course_id = $2 AND module_no = $3
+        """,
+        *key,
+        finish.score,
+        passed,
+        finish.cooldown_until,
+        now,
+    )
+    if finish.unlock_module is not None:
+        await conn.execute(
+            """
+            INSERT INTO module_progress (user_id, course_id, module_no, unlocked_at)
+            VALUES ($1, $2, $3, $4)
+            ON CONFLICT (user_id, course_id, module_no) DO UPDATE
+                SET unlocked_at = coalesce(module_progress.unlocked_at, EXCLUDED.unlocked_at),
+                    updated_at = now()
+            """,
+            attempt.user_id,
+            attempt.course_id,
+            finish.unlock_module,
+            now,
+        )
+    if finish.complete_course:
+        await conn.execute(
+            "UPDATE enrollments SET status = 'completed', completed_at = $3, updated_at = now() "
+            "WHERE user_id = $1 AND course_id = $2 AND status = 'active'",
+            attempt.user_id,
+            attempt.course_id,
+            now,
+        )
+    return True
