@@ -63,9 +63,7 @@ def build_application(
     )
     rate = services.settings.telegram_rate_limit
     if rate:
-        # Telegram's limits (~30 messages/s overall, 20/min per group); on a 429 it waits
-        # the advised time and retries instead of failing the handler.
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=rate, max_retries=2))
+        builder = builder.rate_limiter(flood_limiter(rate))
     if polling:
         builder = builder.get_updates_request(
             AiohttpRequest(connection_pool_size=2, read_timeout=35.0)
@@ -77,6 +75,17 @@ def build_application(
     handlers.register(application)
     jobs.schedule(application)
     return application
+
+
+def flood_limiter(rate: int) -> AIORateLimiter:
+    """At most `rate` messages in any one-second window, and on a 429 wait and retry.
+
+    PTB's limiter is a leaky bucket: capacity c draining r per second admits c + r·t calls
+    in any window t, so the default (c = r = 30) lets up to 60 through in one second.
+    Capacity 1 draining `rate - 1` per second keeps every second at `rate` or fewer.
+    """
+    drain = max(rate - 1, 1)
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / drain, max_retries=2)
 
 
 async def register_commands(application: Application) -> None:

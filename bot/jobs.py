@@ -31,18 +31,23 @@ async def release_cooldowns(context: TutorContext) -> None:
     await CooldownAnnouncer(services, context.bot).sweep()
     upcoming = await services.quizzes.next_cooldown_due()
     sweep = timedelta(seconds=services.settings.cooldown_sweep_seconds)
-    if upcoming is not None and upcoming < services.quizzes.now() + sweep:
-        schedule_cooldown_release(context.application, upcoming)
+    now = services.quizzes.now()
+    if upcoming is not None and upcoming < now + sweep:
+        schedule_cooldown_release(context.application, upcoming, now)
 
 
-def schedule_cooldown_release(application: Application, when: datetime) -> None:
-    """A one-off sweep at `when` (a cooldown's end); the repeating sweep is the safety net."""
+def schedule_cooldown_release(application: Application, when: datetime, now: datetime) -> None:
+    """A one-off sweep at `when` (a cooldown's end); the repeating sweep is the safety net.
+
+    The delay is measured on the services' clock (`now`), the one that set the cooldown.
+    """
     queue = application.job_queue
     if queue is None:
         return
     name = f"{RELEASE_JOB}@{when.isoformat(timespec='seconds')}"
     if not queue.get_jobs_by_name(name):
-        queue.run_once(release_cooldowns, when=when, name=name)
+        delay = max(when - now, timedelta(0)) + timedelta(milliseconds=50)
+        queue.run_once(release_cooldowns, when=delay, name=name)
 
 
 def schedule(application: Application) -> None:

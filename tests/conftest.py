@@ -4,6 +4,7 @@ per test (cloned from a migrated template, so each test starts from the real sch
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,11 +16,13 @@ from bot.app import build_application, open_services
 from bot.context import Services
 from bot.emulator import BotApiEmulator
 from bot.settings import Settings, load_settings
+from domain.quiz import Draw
 from storage.database import create_pool
 from storage.embedded import EmbeddedPostgres, create_database_if_missing, drop_database
 from storage.migrations import migrate
 from tests.support import Dialogue, bot_api_spec
 from tests.support.app import deliver_to
+from tests.support.clock import FakeClock
 
 TEMPLATE = "tutorbot_template"
 _numbers = itertools.count(1)
@@ -89,8 +92,15 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def services(settings: Settings, db_url: str) -> AsyncIterator[Services]:
-    async with open_services(settings, db_url) as services:
+def clock() -> FakeClock:
+    """Starts at the real time; a test moves it to let a cooldown run out."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def services(settings: Settings, db_url: str, clock: FakeClock) -> AsyncIterator[Services]:
+    draw = Draw(random.Random(7))  # the same question order every run
+    async with open_services(settings, db_url, clock=clock, draw=draw) as services:
         yield services
 
 

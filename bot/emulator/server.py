@@ -140,6 +140,7 @@ class BotApiEmulator:
         self.chats: dict[int, EmulatedChat] = {}
         self.calls: list[ApiCall] = []
         self.rate_warnings: list[RateWarning] = []
+        self._expected: set[int] = set()  # ids of refused calls a test provoked on purpose
         self.updates: list[Json] = []  # every update ever created, delivered or not
         self.callback_queries: dict[str, CallbackQuery] = {}
         self.files: dict[str, StoredFile] = {}
@@ -246,7 +247,23 @@ class BotApiEmulator:
     @property
     def rejections(self) -> list[ApiCall]:
         """Every call Telegram refused (non-2xx) while the bot was still listening."""
-        return [call for call in self.calls if not call.ok and not call.abandoned]
+        return [
+            call
+            for call in self.calls
+            if not call.ok and not call.abandoned and id(call) not in self._expected
+        ]
+
+    def expect(self, error_code: int, chat_id: int | None = None) -> list[ApiCall]:
+        """Accept refusals a test provoked on purpose (e.g. 403 from a user who blocked the
+        bot), so that ``assert_no_rejections`` keeps guarding everything else."""
+        matched = [
+            call
+            for call in self.rejections
+            if call.error_code == error_code
+            and (chat_id is None or str(call.params.get("chat_id")) == str(chat_id))
+        ]
+        self._expected.update(id(call) for call in matched)
+        return matched
 
     @property
     def warnings(self) -> list[str]:

@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.context import TutorContext
 from bot.handlers.profile import profile_of
-from bot.views.clock import is_timezone, local_time
+from bot.views.clock import clock_time, is_timezone
 
 USAGE = (
     "Send /timezone followed by your timezone, e.g. <code>/timezone Europe/Berlin</code> or "
@@ -24,8 +24,8 @@ async def timezone_command(update: Update, context: TutorContext) -> None:
     if not context.args:
         current = user.timezone or "UTC"
         await message.reply_html(
-            f"Your timezone: <b>{escape(current)}</b> (it's {local_time(now, current, now)}"
-            f" there).\n\n{USAGE}"
+            f"Your timezone: <b>{escape(current)}</b> (your time now: "
+            f"{clock_time(now, current)}).\n\n{USAGE}"
         )
         return
     name = context.args[0].strip()[:64]
@@ -35,6 +35,6 @@ async def timezone_command(update: Update, context: TutorContext) -> None:
     chosen = None if name.upper() == "UTC" else name
     await context.services.users.set_timezone(user.id, chosen)
     await message.reply_html(
-        f"Timezone set: <b>{escape(name)}</b>. It's {local_time(now, name, now)} there; "
-        "quiz times are shown in it from now on."
+        f"Timezone set: <b>{escape(name)}</b> (your time now: {clock_time(now, name)}). "
+        "Quiz times are shown in it from now on."
     )

@@ -20,7 +20,7 @@ from bot.handlers.render import show
 from bot.jobs import schedule_cooldown_release
 from bot.views import quiz as views
 from bot.views.screen import Screen
-from domain.quiz import AnswerRejected, Attempt, QuizResult
+from domain.quiz import AnswerRejected, Attempt, QuizResult, QuizUnavailable
 from domain.users import User
 
 
@@ -39,7 +39,13 @@ async def _intro(context: TutorContext, user: User, update: Update, a: Action) -
 
 
 async def _start(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    attempt = await context.services.quizzes.start(user.id, _course(a), _module(a))
+    quizzes = context.services.quizzes
+    try:
+        attempt = await quizzes.start(user.id, _course(a), _module(a))
+    except QuizUnavailable as refused:
+        if refused.status is None:
+            raise
+        raise QuizUnavailable(views.refusal(refused.status, user.timezone, quizzes.now())) from None
     await show(update, views.question(attempt))
     return "Quiz resumed" if attempt.current_index else None
 
@@ -104,7 +110,8 @@ async def _record(
 
 def _after_finish(context: TutorContext, result: QuizResult) -> None:
     if result.cooldown_until is not None and result.attempts_left != 0:
-        schedule_cooldown_release(context.application, result.cooldown_until)
+        now = context.services.quizzes.now()
+        schedule_cooldown_release(context.application, result.cooldown_until, now)
 
 
 async def _send(update: Update, context: TutorContext, screen: Screen) -> None:

@@ -21,11 +21,18 @@ def is_timezone(name: str) -> bool:
     return True
 
 
+def clock_time(moment: datetime, timezone: str | None) -> str:
+    """`14:30 CET`: the wall-clock time in the learner's zone."""
+    tz = zone(timezone)
+    local = moment.astimezone(tz)
+    return f"{local:%H:%M} {_abbreviation(local, tz)}"
+
+
 def local_time(moment: datetime, timezone: str | None, now: datetime) -> str:
     """`at 14:30 UTC` today, `tomorrow at 09:00 CET`, `on Mon 30 Nov at 09:00 CET` later."""
     tz = zone(timezone)
     local, today = moment.astimezone(tz), now.astimezone(tz)
-    clock = f"{local:%H:%M} {_abbreviation(local, tz)}"
+    clock = clock_time(moment, timezone)
     days = (local.date() - today.date()).days
     if days == 0:
         return f"at {clock}"

@@ -22,6 +22,7 @@ from domain.quiz import (
     QuestionKind,
     QuizResult,
     QuizStatus,
+    unavailable_reason,
 )
 
 LETTERS = "ABCDEF"
@@ -246,6 +247,16 @@ def result(outcome: QuizResult, timezone: str | None, now: datetime) -> Screen:
             lines.append(f"Attempts left: {outcome.attempts_left}")
     rows.append([button("⬅ Module", "module", course=course, module=module)])
     return Screen("\n".join(lines), rows)
+
+
+def refusal(status: QuizStatus, timezone: str | None, now: datetime) -> str:
+    """Why the quiz can't start, as a short alert (Telegram allows 200 characters)."""
+    if status.gate is Gate.COOLDOWN and status.reopens_at is not None:
+        return (
+            f"The Module {status.record.module_no} quiz reopens "
+            f"{local_time(status.reopens_at, timezone, now)} ({until(status.reopens_at, now)})."
+        )
+    return unavailable_reason(status)
 
 
 def abandon_confirm(attempt: Attempt, status: QuizStatus) -> Screen:
