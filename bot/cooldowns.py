@@ -59,6 +59,12 @@ class CooldownAnnouncer:
                 break
         if report.claimed:
             log.info("cooldown sweep: %s", report)
+            metrics = self._services.metrics
+            metrics.inc("tutorbot_cooldown_notices_total", report.announced)
+            metrics.inc(
+                "tutorbot_cooldown_notices_undeliverable_total", report.blocked + report.refused
+            )
+            metrics.inc("tutorbot_cooldown_notices_deferred_total", report.deferred)
         return report
 
     async def _announce(self, item: DueCooldown, report: SweepReport) -> None:

@@ -16,6 +16,11 @@ class Metrics:
         "tutorbot_updates_duplicate_total": "Re-delivered updates that were dropped.",
         "tutorbot_handler_errors_total": "Updates whose handling raised an error.",
         "tutorbot_webhook_rejected_total": "Webhook requests refused (bad secret or body).",
+        "tutorbot_quiz_answers_total": "Quiz answers recorded.",
+        "tutorbot_quizzes_finished_total": "Quiz attempts finished (passed, failed, abandoned).",
+        "tutorbot_cooldown_notices_total": "Learners told their quiz is open again.",
+        "tutorbot_cooldown_notices_undeliverable_total": "Cooldown notices Telegram refused.",
+        "tutorbot_cooldown_notices_deferred_total": "Cooldown notices deferred for a retry.",
     }
 
     def __init__(self) -> None:

@@ -131,6 +131,7 @@ class CourseProgress:
     course: CourseInfo
     persona: Persona | None
     modules: tuple[ModuleStatus, ...]
+    completed_course: bool = False  # the last module's quiz was passed
 
     @property
     def completed(self) -> int:
@@ -216,7 +217,9 @@ class LearningStore(Protocol):
 
     async def last_position(self, user_id: int, course_id: UUID) -> Position | None: ...
 
-    async def unlock_module(self, user_id: int, course_id: UUID, module_no: int) -> None: ...
+    async def unlock_module(self, user_id: int, course_id: UUID, module_no: int) -> bool: ...
+
+    async def complete_enrollment(self, user_id: int, course_id: UUID) -> None: ...
 
 
 class LearningService:
@@ -284,9 +287,14 @@ class LearningService:
         view = await self._topic_view(user_id, course_id, module_no, number)
         newly = await self._store.complete_topic(user_id, view.topic.id)
         view = await self._topic_view(user_id, course_id, module_no, number)
-        if view.module.state is ModuleState.COMPLETED and not view.module.has_quiz:
-            # A module without a quiz has nothing to pass: finishing it opens the next one.
-            await self._store.unlock_module(user_id, course_id, module_no + 1)
+        # A module without a quiz has nothing to pass: finishing it opens the next one, and
+        # finishing the last one completes the course.
+        if (
+            view.module.state is ModuleState.COMPLETED
+            and not view.module.has_quiz
+            and not await self._store.unlock_module(user_id, course_id, module_no + 1)
+        ):
+            await self._store.complete_enrollment(user_id, course_id)
         return view, newly
 
     async def continue_at(self, user_id: int, course_id: UUID) -> Position:
@@ -350,7 +358,12 @@ class LearningService:
             )
             for r in records
         )
-        return CourseProgress(enrollment.course, enrollment.persona, modules)
+        return CourseProgress(
+            enrollment.course,
+            enrollment.persona,
+            modules,
+            completed_course=enrollment.status == "completed",
+        )
 
     @staticmethod
     def _open_module(progress: CourseProgress, module_no: int) -> ModuleStatus:

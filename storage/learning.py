@@ -253,18 +253,29 @@ class PgLearningStore:
         )
         return Position(row["module_no"], row["topic_number"]) if row else None
 
-    async def unlock_module(self, user_id: int, course_id: UUID, module_no: int) -> None:
-        await self._pool.execute(
+    async def unlock_module(self, user_id: int, course_id: UUID, module_no: int) -> bool:
+        """Open the module for the learner; False when the course has no such module."""
+        opened = await self._pool.fetchval(
             """
             INSERT INTO module_progress (user_id, course_id, module_no, unlocked_at)
             SELECT $1, $2, $3, now() WHERE EXISTS
                 (SELECT 1 FROM modules WHERE course_id = $2 AND module_no = $3)
             ON CONFLICT (user_id, course_id, module_no) DO UPDATE
                 SET unlocked_at = coalesce(module_progress.unlocked_at, now()), updated_at = now()
+            RETURNING true
             """,
             user_id,
             course_id,
             module_no,
+        )
+        return bool(opened)
+
+    async def complete_enrollment(self, user_id: int, course_id: UUID) -> None:
+        await self._pool.execute(
+            "UPDATE enrollments SET status = 'completed', completed_at = now(), updated_at = now() "
+            "WHERE user_id = $1 AND course_id = $2 AND status = 'active'",
+            user_id,
+            course_id,
         )
 
 

@@ -141,6 +141,7 @@ class BotApiEmulator:
         self.calls: list[ApiCall] = []
         self.rate_warnings: list[RateWarning] = []
         self._expected: set[int] = set()  # ids of refused calls a test provoked on purpose
+        self._outages: dict[str, int] = {}  # method -> calls still to fail with 502
         self.updates: list[Json] = []  # every update ever created, delivered or not
         self.callback_queries: dict[str, CallbackQuery] = {}
         self.files: dict[str, StoredFile] = {}
@@ -252,6 +253,11 @@ class BotApiEmulator:
             for call in self.calls
             if not call.ok and not call.abandoned and id(call) not in self._expected
         ]
+
+    def outage(self, method: str, calls: int) -> None:
+        """Telegram has a bad moment: the next `calls` calls of `method` answer 502."""
+        canonical = self._canonical(method) or method
+        self._outages[canonical] = calls
 
     def expect(self, error_code: int, chat_id: int | None = None) -> list[ApiCall]:
         """Accept refusals a test provoked on purpose (e.g. 403 from a user who blocked the
@@ -604,6 +610,9 @@ class BotApiEmulator:
             handler = self._handlers.get(canonical)
             if handler is None:
                 raise ApiError.bad_request("method is not supported by the emulator")
+            if self._outages.get(canonical):
+                self._outages[canonical] -= 1
+                raise ApiError(502, "Bad Gateway")
             try:
                 result = await handler(params)
             except KeyError as missing:

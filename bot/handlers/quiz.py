@@ -98,6 +98,7 @@ async def _record(
     assert a.attempt is not None and a.question is not None
     quizzes = context.services.quizzes
     outcome = await quizzes.answer(user.id, a.attempt, a.question, picked)
+    context.services.metrics.inc("tutorbot_quiz_answers_total")
     await show(update, views.feedback(outcome))
     if outcome.result is not None:
         screen = views.result(outcome.result, user.timezone, quizzes.now())
@@ -109,6 +110,7 @@ async def _record(
 
 
 def _after_finish(context: TutorContext, result: QuizResult) -> None:
+    context.services.metrics.inc("tutorbot_quizzes_finished_total")
     if result.cooldown_until is not None and result.attempts_left != 0:
         now = context.services.quizzes.now()
         schedule_cooldown_release(context.application, result.cooldown_until, now)

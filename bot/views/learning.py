@@ -65,7 +65,7 @@ def home(user: User, mine: list[CourseProgress], catalog: list[CourseInfo]) -> S
     if mine:
         lines.append("<b>Your courses</b>")
         for progress in mine:
-            lines.append(f"• {escape(progress.course.name)} — {bar(progress.percent)}")
+            lines.append(f"• {escape(progress.course.name)} — {_standing(progress)}")
             rows.append(
                 [button(f"▶ {progress.course.name}", "course_menu", course=progress.course.id)]
             )
@@ -158,6 +158,8 @@ def course_menu(progress: CourseProgress, resume: Position) -> Screen:
         f"Persona: {PERSONA_LABELS[persona]}",
         "",
     ]
+    if progress.completed_course:
+        lines[1:1] = ["🎓 <b>Course completed</b> — every module's quiz passed."]
     rows = [
         [
             button(
@@ -277,7 +279,7 @@ def progress_summary(mine: list[CourseProgress]) -> Screen:
     lines = ["<b>📊 Your progress</b>"]
     rows = []
     for progress in mine:
-        lines += ["", f"<b>{escape(progress.course.name)}</b> — {bar(progress.percent)}"]
+        lines += ["", f"<b>{escape(progress.course.name)}</b> — {_standing(progress)}"]
         lines += [
             f"  {STATE_MARKS[m.state]} Module {m.number}: {bar(m.percent, 5)} "
             f"({m.completed}/{m.topics}, {STATE_WORDS[m.state]})"
@@ -286,6 +288,11 @@ def progress_summary(mine: list[CourseProgress]) -> Screen:
         rows.append([button(f"▶ {progress.course.name}", "course_menu", course=progress.course.id)])
     rows.append([button("🏠 Home", "home")])
     return Screen(_fit("\n".join(lines)), rows)
+
+
+def _standing(progress: CourseProgress) -> str:
+    standing = bar(progress.percent)
+    return f"{standing} · 🎓 completed" if progress.completed_course else standing
 
 
 def _fit(html: str) -> str:

@@ -87,6 +87,8 @@ async def test_two_replicas_sweeping_together_tell_every_learner_exactly_once(
     assert set(notices_per_learner(emulator, ids).values()) == {1}
     assert sum(r.announced for r in reports) == 250
     assert all(r.announced > 0 for r in reports), "both replicas took a share"
+    told = [s.metrics.value("tutorbot_cooldown_notices_total") for s in (services, other_services)]
+    assert sum(told) == 250
     assert (
         await pool.fetchval(
             "SELECT count(*) FROM module_progress WHERE cooldown_notified_at IS NULL"
@@ -120,10 +122,29 @@ async def test_a_learner_who_blocked_the_bot_does_not_stop_the_others(
 
     assert (report.announced, report.blocked) == (4, 1)
     assert len(emulator.expect(403, chat_id=ids[2])) == 1
+    assert services.metrics.value("tutorbot_cooldown_notices_undeliverable_total") == 1
     told = notices_per_learner(emulator, ids)
     assert [told[i] for i in ids] == [1, 1, 0, 1, 1]
     assert await pool.fetchval("SELECT is_blocked FROM users WHERE id = $1", ids[2])
     assert (await CooldownAnnouncer(services, application.bot).sweep()).claimed == 0
+
+
+async def test_a_telegram_outage_defers_the_notice_and_a_later_sweep_delivers_it(
+    pool, course_id, emulator, services, application, clock: FakeClock
+) -> None:
+    ids = await learners_with_due_cooldowns(pool, emulator, course_id, 3)
+    emulator.outage("sendMessage", calls=1)
+
+    report = await CooldownAnnouncer(services, application.bot).sweep()
+    assert (report.announced, report.deferred) == (2, 1)
+    assert len(emulator.expect(502)) == 1
+    assert (await CooldownAnnouncer(services, application.bot).sweep()).claimed == 0, (
+        "the deferred notice waits for its retry time"
+    )
+
+    clock.advance(minutes=3)
+    assert (await CooldownAnnouncer(services, application.bot).sweep()).announced == 1
+    assert set(notices_per_learner(emulator, ids).values()) == {1}
 
 
 async def test_a_suspended_learner_is_not_told(pool, course_id, emulator, services, application):

@@ -8,6 +8,7 @@ clock, so "an hour later" is a line in the test, not an hour of waiting.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -21,7 +22,7 @@ from tests.conftest import TOKEN
 from tests.support import Dialogue
 from tests.support.app import deliver_to
 from tests.support.clock import FakeClock
-from tests.support.courses import TINY_PACK, import_pack
+from tests.support.courses import TINY_PACK, editable_copy, import_pack
 
 # What a learner who studied (or did not) would answer in the tiny tea course.
 ANSWERS = {
@@ -148,6 +149,8 @@ async def test_passing_the_last_module_completes_the_course(
         "SELECT status, completed_at FROM enrollments WHERE user_id = 42"
     )
     assert status == "completed" and completed_at == noon.now
+    await ada.send("/progress")
+    assert "Tea basics — ▰▰▰▰▰▰▰▰▰▰ 100% · 🎓 completed" in ada.last.text
 
 
 async def test_the_quiz_waits_for_the_topics_and_shows_why(talk) -> None:
@@ -292,3 +295,23 @@ async def test_times_are_shown_in_the_learners_timezone(talk, noon: FakeClock) -
     await answer(ada, right=False)
     await answer(ada, right=False)
     assert "You can retry at 14:00 CET (in 1 h)" in ada.last.text
+
+
+async def test_a_course_without_quizzes_completes_when_its_last_topic_is_done(
+    talk, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    pack = editable_copy(TINY_PACK, tmp_path)
+    for quiz in pack.glob("modules/*/quiz.yaml"):
+        quiz.unlink()
+    await pool.execute("DELETE FROM courses")
+    await import_pack(pool, pack)
+    ada = talk(42, "Ada")
+    await enroll(ada)
+    await finish_topics(ada, 1)
+    await ada.press("⬅ Module")
+    assert "Quiz" not in str(ada.last.buttons)
+    await ada.press("⬅ Course")
+    await finish_topics(ada, 2)
+    await ada.send("/progress")
+    assert "🎓 completed" in ada.last.text
+    assert await pool.fetchval("SELECT status FROM enrollments") == "completed"
