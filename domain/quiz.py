@@ -569,13 +569,15 @@ class QuizService:
     async def abandon(self, user_id: int, attempt_id: UUID) -> QuizResult:
         """Give up: counts as a failed attempt (its questions were seen) and starts the
         cooldown, so abandoning cannot be used to preview the question bank for free."""
-        attempt = await self._running(user_id, attempt_id)
-        record = await self._record(user_id, attempt.course_id, attempt.module_no)
-        now = self._clock()
-        finish = plan_finish(record, attempt.correct_count, attempt.total, now, abandoned=True)
-        if not await self._store.finish_attempt(attempt, finish, now):
-            raise AnswerRejected("This quiz is already finished.")
-        return self._result(record, attempt, attempt.answers, attempt.correct_count, finish)
+        for _ in range(3):
+            attempt = await self._running(user_id, attempt_id)
+            record = await self._record(user_id, attempt.course_id, attempt.module_no)
+            now = self._clock()
+            finish = plan_finish(record, attempt.correct_count, attempt.total, now, abandoned=True)
+            if await self._store.finish_attempt(attempt, finish, now):
+                return self._result(record, attempt, attempt.answers, attempt.correct_count, finish)
+            # An answer landed in between (another device): score what is there now.
+        raise AnswerRejected("The quiz is busy elsewhere; please try again.")
 
     # -- cooldown release (the scheduler's side) --------------------------------------------
 

@@ -246,15 +246,16 @@ class PgQuizStore:
                 )
                 if not recorded:
                     return False
-                if finish is not None and not await _finish(conn, attempt, finish, now):
+                if finish is not None and not await _finish(conn, attempt, finish, now, index + 1):
                     raise AttemptRace
                 return True
         except AttemptRace:
             return False
 
     async def finish_attempt(self, attempt: Attempt, finish: Finish, now: datetime) -> bool:
+        """Finish as computed from `attempt`; refused if an answer landed since it was read."""
         async with self._pool.acquire() as conn, conn.transaction():
-            return await _finish(conn, attempt, finish, now)
+            return await _finish(conn, attempt, finish, now, attempt.current_index)
 
     async def claim_due_cooldowns(
         self, now: datetime, claim_until: datetime, limit: int
@@ -337,18 +338,19 @@ class PgQuizStore:
 
 
 async def _finish(
-    conn: asyncpg.Connection, attempt: Attempt, finish: Finish, now: datetime
+    conn: asyncpg.Connection, attempt: Attempt, finish: Finish, now: datetime, at_index: int
 ) -> bool:
     finished = await conn.fetchval(
         """
         UPDATE quiz_attempts SET status = $2, score = $3, finished_at = $4
-        WHERE id = $1 AND status = 'in_progress'
+        WHERE id = $1 AND status = 'in_progress' AND current_index = $5
         RETURNING true
         """,
         attempt.id,
         finish.status.value,
         finish.score,
         now,
+        at_index,
     )
     if not finished:
         return False

@@ -6,6 +6,7 @@ import json
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from uuid import uuid4
 
 import pytest
@@ -142,6 +143,18 @@ def test_different_seeds_shuffle_question_and_option_order() -> None:
         for drawn in draws
         for q in drawn
     ), "shuffling reorders options, it never drops or invents one"
+
+
+def test_the_drawn_set_is_shuffled_as_a_whole_not_served_section_by_section() -> None:
+    questions = bank(sections=2, per_section=3)
+
+    def neighbours_share_a_section(drawn: list[Question]) -> bool:
+        return any(a.section == b.section for a, b in pairwise(drawn))
+
+    assert any(
+        neighbours_share_a_section(draw_questions(questions, 6, random.Random(seed)))
+        for seed in range(10)
+    ), "taking turns between sections alone would never put two of one section side by side"
 
 
 def test_the_correct_set_follows_its_option_through_the_shuffle() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -16,13 +17,17 @@ import pytest
 from domain.learning import NotFound
 from domain.quiz import (
     AnswerRejected,
+    Attempt,
     AttemptStatus,
     CooldownKey,
     Draw,
+    Finish,
     Gate,
     Question,
     QuizService,
     QuizUnavailable,
+    draw_questions,
+    score_of,
 )
 from storage.database import create_pool
 from storage.learning import PgLearningStore
@@ -32,6 +37,7 @@ from tests.support.courses import TINY_PACK, import_pack
 START = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 COOLDOWN = timedelta(hours=1)  # tests/data/packs/tiny/course.yaml: quiz_cooldown_hours
 LEASE = timedelta(minutes=5)
+SEED = 7
 
 
 class Clock:
@@ -109,7 +115,7 @@ async def tiny(pool: asyncpg.Pool) -> Tiny:
     course_id = await pool.fetchval("SELECT id FROM courses WHERE slug = 'tiny'")
     clock = Clock(START)
     store = PgQuizStore(pool)
-    quizzes = QuizService(store, clock=clock, draw=Draw(random.Random(7)))
+    quizzes = QuizService(store, clock=clock, draw=Draw(random.Random(SEED)))
     return Tiny(pool, course_id, clock, store, quizzes, PgLearningStore(pool))
 
 
@@ -118,6 +124,7 @@ async def tiny(pool: asyncpg.Pool) -> Tiny:
 
 async def test_starting_freezes_the_question_set_and_counts_one_attempt(tiny: Tiny) -> None:
     await tiny.enroll(42)
+    bank = await tiny.store.question_bank(tiny.course_id, 1)
 
     attempt = await tiny.quizzes.start(42, tiny.course_id, 1)
     await tiny.pool.execute(
@@ -132,6 +139,7 @@ async def test_starting_freezes_the_question_set_and_counts_one_attempt(tiny: Ti
     assert attempt.status is AttemptStatus.IN_PROGRESS
     assert attempt.total == 2
     assert (attempt.current_index, attempt.correct_count, attempt.answers) == (0, 0, {})
+    assert attempt.questions == tuple(draw_questions(bank, 10, random.Random(SEED)))
     assert (await tiny.quizzes.attempt(42, attempt.id)).questions == attempt.questions
     assert (await tiny.progress(42))["quiz_attempts"] == 1
     assert await tiny.pool.fetchval("SELECT count(*) FROM quiz_attempts") == 1
@@ -329,6 +337,41 @@ async def test_abandoning_finishes_the_attempt_starts_the_cooldown_and_happens_o
         await tiny.quizzes.answer(42, attempt.id, 1, right(attempt.questions[1]))
 
 
+class AnswerLandsWhileAbandoning(PgQuizStore):
+    """Lets one answer commit after abandon read the attempt and before it writes."""
+
+    def __init__(self, pool: asyncpg.Pool, answer: Callable[[], Awaitable[object]]) -> None:
+        super().__init__(pool)
+        self._answer: Callable[[], Awaitable[object]] | None = answer
+
+    async def finish_attempt(self, attempt: Attempt, finish: Finish, now: datetime) -> bool:
+        if self._answer is not None:
+            answer, self._answer = self._answer, None
+            await answer()
+        return await super().finish_attempt(attempt, finish, now)
+
+
+async def test_an_answer_landing_while_abandoning_is_not_lost_from_the_score(tiny: Tiny) -> None:
+    await tiny.enroll(42)
+    attempt = await tiny.quizzes.start(42, tiny.course_id, 1)
+    store = AnswerLandsWhileAbandoning(
+        tiny.pool, lambda: tiny.quizzes.answer(42, attempt.id, 0, right(attempt.questions[0]))
+    )
+    abandoning = QuizService(store, clock=tiny.clock)
+
+    try:
+        result = await abandoning.abandon(42, attempt.id)
+    except AnswerRejected:
+        result = None  # refusing because the attempt moved on is fine too
+
+    row = await tiny.stored_attempt(attempt.id)
+    if row["status"] == "abandoned":
+        assert float(row["score"]) == score_of(row["correct_count"], row["question_count"])
+        assert result is not None and result.correct == row["correct_count"]
+    else:
+        assert result is None and row["status"] == "in_progress"
+
+
 async def test_another_learner_can_neither_read_nor_answer_nor_abandon_an_attempt(
     tiny: Tiny,
 ) -> None:
@@ -389,7 +432,10 @@ async def test_two_replicas_claiming_at_once_share_the_due_cooldowns_without_ove
 
         async def worker(store: PgQuizStore) -> list[CooldownKey]:
             claimed: list[CooldownKey] = []
-            while batch := await store.claim_due_cooldowns(START, START + LEASE, 7):
+            for _ in range(100):  # 300 / 7 batches at most, unless claims were handed out twice
+                batch = await store.claim_due_cooldowns(START, START + LEASE, 7)
+                if not batch:
+                    break
                 claimed += [item.key for item in batch]
             return claimed
 
