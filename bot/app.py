@@ -9,6 +9,7 @@ from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 
 from bot import handlers, jobs
+from bot.ai.factory import build_embedder, build_language_model
 from bot.commands import COMMANDS
 from bot.context import Services, TutorContext
 from bot.metrics import Metrics
@@ -17,10 +18,13 @@ from bot.settings import Settings
 from bot.updates import PerChatUpdateProcessor
 from domain.learning import LearningService
 from domain.quiz import Clock, Draw, QuizService, utc_now
+from domain.tutor import TutorService
 from domain.users import UserService
+from storage.chunks import PgChunkSearch
 from storage.database import create_pool
 from storage.learning import PgLearningStore
 from storage.quizzes import PgQuizStore
+from storage.tutor import PgTutorStore
 from storage.updates import PgUpdateLog
 from storage.users import PgUserRepository
 
@@ -41,6 +45,12 @@ async def open_services(
             update_log=PgUpdateLog(pool),
             learning=LearningService(PgLearningStore(pool)),
             quizzes=QuizService(PgQuizStore(pool), clock=clock, draw=draw),
+            tutor=TutorService(
+                PgTutorStore(pool),
+                PgChunkSearch(pool),
+                build_embedder(settings),
+                build_language_model(settings),
+            ),
             metrics=Metrics(),
         )
     finally:

@@ -38,6 +38,7 @@ class Action:
     question: int | None = None
     option: int | None = None
     mask: int | None = None
+    suggestion: UUID | None = None
 
 
 _PERSONA_CODES = {
@@ -72,8 +73,11 @@ _LAYOUTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "qr": ("quiz_resume", ("attempt",)),
     "qx": ("quiz_abandon", ("attempt",)),
     "qxy": ("quiz_abandon_confirm", ("attempt",)),
+    # Asking the tutor: a hint on how to ask about a topic; a curated suggestion.
+    "ak": ("ask", ("course", "module", "topic")),
+    "sg": ("suggestion", ("suggestion",)),
 }
-_UUID_FIELDS = ("course", "attempt")
+_UUID_FIELDS = ("course", "attempt", "suggestion")
 _CODES = {name: code for code, (name, _) in _LAYOUTS.items()}
 _FIELD_RE = {
     "course": _UUID_RE,
@@ -85,6 +89,7 @@ _FIELD_RE = {
     "question": _INT_RE,
     "option": r"\d",
     "mask": r"\d{1,2}",
+    "suggestion": _UUID_RE,
 }
 
 

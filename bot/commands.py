@@ -8,5 +8,6 @@ COMMANDS: list[tuple[str, str]] = [
     ("progress", "Your progress in every course"),
     ("quiz", "Back to the quiz you're taking"),
     ("timezone", "Your timezone, for quiz reopening times"),
+    ("newchat", "Start a fresh conversation with the tutor"),
     ("help", "What I can do"),
 ]

@@ -11,6 +11,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from domain.learning import LearningService
 from domain.quiz import QuizService
+from domain.tutor import TutorService
 from domain.users import UserService
 from storage.updates import PgUpdateLog
 
@@ -23,6 +24,7 @@ class Services:
     update_log: PgUpdateLog
     learning: LearningService
     quizzes: QuizService
+    tutor: TutorService
     metrics: Metrics
 
 

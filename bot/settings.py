@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
+    # The chat model that answers learners' questions (any OpenAI-compatible endpoint).
+    openai_chat_model: str = "gpt-4o-mini"
+    # Longest a learner waits for an answer before being told the model is not answering.
+    llm_timeout_seconds: float = Field(default=45.0, ge=1, le=600)
+    # How often a streamed answer's message is edited (Telegram: about one edit/s per chat).
+    stream_edit_seconds: float = Field(default=1.5, ge=0.01, le=60)
     embedding_backend: Literal["auto", "local", "minilm", "openai"] = "auto"
     embedding_model: str = "text-embedding-3-small"
     embedding_dimensions: int = Field(default=512, ge=1, le=2000)

@@ -273,7 +273,14 @@ async def _sync_suggestions(
             ON CONFLICT (course_id, key) DO UPDATE SET
                 topic_id = EXCLUDED.topic_id, parent_id = EXCLUDED.parent_id,
                 prompt_text = EXCLUDED.prompt_text, answer = EXCLUDED.answer,
-                position = EXCLUDED.position, is_active = true, updated_at = now()
+                position = EXCLUDED.position, is_active = true, updated_at = now(),
+                -- an answer generated for an older wording no longer answers this one
+                generated_answer = CASE
+                    WHEN topic_prompt_suggestions.prompt_text = EXCLUDED.prompt_text
+                    THEN topic_prompt_suggestions.generated_answer END,
+                generated_citations = CASE
+                    WHEN topic_prompt_suggestions.prompt_text = EXCLUDED.prompt_text
+                    THEN topic_prompt_suggestions.generated_citations END
             RETURNING id
             """,
             course_id,

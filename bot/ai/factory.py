@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from bot.ai.local_embeddings import LocalHashEmbedder
 from bot.settings import ConfigError, Settings
 from domain.retrieval import Embedder
+from domain.tutor import LanguageModel
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -45,3 +46,20 @@ def build_embedder(settings: Settings) -> Embedder:
     from bot.ai.openai_embeddings import OpenAIEmbedder
 
     return OpenAIEmbedder(client, settings.embedding_model, settings.embedding_dimensions)
+
+
+def build_language_model(settings: Settings) -> LanguageModel | None:
+    """None without a key: the tutor then answers extractively, quoting the course."""
+    if settings.openai_api_key is None:
+        return None
+    from openai import AsyncOpenAI
+
+    from bot.ai.chat import OpenAIChat
+
+    client = AsyncOpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        max_retries=2,
+        timeout=settings.llm_timeout_seconds,
+    )
+    return OpenAIChat(client, settings.openai_chat_model, timeout=settings.llm_timeout_seconds)

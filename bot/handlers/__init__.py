@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import about, buttons, fallback, learning, preferences, quiz, system
+from bot.handlers import about, ask, buttons, fallback, learning, preferences, quiz, system
 
 # New messages in private chats only: edits, groups and channels are handled apart.
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -28,9 +28,10 @@ def register(application: Application) -> None:
     application.add_handler(
         CommandHandler("timezone", preferences.timezone_command, filters=PRIVATE)
     )
+    application.add_handler(CommandHandler("newchat", ask.new_chat, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(buttons.on_button))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, fallback.unknown_command))
-    application.add_handler(MessageHandler(PRIVATE & filters.TEXT, fallback.free_text))
+    application.add_handler(MessageHandler(PRIVATE & filters.TEXT, ask.question))
     application.add_handler(MessageHandler(PRIVATE, fallback.not_text))
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.group_command)

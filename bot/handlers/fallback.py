@@ -7,18 +7,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.context import TutorContext
 
 UNKNOWN_COMMAND = "Sorry, I don't know that command. /help lists what I can do."
-FREE_TEXT = "I'm not sure what to do with that yet. Use the buttons, or /start to see your courses."
 NOT_TEXT = "I can only read text messages. Use the buttons, or /help."
 
 
 async def unknown_command(update: Update, context: TutorContext) -> None:
     if update.effective_message:
         await update.effective_message.reply_text(UNKNOWN_COMMAND)
-
-
-async def free_text(update: Update, context: TutorContext) -> None:
-    if update.effective_message:
-        await update.effective_message.reply_text(FREE_TEXT)
 
 
 async def not_text(update: Update, context: TutorContext) -> None:

@@ -112,7 +112,8 @@ async def _topic(context: TutorContext, user: User, update: Update, a: Action) -
     view = await context.services.learning.open_topic(
         user.id, chat_id, _course_id(a), a.module, a.topic, a.page
     )
-    return views.topic_screen(view, a.page), None
+    offers = await context.services.tutor.suggestions(view.course.id, topic=(a.module, a.topic))
+    return views.topic_screen(view, a.page, offers), None
 
 
 async def _complete(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
@@ -122,7 +123,8 @@ async def _complete(context: TutorContext, user: User, _u: Update, a: Action) ->
     )
     done = f"{view.module.completed}/{view.module.topics} topics of Module {view.module.number}"
     toast = f"✅ Completed — {done}" if newly else "Already completed"
-    return views.topic_screen(view, a.page), toast
+    offers = await context.services.tutor.suggestions(view.course.id, topic=(a.module, a.topic))
+    return views.topic_screen(view, a.page, offers), toast
 
 
 async def _enroll(context: TutorContext, user_id: int, course_id: UUID) -> Screen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from telegram import InlineKeyboardButton
@@ -19,6 +20,7 @@ from domain.learning import (
     TopicView,
 )
 from domain.personas import Persona
+from domain.tutor import Suggestion
 from domain.users import User
 
 PERSONA_LABELS = {
@@ -49,6 +51,7 @@ STATE_WORDS = {
 }
 # Room left on a topic page for its header and footer lines.
 TOPIC_PAGE_CHARS = 3500
+TOPIC_SUGGESTIONS = 3
 
 
 def price(course: CourseInfo) -> str:
@@ -225,7 +228,7 @@ def topic_pages(view: TopicView) -> list[str]:
     return paginate(view.text, TOPIC_PAGE_CHARS)
 
 
-def topic_screen(view: TopicView, page: int) -> Screen:
+def topic_screen(view: TopicView, page: int, suggestions: Sequence[Suggestion] = ()) -> Screen:
     pages = topic_pages(view)
     page = min(max(page, 0), len(pages) - 1)
     course, module, topic = view.course, view.module, view.topic
@@ -264,6 +267,11 @@ def topic_screen(view: TopicView, page: int) -> Screen:
         media.append(link("🎬 Video", topic.video_url))
     if media:
         rows.append(media)
+    rows += [
+        [button(f"💡 {s.prompt}", "suggestion", suggestion=s.id)]
+        for s in suggestions[:TOPIC_SUGGESTIONS]
+    ]
+    rows.append([button("💬 Ask about this topic", "ask", **ids, topic=topic.number)])
     if view.module.state is ModuleState.COMPLETED and view.module.has_quiz:
         rows.append([button(f"📝 Module {module.number} quiz", "quiz", **ids)])
     rows.append([button("⬅ Module", "module", **ids)])

@@ -1,0 +1,150 @@
+"""The tutor's answers in the chat: streamed text, the final answer with its sources as
+buttons, the quota left, suggested follow-ups, and honest messages when it can't answer."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton
+
+from bot.views.markdown import MESSAGE_LIMIT, paginate
+from bot.views.screen import Screen, button
+from domain.tutor import Answer, AskContext, Passage, Suggestion
+
+THINKING = "💭 Looking through the course material…"
+# Room on an answer's last page for the sources and quota lines.
+ANSWER_PAGE_CHARS = MESSAGE_LIMIT - 600
+STREAM_PREVIEW_CHARS = 3_800
+MAX_SUGGESTIONS = 3
+
+MODEL_FAILED = {
+    "timeout": "the AI model took too long to answer",
+    "busy": "the AI model is busy right now",
+    "unavailable": "the AI model can't be reached right now",
+    "broken": "the AI model's answer broke off",
+}
+
+
+def streaming(text: str) -> str:
+    """The answer as it arrives: plain text (half-written Markdown isn't valid HTML yet)."""
+    preview = text if len(text) <= STREAM_PREVIEW_CHARS else text[:STREAM_PREVIEW_CHARS] + "…"
+    return escape(preview, quote=False) + " ▍"
+
+
+def answer(
+    reply: Answer,
+    context: AskContext,
+    suggestions: list[Suggestion],
+    *,
+    title: str | None = None,
+) -> list[Screen]:
+    """One or more messages; the last carries the sources, the quota line and buttons."""
+    pages = paginate(reply.text, ANSWER_PAGE_CHARS)
+    if title:
+        pages[0] = f"💡 <b>{escape(title)}</b>\n\n{pages[0]}"
+    footer: list[str] = []
+    sources = reply.cited or (reply.passages[:3] if reply.extractive else ())
+    if sources:
+        footer.append("<b>Sources</b>")
+        footer += [f"[{p.number}] {escape(_label(p, context))}" for p in sources]
+    notes = []
+    if reply.shortened:
+        notes.append("Your question was long, so I read its first 1,000 characters.")
+    if reply.remaining is not None:
+        notes.append(f"{_typed_left(reply.remaining, context.quota)} for Module {reply.module_no}.")
+    elif title:
+        notes.append("Suggested questions are free.")
+    if notes:
+        footer.append("<i>" + " ".join(escape(n) for n in notes) + "</i>")
+    rows = _source_buttons(sources, context)
+    rows += _suggestion_rows(suggestions)
+    last = pages[-1] + ("\n\n" + "\n".join(footer) if footer else "")
+    return [Screen(p) for p in pages[:-1]] + [Screen(last, rows)]
+
+
+def quota_exhausted(context: AskContext, suggestions: list[Suggestion]) -> Screen:
+    text = f"🔒 You've used all {context.quota} typed questions for Module {context.module_no}."
+    if suggestions:
+        text += " The suggested questions below are free — tap one."
+    return Screen(text, _suggestion_rows(suggestions))
+
+
+def model_failed(kind: str) -> Screen:
+    why = MODEL_FAILED.get(kind, "the AI model couldn't answer")
+    return Screen(
+        f"😕 Sorry — {why}. Your question wasn't counted against your quota; "
+        "please send it again in a minute."
+    )
+
+
+def index_not_ready() -> Screen:
+    return Screen(
+        "😕 Sorry — this course's material isn't ready for questions yet (it needs to be "
+        "re-indexed). Your question wasn't counted. Please tell an admin."
+    )
+
+
+def ask_hint(context: AskContext, topic_title: str, suggestions: list[Suggestion]) -> Screen:
+    lines = [
+        f"💬 Type your question about <b>{escape(topic_title)}</b> — or anything in "
+        f"{escape(context.course_name)} up to Module {context.max_module}.",
+        f"<i>{_typed_left(context.remaining, context.quota)} for Module {context.module_no}; "
+        "suggested questions are free.</i>",
+    ]
+    return Screen("\n".join(lines), _suggestion_rows(suggestions))
+
+
+def new_thread(context: AskContext) -> Screen:
+    return Screen(
+        f"🧹 Fresh start: I've set aside our earlier conversation about Module "
+        f"{context.module_no}. Your next question starts a new one."
+    )
+
+
+def suggestion_buttons(suggestions: list[Suggestion]) -> list[list[InlineKeyboardButton]]:
+    return _suggestion_rows(suggestions)
+
+
+def _suggestion_rows(suggestions: list[Suggestion]) -> list[list[InlineKeyboardButton]]:
+    return [
+        [button(f"💡 {s.prompt}", "suggestion", suggestion=s.id)]
+        for s in suggestions[:MAX_SUGGESTIONS]
+    ]
+
+
+def _source_buttons(
+    sources: tuple[Passage, ...], context: AskContext
+) -> list[list[InlineKeyboardButton]]:
+    rows, seen = [], set()
+    for passage in sources:
+        if passage.module_no is None or passage.topic_number is None:
+            continue
+        key = (passage.module_no, passage.topic_number)
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append(
+            [
+                button(
+                    f"📖 {_label(passage, context)}",
+                    "topic",
+                    course=context.course_id,
+                    module=passage.module_no,
+                    topic=passage.topic_number,
+                    page=0,
+                )
+            ]
+        )
+    return rows
+
+
+def _label(passage: Passage, context: AskContext) -> str:
+    if passage.module_no is not None and passage.topic_number is not None:
+        title = context.topic_titles.get((passage.module_no, passage.topic_number))
+        if title:
+            return f"{passage.module_no}.{passage.topic_number} {title}"
+    return passage.citation
+
+
+def _typed_left(remaining: int, quota: int) -> str:
+    return f"{remaining} of {quota} typed question{'s' if quota != 1 else ''} left"

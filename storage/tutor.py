@@ -1,0 +1,241 @@
+"""The tutor's records: where a question lands, the typed-prompt quota, conversation threads
+and curated suggestions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from uuid import UUID
+
+import asyncpg
+
+from domain.personas import Persona
+from domain.tutor import Answer, AskContext, Suggestion, Turn
+
+_CONTEXT = """
+SELECT c.id, c.slug, c.name, c.typed_prompt_quota, p.persona,
+    (SELECT max(module_no) FROM module_progress mp
+        WHERE mp.user_id = $1 AND mp.course_id = c.id AND mp.unlocked_at IS NOT NULL)
+        AS max_module,
+    (SELECT coalesce(jsonb_object_agg(t.module_no || '.' || t.topic_number, t.title),
+        '{}'::jsonb) FROM topics t WHERE t.course_id = c.id) AS topic_titles
+FROM courses c
+JOIN enrollments e ON e.course_id = c.id AND e.user_id = $1 AND e.status <> 'suspended'
+LEFT JOIN topic_personalization p ON p.user_id = $1 AND p.course_id = c.id
+WHERE c.id = $2 AND c.is_published
+"""
+
+
+def _suggestion(row: asyncpg.Record) -> Suggestion:
+    return Suggestion(
+        row["id"],
+        row["course_id"],
+        row["topic_id"],
+        row["parent_id"],
+        row["prompt_text"],
+        row["answer"] or row["generated_answer"],
+    )
+
+
+class PgTutorStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def ask_context(self, user_id: int, chat_id: int) -> AskContext | None:
+        """The course the chat is in (the last topic opened), else the learner's only one."""
+        row = await self._pool.fetchrow(
+            """
+            SELECT s.course_id, t.module_no, t.topic_number FROM conversation_state s
+            LEFT JOIN topics t ON t.id = s.topic_id
+            WHERE s.chat_id = $1 AND s.user_id = $2 AND s.course_id IS NOT NULL
+            """,
+            chat_id,
+            user_id,
+        )
+        if row is not None:
+            context = await self.context_for_course(user_id, row["course_id"], row["module_no"])
+            if context is not None:
+                if row["topic_number"] is not None and context.module_no == row["module_no"]:
+                    context = replace(context, topic=(row["module_no"], row["topic_number"]))
+                return context
+        courses = await self._pool.fetch(
+            "SELECT course_id FROM enrollments WHERE user_id = $1 AND status <> 'suspended'",
+            user_id,
+        )
+        if len(courses) != 1:
+            return None
+        return await self.context_for_course(user_id, courses[0]["course_id"], None)
+
+    async def context_for_course(
+        self, user_id: int, course_id: UUID, module_no: int | None
+    ) -> AskContext | None:
+        row = await self._pool.fetchrow(_CONTEXT, user_id, course_id)
+        if row is None or row["max_module"] is None:
+            return None
+        max_module = row["max_module"]
+        module = module_no if module_no is not None and module_no <= max_module else max_module
+        usage = await self._pool.fetchrow(
+            """
+            SELECT m.title, coalesce(u.typed_count, 0) AS used, coalesce(u.granted, 0) AS granted
+            FROM modules m
+            LEFT JOIN module_prompt_usage u ON u.user_id = $1 AND u.course_id = m.course_id
+                AND u.module_no = m.module_no
+            WHERE m.course_id = $2 AND m.module_no = $3
+            """,
+            user_id,
+            course_id,
+            module,
+        )
+        titles = {
+            (int(key.split(".")[0]), int(key.split(".")[1])): title
+            for key, title in row["topic_titles"].items()
+        }
+        return AskContext(
+            user_id=user_id,
+            course_id=row["id"],
+            course_slug=row["slug"],
+            course_name=row["name"],
+            module_no=module,
+            module_title=usage["title"] if usage else "",
+            max_module=max_module,
+            persona=Persona(row["persona"]) if row["persona"] else Persona.NORMAL,
+            quota=row["typed_prompt_quota"] + (usage["granted"] if usage else 0),
+            used=usage["used"] if usage else 0,
+            topic_titles=titles,
+        )
+
+    async def reserve_prompt(self, context: AskContext) -> int | None:
+        """One typed prompt, only while some are left: the count after, or None."""
+        return await self._pool.fetchval(
+            """
+            WITH quota AS (SELECT typed_prompt_quota AS base FROM courses WHERE id = $2)
+            INSERT INTO module_prompt_usage AS u (user_id, course_id, module_no, typed_count)
+            SELECT $1, $2, $3, 1 FROM quota WHERE quota.base > 0
+            ON CONFLICT (user_id, course_id, module_no) DO UPDATE
+                SET typed_count = u.typed_count + 1, updated_at = now()
+                WHERE u.typed_count < (SELECT base FROM quota) + u.granted
+            RETURNING typed_count
+            """,
+            context.user_id,
+            context.course_id,
+            context.module_no,
+        )
+
+    async def refund_prompt(self, context: AskContext) -> None:
+        await self._pool.execute(
+            """
+            UPDATE module_prompt_usage SET typed_count = typed_count - 1, updated_at = now()
+            WHERE user_id = $1 AND course_id = $2 AND module_no = $3 AND typed_count > 0
+            """,
+            context.user_id,
+            context.course_id,
+            context.module_no,
+        )
+
+    async def recent_turns(self, context: AskContext, limit: int) -> list[Turn]:
+        rows = await self._pool.fetch(
+            """
+            SELECT m.role, m.content FROM ai_mentor_thread_messages m
+            JOIN ai_mentor_threads t ON t.id = m.thread_id
+            WHERE t.user_id = $1 AND t.course_id = $2 AND t.module_no = $3
+              AND t.closed_at IS NULL
+            ORDER BY m.id DESC LIMIT $4
+            """,
+            context.user_id,
+            context.course_id,
+            context.module_no,
+            limit * 2,
+        )
+        turns: list[Turn] = []
+        pending: str | None = None
+        for row in reversed(rows):
+            if row["role"] == "learner":
+                pending = row["content"]
+            elif pending is not None:
+                turns.append(Turn(pending, row["content"]))
+                pending = None
+        return turns[-limit:]
+
+    async def record_exchange(self, context: AskContext, answer: Answer, *, typed: bool) -> None:
+        citations = [
+            {"n": p.number, "citation": p.citation, "module": p.module_no, "topic": p.topic_number}
+            for p in answer.cited
+        ]
+        async with self._pool.acquire() as conn, conn.transaction():
+            thread = await conn.fetchval(
+                """
+                INSERT INTO ai_mentor_threads (user_id, course_id, module_no)
+                VALUES ($1, $2, $3)
+                ON CONFLICT (user_id, course_id, module_no) WHERE closed_at IS NULL
+                DO UPDATE SET started_at = ai_mentor_threads.started_at
+                RETURNING id
+                """,
+                context.user_id,
+                context.course_id,
+                context.module_no,
+            )
+            await conn.executemany(
+                """
+                INSERT INTO ai_mentor_thread_messages
+                    (thread_id, role, content, citations, tokens_used, model, typed)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                """,
+                [
+                    (thread, "learner", answer.question, [], None, None, typed),
+                    (thread, "tutor", answer.text, citations, answer.tokens, answer.model, typed),
+                ],
+            )
+
+    async def new_thread(self, context: AskContext) -> None:
+        await self._pool.execute(
+            """
+            UPDATE ai_mentor_threads SET closed_at = now()
+            WHERE user_id = $1 AND course_id = $2 AND module_no = $3 AND closed_at IS NULL
+            """,
+            context.user_id,
+            context.course_id,
+            context.module_no,
+        )
+
+    async def suggestions(
+        self, course_id: UUID, *, topic: tuple[int, int] | None, parent: UUID | None
+    ) -> list[Suggestion]:
+        """Active suggestions: a topic's (plus course-wide ones), or a suggestion's follow-ups."""
+        if parent is not None:
+            rows = await self._pool.fetch(
+                "SELECT * FROM topic_prompt_suggestions WHERE parent_id = $1 AND is_active "
+                "ORDER BY position",
+                parent,
+            )
+            return [_suggestion(r) for r in rows]
+        module_no, topic_number = topic if topic else (None, None)
+        rows = await self._pool.fetch(
+            """
+            SELECT s.* FROM topic_prompt_suggestions s
+            LEFT JOIN topics t ON t.id = s.topic_id
+            WHERE s.course_id = $1 AND s.is_active AND s.parent_id IS NULL
+              AND (s.topic_id IS NULL OR (t.module_no = $2 AND t.topic_number = $3))
+            ORDER BY s.topic_id IS NULL, s.position
+            """,
+            course_id,
+            module_no,
+            topic_number,
+        )
+        return [_suggestion(r) for r in rows]
+
+    async def suggestion(self, suggestion_id: UUID) -> Suggestion | None:
+        row = await self._pool.fetchrow(
+            "SELECT * FROM topic_prompt_suggestions WHERE id = $1 AND is_active", suggestion_id
+        )
+        return _suggestion(row) if row else None
+
+    async def cache_suggestion_answer(self, suggestion_id: UUID, answer: Answer) -> None:
+        citations = [{"n": p.number, "citation": p.citation} for p in answer.cited]
+        await self._pool.execute(
+            """
+            UPDATE topic_prompt_suggestions SET generated_answer = $2, generated_citations = $3
+            WHERE id = $1 AND generated_answer IS NULL AND answer IS NULL
+            """,
+            suggestion_id,
+            answer.text,
+            citations,
+        )
