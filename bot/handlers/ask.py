@@ -33,7 +33,9 @@ async def question(update: Update, context: TutorContext) -> None:
     except AccessDenied as denied:
         await show(update, Screen(denied.reason))
         return
+    metrics = context.services.metrics
     if ctx.remaining == 0:
+        metrics.inc("tutorbot_questions_refused_total")
         offers = await tutor.suggestions(ctx.course_id, topic=ctx.topic)
         await show(update, views.quota_exhausted(ctx, offers))
         return
@@ -42,15 +44,18 @@ async def question(update: Update, context: TutorContext) -> None:
     try:
         reply = await tutor.ask(ctx, message.text, stream.update)
     except QuotaExhausted:  # the last ones went to questions sent at the same moment
+        metrics.inc("tutorbot_questions_refused_total")
         offers = await tutor.suggestions(ctx.course_id, topic=ctx.topic)
         await _replace(placeholder, [views.quota_exhausted(ctx, offers)])
         return
     except ModelUnavailable as failed:
+        metrics.inc("tutorbot_model_failures_total")
         await _replace(placeholder, [views.model_failed(failed.kind)])
         return
     except EmbeddingModelMismatch:
         await _replace(placeholder, [views.index_not_ready()])
         return
+    metrics.inc("tutorbot_questions_answered_total")
     offers = await tutor.suggestions(ctx.course_id, topic=ctx.topic)
     await _replace(placeholder, views.answer(reply, ctx, offers))
 
@@ -95,11 +100,13 @@ async def _suggestion(context: TutorContext, user: User, update: Update, a: Acti
         await _replace(placeholder, [Screen(denied.reason)])
         return None
     except ModelUnavailable as failed:
+        context.services.metrics.inc("tutorbot_model_failures_total")
         await _replace(placeholder, [views.model_failed(failed.kind)])
         return None
     except EmbeddingModelMismatch:
         await _replace(placeholder, [views.index_not_ready()])
         return None
+    context.services.metrics.inc("tutorbot_suggestions_shown_total")
     screens = views.answer(got.answer, got.context, got.follow_ups, title=got.suggestion.prompt)
     await _replace(placeholder, screens)
     return None

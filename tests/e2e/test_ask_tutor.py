@@ -158,6 +158,9 @@ async def test_ten_questions_at_once_against_a_quota_of_three_get_three_answers(
     await asyncio.gather(*(deliver(u) for u in updates))
 
     assert await typed(pool) == 3
+    metrics = tutor_app[0].metrics
+    assert metrics.value("tutorbot_questions_answered_total") == 3
+    assert metrics.value("tutorbot_questions_refused_total") == 7
     texts = [m.text for m in ada.messages]
     assert sum("typed questions left" in t for t in texts) == 3
     assert (
