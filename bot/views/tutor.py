@@ -46,7 +46,13 @@ def answer(
     sources = reply.cited or (reply.passages[:3] if reply.extractive else ())
     if sources:
         footer.append("<b>Sources</b>")
-        footer += [f"[{p.number}] {escape(_label(p, context))}" for p in sources]
+        grouped: dict[str, list[int]] = {}
+        for passage in sources:
+            grouped.setdefault(_label(passage, context), []).append(passage.number)
+        footer += [
+            "".join(f"[{n}]" for n in numbers) + f" {escape(label)}"
+            for label, numbers in grouped.items()
+        ]
     notes = []
     if reply.shortened:
         notes.append("Your question was long, so I read its first 1,000 characters.")
