@@ -109,7 +109,9 @@ class PgTutorStore:
             """
             WITH quota AS (SELECT typed_prompt_quota AS base FROM courses WHERE id = $2)
             INSERT INTO module_prompt_usage AS u (user_id, course_id, module_no, typed_count)
-            SELECT $1, $2, $3, 1 FROM quota WHERE quota.base > 0
+            SELECT $1, $2, $3, 1 FROM quota
+            WHERE quota.base > 0 OR EXISTS (SELECT 1 FROM module_prompt_usage
+                WHERE user_id = $1 AND course_id = $2 AND module_no = $3)
             ON CONFLICT (user_id, course_id, module_no) DO UPDATE
                 SET typed_count = u.typed_count + 1, updated_at = now()
                 WHERE u.typed_count < (SELECT base FROM quota) + u.granted
@@ -160,6 +162,8 @@ class PgTutorStore:
             {"n": p.number, "citation": p.citation, "module": p.module_no, "topic": p.topic_number}
             for p in answer.cited
         ]
+        # The thread upsert locks its row until commit, so two exchanges in one thread are
+        # written one after the other and a question is always followed by its own answer.
         async with self._pool.acquire() as conn, conn.transaction():
             thread = await conn.fetchval(
                 """
