@@ -33,6 +33,10 @@ async def question(update: Update, context: TutorContext) -> None:
     except AccessDenied as denied:
         await show(update, Screen(denied.reason))
         return
+    running = await context.services.quizzes.open_attempt(user.id)
+    if running is not None and running.course_id == ctx.course_id:
+        await show(update, views.paused_for_quiz(running))
+        return
     metrics = context.services.metrics
     if ctx.remaining == 0:
         metrics.inc("tutorbot_questions_refused_total")

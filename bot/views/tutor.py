@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton
 
 from bot.views.markdown import MESSAGE_LIMIT, paginate
 from bot.views.screen import Screen, button
+from domain.quiz import Attempt
 from domain.tutor import Answer, AskContext, Passage, Suggestion
 
 THINKING = "💭 Looking through the course material…"
@@ -73,6 +74,15 @@ def quota_exhausted(context: AskContext, suggestions: list[Suggestion]) -> Scree
     if suggestions:
         text += " The suggested questions below are free — tap one."
     return Screen(text, _suggestion_rows(suggestions))
+
+
+def paused_for_quiz(attempt: Attempt) -> Screen:
+    """Asking the tutor mid-quiz would turn it into an open-book quiz."""
+    return Screen(
+        f"✋ I'm not answering questions while your Module {attempt.module_no} quiz is running. "
+        "Finish it (or abandon it), then ask me anything. Nothing was counted.",
+        [[button("▶ Back to the quiz", "quiz_resume", attempt=attempt.id)]],
+    )
 
 
 def model_failed(kind: str) -> Screen:

@@ -331,3 +331,19 @@ async def test_a_brief_hiccup_is_retried_and_the_answer_still_arrives(
     assert row["citations"][0]["n"] == 1 and row["tokens_used"] > 0
     assert row["model"] == "gpt-4o-mini"
     assert await typed(pool) == 1
+
+
+async def test_the_tutor_pauses_while_a_quiz_is_running(chat, tea, pool, model: FakeOpenAI) -> None:
+    await pool.execute("UPDATE courses SET quiz_requires_topics = false")
+    ada = chat()
+    await open_first_topic(ada)
+    await ada.press("⬅ Module")
+    await ada.press("📝 Take the Module 1 quiz")
+    await ada.press("▶ Start the quiz")
+
+    await ada.send("Which plant do green and black tea both come from?")
+
+    assert "I'm not answering questions while your Module 1 quiz is running" in ada.last.text
+    assert model.chat_requests == [] and await typed(pool) == 0
+    await ada.press("▶ Back to the quiz")
+    assert "Question 1 of 2" in ada.last.text
