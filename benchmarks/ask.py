@@ -40,8 +40,10 @@ messages/s, 50 placeholders at once would queue behind the limiter and measure i
 In both modes every learner first asks ``--warmup`` untimed questions (opening connections,
 preparing statements), then all ask ``--questions`` questions back to back, concurrently.
 With the model answering at once that is a closed loop: 50 questions are always in flight,
-so the figures are for a sustained worst case; ``--model-ms`` paces the learners like a real
-model would.
+so the figures are for a sustained worst case. ``--model-ms`` paces the learners like a real
+model would: each answer then takes that long (Mode A: +-50%, uniformly; Mode B: the fake
+server spreads its stream over it), and each learner's first timed question waits a random
+part of it, so that the learners do not all ask in the same millisecond.
 
 Run:  .venv/bin/python benchmarks/ask.py
       .venv/bin/python benchmarks/ask.py --through-bot
@@ -55,6 +57,7 @@ import asyncio
 import logging
 import os
 import platform
+import random
 import re
 import sys
 import tempfile
@@ -63,6 +66,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -281,18 +285,19 @@ class TimedModel:
 
 
 class InstantModel:
-    """Mode A's language model: answers at once (or after `delay` seconds), citing [1]."""
+    """Mode A's language model: answers at once, or after `mean` seconds +-50% (uniform)."""
 
-    def __init__(self, delay: float) -> None:
-        self._delay = delay
+    def __init__(self, mean: float, rng: random.Random) -> None:
+        self._mean = mean
+        self._rng = rng
 
     @property
     def model(self) -> str:
         return "instant"
 
     async def complete(self, messages: list[dict[str, str]], on_text: OnText) -> Completion:
-        if self._delay:
-            await asyncio.sleep(self._delay)
+        if self._mean:
+            await asyncio.sleep(self._mean * self._rng.uniform(0.5, 1.5))
         await on_text(REPLY)
         return Completion(REPLY, len(REPLY) // 4, self.model)
 
@@ -345,7 +350,62 @@ def instrument(tutor: TutorService) -> None:
     tutor._model = TimedModel(tutor._model)  # type: ignore[assignment]
 
 
+async def stagger(rng: random.Random, first: int, args: argparse.Namespace) -> None:
+    """With a paced model, learners start their timed questions spread over one answer's time,
+    as real ones would, instead of all in the same millisecond after the warm-up."""
+    if args.model_ms and first == args.warmup:
+        await asyncio.sleep(rng.uniform(0, args.model_ms / 1000))
+
+
 # -- Mode A: the service -----------------------------------------------------------------------
+
+
+@dataclass
+class Cpu:
+    """CPU seconds used during the timed run: this process, and our PostgreSQL backends."""
+
+    python: float = 0.0
+    postgres: float | None = None  # None: not measurable (not a local server)
+
+
+def process_cpu(pids: list[int]) -> dict[int, float] | None:
+    """User + system CPU seconds of each process, from /proc; None if one can't be read."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None  # the server is not on this machine (or not ours to read)
+        fields = stat.rsplit(")", 1)[1].split()
+        found[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return found
+
+
+class CpuMeter:
+    """process_time() for us; /proc/<pid>/stat of the database's backends for PostgreSQL."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._python = 0.0
+        self._backends: dict[int, float] = {}
+
+    async def _backend_cpu(self) -> dict[int, float] | None:
+        rows = await self._pool.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        )
+        return process_cpu([row["pid"] for row in rows])
+
+    async def start(self) -> None:
+        self._backends = await self._backend_cpu() or {}
+        self._python = time.process_time()
+
+    async def stop(self) -> Cpu:
+        python = time.process_time() - self._python
+        now = await self._backend_cpu()
+        if now is None:
+            return Cpu(python)
+        return Cpu(python, sum(v - self._backends.get(pid, 0.0) for pid, v in now.items()))
 
 
 @dataclass
@@ -354,19 +414,21 @@ class Run:
     samples: list[Sample]
     seconds: float
     failures: list[str]
+    cpu: Cpu
 
 
 async def run_service(
     url: str, setup: Setup, questions: list[str], pool_size: int, args: argparse.Namespace
 ) -> Run:
     pool = await create_pool(url, max_size=pool_size)
+    rng = random.Random(7)
     try:
         timed_pool = TimedPool(pool)
         tutor = TutorService(
             PgTutorStore(timed_pool),  # type: ignore[arg-type]
             PgChunkSearch(timed_pool),  # type: ignore[arg-type]
             LocalHashEmbedder(),
-            InstantModel(args.model_ms / 1000),
+            InstantModel(args.model_ms / 1000, rng),
         )
         instrument(tutor)
         failures: list[str] = []
@@ -377,6 +439,7 @@ async def run_service(
         async def learner(index: int, first: int, count: int) -> list[Sample]:
             user_id = setup.learners[index]
             done: list[Sample] = []
+            await stagger(rng, first, args)
             for n in range(first, first + count):
                 sample = Sample(index, n)
                 CURRENT.set(sample)
@@ -396,19 +459,22 @@ async def run_service(
         learners = range(len(setup.learners))
         if args.warmup:
             await asyncio.gather(*(learner(i, 0, args.warmup) for i in learners))
+        meter = CpuMeter(pool)
+        await meter.start()
         started = time.perf_counter()
         async with asyncio.timeout(args.timeout):
             results = await asyncio.gather(
                 *(learner(i, args.warmup, args.questions) for i in learners)
             )
         seconds = time.perf_counter() - started
+        cpu = await meter.stop()
     finally:
         await pool.close()
     samples = [s for per in results for s in per]
     title = f"Mode A, service level: pool max_size {pool_size}"
     if pool_size == PRODUCTION_POOL:
         title += " (production default)"
-    return Run(title, samples, seconds, failures)
+    return Run(title, samples, seconds, failures, cpu)
 
 
 # -- Mode B: through the bot -------------------------------------------------------------------
@@ -425,6 +491,7 @@ async def run_bot(url: str, setup: Setup, questions: list[str], args: argparse.N
     from tests.support.fake_openai import FakeOpenAI, _text
 
     spec = bot_api_spec() if args.spec else None
+    rng = random.Random(7)
     pending: dict[tuple[int, int], Sample] = {}
 
     def responder(body: dict[str, Any]) -> str:
@@ -469,6 +536,7 @@ async def run_bot(url: str, setup: Setup, questions: list[str], args: argparse.N
                     async def learner(index: int, first: int, count: int) -> list[Sample]:
                         user_id = setup.learners[index]
                         done: list[Sample] = []
+                        await stagger(rng, first, args)
                         for n in range(first, first + count):
                             sample = Sample(index, n)
                             CURRENT.set(sample)
@@ -488,12 +556,15 @@ async def run_bot(url: str, setup: Setup, questions: list[str], args: argparse.N
                     learners = range(len(setup.learners))
                     if args.warmup:
                         await asyncio.gather(*(learner(i, 0, args.warmup) for i in learners))
+                    meter = CpuMeter(services.pool)
+                    await meter.start()
                     started = time.perf_counter()
                     async with asyncio.timeout(args.timeout):
                         results = await asyncio.gather(
                             *(learner(i, args.warmup, args.questions) for i in learners)
                         )
                     seconds = time.perf_counter() - started
+                    cpu = await meter.stop()
                 errors = services.metrics.value("tutorbot_handler_errors_total")
                 if errors:
                     failures.append(f"{errors} handler errors (tutorbot_handler_errors_total)")
@@ -508,7 +579,7 @@ async def run_bot(url: str, setup: Setup, questions: list[str], args: argparse.N
         f"({'with' if spec else 'without'} spec check) + openai SDK -> fake server; "
         "pool max_size 10; TELEGRAM_RATE_LIMIT 0"
     )
-    return Run(title, samples, seconds, failures)
+    return Run(title, samples, seconds, failures, cpu)
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -531,7 +602,7 @@ def rows_for(run: Run, bot: bool) -> list[tuple[str, list[float]]]:
     s = run.samples
     if bot:
         add(
-            "update claim + user upsert + dispatch",
+            "de_json, update claim, user upsert",
             [x.between(x.t0, x.spans["context"][0]) for x in s],
         )
     add("context lookup (ask_context)", [x.ms("context") for x in s])
@@ -575,12 +646,28 @@ def report(run: Run, args: argparse.Namespace, bot: bool) -> bool:
     print(
         f"learners {args.learners}, questions {args.questions} each (+{args.warmup} warm-up), "
         f"{total:,} timed questions, {len(samples):,} answered; model "
-        + (f"answers after {args.model_ms:g} ms" if args.model_ms else "answers at once")
+        + (
+            "answers at once"
+            if not args.model_ms
+            else f"streams its answer over {args.model_ms:g} ms; learners' starts staggered"
+            if bot
+            else f"answers after {args.model_ms:g} ms +-50%; learners' starts staggered"
+        )
     )
     print(f"wall {run.seconds:.2f} s, {len(samples) / run.seconds:,.1f} questions/s")
-    header = (
-        f"{'ms per question':<40}  {'p50':>7}  {'p95':>7}  {'p99':>7}  {'max':>7}  {'mean':>7}"
-    )
+    per = max(len(samples), 1)
+    cpu = f"CPU during the run: this process {run.cpu.python:.2f} s "
+    cpu += f"({run.cpu.python / per * 1000:.2f} ms/question"
+    if bot:
+        cpu += ", the emulator and the fake OpenAI server included"
+    cpu += ")"
+    if run.cpu.postgres is not None:
+        cpu += (
+            f", PostgreSQL backends {run.cpu.postgres:.2f} s "
+            f"({run.cpu.postgres / per * 1000:.2f} ms/question)"
+        )
+    print(cpu)
+    header = f"{'ms per question':<40}  {'p50':>7}  {'p95':>7}  {'p99':>7}  {'max':>7}  {'mean':>7}"
     print(header)
     print("-" * len(header))
     overhead: list[float] = []
@@ -610,6 +697,13 @@ def report(run: Run, args: argparse.Namespace, bot: bool) -> bool:
     )
     chars = [x.prompt_chars for x in samples]
     print(f"prompt size: {sum(chars) / max(len(chars), 1):,.0f} characters on average")
+    if not bot:
+        print("pool wait: waiting for a free pool connection, summed; part of the steps above")
+    else:
+        print(
+            "placeholder sendMessage: from the context lookup to reserve_prompt (mostly the "
+            "placeholder's round trip to the emulator)"
+        )
     for failure in run.failures[:5]:
         print(f"FAILURE: {failure}")
     if len(run.failures) > 5:
@@ -628,9 +722,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--questions", type=int, default=20, help="timed questions per learner, back to back"
     )
-    parser.add_argument(
-        "--warmup", type=int, default=1, help="untimed questions per learner first"
-    )
+    parser.add_argument("--warmup", type=int, default=1, help="untimed questions per learner first")
     parser.add_argument(
         "--pool-size",
         type=int,
@@ -642,7 +734,8 @@ def parse_args() -> argparse.Namespace:
         "--model-ms",
         type=float,
         default=0.0,
-        help="the model's answer time (Mode A: a sleep; Mode B: spread over the stream)",
+        help="the model's answer time (Mode A: a sleep of this +-50%%; Mode B: spread over the "
+        "stream); the learners' first timed questions are then spread over this time too",
     )
     parser.add_argument(
         "--through-bot",
@@ -674,9 +767,11 @@ async def main() -> int:
         await migrate(url)
         setup = await seed(url, args.learners)
         load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+        libraries = ["asyncpg"] + (["openai", "python-telegram-bot"] if args.through_bot else [])
         print(
             f"{os.cpu_count()} CPUs (load average {load}), Python {platform.python_version()}, "
-            f"PostgreSQL {setup.postgres}, pgvector {setup.pgvector}"
+            f"PostgreSQL {setup.postgres}, pgvector {setup.pgvector}, "
+            + ", ".join(f"{name} {version(name)}" for name in libraries)
         )
         print(
             f"course {setup.course_slug}: {setup.topics} topics, {setup.chunks} chunks "

@@ -3,7 +3,6 @@ and curated suggestions."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from uuid import UUID
 
 import asyncpg
@@ -11,17 +10,53 @@ import asyncpg
 from domain.personas import Persona
 from domain.tutor import Answer, AskContext, Suggestion, Turn
 
+# Where a question lands, in one round trip: the course given, else the chat's course (its
+# last topic), else the learner's only course; the module whose quota it uses (the chat's
+# topic's module while it is open, else the furthest unlocked one) and that quota's usage.
 _CONTEXT = """
-SELECT c.id, c.slug, c.name, c.typed_prompt_quota, p.persona,
-    (SELECT max(module_no) FROM module_progress mp
-        WHERE mp.user_id = $1 AND mp.course_id = c.id AND mp.unlocked_at IS NOT NULL)
-        AS max_module,
+WITH state AS (
+    SELECT s.course_id, t.module_no, t.topic_number
+    FROM conversation_state s LEFT JOIN topics t ON t.id = s.topic_id
+    WHERE s.chat_id = $2 AND s.user_id = $1 AND s.course_id IS NOT NULL
+),
+active AS (
+    SELECT e.course_id FROM enrollments e
+    JOIN courses c ON c.id = e.course_id AND c.is_published
+    WHERE e.user_id = $1 AND e.status <> 'suspended'
+),
+chosen AS (
+    SELECT course_id, $4::int AS module_no, NULL::int AS topic_number, 1 AS preference
+        FROM active WHERE course_id = $3
+    UNION ALL
+    SELECT a.course_id, st.module_no, st.topic_number, 2
+        FROM active a JOIN state st USING (course_id) WHERE $3::uuid IS NULL
+    UNION ALL
+    SELECT course_id, NULL, NULL, 3
+        FROM active WHERE $3::uuid IS NULL AND (SELECT count(*) FROM active) = 1
+    ORDER BY preference LIMIT 1
+),
+placed AS (
+    SELECT ch.*, bound.max_module,
+        CASE WHEN ch.module_no <= bound.max_module THEN ch.module_no ELSE bound.max_module END
+            AS quota_module
+    FROM chosen ch
+    CROSS JOIN LATERAL (
+        SELECT max(mp.module_no) AS max_module FROM module_progress mp
+        WHERE mp.user_id = $1 AND mp.course_id = ch.course_id AND mp.unlocked_at IS NOT NULL
+    ) bound
+    WHERE bound.max_module IS NOT NULL
+)
+SELECT p.course_id, p.module_no AS chat_module, p.topic_number, p.max_module, p.quota_module,
+    c.slug, c.name, c.typed_prompt_quota, pz.persona, m.title AS module_title,
+    coalesce(u.typed_count, 0) AS used, coalesce(u.granted, 0) AS granted,
     (SELECT coalesce(jsonb_object_agg(t.module_no || '.' || t.topic_number, t.title),
         '{}'::jsonb) FROM topics t WHERE t.course_id = c.id) AS topic_titles
-FROM courses c
-JOIN enrollments e ON e.course_id = c.id AND e.user_id = $1 AND e.status <> 'suspended'
-LEFT JOIN topic_personalization p ON p.user_id = $1 AND p.course_id = c.id
-WHERE c.id = $2 AND c.is_published
+FROM placed p
+JOIN courses c ON c.id = p.course_id
+LEFT JOIN topic_personalization pz ON pz.user_id = $1 AND pz.course_id = c.id
+LEFT JOIN modules m ON m.course_id = c.id AND m.module_no = p.quota_module
+LEFT JOIN module_prompt_usage u
+    ON u.user_id = $1 AND u.course_id = c.id AND u.module_no = p.quota_module
 """
 
 
@@ -41,66 +76,40 @@ class PgTutorStore:
         self._pool = pool
 
     async def ask_context(self, user_id: int, chat_id: int) -> AskContext | None:
-        """The course the chat is in (the last topic opened), else the learner's only one."""
-        row = await self._pool.fetchrow(
-            """
-            SELECT s.course_id, t.module_no, t.topic_number FROM conversation_state s
-            LEFT JOIN topics t ON t.id = s.topic_id
-            WHERE s.chat_id = $1 AND s.user_id = $2 AND s.course_id IS NOT NULL
-            """,
-            chat_id,
-            user_id,
-        )
-        if row is not None:
-            context = await self.context_for_course(user_id, row["course_id"], row["module_no"])
-            if context is not None:
-                if row["topic_number"] is not None and context.module_no == row["module_no"]:
-                    context = replace(context, topic=(row["module_no"], row["topic_number"]))
-                return context
-        courses = await self._pool.fetch(
-            "SELECT course_id FROM enrollments WHERE user_id = $1 AND status <> 'suspended'",
-            user_id,
-        )
-        if len(courses) != 1:
-            return None
-        return await self.context_for_course(user_id, courses[0]["course_id"], None)
+        return await self._context(user_id, chat_id, None, None)
 
     async def context_for_course(
         self, user_id: int, course_id: UUID, module_no: int | None
     ) -> AskContext | None:
-        row = await self._pool.fetchrow(_CONTEXT, user_id, course_id)
-        if row is None or row["max_module"] is None:
+        return await self._context(user_id, None, course_id, module_no)
+
+    async def _context(
+        self, user_id: int, chat_id: int | None, course_id: UUID | None, module_no: int | None
+    ) -> AskContext | None:
+        row = await self._pool.fetchrow(_CONTEXT, user_id, chat_id, course_id, module_no)
+        if row is None:
             return None
-        max_module = row["max_module"]
-        module = module_no if module_no is not None and module_no <= max_module else max_module
-        usage = await self._pool.fetchrow(
-            """
-            SELECT m.title, coalesce(u.typed_count, 0) AS used, coalesce(u.granted, 0) AS granted
-            FROM modules m
-            LEFT JOIN module_prompt_usage u ON u.user_id = $1 AND u.course_id = m.course_id
-                AND u.module_no = m.module_no
-            WHERE m.course_id = $2 AND m.module_no = $3
-            """,
-            user_id,
-            course_id,
-            module,
-        )
-        titles = {
-            (int(key.split(".")[0]), int(key.split(".")[1])): title
-            for key, title in row["topic_titles"].items()
-        }
+        module = row["quota_module"]
+        topic = None
+        if row["topic_number"] is not None and row["chat_module"] == module:
+            topic = (module, row["topic_number"])
         return AskContext(
             user_id=user_id,
-            course_id=row["id"],
+            course_id=row["course_id"],
             course_slug=row["slug"],
             course_name=row["name"],
             module_no=module,
-            module_title=usage["title"] if usage else "",
-            max_module=max_module,
+            module_title=row["module_title"] or "",
+            max_module=row["max_module"],
             persona=Persona(row["persona"]) if row["persona"] else Persona.NORMAL,
-            quota=row["typed_prompt_quota"] + (usage["granted"] if usage else 0),
-            used=usage["used"] if usage else 0,
-            topic_titles=titles,
+            quota=row["typed_prompt_quota"] + row["granted"],
+            used=row["used"],
+            topic_titles={
+                (int(module_no), int(topic_no)): title
+                for key, title in row["topic_titles"].items()
+                for module_no, topic_no in [key.split(".")]
+            },
+            topic=topic,
         )
 
     async def reserve_prompt(self, context: AskContext) -> int | None:
