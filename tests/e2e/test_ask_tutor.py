@@ -347,3 +347,21 @@ async def test_the_tutor_pauses_while_a_quiz_is_running(chat, tea, pool, model: 
     assert model.chat_requests == [] and await typed(pool) == 0
     await ada.press("▶ Back to the quiz")
     assert "Question 1 of 2" in ada.last.text
+
+
+async def test_answers_quote_only_the_course_the_learner_is_in(
+    chat, tea, pool, model: FakeOpenAI
+) -> None:
+    await import_pack(pool, DEMO_PACK)
+    ada = chat()
+    await ada.send("/start ml-foundations")
+    await ada.press("📘 Normal")
+    await open_first_topic(ada)  # now in the tea course, enrolled in both
+
+    await ada.send("What is supervised learning, and where does tea come from?")
+
+    prompt = model.chat_requests[-1]["messages"][-1]["content"]
+    passages = prompt.split("The learner's question")[0]
+    assert "Camellia sinensis" in passages
+    assert "supervised" not in passages.lower() and "(1.1 Learning from data)" not in passages
+    assert 'for the course "Tea basics"' in model.chat_requests[-1]["messages"][0]["content"]
