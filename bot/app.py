@@ -16,10 +16,12 @@ from bot.metrics import Metrics
 from bot.request import AiohttpRequest
 from bot.settings import Settings
 from bot.updates import PerChatUpdateProcessor
+from domain.admin import AdminService
 from domain.learning import LearningService
 from domain.quiz import Clock, Draw, QuizService, utc_now
 from domain.tutor import TutorService
 from domain.users import UserService
+from storage.admin import PgAdminStore
 from storage.chunks import PgChunkSearch
 from storage.database import create_pool
 from storage.learning import PgLearningStore
@@ -51,6 +53,7 @@ async def open_services(
                 build_embedder(settings),
                 build_language_model(settings),
             ),
+            admin=AdminService(PgAdminStore(pool), clock=clock),
             metrics=Metrics(),
         )
     finally:

@@ -9,6 +9,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.metrics import Metrics
 from bot.settings import Settings
+from domain.admin import AdminService
 from domain.learning import LearningService
 from domain.quiz import QuizService
 from domain.tutor import TutorService
@@ -25,6 +26,7 @@ class Services:
     learning: LearningService
     quizzes: QuizService
     tutor: TutorService
+    admin: AdminService
     metrics: Metrics
 
 

@@ -12,7 +12,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import about, ask, buttons, fallback, learning, preferences, quiz, system
+from bot.handlers import (
+    about,
+    admin,
+    ask,
+    buttons,
+    fallback,
+    learning,
+    preferences,
+    quiz,
+    system,
+)
 
 # New messages in private chats only: edits, groups and channels are handled apart.
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -29,6 +39,11 @@ def register(application: Application) -> None:
         CommandHandler("timezone", preferences.timezone_command, filters=PRIVATE)
     )
     application.add_handler(CommandHandler("newchat", ask.new_chat, filters=PRIVATE))
+    application.add_handler(CommandHandler("admin", admin.menu, filters=PRIVATE))
+    application.add_handler(CommandHandler("learner", admin.learner, filters=PRIVATE))
+    application.add_handler(
+        CommandHandler(list(admin.COMMANDS), admin.staff_command, filters=PRIVATE)
+    )
     application.add_handler(CallbackQueryHandler(buttons.on_button))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, fallback.unknown_command))
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT, ask.question))

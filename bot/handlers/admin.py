@@ -1,0 +1,116 @@
+"""Staff commands. Each one is authorised and audited by the AdminService before its
+arguments are even read, so a learner trying one learns nothing but "not allowed"."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+
+from bot.context import TutorContext
+from bot.handlers.profile import profile_of
+from bot.handlers.render import show
+from bot.jobs import schedule_cooldown_release
+from bot.views import admin as views
+from domain.admin import Action, Done
+from domain.learning import AccessDenied
+from domain.users import Role
+
+Command = Callable[[TutorContext, int, list[str]], Awaitable[Done]]
+
+
+async def _promote(context: TutorContext, actor: int, args: list[str]) -> Done:
+    role = {"tutor": Role.TUTOR, "admin": Role.ADMIN}[args[1].lower()]
+    return await context.services.admin.change_role(actor, args[0], role)
+
+
+async def _demote(context: TutorContext, actor: int, args: list[str]) -> Done:
+    return await context.services.admin.change_role(actor, args[0], Role.LEARNER)
+
+
+async def _grant_prompts(context: TutorContext, actor: int, args: list[str]) -> Done:
+    return await context.services.admin.grant(actor, Action.GRANT_PROMPTS, *args)
+
+
+async def _grant_attempts(context: TutorContext, actor: int, args: list[str]) -> Done:
+    return await context.services.admin.grant(actor, Action.GRANT_ATTEMPTS, *args)
+
+
+async def _reset_cooldown(context: TutorContext, actor: int, args: list[str]) -> Done:
+    done = await context.services.admin.reset_cooldown(actor, *args)
+    if done.released_at is not None:
+        schedule_cooldown_release(context.application, done.released_at, done.released_at)
+    return done
+
+
+async def _suspend(context: TutorContext, actor: int, args: list[str]) -> Done:
+    return await context.services.admin.set_suspended(actor, args[0], args[1], True)
+
+
+async def _unsuspend(context: TutorContext, actor: int, args: list[str]) -> Done:
+    return await context.services.admin.set_suspended(actor, args[0], args[1], False)
+
+
+# name -> (action, how many arguments, what it does)
+COMMANDS: dict[str, tuple[Action, int, Command]] = {
+    "promote": (Action.PROMOTE, 2, _promote),
+    "demote": (Action.DEMOTE, 1, _demote),
+    "grant_prompts": (Action.GRANT_PROMPTS, 4, _grant_prompts),
+    "grant_attempts": (Action.GRANT_ATTEMPTS, 4, _grant_attempts),
+    "reset_cooldown": (Action.RESET_COOLDOWN, 3, _reset_cooldown),
+    "suspend": (Action.SUSPEND, 2, _suspend),
+    "unsuspend": (Action.UNSUSPEND, 2, _unsuspend),
+}
+
+
+async def staff_command(update: Update, context: TutorContext) -> None:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    user = await context.services.users.register(profile_of(update.effective_user))
+    name = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    action, arity, run = COMMANDS[name]
+    args = context.args or []
+    admin = context.services.admin
+    try:
+        await admin.require(user.id, action, " ".join(args)[:64])
+        if len(args) != arity or (name == "promote" and args[1].lower() not in ("tutor", "admin")):
+            await show(update, views.usage(name))
+            return
+        done = await run(context, user.id, args)
+    except AccessDenied as refused:
+        await show_plain(update, refused.reason)
+        return
+    await show(update, views.done(done.message))
+
+
+async def menu(update: Update, context: TutorContext) -> None:
+    user = await context.services.users.register(profile_of(update.effective_user))
+    try:
+        staff = await context.services.admin.menu(user.id)
+    except AccessDenied as refused:
+        await show_plain(update, refused.reason)
+        return
+    await show(update, views.menu(staff.role))
+
+
+async def learner(update: Update, context: TutorContext) -> None:
+    user = await context.services.users.register(profile_of(update.effective_user))
+    args = context.args or []
+    admin = context.services.admin
+    try:
+        await admin.require(user.id, Action.LEARNER, " ".join(args)[:64])
+        if len(args) != 1:
+            await show(update, views.usage("learner"))
+            return
+        report = await admin.learner(user.id, args[0])
+    except AccessDenied as refused:
+        await show_plain(update, refused.reason)
+        return
+    now = context.services.quizzes.now()
+    await show(update, views.report(report, user.timezone, now))
+
+
+async def show_plain(update: Update, text: str) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(text, parse_mode=None)

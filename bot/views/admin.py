@@ -1,0 +1,71 @@
+"""What staff see: the command menu, usage lines and learner reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from bot.views.clock import local_time
+from bot.views.screen import Screen
+from domain.admin import LearnerReport
+from domain.users import Role
+
+USAGE = {
+    "promote": "/promote @user|id tutor|admin",
+    "demote": "/demote @user|id",
+    "grant_prompts": "/grant_prompts @user|id course-slug module n",
+    "grant_attempts": "/grant_attempts @user|id course-slug module n",
+    "reset_cooldown": "/reset_cooldown @user|id course-slug module",
+    "suspend": "/suspend @user|id course-slug",
+    "unsuspend": "/unsuspend @user|id course-slug",
+    "learner": "/learner @user|id",
+}
+ADMIN_ONLY = ("promote", "demote")
+
+
+def menu(role: Role) -> Screen:
+    lines = ["<b>🛠 Staff commands</b>", ""]
+    for name, usage in USAGE.items():
+        if role is Role.ADMIN or name not in ADMIN_ONLY:
+            lines.append(f"<code>{escape(usage)}</code>")
+    if role is Role.TUTOR:
+        lines += ["", "<i>As a tutor you act on learners of the courses you're assigned to.</i>"]
+    lines += ["", "<i>Every command is recorded in the audit log.</i>"]
+    return Screen("\n".join(lines))
+
+
+def usage(name: str) -> Screen:
+    return Screen(f"Usage: <code>{escape(USAGE[name])}</code>")
+
+
+def done(message: str) -> Screen:
+    return Screen(f"✅ {escape(message)}")
+
+
+def report(report: LearnerReport, timezone: str | None, now: datetime) -> Screen:
+    person = report.person
+    lines = [f"<b>👤 {escape(person.label)}</b> — {person.role.value}"]
+    if not report.enrollments:
+        lines.append("No enrollments (in the courses you can see).")
+    for line in report.enrollments:
+        lines += [
+            "",
+            f"<b>{escape(line.course.name)}</b> (<code>{escape(line.course.slug)}</code>) — "
+            f"{escape(line.status)}, persona {escape(line.persona or 'not chosen')}",
+        ]
+        for m in line.modules:
+            state = "🏆 passed" if m.quiz_passed else ("🔓 open" if m.unlocked else "🔒 locked")
+            parts = [f"M{m.module_no} {state}", f"topics {m.topics_done}/{m.topics}"]
+            limit = line.attempts_limit + m.extra_attempts if line.attempts_limit else None
+            attempts = f"{m.attempts_used}/{limit}" if limit else f"{m.attempts_used}"
+            parts.append(f"attempts {attempts}")
+            if m.best_score is not None:
+                parts.append(f"best {round(m.best_score)}%")
+            if m.cooldown_until is not None and m.cooldown_until > now:
+                parts.append(f"cooldown until {local_time(m.cooldown_until, timezone, now)}")
+            parts.append(f"typed {m.typed_used}/{line.typed_quota + m.typed_granted}")
+            lines.append("  " + " · ".join(parts))
+    if report.open_quiz is not None:
+        slug, module = report.open_quiz
+        lines += ["", f"Quiz in progress: {escape(slug)} module {module}"]
+    return Screen("\n".join(lines))

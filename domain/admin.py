@@ -1,0 +1,305 @@
+"""Running the service from the chat: roles, interventions on a learner, their records.
+
+Every command is authorised here, on the server, against stored roles: admins may do
+everything; tutors may act on learners of the courses they are assigned to; anyone else
+gets one neutral refusal. Every attempt, allowed or not, is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+from domain.learning import AccessDenied
+from domain.quiz import Clock, utc_now
+from domain.users import Role
+
+NOT_ALLOWED = "Sorry, you're not allowed to do that."
+MAX_GRANT = 1_000
+
+
+class NotAllowed(AccessDenied):
+    def __init__(self) -> None:
+        super().__init__(NOT_ALLOWED)
+
+
+class Invalid(AccessDenied):
+    """The command is allowed but its arguments don't name anything real."""
+
+
+class Action(StrEnum):
+    MENU = "admin"
+    PROMOTE = "promote"
+    DEMOTE = "demote"
+    GRANT_PROMPTS = "grant_prompts"
+    GRANT_ATTEMPTS = "grant_attempts"
+    RESET_COOLDOWN = "reset_cooldown"
+    SUSPEND = "suspend"
+    UNSUSPEND = "unsuspend"
+    LEARNER = "learner"
+
+
+# Who may run what: admins everything; tutors the course-scoped ones for their courses.
+TUTOR_ACTIONS = frozenset(
+    {
+        Action.MENU,
+        Action.GRANT_PROMPTS,
+        Action.GRANT_ATTEMPTS,
+        Action.RESET_COOLDOWN,
+        Action.SUSPEND,
+        Action.UNSUSPEND,
+        Action.LEARNER,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Staff:
+    user_id: int
+    role: Role
+    tutor_of: frozenset[UUID]
+
+    def may(self, action: Action, course_id: UUID | None = None) -> bool:
+        if self.role is Role.ADMIN:
+            return True
+        if self.role is not Role.TUTOR or action not in TUTOR_ACTIONS:
+            return False
+        return course_id is None or course_id in self.tutor_of
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    username: str | None
+    role: Role
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{self.name} (@{self.username}, {self.id})"
+            if self.username
+            else (f"{self.name} ({self.id})")
+        )
+
+
+@dataclass(frozen=True)
+class CourseRef:
+    id: UUID
+    slug: str
+    name: str
+    modules: int
+
+
+@dataclass(frozen=True)
+class ModuleLine:
+    module_no: int
+    unlocked: bool
+    quiz_passed: bool
+    best_score: float | None
+    attempts_used: int
+    extra_attempts: int
+    cooldown_until: datetime | None
+    typed_used: int
+    typed_granted: int
+    topics_done: int
+    topics: int
+
+
+@dataclass(frozen=True)
+class EnrollmentLine:
+    course: CourseRef
+    status: str
+    persona: str | None
+    typed_quota: int
+    attempts_limit: int
+    modules: tuple[ModuleLine, ...]
+
+
+@dataclass(frozen=True)
+class LearnerReport:
+    person: Person
+    enrollments: tuple[EnrollmentLine, ...]
+    open_quiz: tuple[str, int] | None  # course slug, module
+
+
+class AdminStore(Protocol):
+    async def staff(self, user_id: int) -> Staff: ...
+
+    async def find_person(self, ref: str) -> Person | None: ...
+
+    async def course(self, slug: str) -> CourseRef | None: ...
+
+    async def set_role(self, user_id: int, role: Role) -> None: ...
+
+    async def grant_prompts(self, user_id: int, course: CourseRef, module: int, n: int) -> int: ...
+
+    async def grant_attempts(self, user_id: int, course: CourseRef, module: int, n: int) -> int: ...
+
+    async def release_cooldown(
+        self, user_id: int, course: CourseRef, module: int, now: datetime
+    ) -> bool: ...
+
+    async def set_enrollment_status(self, user_id: int, course: CourseRef, status: str) -> bool: ...
+
+    async def report(self, person: Person, courses: frozenset[UUID] | None) -> LearnerReport: ...
+
+    async def audit(
+        self, actor_id: int, action: Action, target: str, outcome: str, detail: dict
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a command did, for the reply."""
+
+    message: str
+    learner: int | None = None  # someone to tell, when the command concerns them
+    released_at: datetime | None = None
+
+
+class AdminService:
+    def __init__(self, store: AdminStore, *, clock: Clock = utc_now) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def require(self, actor_id: int, action: Action, target: str = "") -> Staff:
+        """Refuse (and audit) before even reading the arguments of a command."""
+        return await self._allowed(actor_id, action, target)
+
+    async def menu(self, actor_id: int) -> Staff:
+        staff = await self._allowed(actor_id, Action.MENU, "")
+        await self._audit(staff, Action.MENU, "", "done", {})
+        return staff
+
+    async def change_role(self, actor_id: int, ref: str, role: Role) -> Done:
+        action = Action.DEMOTE if role is Role.LEARNER else Action.PROMOTE
+        staff = await self._allowed(actor_id, action, ref)
+        person = await self._person(staff, action, ref)
+        if person.id == actor_id and role is not Role.ADMIN:
+            await self._audit(staff, action, ref, "invalid", {"why": "self"})
+            raise Invalid("You can't demote yourself; ask another admin.")
+        await self._store.set_role(person.id, role)
+        await self._audit(staff, action, ref, "done", {"role": role.value})
+        return Done(f"{person.label} is now {role.value}.", learner=person.id)
+
+    async def grant(
+        self, actor_id: int, action: Action, ref: str, slug: str, module: str, count: str
+    ) -> Done:
+        staff, person, course, module_no = await self._scoped(actor_id, action, ref, slug, module)
+        n = _count(count)
+        if n is None:
+            await self._audit(staff, action, ref, "invalid", {"count": count[:20]})
+            raise Invalid(f"The number must be a whole number from 1 to {MAX_GRANT}.")
+        detail = {"course": course.slug, "module": module_no, "n": n}
+        if action is Action.GRANT_PROMPTS:
+            total = await self._store.grant_prompts(person.id, course, module_no, n)
+            what = "typed questions"
+        else:
+            total = await self._store.grant_attempts(person.id, course, module_no, n)
+            what = "quiz attempts"
+        await self._audit(staff, action, ref, "done", {**detail, "total": total})
+        return Done(
+            f"Granted {n} extra {what} to {person.label} in {course.slug} module {module_no} "
+            f"({total} granted in all).",
+            learner=person.id,
+        )
+
+    async def reset_cooldown(self, actor_id: int, ref: str, slug: str, module: str) -> Done:
+        action = Action.RESET_COOLDOWN
+        staff, person, course, module_no = await self._scoped(actor_id, action, ref, slug, module)
+        now = self._clock()
+        released = await self._store.release_cooldown(person.id, course, module_no, now)
+        detail = {"course": course.slug, "module": module_no, "released": released}
+        await self._audit(staff, action, ref, "done", detail)
+        if not released:
+            return Done(f"{person.label} has no cooldown on {course.slug} module {module_no}.")
+        return Done(
+            f"Cooldown released: {person.label} can retake the {course.slug} module "
+            f"{module_no} quiz now; they'll be told.",
+            learner=person.id,
+            released_at=now,
+        )
+
+    async def set_suspended(self, actor_id: int, ref: str, slug: str, suspended: bool) -> Done:
+        action = Action.SUSPEND if suspended else Action.UNSUSPEND
+        staff = await self._allowed(actor_id, action, ref)
+        person = await self._person(staff, action, ref)
+        course = await self._course(staff, action, ref, slug)
+        await self._authorise_course(staff, action, ref, course)
+        status = "suspended" if suspended else "active"
+        changed = await self._store.set_enrollment_status(person.id, course, status)
+        await self._audit(staff, action, ref, "done", {"course": course.slug, "changed": changed})
+        if not changed:
+            return Done(f"{person.label} has no enrollment in {course.slug} to change.")
+        return Done(f"{person.label}'s enrollment in {course.slug} is now {status}.")
+
+    async def learner(self, actor_id: int, ref: str) -> LearnerReport:
+        staff = await self._allowed(actor_id, Action.LEARNER, ref)
+        person = await self._person(staff, Action.LEARNER, ref)
+        scope = None if staff.role is Role.ADMIN else staff.tutor_of
+        report = await self._store.report(person, scope)
+        await self._audit(staff, Action.LEARNER, ref, "done", {})
+        return report
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _allowed(self, actor_id: int, action: Action, target: str) -> Staff:
+        staff = await self._store.staff(actor_id)
+        if not staff.may(action):
+            await self._audit(staff, action, target, "denied", {})
+            raise NotAllowed
+        return staff
+
+    async def _person(self, staff: Staff, action: Action, ref: str) -> Person:
+        person = await self._store.find_person(ref.strip()[:64]) if ref else None
+        if person is None:
+            await self._audit(staff, action, ref, "invalid", {"why": "unknown user"})
+            raise Invalid(
+                f"I don't know the user “{ref[:64]}”. Use their numeric id or @username "
+                "(they must have talked to the bot)."
+            )
+        return person
+
+    async def _course(self, staff: Staff, action: Action, ref: str, slug: str) -> CourseRef:
+        course = await self._store.course(slug.strip().lower()[:64])
+        if course is None:
+            await self._audit(staff, action, ref, "invalid", {"course": slug[:64]})
+            raise Invalid(f"There is no course “{slug[:64]}”.")
+        return course
+
+    async def _authorise_course(
+        self, staff: Staff, action: Action, ref: str, course: CourseRef
+    ) -> None:
+        if not staff.may(action, course.id):
+            await self._audit(staff, action, ref, "denied", {"course": course.slug})
+            raise NotAllowed
+
+    async def _scoped(
+        self, actor_id: int, action: Action, ref: str, slug: str, module: str
+    ) -> tuple[Staff, Person, CourseRef, int]:
+        staff = await self._allowed(actor_id, action, ref)
+        person = await self._person(staff, action, ref)
+        course = await self._course(staff, action, ref, slug)
+        await self._authorise_course(staff, action, ref, course)
+        module_no = _count(module)
+        if module_no is None or module_no > course.modules:
+            await self._audit(staff, action, ref, "invalid", {"module": module[:20]})
+            raise Invalid(f"{course.slug} has modules 1 to {course.modules}.")
+        return staff, person, course, module_no
+
+    async def _audit(
+        self, staff: Staff, action: Action, target: str, outcome: str, detail: dict
+    ) -> None:
+        await self._store.audit(staff.user_id, action, target[:64], outcome, detail)
+
+
+def _count(text: str) -> int | None:
+    text = text.strip()
+    if not text.isdecimal() or len(text) > 6:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_GRANT else None
