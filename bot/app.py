@@ -17,15 +17,19 @@ from bot.request import AiohttpRequest
 from bot.settings import Settings
 from bot.updates import PerChatUpdateProcessor
 from domain.admin import AdminService
+from domain.broadcast import BroadcastService
 from domain.learning import LearningService
 from domain.quiz import Clock, Draw, QuizService, utc_now
+from domain.stats import StatsService
 from domain.tutor import TutorService
 from domain.users import UserService
 from storage.admin import PgAdminStore
+from storage.broadcasts import PgBroadcastStore
 from storage.chunks import PgChunkSearch
 from storage.database import create_pool
 from storage.learning import PgLearningStore
 from storage.quizzes import PgQuizStore
+from storage.stats import PgStatsStore
 from storage.tutor import PgTutorStore
 from storage.updates import PgUpdateLog
 from storage.users import PgUserRepository
@@ -39,6 +43,7 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """`clock` and `draw` are the service's sense of time and chance; tests fix them."""
     pool = await create_pool(database_url)
+    admin = AdminService(PgAdminStore(pool), clock=clock)
     try:
         yield Services(
             settings=settings,
@@ -53,8 +58,10 @@ async def open_services(
                 build_embedder(settings),
                 build_language_model(settings),
             ),
-            admin=AdminService(PgAdminStore(pool), clock=clock),
+            admin=admin,
+            broadcasts=BroadcastService(PgBroadcastStore(pool), admin, clock=clock),
             metrics=Metrics(),
+            stats=StatsService(PgAdminStore(pool), PgStatsStore(pool), clock=clock),
         )
     finally:
         await pool.close()

@@ -39,6 +39,7 @@ class Action:
     option: int | None = None
     mask: int | None = None
     suggestion: UUID | None = None
+    broadcast: UUID | None = None
 
 
 _PERSONA_CODES = {
@@ -76,8 +77,11 @@ _LAYOUTS: dict[str, tuple[str, tuple[str, ...]]] = {
     # Asking the tutor: a hint on how to ask about a topic; a curated suggestion.
     "ak": ("ask", ("course", "module", "topic")),
     "sg": ("suggestion", ("suggestion",)),
+    # Staff: confirming or cancelling a broadcast draft.
+    "bc": ("broadcast_send", ("broadcast",)),
+    "bx": ("broadcast_cancel", ("broadcast",)),
 }
-_UUID_FIELDS = ("course", "attempt", "suggestion")
+_UUID_FIELDS = ("course", "attempt", "suggestion", "broadcast")
 _CODES = {name: code for code, (name, _) in _LAYOUTS.items()}
 _FIELD_RE = {
     "course": _UUID_RE,
@@ -90,6 +94,7 @@ _FIELD_RE = {
     "option": r"\d",
     "mask": r"\d{1,2}",
     "suggestion": _UUID_RE,
+    "broadcast": _UUID_RE,
 }
 
 

@@ -10,8 +10,10 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.metrics import Metrics
 from bot.settings import Settings
 from domain.admin import AdminService
+from domain.broadcast import BroadcastService
 from domain.learning import LearningService
 from domain.quiz import QuizService
+from domain.stats import StatsService
 from domain.tutor import TutorService
 from domain.users import UserService
 from storage.updates import PgUpdateLog
@@ -27,7 +29,9 @@ class Services:
     quizzes: QuizService
     tutor: TutorService
     admin: AdminService
+    broadcasts: BroadcastService
     metrics: Metrics
+    stats: StatsService
 
 
 class TutorContext(CallbackContext[ExtBot[None], dict, dict, dict]):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from telegram.ext import Application
 
+from bot.broadcasts import start_sending
 from bot.context import TutorContext
 from bot.cooldowns import CooldownAnnouncer
 
@@ -36,6 +37,13 @@ async def release_cooldowns(context: TutorContext) -> None:
         schedule_cooldown_release(context.application, upcoming, now)
 
 
+async def resume_broadcasts(context: TutorContext) -> None:
+    """Broadcasts that were being sent when this process (or another) stopped go on."""
+    for broadcast_id in await context.services.broadcasts.unfinished():
+        log.info("resuming broadcast %s", broadcast_id)
+        start_sending(context.application, broadcast_id)
+
+
 def schedule_cooldown_release(application: Application, when: datetime, now: datetime) -> None:
     """A one-off sweep at `when` (a cooldown's end); the repeating sweep is the safety net.
 
@@ -60,6 +68,7 @@ def schedule(application: Application) -> None:
         first=timedelta(minutes=1),
         name="prune-update-log",
     )
+    queue.run_once(resume_broadcasts, when=timedelta(seconds=2), name="resume-broadcasts")
     services = application.bot_data["services"]
     # The first sweep runs right after start: a bot that was down catches up at once.
     queue.run_repeating(

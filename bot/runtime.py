@@ -12,6 +12,7 @@ from aiohttp import web
 from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application, open_services, register_commands
+from bot.broadcasts import stop_sending
 from bot.context import Services
 from bot.settings import Settings
 from bot.webhook import build_web_app
@@ -63,10 +64,13 @@ async def run_bot(settings: Settings) -> None:
         async with application:
             await register_commands(application)
             await application.start()
-            if secret is None:
-                await _serve_polling(application)
-            else:
-                await _serve_webhook(application, services, secret)
+            try:
+                if secret is None:
+                    await _serve_polling(application)
+                else:
+                    await _serve_webhook(application, services, secret)
+            finally:
+                await stop_sending(application)
             await application.stop()
 
 

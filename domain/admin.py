@@ -40,6 +40,8 @@ class Action(StrEnum):
     SUSPEND = "suspend"
     UNSUSPEND = "unsuspend"
     LEARNER = "learner"
+    STATS = "stats"
+    BROADCAST = "broadcast"
 
 
 # Who may run what: admins everything; tutors the course-scoped ones for their courses.
@@ -52,6 +54,8 @@ TUTOR_ACTIONS = frozenset(
         Action.SUSPEND,
         Action.UNSUSPEND,
         Action.LEARNER,
+        Action.STATS,
+        Action.BROADCAST,
     }
 )
 
@@ -236,6 +240,26 @@ class AdminService:
         if not changed:
             return Done(f"{person.label} has no enrollment in {course.slug} to change.")
         return Done(f"{person.label}'s enrollment in {course.slug} is now {status}.")
+
+    async def authorise(
+        self, actor_id: int, action: Action, target: str, slug: str | None
+    ) -> tuple[Staff, CourseRef | None]:
+        """For commands of other services: allowed for this course (None: every course,
+        which only admins may address)? Refusals and bad slugs are audited here."""
+        staff = await self._allowed(actor_id, action, target)
+        if slug is None:
+            if staff.role is not Role.ADMIN:
+                await self._audit(staff, action, target, "denied", {"course": "all"})
+                raise NotAllowed
+            return staff, None
+        course = await self._course(staff, action, target, slug)
+        await self._authorise_course(staff, action, target, course)
+        return staff, course
+
+    async def record(
+        self, staff: Staff, action: Action, target: str, outcome: str, detail: dict
+    ) -> None:
+        await self._audit(staff, action, target, outcome, detail)
 
     async def learner(self, actor_id: int, ref: str) -> LearnerReport:
         staff = await self._allowed(actor_id, Action.LEARNER, ref)

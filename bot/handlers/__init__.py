@@ -16,11 +16,13 @@ from bot.handlers import (
     about,
     admin,
     ask,
+    broadcast,
     buttons,
     fallback,
     learning,
     preferences,
     quiz,
+    stats,
     system,
 )
 
@@ -42,8 +44,12 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("admin", admin.menu, filters=PRIVATE))
     application.add_handler(CommandHandler("learner", admin.learner, filters=PRIVATE))
     application.add_handler(
+        CommandHandler("broadcast", broadcast.broadcast_command, filters=PRIVATE)
+    )
+    application.add_handler(
         CommandHandler(list(admin.COMMANDS), admin.staff_command, filters=PRIVATE)
     )
+    application.add_handler(CommandHandler("stats", stats.stats_command, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(buttons.on_button))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, fallback.unknown_command))
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT, ask.question))

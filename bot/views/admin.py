@@ -19,6 +19,8 @@ USAGE = {
     "suspend": "/suspend @user|id course-slug",
     "unsuspend": "/unsuspend @user|id course-slug",
     "learner": "/learner @user|id",
+    "stats": "/stats [course-slug]",
+    "broadcast": "/broadcast course-slug|all text",
 }
 ADMIN_ONLY = ("promote", "demote")
 

@@ -1,0 +1,45 @@
+"""Broadcast screens for staff: the draft to confirm and the progress as it goes."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.views.screen import Screen, bar, button
+from domain.broadcast import Draft, Progress
+
+PREVIEW_CHARS = 1_500
+
+
+def draft(d: Draft) -> Screen:
+    preview = d.text if len(d.text) <= PREVIEW_CHARS else d.text[:PREVIEW_CHARS] + "…"
+    who = "learner" if d.recipients == 1 else "learners"
+    lines = [
+        f"📣 <b>Broadcast to {d.recipients} {who}</b> of {escape(d.audience_name)}",
+        "",
+        escape(preview),
+        "",
+        "<i>Sent as plain text at Telegram's pace; blocked learners are skipped.</i>",
+    ]
+    rows = [
+        [button(f"✅ Send to {d.recipients}", "broadcast_send", broadcast=d.id)],
+        [button("✖ Cancel", "broadcast_cancel", broadcast=d.id)],
+    ]
+    return Screen("\n".join(lines), rows)
+
+
+def progress(p: Progress) -> str:
+    handled = p.sent + p.blocked + p.failed
+    percent = round(100 * handled / p.total) if p.total else 100
+    head = "✅ <b>Broadcast sent</b>" if p.status == "done" else "📣 <b>Sending the broadcast…</b>"
+    return "\n".join(
+        [
+            head,
+            bar(percent),
+            f"{p.sent} delivered · {p.blocked} blocked the bot · {p.failed} failed · "
+            f"{p.pending} to go (of {p.total})",
+        ]
+    )
+
+
+def cancelled() -> Screen:
+    return Screen("✖ Broadcast cancelled; nobody was messaged.")

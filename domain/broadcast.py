@@ -1,0 +1,153 @@
+"""Broadcasts: one message to a course's learners (or everyone), confirmed first, sent at
+Telegram's pace, resumable after a restart without messaging anyone twice.
+
+The audience is frozen when the admin confirms: one recipient row each, claimed with a
+lease, marked sent / blocked / failed one by one. Whoever sends (this replica, or another
+after a restart) only ever picks pending rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+from uuid import UUID
+
+from domain.admin import Action, AdminService, Invalid
+from domain.learning import AccessDenied
+from domain.quiz import Clock, utc_now
+
+MAX_TEXT = 3_500
+LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: UUID
+    audience: str  # a course slug, or "all"
+    audience_name: str
+    text: str
+    recipients: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    id: UUID
+    status: str
+    total: int
+    sent: int
+    blocked: int
+    failed: int
+    chat_id: int | None
+    message_id: int | None
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.sent - self.blocked - self.failed
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "cancelled")
+
+
+class BroadcastStore(Protocol):
+    async def audience_size(self, course_id: UUID | None) -> int: ...
+
+    async def create(
+        self, actor_id: int, audience: str, course_id: UUID | None, text: str
+    ) -> UUID: ...
+
+    async def begin(
+        self, broadcast_id: UUID, actor_id: int, chat_id: int, message_id: int, now: datetime
+    ) -> bool: ...
+
+    async def cancel(self, broadcast_id: UUID, actor_id: int) -> bool: ...
+
+    async def claim(
+        self, broadcast_id: UUID, limit: int, now: datetime, lease_until: datetime
+    ) -> list[int]: ...
+
+    async def mark(self, broadcast_id: UUID, user_id: int, status: str, now: datetime) -> None: ...
+
+    async def defer(self, broadcast_id: UUID, user_id: int, until: datetime) -> None: ...
+
+    async def release(self, broadcast_id: UUID, user_ids: list[int]) -> None: ...
+
+    async def progress(self, broadcast_id: UUID) -> Progress | None: ...
+
+    async def text(self, broadcast_id: UUID) -> str | None: ...
+
+    async def finish_if_done(self, broadcast_id: UUID, now: datetime) -> bool: ...
+
+    async def sending(self) -> list[UUID]: ...
+
+
+class BroadcastService:
+    def __init__(self, store: BroadcastStore, admin: AdminService, *, clock: Clock = utc_now):
+        self._store = store
+        self._admin = admin
+        self._clock = clock
+
+    async def draft(self, actor_id: int, audience: str, text: str) -> Draft:
+        """Checked and counted, not sent: the admin confirms on the draft's button."""
+        slug = None if audience.lower() == "all" else audience.lower()
+        staff, course = await self._admin.authorise(actor_id, Action.BROADCAST, audience, slug)
+        text = text.strip()
+        if not text or len(text) > MAX_TEXT:
+            await self._admin.record(staff, Action.BROADCAST, audience, "invalid", {})
+            raise Invalid(f"The message must be 1 to {MAX_TEXT} characters.")
+        course_id = course.id if course else None
+        recipients = await self._store.audience_size(course_id)
+        broadcast_id = await self._store.create(
+            actor_id, course.slug if course else "all", course_id, text
+        )
+        await self._admin.record(
+            staff,
+            Action.BROADCAST,
+            audience,
+            "done",
+            {"draft": str(broadcast_id), "recipients": recipients},
+        )
+        name = course.name if course else "every learner"
+        return Draft(broadcast_id, course.slug if course else "all", name, text, recipients)
+
+    async def confirm(
+        self, actor_id: int, broadcast_id: UUID, chat_id: int, message_id: int
+    ) -> Progress:
+        if not await self._store.begin(broadcast_id, actor_id, chat_id, message_id, self._clock()):
+            raise AccessDenied("This broadcast was already sent or cancelled.")
+        progress = await self._store.progress(broadcast_id)
+        assert progress is not None
+        return progress
+
+    async def cancel(self, actor_id: int, broadcast_id: UUID) -> None:
+        if not await self._store.cancel(broadcast_id, actor_id):
+            raise AccessDenied("This broadcast was already sent or cancelled.")
+
+    async def claim(self, broadcast_id: UUID, limit: int) -> list[int]:
+        now = self._clock()
+        return await self._store.claim(broadcast_id, limit, now, now + LEASE)
+
+    async def delivered(self, broadcast_id: UUID, user_id: int, status: str) -> None:
+        await self._store.mark(broadcast_id, user_id, status, self._clock())
+
+    async def retry_later(self, broadcast_id: UUID, user_id: int, delay: timedelta) -> None:
+        await self._store.defer(broadcast_id, user_id, self._clock() + delay)
+
+    async def release(self, broadcast_id: UUID, user_ids: list[int]) -> None:
+        """Claimed but not sent (the sender is stopping): free for whoever resumes."""
+        if user_ids:
+            await self._store.release(broadcast_id, user_ids)
+
+    async def progress(self, broadcast_id: UUID) -> Progress | None:
+        return await self._store.progress(broadcast_id)
+
+    async def text(self, broadcast_id: UUID) -> str | None:
+        return await self._store.text(broadcast_id)
+
+    async def finish_if_done(self, broadcast_id: UUID) -> bool:
+        return await self._store.finish_if_done(broadcast_id, self._clock())
+
+    async def unfinished(self) -> list[UUID]:
+        """Broadcasts a replica was sending when it stopped: to be resumed."""
+        return await self._store.sending()

@@ -1,0 +1,173 @@
+"""Broadcast drafts, their frozen audiences and per-recipient delivery state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from domain.broadcast import Progress
+
+# Learners who can be messaged: not blocked, and (for a course) actively enrolled.
+_AUDIENCE = """
+SELECT u.id FROM users u
+WHERE NOT u.is_blocked AND u.role = 'learner'
+  AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM enrollments e
+        WHERE e.user_id = u.id AND e.course_id = $1 AND e.status <> 'suspended'))
+"""
+
+
+class PgBroadcastStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def audience_size(self, course_id: UUID | None) -> int:
+        return await self._pool.fetchval(f"SELECT count(*) FROM ({_AUDIENCE}) a", course_id)
+
+    async def create(self, actor_id: int, audience: str, course_id: UUID | None, text: str) -> UUID:
+        return await self._pool.fetchval(
+            "INSERT INTO broadcasts (actor_id, audience, text) VALUES ($1, $2, $3) RETURNING id",
+            actor_id,
+            audience,
+            text,
+        )
+
+    async def begin(
+        self, broadcast_id: UUID, actor_id: int, chat_id: int, message_id: int, now: datetime
+    ) -> bool:
+        """Draft → sending, with the audience as it is now, in one transaction."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            audience = await conn.fetchval(
+                """
+                UPDATE broadcasts SET status = 'sending', started_at = $3, chat_id = $4,
+                    message_id = $5
+                WHERE id = $1 AND actor_id = $2 AND status = 'draft'
+                RETURNING audience
+                """,
+                broadcast_id,
+                actor_id,
+                now,
+                chat_id,
+                message_id,
+            )
+            if audience is None:
+                return False
+            course_id = None
+            if audience != "all":
+                course_id = await conn.fetchval("SELECT id FROM courses WHERE slug = $1", audience)
+            await conn.execute(
+                f"INSERT INTO broadcast_recipients (broadcast_id, user_id) "
+                f"SELECT $2, id FROM ({_AUDIENCE}) a",
+                course_id,
+                broadcast_id,
+            )
+            return True
+
+    async def cancel(self, broadcast_id: UUID, actor_id: int) -> bool:
+        cancelled = await self._pool.fetchval(
+            "UPDATE broadcasts SET status = 'cancelled', finished_at = now() "
+            "WHERE id = $1 AND actor_id = $2 AND status = 'draft' RETURNING true",
+            broadcast_id,
+            actor_id,
+        )
+        return bool(cancelled)
+
+    async def claim(
+        self, broadcast_id: UUID, limit: int, now: datetime, lease_until: datetime
+    ) -> list[int]:
+        rows = await self._pool.fetch(
+            """
+            WITH next AS (
+                SELECT user_id FROM broadcast_recipients
+                WHERE broadcast_id = $1 AND status = 'pending'
+                  AND (claimed_until IS NULL OR claimed_until <= $3)
+                ORDER BY user_id LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE broadcast_recipients r SET claimed_until = $4
+            FROM next WHERE r.broadcast_id = $1 AND r.user_id = next.user_id
+            RETURNING r.user_id
+            """,
+            broadcast_id,
+            limit,
+            now,
+            lease_until,
+        )
+        return sorted(r["user_id"] for r in rows)
+
+    async def mark(self, broadcast_id: UUID, user_id: int, status: str, now: datetime) -> None:
+        await self._pool.execute(
+            "UPDATE broadcast_recipients SET status = $3, sent_at = $4, claimed_until = NULL "
+            "WHERE broadcast_id = $1 AND user_id = $2 AND status = 'pending'",
+            broadcast_id,
+            user_id,
+            status,
+            now,
+        )
+
+    async def defer(self, broadcast_id: UUID, user_id: int, until: datetime) -> None:
+        await self._pool.execute(
+            "UPDATE broadcast_recipients SET claimed_until = $3 "
+            "WHERE broadcast_id = $1 AND user_id = $2 AND status = 'pending'",
+            broadcast_id,
+            user_id,
+            until,
+        )
+
+    async def release(self, broadcast_id: UUID, user_ids: list[int]) -> None:
+        await self._pool.execute(
+            "UPDATE broadcast_recipients SET claimed_until = NULL "
+            "WHERE broadcast_id = $1 AND user_id = ANY($2::bigint[]) AND status = 'pending'",
+            broadcast_id,
+            user_ids,
+        )
+
+    async def progress(self, broadcast_id: UUID) -> Progress | None:
+        row = await self._pool.fetchrow(
+            """
+            SELECT b.id, b.status, b.chat_id, b.message_id,
+                count(r.user_id) AS total,
+                count(r.user_id) FILTER (WHERE r.status = 'sent') AS sent,
+                count(r.user_id) FILTER (WHERE r.status = 'blocked') AS blocked,
+                count(r.user_id) FILTER (WHERE r.status = 'failed') AS failed
+            FROM broadcasts b LEFT JOIN broadcast_recipients r ON r.broadcast_id = b.id
+            WHERE b.id = $1 GROUP BY b.id
+            """,
+            broadcast_id,
+        )
+        if row is None:
+            return None
+        return Progress(
+            row["id"],
+            row["status"],
+            row["total"],
+            row["sent"],
+            row["blocked"],
+            row["failed"],
+            row["chat_id"],
+            row["message_id"],
+        )
+
+    async def text(self, broadcast_id: UUID) -> str | None:
+        return await self._pool.fetchval("SELECT text FROM broadcasts WHERE id = $1", broadcast_id)
+
+    async def finish_if_done(self, broadcast_id: UUID, now: datetime) -> bool:
+        done = await self._pool.fetchval(
+            """
+            UPDATE broadcasts SET status = 'done', finished_at = $2
+            WHERE id = $1 AND status = 'sending' AND NOT EXISTS (
+                SELECT 1 FROM broadcast_recipients
+                WHERE broadcast_id = $1 AND status = 'pending')
+            RETURNING true
+            """,
+            broadcast_id,
+            now,
+        )
+        return bool(done)
+
+    async def sending(self) -> list[UUID]:
+        rows = await self._pool.fetch(
+            "SELECT id FROM broadcasts WHERE status = 'sending' ORDER BY started_at"
+        )
+        return [r["id"] for r in rows]
