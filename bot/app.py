@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.updates import PerChatUpdateProcessor
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
+from domain.course_admin import CourseAdminService
 from domain.learning import LearningService
 from domain.quiz import Clock, Draw, QuizService, utc_now
 from domain.stats import StatsService
@@ -26,6 +27,7 @@ from domain.users import UserService
 from storage.admin import PgAdminStore
 from storage.broadcasts import PgBroadcastStore
 from storage.chunks import PgChunkSearch
+from storage.course_admin import PgCourseAdminStore
 from storage.database import create_pool
 from storage.learning import PgLearningStore
 from storage.quizzes import PgQuizStore
@@ -60,6 +62,7 @@ async def open_services(
             ),
             admin=admin,
             broadcasts=BroadcastService(PgBroadcastStore(pool), admin, clock=clock),
+            course_admin=CourseAdminService(PgCourseAdminStore(pool), admin),
             metrics=Metrics(),
             stats=StatsService(PgAdminStore(pool), PgStatsStore(pool), clock=clock),
         )

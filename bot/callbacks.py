@@ -40,6 +40,7 @@ class Action:
     mask: int | None = None
     suggestion: UUID | None = None
     broadcast: UUID | None = None
+    op: str | None = None
 
 
 _PERSONA_CODES = {
@@ -80,6 +81,7 @@ _LAYOUTS: dict[str, tuple[str, tuple[str, ...]]] = {
     # Staff: confirming or cancelling a broadcast draft.
     "bc": ("broadcast_send", ("broadcast",)),
     "bx": ("broadcast_cancel", ("broadcast",)),
+    "ca": ("course_visibility", ("course", "op")),
 }
 _UUID_FIELDS = ("course", "attempt", "suggestion", "broadcast")
 _CODES = {name: code for code, (name, _) in _LAYOUTS.items()}
@@ -95,7 +97,9 @@ _FIELD_RE = {
     "mask": r"\d{1,2}",
     "suggestion": _UUID_RE,
     "broadcast": _UUID_RE,
+    "op": "[pua]",
 }
+_TEXT_FIELDS = ("op",)
 
 
 def encode(action: Action) -> str:
@@ -107,6 +111,8 @@ def encode(action: Action) -> str:
             parts.append(base64.urlsafe_b64encode(value.bytes).decode().rstrip("="))
         elif field == "persona":
             parts.append(_PERSONA_LETTERS[value])
+        elif field in _TEXT_FIELDS:
+            parts.append(str(value))
         else:
             parts.append(str(int(value)))
     data = ":".join(parts)
@@ -131,6 +137,8 @@ def decode(data: str | None) -> Action:
             parsed[field] = UUID(bytes=base64.urlsafe_b64decode(value + "=="))
         elif field == "persona":
             parsed[field] = _PERSONA_CODES[value]
+        elif field in _TEXT_FIELDS:
+            parsed[field] = value
         else:
             parsed[field] = int(value)
     return Action(name, **parsed)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
+from domain.course_admin import CourseAdminService
 from domain.learning import LearningService
 from domain.quiz import QuizService
 from domain.stats import StatsService
@@ -30,6 +31,7 @@ class Services:
     tutor: TutorService
     admin: AdminService
     broadcasts: BroadcastService
+    course_admin: CourseAdminService
     metrics: Metrics
     stats: StatsService
 

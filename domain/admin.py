@@ -42,6 +42,8 @@ class Action(StrEnum):
     LEARNER = "learner"
     STATS = "stats"
     BROADCAST = "broadcast"
+    COURSES = "courses_admin"
+    EXPORT = "export"
 
 
 # Who may run what: admins everything; tutors the course-scoped ones for their courses.
@@ -56,6 +58,7 @@ TUTOR_ACTIONS = frozenset(
         Action.LEARNER,
         Action.STATS,
         Action.BROADCAST,
+        Action.EXPORT,
     }
 )
 

@@ -18,6 +18,7 @@ from bot.handlers import (
     ask,
     broadcast,
     buttons,
+    course_admin,
     fallback,
     learning,
     preferences,
@@ -43,6 +44,10 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("newchat", ask.new_chat, filters=PRIVATE))
     application.add_handler(CommandHandler("admin", admin.menu, filters=PRIVATE))
     application.add_handler(CommandHandler("learner", admin.learner, filters=PRIVATE))
+    application.add_handler(
+        CommandHandler("courses_admin", course_admin.courses_command, filters=PRIVATE)
+    )
+    application.add_handler(CommandHandler("export", course_admin.export_command, filters=PRIVATE))
     application.add_handler(
         CommandHandler("broadcast", broadcast.broadcast_command, filters=PRIVATE)
     )

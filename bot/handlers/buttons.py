@@ -11,13 +11,19 @@ from telegram import Update
 
 from bot.callbacks import ForgedCallback, decode
 from bot.context import TutorContext
-from bot.handlers import ask, broadcast, learning, quiz
+from bot.handlers import ask, broadcast, course_admin, learning, quiz
 from bot.handlers.profile import profile_of
 from domain.learning import AccessDenied
 
 STALE_BUTTON = "This button is no longer valid. Send /start to begin again."
 
-_HANDLERS = {**learning.BUTTONS, **quiz.BUTTONS, **ask.BUTTONS, **broadcast.BUTTONS}
+_HANDLERS = {
+    **learning.BUTTONS,
+    **quiz.BUTTONS,
+    **ask.BUTTONS,
+    **broadcast.BUTTONS,
+    **course_admin.BUTTONS,
+}
 
 
 async def on_button(update: Update, context: TutorContext) -> None:

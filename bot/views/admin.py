@@ -21,8 +21,10 @@ USAGE = {
     "learner": "/learner @user|id",
     "stats": "/stats [course-slug]",
     "broadcast": "/broadcast course-slug|all text",
+    "courses_admin": "/courses_admin",
+    "export": "/export course-slug",
 }
-ADMIN_ONLY = ("promote", "demote")
+ADMIN_ONLY = ("promote", "demote", "courses_admin")
 
 
 def menu(role: Role) -> Screen:
