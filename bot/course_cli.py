@@ -9,14 +9,13 @@ import time
 from pathlib import Path
 
 from bot.ai.factory import build_embedder
-from bot.pack_files import load_pack
+from bot.pack_import import check_pack, contents, import_checked
 from bot.runtime import database
 from bot.settings import Settings
-from domain.course_import import CourseImporter, ImportSummary
+from domain.course_import import ImportSummary
 from domain.course_pack import PackError
 from domain.retrieval import SearchHit
 from storage.chunks import PgChunkSearch
-from storage.courses import PgCourseRepository
 from storage.database import create_pool
 
 
@@ -41,10 +40,7 @@ class ProgressBar:
 
 
 def summary_line(summary: ImportSummary, seconds: float) -> str:
-    what = (
-        f"{summary.modules} modules, {summary.topics} topics, {summary.questions} questions, "
-        f"{summary.suggestions} suggestions, {summary.chunks} chunks"
-    )
+    what = contents(summary)
     if summary.unchanged:
         return f"{summary.slug}: unchanged ({what}) in {seconds:.1f} s"
     return f"imported {summary.slug}: {what} ({summary.embedded} embedded) in {seconds:.1f} s"
@@ -53,7 +49,7 @@ def summary_line(summary: ImportSummary, seconds: float) -> str:
 async def import_command(settings: Settings, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
-        pack = load_pack(Path(args.path))
+        pack = await check_pack(Path(args.path))
     except PackError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -68,8 +64,7 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
     async with database(settings) as url:
         pool = await create_pool(url, max_size=2)
         try:
-            importer = CourseImporter(PgCourseRepository(pool), embedder)
-            summary = await importer.run(pack, ProgressBar("embedding"))
+            summary = await import_checked(pool, embedder, pack, ProgressBar("embedding"))
         finally:
             await pool.close()
     print(summary_line(summary, time.perf_counter() - started))

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from domain.course_pack import CoursePack, Problem, parse_pack
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# Zip-bomb guards: what a whole archive may unpack to, and how many entries it may hold.
+MAX_ZIP_BYTES = 50 * 1024 * 1024
+MAX_ZIP_ENTRIES = 2_000
+# A damaged, encrypted or oddly compressed entry.
+UNPACK_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 def load_pack(path: Path) -> CoursePack:
@@ -62,6 +75,12 @@ def _read_zip(path: Path) -> tuple[dict[str, bytes], list[Problem]]:
     problems: list[Problem] = []
     with archive:
         entries = [i for i in archive.infolist() if not i.is_dir()]
+        if len(entries) > MAX_ZIP_ENTRIES:
+            return {}, [Problem(path.name, 1, f"more than {MAX_ZIP_ENTRIES} files in the zip")]
+        # Declared sizes bound what zipfile will inflate (a lying header fails its CRC check).
+        if sum(i.file_size for i in entries) > MAX_ZIP_BYTES:
+            limit = MAX_ZIP_BYTES // (1024 * 1024)
+            return {}, [Problem(path.name, 1, f"the zip unpacks to more than {limit} MB")]
         names = [PurePosixPath(i.filename) for i in entries]
         # A zip made from the folder itself has one top-level directory; look inside it.
         tops = {n.parts[0] for n in names if n.parts}
@@ -76,5 +95,8 @@ def _read_zip(path: Path) -> tuple[dict[str, bytes], list[Problem]]:
             if info.file_size > MAX_FILE_BYTES:
                 problems.append(Problem(rel, 1, "file is larger than 20 MB"))
                 continue
-            files[rel] = archive.read(info)
+            try:
+                files[rel] = archive.read(info)
+            except UNPACK_ERRORS as exc:
+                problems.append(Problem(rel, 1, f"cannot unpack: {exc}"))
     return files, problems

@@ -42,6 +42,8 @@ class Action(StrEnum):
     LEARNER = "learner"
     STATS = "stats"
     BROADCAST = "broadcast"
+    IMPORT = "import"
+    REINDEX = "reindex"
     COURSES = "courses_admin"
     EXPORT = "export"
 

@@ -80,3 +80,56 @@ class CourseImporter:
             embedded,
             unchanged,
         )
+
+
+class ReindexStore(Protocol):
+    async def chunk_texts(self, slug: str) -> list[tuple[Any, str]]: ...
+
+    async def replace_vectors(
+        self, slug: str, ids: Sequence[Any], vectors: Sequence[Any], *, model: str, dimensions: int
+    ) -> int: ...
+
+
+@dataclass(frozen=True)
+class ReindexSummary:
+    slug: str
+    chunks: int
+    embedded: int  # distinct texts sent to the embedder
+    model: str
+    dimensions: int
+
+
+class CourseReindexer:
+    """Rebuild one course's retrieval index from what is stored.
+
+    The original pack files are not kept, but the chunks are (course_chunks holds each
+    chunk's text), and chunking depends only on the pack, so re-chunking would give the
+    same rows. A reindex therefore re-embeds every stored chunk with the configured
+    embedder (each distinct text once), then writes the vectors, the course's model and
+    dimensions and the model's HNSW index in one transaction. Use it after switching
+    embedding backends, or to repair vectors; changed content needs a fresh import.
+    """
+
+    def __init__(self, store: ReindexStore, embedder: Embedder, batch_size: int = 64) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._batch = batch_size
+
+    async def run(self, slug: str, progress: Progress | None = None) -> ReindexSummary:
+        rows = await self._store.chunk_texts(slug)
+        unique = list(dict.fromkeys(text for _, text in rows))
+        vectors: dict[str, Any] = {}
+        for start in range(0, len(unique), self._batch):
+            batch = unique[start : start + self._batch]
+            vectors.update(zip(batch, await self._embedder.embed(batch), strict=True))
+            if progress:
+                progress(min(start + self._batch, len(unique)), len(unique))
+        model, dims = self._embedder.model, self._embedder.dimensions
+        await self._store.replace_vectors(
+            slug,
+            [chunk_id for chunk_id, _ in rows],
+            [vectors[text] for _, text in rows],
+            model=model,
+            dimensions=dims,
+        )
+        return ReindexSummary(slug, len(rows), len(unique), model, dims)

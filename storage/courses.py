@@ -87,6 +87,50 @@ class PgCourseRepository:
             await _ensure_vector_index(conn, model, dimensions)
         return SaveResult(course_id, True, written)
 
+    async def chunk_texts(self, slug: str) -> list[tuple[int, str]]:
+        """Every stored chunk of a course (id, text), for re-embedding."""
+        rows = await self._pool.fetch(
+            "SELECT ch.id, ch.content FROM course_chunks ch JOIN courses c ON c.id = ch.course_id "
+            "WHERE c.slug = $1 ORDER BY ch.source, ch.position",
+            slug,
+        )
+        return [(r["id"], r["content"]) for r in rows]
+
+    async def replace_vectors(
+        self,
+        slug: str,
+        ids: Sequence[int],
+        vectors: Sequence[np.ndarray],
+        *,
+        model: str,
+        dimensions: int,
+    ) -> int:
+        """New vectors for a course's chunks, its model recorded, the model's index ensured."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            course_id = await conn.fetchval(
+                "UPDATE courses SET embedding_model = $2, embedding_dims = $3, updated_at = now() "
+                "WHERE slug = $1 RETURNING id",
+                slug,
+                model,
+                dimensions,
+            )
+            if course_id is None:
+                return 0
+            status = await conn.execute(
+                """
+                UPDATE course_chunks ch SET embedding = v.embedding, embedding_model = $4
+                FROM unnest($2::bigint[], $3::vector[]) AS v(id, embedding)
+                WHERE ch.id = v.id AND ch.course_id = $1
+                """,
+                course_id,
+                list(ids),
+                [v if isinstance(v, Vector) else Vector(v) for v in vectors],
+                model,
+                timeout=BULK_WRITE_TIMEOUT,
+            )
+            await _ensure_vector_index(conn, model, dimensions)
+        return int(status.split()[-1])
+
 
 async def _upsert_course(
     conn: asyncpg.Connection, pack: CoursePack, model: str, dims: int, chunk_count: int

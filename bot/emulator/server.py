@@ -489,6 +489,41 @@ class BotApiEmulator:
         self._event("message", message, note=f"[sticker {emoji}]")
         return self._new_update("message", message.to_api(), deliver)
 
+    def send_document(
+        self,
+        user_id: int,
+        data: bytes,
+        *,
+        file_name: str = "file.bin",
+        mime_type: str | None = None,
+        caption: str | None = None,
+        file_size: int | None = None,
+        chat: int | None = None,
+        deliver: bool | None = None,
+    ) -> Json:
+        """The user sends a file as a document, optionally with a caption (a ``/command``
+        in it gets a ``bot_command`` caption entity). ``file_size`` overrides the size
+        Telegram reports, to stand in for a file too big to build in a test."""
+        user = self._user(user_id)
+        target = self._chat_for(user, chat)
+        suffix = "." + file_name.rsplit(".", 1)[-1] if "." in file_name else ""
+        stored = self._store_file(data, "documents", suffix, file_name, mime_type)
+        document: Json = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_name": file_name,
+            "file_size": stored.size if file_size is None else file_size,
+        }
+        if mime_type:
+            document["mime_type"] = mime_type
+        fields: Json = {"document": document}
+        if caption is not None:
+            fields["caption"] = caption
+            fields["caption_entities"] = checks.detect_entities(caption)
+        message = self._add_message(target, user, **fields)
+        self._event("message", message, note=f"[document {file_name}]")
+        return self._new_update("message", message.to_api(), deliver)
+
     def edit_text(
         self,
         user_id: int,

@@ -21,6 +21,7 @@ from bot.handlers import (
     course_admin,
     fallback,
     learning,
+    pack_admin,
     preferences,
     quiz,
     stats,
@@ -55,6 +56,14 @@ def register(application: Application) -> None:
         CommandHandler(list(admin.COMMANDS), admin.staff_command, filters=PRIVATE)
     )
     application.add_handler(CommandHandler("stats", stats.stats_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("import", pack_admin.import_text, filters=PRIVATE))
+    application.add_handler(CommandHandler("reindex", pack_admin.reindex_command, filters=PRIVATE))
+    application.add_handler(
+        MessageHandler(
+            PRIVATE & filters.Document.ALL & filters.CaptionRegex(r"^/import(@\w+)?(\s|$)"),
+            pack_admin.import_document,
+        )
+    )
     application.add_handler(CallbackQueryHandler(buttons.on_button))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, fallback.unknown_command))
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT, ask.question))

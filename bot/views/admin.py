@@ -23,8 +23,10 @@ USAGE = {
     "broadcast": "/broadcast course-slug|all text",
     "courses_admin": "/courses_admin",
     "export": "/export course-slug",
+    "import": "send a course-pack .zip with the caption /import",
+    "reindex": "/reindex course-slug",
 }
-ADMIN_ONLY = ("promote", "demote", "courses_admin")
+ADMIN_ONLY = ("promote", "demote", "courses_admin", "import", "reindex")
 
 
 def menu(role: Role) -> Screen:

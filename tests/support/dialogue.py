@@ -77,6 +77,28 @@ class Dialogue:
             )
         )
 
+    async def send_document(
+        self,
+        data: bytes,
+        *,
+        file_name: str = "file.bin",
+        caption: str | None = None,
+        mime_type: str | None = None,
+        file_size: int | None = None,
+    ) -> list[ChatMessage]:
+        return await self._act(
+            lambda: self.emu.send_document(
+                self.user.id,
+                data,
+                file_name=file_name,
+                mime_type=mime_type,
+                caption=caption,
+                file_size=file_size,
+                chat=self._group,
+                deliver=False,
+            )
+        )
+
     async def send_sticker(self, emoji: str = "👍") -> list[ChatMessage]:
         return await self._act(
             lambda: self.emu.send_sticker(self.user.id, emoji, chat=self._group, deliver=False)

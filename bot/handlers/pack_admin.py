@@ -1,0 +1,169 @@
+"""Admins manage course content from the chat.
+
+/import: a course-pack .zip sent as a document with the caption /import is downloaded
+through the Bot API and imported by the same code as `tutorbot import`; one message is
+edited with the progress and the outcome. /reindex <slug>: re-embed a course's chunks.
+Both are admin-only, authorised and audited before anything is read or downloaded.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+
+from bot.ai.factory import build_embedder
+from bot.context import TutorContext
+from bot.handlers.admin import show_plain
+from bot.handlers.profile import profile_of
+from bot.handlers.render import show
+from bot.pack_import import MAX_DOWNLOAD_BYTES, check_pack, contents, import_checked, is_zip
+from bot.views import admin as admin_views
+from domain.admin import Action
+from domain.chunking import chunk_pack
+from domain.course_import import CourseReindexer
+from domain.course_pack import PackError
+from domain.learning import AccessDenied
+from domain.retrieval import Embedder
+from storage.courses import PgCourseRepository
+
+MAX_TEXT = 4096
+TOO_BIG = (
+    "❌ That file is larger than 20 MB, the most a bot can download from Telegram. "
+    "Make the pack smaller (compress images, split PDFs) or import it on the server "
+    "with `tutorbot import`."
+)
+NOT_ZIP = "❌ That isn't a .zip file. Send the course pack as a .zip with the caption /import."
+
+
+def _embedder(context: TutorContext) -> Embedder:
+    """The configured embedder, built once per application (a local model is slow to load)."""
+    data = context.application.bot_data
+    if "pack_embedder" not in data:
+        data["pack_embedder"] = build_embedder(context.services.settings)
+    return data["pack_embedder"]
+
+
+async def import_text(update: Update, context: TutorContext) -> None:
+    """/import typed as text: refuse non-admins, tell admins how to send a pack."""
+    user = await context.services.users.register(profile_of(update.effective_user))
+    try:
+        await context.services.admin.require(user.id, Action.IMPORT, "")
+    except AccessDenied as refused:
+        await show_plain(update, refused.reason)
+        return
+    await show(update, admin_views.usage("import"))
+
+
+async def import_document(update: Update, context: TutorContext) -> None:
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    document = message.document
+    user = await context.services.users.register(profile_of(update.effective_user))
+    admin = context.services.admin
+    target = (document.file_name or "")[:64]
+    try:
+        staff = await admin.require(user.id, Action.IMPORT, target)
+    except AccessDenied as refused:
+        await show_plain(update, refused.reason)
+        return
+    if document.file_size is not None and document.file_size > MAX_DOWNLOAD_BYTES:
+        await admin.record(staff, Action.IMPORT, target, "invalid", {"size": document.file_size})
+        await show_plain(update, TOO_BIG)
+        return
+
+    started = time.perf_counter()
+    progress = await message.reply_text("⏳ Downloading…")
+    try:
+        file = await context.bot.get_file(document.file_id)
+        data = await file.download_as_bytearray()
+    except TelegramError as exc:
+        await admin.record(staff, Action.IMPORT, target, "failed", {"why": "download"})
+        await _edit(progress, f"❌ I couldn't download the file: {exc.message}. Try again.")
+        return
+    if len(data) > MAX_DOWNLOAD_BYTES:
+        await admin.record(staff, Action.IMPORT, target, "invalid", {"size": len(data)})
+        await _edit(progress, TOO_BIG)
+        return
+    if not is_zip(data):
+        await admin.record(staff, Action.IMPORT, target, "invalid", {"why": "not a zip"})
+        await _edit(progress, NOT_ZIP)
+        return
+
+    await _edit(progress, "⏳ Checking…")
+    with tempfile.TemporaryDirectory(prefix="tutorbot-import-") as folder:
+        path = Path(folder) / "pack.zip"
+        path.write_bytes(data)
+        del data
+        try:
+            pack = await check_pack(path)
+        except PackError as exc:
+            problems = [str(p) for p in exc.problems]
+            await admin.record(staff, Action.IMPORT, target, "invalid", {"problems": len(problems)})
+            await _edit(progress, refusal_text(problems, document.file_name or "pack.zip"))
+            return
+
+    await _edit(progress, f"⏳ Embedding {len(chunk_pack(pack))} chunks…")
+    summary = await import_checked(context.services.pool, _embedder(context), pack)
+    seconds = time.perf_counter() - started
+    detail = {"slug": summary.slug, "chunks": summary.chunks, "embedded": summary.embedded}
+    await admin.record(staff, Action.IMPORT, summary.slug, "done", detail)
+    what = "Unchanged" if summary.unchanged else "Imported"
+    await _edit(
+        progress,
+        f"✅ {what} {pack.meta.name} ({summary.slug}): {contents(summary)} "
+        f"({summary.embedded} embedded) in {seconds:.1f} s",
+    )
+
+
+def refusal_text(problems: list[str], name: str) -> str:
+    """The problems, one a line, cut to fit one message."""
+    count = len(problems)
+    head = f"❌ {name} was refused ({count} problem{'s' * (count != 1)}); nothing was imported:"
+    lines = [head]
+    length = len(head)
+    for shown, problem in enumerate(problems):
+        line = "• " + (problem if len(problem) <= 500 else problem[:499] + "…")
+        rest = f"… and {count - shown} more"
+        if length + 1 + len(line) + 1 + len(rest) > MAX_TEXT:
+            lines.append(rest)
+            break
+        lines.append(line)
+        length += 1 + len(line)
+    return "\n".join(lines)
+
+
+async def reindex_command(update: Update, context: TutorContext) -> None:
+    """/reindex <slug>: re-embed the course's stored chunks (see CourseReindexer)."""
+    user = await context.services.users.register(profile_of(update.effective_user))
+    args = context.args or []
+    admin = context.services.admin
+    try:
+        await admin.require(user.id, Action.REINDEX, " ".join(args)[:64])
+        if len(args) != 1:
+            await show(update, admin_views.usage("reindex"))
+            return
+        staff, course = await admin.authorise(user.id, Action.REINDEX, args[0], args[0])
+    except AccessDenied as refused:
+        await show_plain(update, refused.reason)
+        return
+    assert course is not None
+    started = time.perf_counter()
+    reindexer = CourseReindexer(PgCourseRepository(context.services.pool), _embedder(context))
+    summary = await reindexer.run(course.slug)
+    seconds = time.perf_counter() - started
+    detail = {"chunks": summary.chunks, "embedded": summary.embedded, "model": summary.model}
+    await admin.record(staff, Action.REINDEX, course.slug, "done", detail)
+    await show_plain(
+        update,
+        f"✅ Reindexed {course.slug}: {summary.chunks} chunks ({summary.embedded} distinct texts "
+        f"embedded) with {summary.model} ({summary.dimensions} dimensions) in {seconds:.1f} s",
+    )
+
+
+async def _edit(message: Message, text: str) -> None:
+    await message.edit_text(text[:MAX_TEXT], parse_mode=None)
