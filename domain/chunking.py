@@ -192,11 +192,14 @@ def chunk_pack(pack: CoursePack) -> list[Chunk]:
                 topic_number=topic.number,
             )
     for doc in pack.references:
-        title = _document_title(doc.text) or doc.name.rsplit(".", 1)[0].replace("-", " ").title()
-        chunks += chunk_markdown(
-            doc.text, source=f"reference/{doc.name}", title=title, citation=title
-        )
+        chunks += chunk_reference(doc.name, doc.text)
     return chunks
+
+
+def chunk_reference(name: str, text: str) -> list[Chunk]:
+    """One reference document (source ``reference/<name>``, cited by its title)."""
+    title = _document_title(text) or name.rsplit(".", 1)[0].replace("-", " ").title()
+    return chunk_markdown(text, source=f"reference/{name}", title=title, citation=title)
 
 
 def _document_title(text: str) -> str | None:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from domain.chunking import Chunk, chunk_pack
+from domain.chunking import Chunk, chunk_pack, chunk_reference
 from domain.course_pack import CoursePack
 from domain.retrieval import Embedder
 
@@ -133,3 +133,78 @@ class CourseReindexer:
             dimensions=dims,
         )
         return ReindexSummary(slug, len(rows), len(unique), model, dims)
+
+
+class ReferenceStore(Protocol):
+    async def embedding_model(self, slug: str) -> str | None: ...
+
+    async def replace_source(
+        self,
+        slug: str,
+        source: str,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Any],
+        *,
+        model: str,
+        dimensions: int,
+    ) -> tuple[int, bool]: ...
+
+
+class ModelMismatch(Exception):
+    """The course is indexed with another embedding model than the configured one."""
+
+    def __init__(self, course_model: str, configured: str) -> None:
+        super().__init__(course_model, configured)
+        self.course_model = course_model
+        self.configured = configured
+
+
+@dataclass(frozen=True)
+class ReferenceSummary:
+    slug: str
+    source: str
+    chunks: int  # the document's chunks
+    total: int  # the course's chunks afterwards
+    replaced: bool  # a reference of that name was there before
+
+
+class ReferenceImporter:
+    """Add one reference document (or replace the one of that name) to an existing course.
+
+    The text is chunked exactly like a pack's reference/<name> file, embedded with the
+    configured embedder (refused with ModelMismatch if the course's index was built with
+    another model: /reindex first), and the store swaps that source's chunks in one
+    transaction. The pack itself is not changed: a later full re-import of the course's
+    pack replaces all its chunks with the pack's own, dropping documents added this way.
+    """
+
+    def __init__(self, store: ReferenceStore, embedder: Embedder, batch_size: int = 64) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._batch = batch_size
+
+    async def run(
+        self, slug: str, name: str, text: str, progress: Progress | None = None
+    ) -> ReferenceSummary:
+        model = self._embedder.model
+        current = await self._store.embedding_model(slug)
+        if current is not None and current != model:
+            raise ModelMismatch(current, model)
+        chunks = chunk_reference(name, text)
+        unique = list(dict.fromkeys(c.content for c in chunks))
+        vectors: dict[str, Any] = {}
+        for start in range(0, len(unique), self._batch):
+            batch = unique[start : start + self._batch]
+            vectors.update(zip(batch, await self._embedder.embed(batch), strict=True))
+            if progress:
+                progress(min(start + self._batch, len(unique)), len(unique))
+        source = chunks[0].source if chunks else f"reference/{name}"
+        total, replaced = await self._store.replace_source(
+            slug,
+            source,
+            chunks,
+            [vectors[c.content] for c in chunks],
+            model=model,
+            dimensions=self._embedder.dimensions,
+        )
+        return ReferenceSummary(slug, source, len(chunks), total, replaced)

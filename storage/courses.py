@@ -17,6 +17,7 @@ import numpy as np
 from pgvector import Vector
 
 from domain.chunking import Chunk
+from domain.course_import import ModelMismatch
 from domain.course_pack import CoursePack
 from domain.personas import Persona
 
@@ -130,6 +131,73 @@ class PgCourseRepository:
             )
             await _ensure_vector_index(conn, model, dimensions)
         return int(status.split()[-1])
+
+    async def embedding_model(self, slug: str) -> str | None:
+        return await self._pool.fetchval(
+            "SELECT embedding_model FROM courses WHERE slug = $1", slug
+        )
+
+    async def replace_source(
+        self,
+        slug: str,
+        source: str,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[np.ndarray],
+        *,
+        model: str,
+        dimensions: int,
+    ) -> tuple[int, bool]:
+        """Swap one source's chunks (e.g. reference/notes.md) in one transaction.
+
+        Returns the course's chunk count afterwards and whether the source had chunks
+        before. The course's content hash is cleared, so the next import of its pack is
+        not skipped as unchanged: it writes the pack's own chunks, dropping this source
+        unless the pack has it. Raises ModelMismatch if the course is indexed with another
+        model, LookupError if there is no such course.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT id, embedding_model FROM courses WHERE slug = $1 FOR UPDATE", slug
+            )
+            if row is None:
+                raise LookupError(slug)
+            if row["embedding_model"] is not None and row["embedding_model"] != model:
+                raise ModelMismatch(row["embedding_model"], model)
+            course_id = row["id"]
+            status = await conn.execute(
+                "DELETE FROM course_chunks WHERE course_id = $1 AND source = $2", course_id, source
+            )
+            await conn.execute(
+                """
+                INSERT INTO course_chunks (course_id, source, position, citation, content,
+                    content_hash, embedding, embedding_model)
+                SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::text[],
+                    $7::vector[], $8::text[])
+                """,
+                course_id,
+                source,
+                [c.position for c in chunks],
+                [c.citation for c in chunks],
+                [c.content for c in chunks],
+                [c.content_hash for c in chunks],
+                [v if isinstance(v, Vector) else Vector(v) for v in vectors],
+                [model] * len(chunks),
+                timeout=BULK_WRITE_TIMEOUT,
+            )
+            total = await conn.fetchval(
+                """
+                UPDATE courses SET chunk_count = (SELECT count(*) FROM course_chunks
+                        WHERE course_id = $1),
+                    content_hash = NULL, embedding_model = $2, embedding_dims = $3,
+                    updated_at = now()
+                WHERE id = $1 RETURNING chunk_count
+                """,
+                course_id,
+                model,
+                dimensions,
+            )
+            await _ensure_vector_index(conn, model, dimensions)
+        return total, int(status.split()[-1]) > 0
 
 
 async def _upsert_course(

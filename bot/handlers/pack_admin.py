@@ -2,15 +2,19 @@
 
 /import: a course-pack .zip sent as a document with the caption /import is downloaded
 through the Bot API and imported by the same code as `tutorbot import`; one message is
-edited with the progress and the outcome. /reindex <slug>: re-embed a course's chunks.
+edited with the progress and the outcome. A .pdf, .md or .txt sent with the caption
+`/import <course-slug>` becomes (or replaces, by file name) reference material of that
+existing course (see ReferenceImporter; a later full re-import of the course's pack
+replaces it with the pack's own chunks). /reindex <slug>: re-embed a course's chunks.
 Both are admin-only, authorised and audited before anything is read or downloaded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from telegram import Message, Update
 from telegram.error import TelegramError
@@ -20,11 +24,12 @@ from bot.context import TutorContext
 from bot.handlers.admin import show_plain
 from bot.handlers.profile import profile_of
 from bot.handlers.render import show
+from bot.pack_files import MAX_FILE_BYTES, pdf_text
 from bot.pack_import import MAX_DOWNLOAD_BYTES, check_pack, contents, import_checked, is_zip
 from bot.views import admin as admin_views
 from domain.admin import Action
 from domain.chunking import chunk_pack
-from domain.course_import import CourseReindexer
+from domain.course_import import CourseReindexer, ModelMismatch, ReferenceImporter
 from domain.course_pack import PackError
 from domain.learning import AccessDenied
 from domain.retrieval import Embedder
@@ -37,6 +42,11 @@ TOO_BIG = (
     "with `tutorbot import`."
 )
 NOT_ZIP = "❌ That isn't a .zip file. Send the course pack as a .zip with the caption /import."
+REFERENCE_TYPES = (".pdf", ".md", ".txt")
+NOT_REFERENCE = (
+    "❌ Only a .pdf, .md or .txt file can be added to a course with /import course-slug. "
+    "To import a whole course, send its .zip with the caption /import."
+)
 
 
 def _embedder(context: TutorContext) -> Embedder:
@@ -63,6 +73,10 @@ async def import_document(update: Update, context: TutorContext) -> None:
     if message is None or message.document is None:
         return
     document = message.document
+    args = (message.caption or "").split()[1:]
+    if args:
+        await import_reference(update, context, message, args)
+        return
     user = await context.services.users.register(profile_of(update.effective_user))
     admin = context.services.admin
     target = (document.file_name or "")[:64]
@@ -118,6 +132,98 @@ async def import_document(update: Update, context: TutorContext) -> None:
         f"✅ {what} {pack.meta.name} ({summary.slug}): {contents(summary)} "
         f"({summary.embedded} embedded) in {seconds:.1f} s",
     )
+
+
+async def import_reference(
+    update: Update, context: TutorContext, message: Message, args: list[str]
+) -> None:
+    """A .pdf/.md/.txt with the caption /import <slug>: add it to the course's references."""
+    document = message.document
+    assert document is not None
+    user = await context.services.users.register(profile_of(update.effective_user))
+    admin = context.services.admin
+    try:
+        await admin.require(user.id, Action.IMPORT, " ".join(args)[:64])
+        if len(args) != 1:
+            await show(update, admin_views.usage("import"))
+            return
+        staff, course = await admin.authorise(user.id, Action.IMPORT, args[0], args[0])
+    except AccessDenied as refused:
+        await show_plain(update, refused.reason)
+        return
+    assert course is not None
+    name = PurePath((document.file_name or "").replace("\\", "/")).name
+    if not name.lower().endswith(REFERENCE_TYPES) or name.startswith("."):
+        await admin.record(staff, Action.IMPORT, course.slug, "invalid", {"file": name[:64]})
+        await show_plain(update, NOT_REFERENCE)
+        return
+    if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
+        await admin.record(
+            staff, Action.IMPORT, course.slug, "invalid", {"size": document.file_size}
+        )
+        await show_plain(update, TOO_BIG)
+        return
+
+    started = time.perf_counter()
+    progress = await message.reply_text("⏳ Downloading…")
+    try:
+        file = await context.bot.get_file(document.file_id)
+        data = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        await admin.record(staff, Action.IMPORT, course.slug, "failed", {"why": "download"})
+        await _edit(progress, f"❌ I couldn't download the file: {exc.message}. Try again.")
+        return
+    if len(data) > MAX_FILE_BYTES:
+        await admin.record(staff, Action.IMPORT, course.slug, "invalid", {"size": len(data)})
+        await _edit(progress, TOO_BIG)
+        return
+
+    await _edit(progress, "⏳ Reading…")
+    text, problem = await _reference_text(name, data)
+    if problem is None and not text.strip():
+        problem = (
+            f"❌ I found no text in {name} (a scanned PDF has only images); nothing was added."
+        )
+    if problem is not None:
+        await admin.record(staff, Action.IMPORT, course.slug, "invalid", {"file": name[:64]})
+        await _edit(progress, problem)
+        return
+
+    await _edit(progress, f"⏳ Embedding {name}…")
+    importer = ReferenceImporter(PgCourseRepository(context.services.pool), _embedder(context))
+    try:
+        summary = await importer.run(course.slug, name, text)
+    except ModelMismatch as exc:
+        detail = {"file": name[:64], "model": exc.course_model}
+        await admin.record(staff, Action.IMPORT, course.slug, "invalid", detail)
+        await _edit(
+            progress,
+            f"❌ {course.slug} is indexed with {exc.course_model}, but the bot now embeds with "
+            f"{exc.configured}; nothing was added. Run /reindex {course.slug} first.",
+        )
+        return
+    seconds = time.perf_counter() - started
+    detail = {"file": name[:64], "chunks": summary.chunks, "replaced": summary.replaced}
+    await admin.record(staff, Action.IMPORT, course.slug, "done", detail)
+    what = "Replaced" if summary.replaced else "Added"
+    await _edit(
+        progress,
+        f"✅ {what} {name} in {course.slug}: {summary.chunks} chunks "
+        f"({summary.total} in the course) in {seconds:.1f} s",
+    )
+
+
+async def _reference_text(name: str, data: bytes) -> tuple[str, str | None]:
+    """The document's text, or a refusal to show."""
+    if name.lower().endswith(".pdf"):
+        try:
+            return await asyncio.to_thread(pdf_text, data), None
+        except Exception as exc:  # pypdf raises many types for damaged files
+            return "", f"❌ I couldn't read {name} as a PDF ({exc}); nothing was added."
+    try:
+        return data.decode("utf-8-sig").replace("\r\n", "\n"), None
+    except UnicodeDecodeError as exc:
+        return "", f"❌ {name} is not UTF-8 text (byte {exc.start}); nothing was added."
 
 
 def refusal_text(problems: list[str], name: str) -> str:

@@ -23,7 +23,8 @@ USAGE = {
     "broadcast": "/broadcast course-slug|all text",
     "courses_admin": "/courses_admin",
     "export": "/export course-slug",
-    "import": "send a course-pack .zip with the caption /import",
+    "import": "send a course-pack .zip with the caption /import, "
+    "or a .pdf/.md/.txt with /import course-slug",
     "reindex": "/reindex course-slug",
 }
 ADMIN_ONLY = ("promote", "demote", "courses_admin", "import", "reindex")

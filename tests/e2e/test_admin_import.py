@@ -15,6 +15,7 @@ import pytest
 from bot.ai.local_embeddings import LocalHashEmbedder
 from bot.handlers.pack_admin import MAX_TEXT, refusal_text
 from domain.admin import NOT_ALLOWED
+from storage.chunks import PgChunkSearch
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue
 from tests.support.courses import DEMO_PACK, TINY_PACK, editable_copy, import_pack
@@ -205,3 +206,144 @@ def test_a_long_list_of_problems_fits_one_message() -> None:
     assert len(text) <= MAX_TEXT
     assert text.splitlines()[-1].startswith("… and ")
     assert text.splitlines()[-1].endswith(" more")
+
+
+NOTES = """# Brewing notes
+
+## Water
+
+Gyokuro likes water at about 60 °C; the phrase zanzibar-kettle-whistle appears only here.
+
+## Timing
+
+Steep green tea for two minutes and black tea for four.
+"""
+
+
+def text_pdf(line: str) -> bytes:
+    """A one-page PDF whose text pypdf can extract (built by hand: pypdf cannot write text)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+async def source_count(pool: asyncpg.Pool, source: str) -> int:
+    return await pool.fetchval("SELECT count(*) FROM course_chunks WHERE source = $1", source)
+
+
+async def test_a_reference_file_is_added_to_a_course_and_replaced_when_sent_again(
+    admin: Dialogue, pool
+) -> None:
+    imported = await import_pack(pool, TINY_PACK)
+    replies = await admin.send_document(
+        NOTES.encode(), file_name="notes.md", caption="/import tiny"
+    )
+
+    [progress] = replies
+    versions = [v.text for v in progress.history] + [progress.text]
+    assert versions[:3] == ["⏳ Downloading…", "⏳ Reading…", "⏳ Embedding notes.md…"]
+    added = await source_count(pool, "reference/notes.md")
+    assert added > 0
+    total = imported.chunks + added
+    assert progress.text.startswith(f"✅ Added notes.md in tiny: {added} chunks ({total} in"), (
+        progress.text
+    )
+    assert await pool.fetchval("SELECT chunk_count FROM courses") == total
+    embedder = LocalHashEmbedder()
+    [vector] = await embedder.embed(["zanzibar-kettle-whistle"])
+    hits = await PgChunkSearch(pool).search(
+        "tiny", "zanzibar-kettle-whistle", vector, model=embedder.model, k=3
+    )
+    assert hits[0].source == "reference/notes.md"
+    assert hits[0].citation.startswith("Brewing notes")
+
+    await admin.send_document(NOTES.encode(), file_name="notes.md", caption="/import tiny")
+    assert admin.last.text.startswith(f"✅ Replaced notes.md in tiny: {added} chunks ({total} in")
+    assert await source_count(pool, "reference/notes.md") == added
+    assert await pool.fetchval("SELECT count(*) FROM course_chunks") == total
+
+    await admin.send_document(
+        b"Plain words about oolong.", file_name="x.txt", caption="/import tiny"
+    )
+    assert admin.last.text.startswith("✅ Added x.txt in tiny: 1 chunks"), admin.last.text
+
+    # The next full import of the pack is not skipped: it keeps only the pack's own chunks.
+    again = await import_pack(pool, TINY_PACK)
+    assert not again.unchanged
+    assert await source_count(pool, "reference/notes.md") == 0
+    assert await pool.fetchval("SELECT chunk_count FROM courses") == imported.chunks
+    assert [row[2] for row in await audit(pool)] == ["done", "done", "done"]
+
+
+async def test_a_pdf_reference_is_read_and_an_empty_one_refused(admin: Dialogue, pool) -> None:
+    await import_pack(pool, TINY_PACK)
+    pdf = text_pdf("Matcha is whisked, never steeped.")
+    await admin.send_document(pdf, file_name="matcha.pdf", caption="/import tiny")
+    assert admin.last.text.startswith("✅ Added matcha.pdf in tiny: 1 chunks"), admin.last.text
+    content = await pool.fetchval(
+        "SELECT content FROM course_chunks WHERE source = 'reference/matcha.pdf'"
+    )
+    assert "Matcha is whisked, never steeped." in content
+
+    before = await counts(pool)
+    await admin.send_document(text_pdf(""), file_name="scan.pdf", caption="/import tiny")
+    assert admin.last.text.startswith("❌ I found no text in scan.pdf"), admin.last.text
+    await admin.send_document(b"not a pdf at all", file_name="bad.pdf", caption="/import tiny")
+    assert admin.last.text.startswith("❌ I couldn't read bad.pdf as a PDF"), admin.last.text
+    await admin.send_document(b"\xff\xfe\x00", file_name="bad.md", caption="/import tiny")
+    assert admin.last.text.startswith("❌ bad.md is not UTF-8 text"), admin.last.text
+    await admin.send_document(b"PK\x03\x04", file_name="pack.zip", caption="/import tiny")
+    assert admin.last.text.startswith("❌ Only a .pdf, .md or .txt file"), admin.last.text
+    assert await counts(pool) == before
+
+
+async def test_a_reference_for_an_unknown_course_or_from_a_learner_is_refused(
+    talk, admin: Dialogue, emulator, pool
+) -> None:
+    await import_pack(pool, TINY_PACK)
+    before = await counts(pool)
+    await admin.send_document(NOTES.encode(), file_name="notes.md", caption="/import nosuch")
+    assert admin.last.text == "There is no course “nosuch”."
+
+    eve = talk(44, "Eve")
+    await eve.send_document(NOTES.encode(), file_name="notes.md", caption="/import tiny")
+    assert eve.last.text == NOT_ALLOWED
+
+    assert emulator.calls_to("getFile") == []
+    assert await counts(pool) == before
+    assert await audit(pool) == [(ADMIN_ID, "import", "invalid"), (44, "import", "denied")]
+
+
+async def test_a_reference_is_refused_when_the_course_uses_another_model(
+    admin: Dialogue, pool
+) -> None:
+    class OtherModel(LocalHashEmbedder):
+        @property
+        def model(self) -> str:
+            return "other-model"
+
+    await import_pack(pool, TINY_PACK, OtherModel())
+    before = await counts(pool)
+    await admin.send_document(NOTES.encode(), file_name="notes.md", caption="/import tiny")
+    assert admin.last.text.startswith("❌ tiny is indexed with other-model"), admin.last.text
+    assert "/reindex tiny" in admin.last.text
+    assert await counts(pool) == before
