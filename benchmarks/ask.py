@@ -63,22 +63,21 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import yaml
 
 from bot.ai.local_embeddings import LocalHashEmbedder
 from domain.tutor import Completion, OnText, TutorService
+from storage import embedded
 from storage.chunks import PgChunkSearch
 from storage.database import create_pool
-from storage.embedded import EmbeddedPostgres, create_database_if_missing, drop_database
 from storage.learning import PgLearningStore
 from storage.migrations import migrate
 from storage.tutor import PgTutorStore
@@ -96,24 +95,11 @@ _TAG = re.compile(r"\(#l(\d+)q(\d+)\)")
 # -- database ----------------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def scratch_database() -> AsyncIterator[str]:
-    name = f"tutorbot_bench_ask_{os.getpid()}"
-    base = os.environ.get("DATABASE_URL")
-    if base:
-        await create_database_if_missing(base, name)
-        try:
-            yield urlunsplit(urlsplit(base)._replace(path="/" + name))
-        finally:
-            await drop_database(base, name)
-        return
-    with tempfile.TemporaryDirectory(prefix="tutorbot-bench-") as tmp:
-        server = EmbeddedPostgres(Path(tmp), database=name)
-        url = await server.start()
-        try:
-            yield url
-        finally:
-            await server.stop()
+def scratch_database() -> AbstractAsyncContextManager[str]:
+    """Next to DATABASE_URL when set (created, then dropped), else a private embedded server."""
+    return embedded.scratch_database(
+        f"tutorbot_bench_ask_{os.getpid()}", os.environ.get("DATABASE_URL")
+    )
 
 
 @dataclass

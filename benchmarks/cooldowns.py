@@ -33,24 +33,20 @@ import multiprocessing
 import os
 import queue
 import sys
-import tempfile
 import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from domain.quiz import CooldownKey, QuizService
+from storage import embedded
 from storage.database import create_pool
-from storage.embedded import EmbeddedPostgres, create_database_if_missing, drop_database
 from storage.migrations import migrate
 from storage.quizzes import PgQuizStore
 
@@ -63,24 +59,11 @@ START_TIMEOUT_S = 120  # spawning and connecting every scheduler
 # -- database ----------------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def scratch_database() -> AsyncIterator[str]:
-    name = f"tutorbot_bench_{os.getpid()}"
-    base = os.environ.get("DATABASE_URL")
-    if base:
-        await create_database_if_missing(base, name)
-        try:
-            yield urlunsplit(urlsplit(base)._replace(path="/" + name))
-        finally:
-            await drop_database(base, name)
-        return
-    with tempfile.TemporaryDirectory(prefix="tutorbot-bench-") as tmp:
-        server = EmbeddedPostgres(Path(tmp), database=name)
-        url = await server.start()
-        try:
-            yield url
-        finally:
-            await server.stop()
+def scratch_database() -> AbstractAsyncContextManager[str]:
+    """Next to DATABASE_URL when set (created, then dropped), else a private embedded server."""
+    return embedded.scratch_database(
+        f"tutorbot_bench_{os.getpid()}", os.environ.get("DATABASE_URL")
+    )
 
 
 async def seed(url: str, learners: int) -> tuple[Any, float]:

@@ -34,24 +34,21 @@ import argparse
 import asyncio
 import hashlib
 import os
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import numpy as np
 from pgvector.asyncpg import register_vector
 
+from storage import embedded
 from storage.chunks import EXACT_SEARCH_MAX_CHUNKS, PgChunkSearch
 from storage.courses import _ensure_vector_index, hnsw_index_name, sql_literal
 from storage.database import create_pool
-from storage.embedded import EmbeddedPostgres, create_database_if_missing, drop_database
 from storage.migrations import migrate
 
 MODEL = "bench-embedder-384"
@@ -194,25 +191,11 @@ def similarity_profile(corpus: Corpus, queries: Queries, world: World) -> str:
 # -- database ----------------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def scratch_database() -> AsyncIterator[str]:
-    name = f"tutorbot_bench_{os.getpid()}"
-    base = os.environ.get("DATABASE_URL")
-    if base:
-        await create_database_if_missing(base, name)
-        try:
-            parts = urlsplit(base)
-            yield urlunsplit(parts._replace(path="/" + name))
-        finally:
-            await drop_database(base, name)
-        return
-    with tempfile.TemporaryDirectory(prefix="tutorbot-bench-") as tmp:
-        server = EmbeddedPostgres(Path(tmp), database=name)
-        url = await server.start()
-        try:
-            yield url
-        finally:
-            await server.stop()
+def scratch_database() -> AbstractAsyncContextManager[str]:
+    """Next to DATABASE_URL when set (created, then dropped), else a private embedded server."""
+    return embedded.scratch_database(
+        f"tutorbot_bench_{os.getpid()}", os.environ.get("DATABASE_URL")
+    )
 
 
 @asynccontextmanager

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import warnings
-from contextlib import suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -91,3 +94,23 @@ async def drop_database(admin_url: str, name: str) -> None:
         await conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def scratch_database(name: str, server_url: str | None = None) -> AsyncIterator[str]:
+    """A throwaway database for benchmarks: created next to `server_url` (and dropped after)
+    when given, otherwise inside a private embedded server in a temporary directory."""
+    if server_url:
+        await create_database_if_missing(server_url, name)
+        try:
+            yield urlunsplit(urlsplit(server_url)._replace(path="/" + name))
+        finally:
+            await drop_database(server_url, name)
+        return
+    with tempfile.TemporaryDirectory(prefix="tutorbot-bench-") as tmp:
+        server = EmbeddedPostgres(Path(tmp), database=name)
+        url = await server.start()
+        try:
+            yield url
+        finally:
+            await server.stop()
