@@ -27,7 +27,7 @@ from bot.handlers.render import show
 from bot.pack_files import MAX_FILE_BYTES, pdf_text
 from bot.pack_import import MAX_DOWNLOAD_BYTES, check_pack, contents, import_checked, is_zip
 from bot.views import admin as admin_views
-from domain.admin import Action
+from domain.admin import Action, CourseRef, Staff
 from domain.chunking import chunk_pack
 from domain.course_import import CourseReindexer, ModelMismatch, ReferenceImporter
 from domain.course_pack import PackError
@@ -140,18 +140,11 @@ async def import_reference(
     """A .pdf/.md/.txt with the caption /import <slug>: add it to the course's references."""
     document = message.document
     assert document is not None
-    user = await context.services.users.register(profile_of(update.effective_user))
-    admin = context.services.admin
-    try:
-        await admin.require(user.id, Action.IMPORT, " ".join(args)[:64])
-        if len(args) != 1:
-            await show(update, admin_views.usage("import"))
-            return
-        staff, course = await admin.authorise(user.id, Action.IMPORT, args[0], args[0])
-    except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+    granted = await _for_one_course(update, context, Action.IMPORT, "import", args)
+    if granted is None:
         return
-    assert course is not None
+    staff, course = granted
+    admin = context.services.admin
     name = PurePath((document.file_name or "").replace("\\", "/")).name
     if not name.lower().endswith(REFERENCE_TYPES) or name.startswith("."):
         await admin.record(staff, Action.IMPORT, course.slug, "invalid", {"file": name[:64]})
@@ -245,19 +238,12 @@ def refusal_text(problems: list[str], name: str) -> str:
 
 async def reindex_command(update: Update, context: TutorContext) -> None:
     """/reindex <slug>: re-embed the course's stored chunks (see CourseReindexer)."""
-    user = await context.services.users.register(profile_of(update.effective_user))
     args = context.args or []
-    admin = context.services.admin
-    try:
-        await admin.require(user.id, Action.REINDEX, " ".join(args)[:64])
-        if len(args) != 1:
-            await show(update, admin_views.usage("reindex"))
-            return
-        staff, course = await admin.authorise(user.id, Action.REINDEX, args[0], args[0])
-    except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+    granted = await _for_one_course(update, context, Action.REINDEX, "reindex", args)
+    if granted is None:
         return
-    assert course is not None
+    staff, course = granted
+    admin = context.services.admin
     started = time.perf_counter()
     reindexer = CourseReindexer(PgCourseRepository(context.services.pool), _embedder(context))
     summary = await reindexer.run(course.slug)
@@ -269,6 +255,26 @@ async def reindex_command(update: Update, context: TutorContext) -> None:
         f"✅ Reindexed {course.slug}: {summary.chunks} chunks ({summary.embedded} distinct texts "
         f"embedded) with {summary.model} ({summary.dimensions} dimensions) in {seconds:.1f} s",
     )
+
+
+async def _for_one_course(
+    update: Update, context: TutorContext, action: Action, usage: str, args: list[str]
+) -> tuple[Staff, CourseRef] | None:
+    """`/<command> <slug>` from someone allowed for that course, or None once answered
+    (refused and audited, or shown the usage line)."""
+    user = await context.services.users.register(profile_of(update.effective_user))
+    admin = context.services.admin
+    try:
+        await admin.require(user.id, action, " ".join(args)[:64])
+        if len(args) != 1:
+            await show(update, admin_views.usage(usage))
+            return None
+        staff, course = await admin.authorise(user.id, action, args[0], args[0])
+    except AccessDenied as refused:
+        await show_plain(update, refused.reason)
+        return None
+    assert course is not None
+    return staff, course
 
 
 async def _edit(message: Message, text: str) -> None:
