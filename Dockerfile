@@ -17,7 +17,9 @@ COPY domain ./domain
 COPY storage ./storage
 COPY migrations ./migrations
 COPY courses ./courses
-# Editable install keeps migrations/ and courses/ next to the packages that read them.
+# Editable install on purpose: storage/migrations.py finds migrations/ and bot/demo finds
+# courses/ relative to their own source files (../migrations, ../../courses), which only
+# holds while the packages stay in /app next to those folders, not in site-packages.
 RUN pip install -e . && chown -R tutorbot /app
 USER tutorbot
 
@@ -25,4 +27,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"WEBHOOK_PORT\", \"8080\")}/healthz', timeout=4)"
 
-CMD ["tutorbot", "run"]
+# docker stop / compose send SIGTERM; `exec` below makes `tutorbot run` PID 1 so the signal
+# reaches the bot itself (not sh), which then shuts down cleanly within the grace period.
+STOPSIGNAL SIGTERM
+# Migrations run under a PostgreSQL advisory lock, so replicas starting together are safe.
+CMD ["sh", "-c", "tutorbot migrate && exec tutorbot run"]

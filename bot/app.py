@@ -12,10 +12,10 @@ from bot import handlers, jobs
 from bot.ai.factory import build_embedder, build_language_model
 from bot.commands import COMMANDS
 from bot.context import Services, TutorContext
+from bot.inbox import InboxWorker
 from bot.metrics import Metrics
 from bot.request import AiohttpRequest
 from bot.settings import Settings
-from bot.updates import PerChatUpdateProcessor
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.course_admin import CourseAdminService
@@ -29,11 +29,11 @@ from storage.broadcasts import PgBroadcastStore
 from storage.chunks import PgChunkSearch
 from storage.course_admin import PgCourseAdminStore
 from storage.database import create_pool
+from storage.inbox import PgInbox
 from storage.learning import PgLearningStore
 from storage.quizzes import PgQuizStore
 from storage.stats import PgStatsStore
 from storage.tutor import PgTutorStore
-from storage.updates import PgUpdateLog
 from storage.users import PgUserRepository
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
@@ -46,24 +46,25 @@ async def open_services(
     """`clock` and `draw` are the service's sense of time and chance; tests fix them."""
     pool = await create_pool(database_url)
     admin = AdminService(PgAdminStore(pool), clock=clock)
+    metrics = Metrics()
     try:
         yield Services(
             settings=settings,
             pool=pool,
             users=UserService(PgUserRepository(pool), settings.admin_telegram_ids),
-            update_log=PgUpdateLog(pool),
+            inbox=PgInbox(pool),
             learning=LearningService(PgLearningStore(pool)),
             quizzes=QuizService(PgQuizStore(pool), clock=clock, draw=draw),
             tutor=TutorService(
                 PgTutorStore(pool),
                 PgChunkSearch(pool),
                 build_embedder(settings),
-                build_language_model(settings),
+                build_language_model(settings, observe=metrics.llm_call),
             ),
             admin=admin,
             broadcasts=BroadcastService(PgBroadcastStore(pool), admin, clock=clock),
             course_admin=CourseAdminService(PgCourseAdminStore(pool), admin),
-            metrics=Metrics(),
+            metrics=metrics,
             stats=StatsService(PgAdminStore(pool), PgStatsStore(pool), clock=clock),
         )
     finally:
@@ -75,29 +76,41 @@ def build_application(
 ) -> Application:
     """The same Application serves polling, the webhook, the demo and the tests."""
     api = (api_url or services.settings.telegram_api_url).rstrip("/")
+    observe = services.metrics.bot_api_call
     builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .request(AiohttpRequest())
+        .request(AiohttpRequest(observe=observe))
         .context_types(ContextTypes(context=TutorContext))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .updater(None)
     )
     rate = services.settings.telegram_rate_limit
     if rate:
         builder = builder.rate_limiter(flood_limiter(rate))
     if polling:
         builder = builder.get_updates_request(
-            AiohttpRequest(connection_pool_size=2, read_timeout=35.0)
+            AiohttpRequest(connection_pool_size=2, read_timeout=35.0, observe=observe)
         )
-    else:
-        builder = builder.updater(None)
     application = builder.build()
     application.bot_data["services"] = services
+    settings = services.settings
+    application.bot_data["inbox"] = InboxWorker(
+        application,
+        services.inbox,
+        services.metrics,
+        lease_seconds=settings.inbox_lease_seconds,
+        max_in_flight=settings.inbox_max_in_flight,
+    )
     handlers.register(application)
     jobs.schedule(application)
     return application
+
+
+def inbox_worker(application: Application) -> InboxWorker:
+    """Every update, from the webhook, long polling, the demo or a test, goes through it."""
+    return application.bot_data["inbox"]
 
 
 def flood_limiter(rate: int) -> AIORateLimiter:

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import asyncpg
 from telegram import Bot
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import BadRequest, InvalidToken, NetworkError
 
 from bot import course_cli
 from bot.app import ALLOWED_UPDATES
 from bot.demo import command as demo_command
+from bot.logs import configure_logging
 from bot.request import AiohttpRequest
 from bot.runtime import database, run_bot
 from bot.settings import ConfigError, Settings, load_settings
+from bot.webhook_setup import register_webhook, require_webhook_url
 from domain.retrieval import EmbeddingModelMismatch, UnknownCourse
 from storage.migrations import MigrationError, migrate
 
@@ -45,23 +49,71 @@ def _bot(settings: Settings) -> Bot:
     )
 
 
-async def _set_webhook(settings: Settings, _: argparse.Namespace) -> int:
-    if not settings.webhook_url:
-        raise ConfigError("WEBHOOK_URL is not set: it is the public https URL Telegram posts to")
-    secret = settings.require_webhook_secret()
+async def _set_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    url = require_webhook_url(settings)
+    settings.require_webhook_secret()  # both checked before the token: one line for each
+    limit = args.max_connections or settings.webhook_max_connections
     async with _bot(settings) as bot:
-        await bot.set_webhook(
-            settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+        await register_webhook(
+            bot, settings, drop_pending=args.drop_pending_updates, max_connections=limit
         )
-    print(f"webhook set to {settings.webhook_url}")
+    print(f"webhook set to {url}")
+    print("secret token: WEBHOOK_SECRET (not shown)")
+    print(f"max connections: {limit}")
+    print(f"allowed updates: {', '.join(ALLOWED_UPDATES)}")
+    print(f"pending updates: {'dropped' if args.drop_pending_updates else 'kept'}")
     return 0
 
 
-async def _delete_webhook(settings: Settings, _: argparse.Namespace) -> int:
+async def _delete_webhook(settings: Settings, args: argparse.Namespace) -> int:
     async with _bot(settings) as bot:
-        await bot.delete_webhook()
-    print("webhook removed; the bot can poll again")
+        await bot.delete_webhook(drop_pending_updates=args.drop_pending_updates)
+    dropped = "; pending updates dropped" if args.drop_pending_updates else ""
+    print(f"webhook removed{dropped}; the bot can poll again")
     return 0
+
+
+def _utc(moment: datetime | None) -> str:
+    if moment is None:
+        return "none"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def _webhook_info(settings: Settings, args: argparse.Namespace) -> int:
+    async with _bot(settings) as bot:
+        info = await bot.get_webhook_info()
+    if args.json:
+        print(json.dumps(info.to_dict(), indent=2, sort_keys=True, ensure_ascii=False))
+        return 0
+    if not info.url:
+        print("no webhook is set: the bot can poll (getUpdates)")
+        print(f"pending updates: {info.pending_update_count}")
+        return 0
+    allowed = ", ".join(info.allowed_updates or ()) or (
+        "(Telegram's default: all except chat_member, message_reaction, message_reaction_count)"
+    )
+    last_error = _utc(info.last_error_date)
+    if info.last_error_date is not None:
+        last_error += f" {info.last_error_message or ''}".rstrip()
+    print(f"url: {info.url}")
+    print(f"pending updates: {info.pending_update_count}")
+    print(f"max connections: {info.max_connections or 'not reported'}")
+    print(f"allowed updates: {allowed}")
+    print(f"ip address: {info.ip_address or 'not reported'}")
+    print(f"custom certificate: {'yes' if info.has_custom_certificate else 'no'}")
+    print(f"last error: {last_error}")
+    print(f"last synchronization error: {_utc(info.last_synchronization_error_date)}")
+    return 0
+
+
+def _max_connections(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 100, not {text!r}")
+    return value
 
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
@@ -79,9 +131,28 @@ def _parser() -> argparse.ArgumentParser:
         ("migrate", "apply pending database migrations and exit", _migrate),
         ("set-webhook", "register WEBHOOK_URL (with WEBHOOK_SECRET) with Telegram", _set_webhook),
         ("delete-webhook", "remove the webhook so the bot can poll", _delete_webhook),
+        ("webhook-info", "show what Telegram knows about the webhook", _webhook_info),
     ]
+    parsers: dict[str, argparse.ArgumentParser] = {}
     for name, help_text, func in commands:
-        sub.add_parser(name, help=help_text, description=help_text).set_defaults(func=func)
+        parsers[name] = sub.add_parser(name, help=help_text, description=help_text)
+        parsers[name].set_defaults(func=func)
+    for name in ("set-webhook", "delete-webhook"):
+        parsers[name].add_argument(
+            "--drop-pending-updates",
+            action="store_true",
+            help="discard the updates Telegram has queued for the bot",
+        )
+    parsers["set-webhook"].add_argument(
+        "--max-connections",
+        type=_max_connections,
+        metavar="N",
+        help="simultaneous connections Telegram opens to deliver updates, 1-100 "
+        "(default: WEBHOOK_MAX_CONNECTIONS, 40)",
+    )
+    parsers["webhook-info"].add_argument(
+        "--json", action="store_true", help="print Telegram's WebhookInfo object as JSON"
+    )
     course_cli.add_commands(sub)
     demo_command.add_commands(sub)
     return parser
@@ -93,11 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         # One-shot commands print results, not a log; `run` logs at LOG_LEVEL.
         explicit = "LOG_LEVEL" in os.environ or args.func is _run
-        logging.basicConfig(
-            level=settings.log_level if explicit else logging.WARNING,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        configure_logging(
+            settings.log_level if explicit else logging.WARNING,
+            settings.log_format,
+            secrets=settings.secrets(),
         )
-        logging.getLogger("httpx").setLevel(logging.WARNING)
         return asyncio.run(args.func(settings, args))
     except ConfigError as exc:
         return _fail(str(exc))
@@ -107,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"migrations: {exc}")
     except InvalidToken:
         return _fail("TELEGRAM_BOT_TOKEN was rejected by Telegram: check it with @BotFather")
+    except BadRequest as exc:  # a subclass of NetworkError, but Telegram did answer
+        return _fail(f"Telegram refused the request: {exc.message}")
     except NetworkError as exc:
         return _fail(f"cannot reach the Telegram Bot API: {exc}")
     except (OSError, asyncpg.PostgresError) as exc:

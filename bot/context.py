@@ -17,7 +17,7 @@ from domain.quiz import QuizService
 from domain.stats import StatsService
 from domain.tutor import TutorService
 from domain.users import UserService
-from storage.updates import PgUpdateLog
+from storage.inbox import PgInbox
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Services:
     settings: Settings
     pool: asyncpg.Pool
     users: UserService
-    update_log: PgUpdateLog
+    inbox: PgInbox
     learning: LearningService
     quizzes: QuizService
     tutor: TutorService

@@ -69,6 +69,9 @@ class CooldownAnnouncer:
 
     async def _announce(self, item: DueCooldown, report: SweepReport) -> None:
         quizzes = self._services.quizzes
+        # How late the cooldown's end is handled (a deferred notice counts again on retry).
+        lag = (quizzes.now() - item.cooldown_until).total_seconds()
+        self._services.metrics.scheduler_lag("cooldown", lag)
         if not item.worth_announcing:
             report.skipped += 1
             await quizzes.cooldowns_announced([item.key])

@@ -14,15 +14,15 @@ from bot.cooldowns import CooldownAnnouncer
 
 log = logging.getLogger(__name__)
 
-UPDATE_LOG_RETENTION_HOURS = 48
 RELEASE_JOB = "cooldown-release"
 
 
-async def prune_update_log(context: TutorContext) -> None:
-    """Telegram re-delivers an update for at most 24 hours; older ids can go."""
-    removed = await context.services.update_log.prune(UPDATE_LOG_RETENTION_HOURS)
+async def prune_inbox(context: TutorContext) -> None:
+    """Telegram re-delivers an update for at most 24 hours; older processed ids can go."""
+    services = context.services
+    removed = await services.inbox.prune(services.settings.inbox_retention_hours)
     if removed:
-        log.info("forgot %d processed update ids", removed)
+        log.info("forgot %d processed updates", removed)
 
 
 async def release_cooldowns(context: TutorContext) -> None:
@@ -63,10 +63,10 @@ def schedule(application: Application) -> None:
     if queue is None:
         return
     queue.run_repeating(
-        prune_update_log,
+        prune_inbox,
         interval=timedelta(hours=1),
         first=timedelta(minutes=1),
-        name="prune-update-log",
+        name="prune-inbox",
     )
     queue.run_once(resume_broadcasts, when=timedelta(seconds=2), name="resume-broadcasts")
     services = application.bot_data["services"]

@@ -8,11 +8,24 @@ connector does not, and we already run aiohttp for the webhook server.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+log = logging.getLogger(__name__)
+
+# `observe(method, seconds, error)`: e.g. ("sendMessage", 0.12, None), ("getChat", 5.0, "timeout")
+Observe = Callable[[str, float, str | None], None]
+
+_METHOD = re.compile(r"[A-Za-z]{1,40}")
 
 
 class AiohttpRequest(BaseRequest):
@@ -27,7 +40,11 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
+        observe: Observe | None = None,
     ) -> None:
+        """`observe`, when given, is called once per request with the Bot API method name
+        (never the URL, which holds the token), the seconds it took and None on HTTP 2xx or
+        an error kind: `http_<status>`, `timeout`, `network`, `cancelled`."""
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
@@ -35,6 +52,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._observe = observe
 
     @property
     def read_timeout(self) -> float | None:
@@ -81,15 +99,59 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=sock_read,
         )
+        if self._observe is None:
+            return await self._send(self._session, url, method, request_data, timeout)
+        started = time.perf_counter()
+        error: str | None = "error"
         try:
-            async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+            status, body = await self._send(self._session, url, method, request_data, timeout)
+            error = None if 200 <= status < 300 else f"http_{status}"
+            return status, body
+        except TimedOut:
+            error = "timeout"
+            raise
+        except NetworkError:
+            error = "network"
+            raise
+        except asyncio.CancelledError:
+            error = "cancelled"
+            raise
+        finally:
+            self._report(method_name(url), time.perf_counter() - started, error)
+
+    @staticmethod
+    async def _send(
+        session: aiohttp.ClientSession,
+        url: str,
+        method: str,
+        request_data: RequestData | None,
+        limits: aiohttp.ClientTimeout,
+    ) -> tuple[int, bytes]:
+        try:
+            async with session.request(
+                method, url, data=_body(request_data), timeout=limits
             ) as response:
                 return response.status, await response.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+
+    def _report(self, method: str, seconds: float, error: str | None) -> None:
+        try:
+            self._observe(method, seconds, error)  # type: ignore[misc]
+        except Exception:  # a broken metric must not fail the Bot API call
+            log.exception("observing a Bot API call failed")
+
+
+def method_name(url: str) -> str:
+    """The Bot API method a request URL calls (`.../bot<token>/sendMessage` → `sendMessage`);
+    file downloads (`.../file/bot<token>/photos/file_1.jpg`) are `download`. Never returns
+    any other part of the URL, so the token cannot leak into a metric label."""
+    if "/file/bot" in url:
+        return "download"
+    last = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return last if _METHOD.fullmatch(last) else "other"
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:

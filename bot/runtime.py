@@ -11,11 +11,20 @@ from contextlib import asynccontextmanager, suppress
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.app import ALLOWED_UPDATES, build_application, open_services, register_commands
+from bot.app import (
+    ALLOWED_UPDATES,
+    build_application,
+    inbox_worker,
+    open_services,
+    register_commands,
+)
 from bot.broadcasts import stop_sending
 from bot.context import Services
+from bot.inbox import InboxWorker
+from bot.polling import InboxPoller
 from bot.settings import Settings
-from bot.webhook import build_web_app
+from bot.webhook import WebhookState, build_web_app
+from bot.webhook_setup import register_webhook
 from storage.embedded import EmbeddedPostgres
 from storage.migrations import migrate
 
@@ -61,42 +70,49 @@ async def run_bot(settings: Settings) -> None:
     secret = settings.require_webhook_secret() if settings.webhook_url else None
     async with database(settings) as url, open_services(settings, url) as services:
         application = build_application(services, token, polling=secret is None)
+        worker = inbox_worker(application)
         async with application:
             await register_commands(application)
             await application.start()
+            worker.start()
             try:
                 if secret is None:
-                    await _serve_polling(application)
+                    await _serve_polling(application, worker)
                 else:
-                    await _serve_webhook(application, services, secret)
+                    await _serve_webhook(application, services, worker, secret)
             finally:
+                # Nothing new is accepted by now; finish what runs, hand back the rest.
+                await worker.stop(settings.shutdown_grace_seconds)
                 await stop_sending(application)
             await application.stop()
+    log.info("stopped")
 
 
-async def _serve_polling(application: Application) -> None:
-    assert application.updater is not None
+async def _serve_polling(application: Application, worker: InboxWorker) -> None:
     await application.bot.delete_webhook()
-    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-    me = application.bot.username
-    log.info("polling as @%s; press Ctrl+C to stop", me)
+    poller = InboxPoller(application.bot, worker, ALLOWED_UPDATES)
+    poller.start()
+    log.info("polling as @%s; press Ctrl+C to stop", application.bot.username)
     try:
         await wait_for_stop_signal()
     finally:
-        await application.updater.stop()
+        await poller.stop()
 
 
-async def _serve_webhook(application: Application, services: Services, secret: str) -> None:
+async def _serve_webhook(
+    application: Application, services: Services, worker: InboxWorker, secret: str
+) -> None:
     settings = services.settings
-    web_app = build_web_app(application, services, path=settings.webhook_path, secret=secret)
-    runner = web.AppRunner(web_app, access_log=None)
+    state = WebhookState()
+    web_app = build_web_app(
+        worker, services, path=settings.webhook_path, secret=secret, state=state
+    )
+    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
     try:
-        await application.bot.set_webhook(
-            settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
-        )
+        await register_webhook(application.bot, settings)
         log.info(
             "webhook server on %s:%s%s",
             settings.webhook_host,
@@ -104,5 +120,7 @@ async def _serve_webhook(application: Application, services: Services, secret: s
             settings.webhook_path,
         )
         await wait_for_stop_signal()
+        log.info("stopping: no new updates accepted")
+        state.draining = True
     finally:
         await runner.cleanup()

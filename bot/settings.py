@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # Telegram's max_connections: simultaneous HTTPS connections it opens to deliver updates.
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     # The chat model that answers learners' questions (any OpenAI-compatible endpoint).
@@ -50,7 +52,18 @@ class Settings(BaseSettings):
     # How often the scheduler looks for quiz cooldowns that fell due (a safety net: each new
     # cooldown also gets a one-off job at its exact end).
     cooldown_sweep_seconds: int = Field(default=60, ge=1, le=3600)
+    # The durable inbox: how long a replica's claim on an update lasts without a heartbeat
+    # (a dead replica's updates are re-processed after this), how many updates one process
+    # works on at once, and how long processed update ids are remembered (Telegram
+    # re-delivers for at most 24 hours).
+    inbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    inbox_max_in_flight: int = Field(default=64, ge=1, le=10000)
+    inbox_retention_hours: int = Field(default=48, ge=25, le=24 * 30)
+    # On SIGTERM, how long running updates may take to finish before they are handed back.
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # "json": one JSON object per line (ts, level, logger, event, update_id, user_id).
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -121,6 +134,11 @@ class Settings(BaseSettings):
         if not self.webhook_url:
             return "/telegram/updates"
         return "/" + self.webhook_url.split("://", 1)[1].partition("/")[2]
+
+    def secrets(self) -> list[str]:
+        """Values that must never reach a log line (they are replaced by ***)."""
+        held = (self.telegram_bot_token, self.webhook_secret, self.openai_api_key)
+        return [value.get_secret_value() for value in held if value is not None]
 
     def require_token(self) -> str:
         if self.telegram_bot_token is None:

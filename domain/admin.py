@@ -144,9 +144,13 @@ class AdminStore(Protocol):
 
     async def set_role(self, user_id: int, role: Role) -> None: ...
 
-    async def grant_prompts(self, user_id: int, course: CourseRef, module: int, n: int) -> int: ...
+    async def grant_prompts(
+        self, user_id: int, course: CourseRef, module: int, n: int, request_id: int | None = None
+    ) -> int: ...
 
-    async def grant_attempts(self, user_id: int, course: CourseRef, module: int, n: int) -> int: ...
+    async def grant_attempts(
+        self, user_id: int, course: CourseRef, module: int, n: int, request_id: int | None = None
+    ) -> int: ...
 
     async def release_cooldown(
         self, user_id: int, course: CourseRef, module: int, now: datetime
@@ -196,8 +200,18 @@ class AdminService:
         return Done(f"{person.label} is now {role.value}.", learner=person.id)
 
     async def grant(
-        self, actor_id: int, action: Action, ref: str, slug: str, module: str, count: str
+        self,
+        actor_id: int,
+        action: Action,
+        ref: str,
+        slug: str,
+        module: str,
+        count: str,
+        *,
+        request_id: int | None = None,
     ) -> Done:
+        """Add to a learner's allowance; a repeated request (the same update handled again)
+        adds nothing more."""
         staff, person, course, module_no = await self._scoped(actor_id, action, ref, slug, module)
         n = _count(count)
         if n is None:
@@ -205,10 +219,10 @@ class AdminService:
             raise Invalid(f"The number must be a whole number from 1 to {MAX_GRANT}.")
         detail = {"course": course.slug, "module": module_no, "n": n}
         if action is Action.GRANT_PROMPTS:
-            total = await self._store.grant_prompts(person.id, course, module_no, n)
+            total = await self._store.grant_prompts(person.id, course, module_no, n, request_id)
             what = "typed questions"
         else:
-            total = await self._store.grant_attempts(person.id, course, module_no, n)
+            total = await self._store.grant_attempts(person.id, course, module_no, n, request_id)
             what = "quiz attempts"
         await self._audit(staff, action, ref, "done", {**detail, "total": total})
         return Done(

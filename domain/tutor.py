@@ -162,14 +162,18 @@ class TutorStore(Protocol):
         self, user_id: int, course_id: UUID, module_no: int | None
     ) -> AskContext | None: ...
 
-    async def reserve_prompt(self, context: AskContext) -> int | None: ...
+    async def reserve_prompt(
+        self, context: AskContext, request_id: int | None = None
+    ) -> int | None: ...
 
-    async def refund_prompt(self, context: AskContext) -> None: ...
+    async def counted(self, request_id: int) -> bool: ...
+
+    async def refund_prompt(self, context: AskContext, request_id: int | None = None) -> None: ...
 
     async def recent_turns(self, context: AskContext, limit: int) -> list[Turn]: ...
 
     async def record_exchange(
-        self, context: AskContext, answer: Answer, *, typed: bool
+        self, context: AskContext, answer: Answer, *, typed: bool, request_id: int | None = None
     ) -> None: ...
 
     async def new_thread(self, context: AskContext) -> None: ...
@@ -288,22 +292,32 @@ class TutorService:
             raise NoCourseChosen("You are not enrolled in this course. Open it from /courses.")
         return context
 
-    async def ask(self, context: AskContext, text: str, on_text: OnText) -> Answer:
-        """A typed question: uses one of the module's prompts, only if answered."""
-        if context.remaining == 0:
+    async def ask(
+        self, context: AskContext, text: str, on_text: OnText, *, request_id: int | None = None
+    ) -> Answer:
+        """A typed question: uses one of the module's prompts, only if answered.
+
+        `request_id` (the Telegram update) makes a repeat harmless: the same update handled
+        again after a crash uses no second prompt and stores no second exchange.
+        """
+        if context.remaining == 0 and not await self.counted(request_id):
             raise QuotaExhausted(_exhausted(context), context)
-        used = await self._store.reserve_prompt(context)
+        used = await self._store.reserve_prompt(context, request_id)
         if used is None:
             raise QuotaExhausted(_exhausted(context), context)
         question, shortened = clip_question(text)
         try:
             answer = await self._answer(context, question, on_text, history=True)
         except BaseException:
-            await self._store.refund_prompt(context)
+            await self._store.refund_prompt(context, request_id)
             raise
         answer = replace(answer, remaining=max(context.quota - used, 0), shortened=shortened)
-        await self._store.record_exchange(context, answer, typed=True)
+        await self._store.record_exchange(context, answer, typed=True, request_id=request_id)
         return answer
+
+    async def counted(self, request_id: int | None) -> bool:
+        """Whether this request has already used a prompt (it is being handled again)."""
+        return request_id is not None and await self._store.counted(request_id)
 
     async def suggestions(
         self, course_id: UUID, *, topic: tuple[int, int] | None = None, parent: UUID | None = None
@@ -311,7 +325,7 @@ class TutorService:
         return await self._store.suggestions(course_id, topic=topic, parent=parent)
 
     async def ask_suggestion(
-        self, user_id: int, suggestion_id: UUID, on_text: OnText
+        self, user_id: int, suggestion_id: UUID, on_text: OnText, *, request_id: int | None = None
     ) -> SuggestionReply:
         """A curated prompt: free. Its prepared answer, or one generated once and kept."""
         suggestion = await self._store.suggestion(suggestion_id)
@@ -331,7 +345,7 @@ class TutorService:
         else:
             answer = await self._answer(context, suggestion.prompt, on_text, history=False)
             await self._store.cache_suggestion_answer(suggestion.id, answer)
-        await self._store.record_exchange(context, answer, typed=False)
+        await self._store.record_exchange(context, answer, typed=False, request_id=request_id)
         follow_ups = await self._store.suggestions(
             suggestion.course_id, topic=None, parent=suggestion.id
         )

@@ -64,35 +64,59 @@ class PgAdminStore:
             "UPDATE users SET role = $2, updated_at = now() WHERE id = $1", user_id, role.value
         )
 
-    async def grant_prompts(self, user_id: int, course: CourseRef, module: int, n: int) -> int:
-        return await self._pool.fetchval(
-            """
-            INSERT INTO module_prompt_usage AS u (user_id, course_id, module_no, granted)
-            VALUES ($1, $2, $3, $4)
-            ON CONFLICT (user_id, course_id, module_no) DO UPDATE
-                SET granted = u.granted + EXCLUDED.granted, updated_at = now()
-            RETURNING granted
-            """,
-            user_id,
-            course.id,
-            module,
-            n,
+    async def grant_prompts(
+        self, user_id: int, course: CourseRef, module: int, n: int, request_id: int | None = None
+    ) -> int:
+        return await self._grant_once(
+            "module_prompt_usage", "granted", user_id, course, module, n, request_id
         )
 
-    async def grant_attempts(self, user_id: int, course: CourseRef, module: int, n: int) -> int:
+    async def grant_attempts(
+        self, user_id: int, course: CourseRef, module: int, n: int, request_id: int | None = None
+    ) -> int:
+        return await self._grant_once(
+            "module_progress", "extra_attempts", user_id, course, module, n, request_id
+        )
+
+    async def _grant_once(
+        self,
+        table: str,
+        column: str,
+        user_id: int,
+        course: CourseRef,
+        module: int,
+        n: int,
+        request_id: int | None,
+    ) -> int:
+        """Add `n` to a per-module allowance; the total after. A request already applied
+        (the same update handled again) adds nothing and gets the current total."""
         return await self._pool.fetchval(
-            """
-            INSERT INTO module_progress AS p (user_id, course_id, module_no, extra_attempts)
-            VALUES ($1, $2, $3, $4)
-            ON CONFLICT (user_id, course_id, module_no) DO UPDATE
-                SET extra_attempts = p.extra_attempts + EXCLUDED.extra_attempts,
-                    updated_at = now()
-            RETURNING extra_attempts
+            f"""
+            WITH seen AS (
+                SELECT 1 FROM update_effects WHERE update_id = $5 AND effect = '{column}'
+            ),
+            added AS (
+                INSERT INTO {table} AS t (user_id, course_id, module_no, {column})
+                SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM seen)
+                ON CONFLICT (user_id, course_id, module_no) DO UPDATE
+                    SET {column} = t.{column} + EXCLUDED.{column}, updated_at = now()
+                RETURNING {column}
+            ),
+            mark AS (
+                INSERT INTO update_effects (update_id, effect)
+                SELECT $5, '{column}' FROM added WHERE $5::bigint IS NOT NULL
+            )
+            SELECT {column} FROM added
+            UNION ALL
+            SELECT {column} FROM {table}
+            WHERE EXISTS (SELECT 1 FROM seen)
+              AND user_id = $1 AND course_id = $2 AND module_no = $3
             """,
             user_id,
             course.id,
             module,
             n,
+            request_id,
         )
 
     async def release_cooldown(

@@ -42,3 +42,18 @@ async def ping(pool: asyncpg.Pool, wait: float = 2.0) -> bool:
             return await conn.fetchval("SELECT 1", timeout=wait) == 1
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return False
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database could not be reached or went away (as opposed to a query that failed):
+    worth retrying the work later rather than reporting it as a bug."""
+    if isinstance(error, OSError | TimeoutError | asyncpg.InterfaceError):
+        return True
+    return isinstance(
+        error,
+        asyncpg.PostgresConnectionError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.AdminShutdownError
+        | asyncpg.CrashShutdownError
+        | asyncpg.TooManyConnectionsError,
+    )

@@ -112,34 +112,67 @@ class PgTutorStore:
             topic=topic,
         )
 
-    async def reserve_prompt(self, context: AskContext) -> int | None:
-        """One typed prompt, only while some are left: the count after, or None."""
+    async def reserve_prompt(
+        self, context: AskContext, request_id: int | None = None
+    ) -> int | None:
+        """One typed prompt, only while some are left: the count after, or None. A request
+        (update) that already reserved one gets the current count and uses nothing more."""
         return await self._pool.fetchval(
             """
-            WITH quota AS (SELECT typed_prompt_quota AS base FROM courses WHERE id = $2)
-            INSERT INTO module_prompt_usage AS u (user_id, course_id, module_no, typed_count)
-            SELECT $1, $2, $3, 1 FROM quota
-            WHERE quota.base > 0 OR EXISTS (SELECT 1 FROM module_prompt_usage
-                WHERE user_id = $1 AND course_id = $2 AND module_no = $3)
-            ON CONFLICT (user_id, course_id, module_no) DO UPDATE
-                SET typed_count = u.typed_count + 1, updated_at = now()
-                WHERE u.typed_count < (SELECT base FROM quota) + u.granted
-            RETURNING typed_count
+            WITH seen AS (
+                SELECT 1 FROM update_effects WHERE update_id = $4 AND effect = 'prompt'
+            ),
+            quota AS (SELECT typed_prompt_quota AS base FROM courses WHERE id = $2),
+            used AS (
+                INSERT INTO module_prompt_usage AS u (user_id, course_id, module_no, typed_count)
+                SELECT $1, $2, $3, 1 FROM quota
+                WHERE NOT EXISTS (SELECT 1 FROM seen)
+                  AND (quota.base > 0 OR EXISTS (SELECT 1 FROM module_prompt_usage
+                       WHERE user_id = $1 AND course_id = $2 AND module_no = $3))
+                ON CONFLICT (user_id, course_id, module_no) DO UPDATE
+                    SET typed_count = u.typed_count + 1, updated_at = now()
+                    WHERE u.typed_count < (SELECT base FROM quota) + u.granted
+                RETURNING typed_count
+            ),
+            mark AS (
+                INSERT INTO update_effects (update_id, effect)
+                SELECT $4, 'prompt' FROM used WHERE $4::bigint IS NOT NULL
+            )
+            SELECT typed_count FROM used
+            UNION ALL
+            SELECT typed_count FROM module_prompt_usage
+            WHERE EXISTS (SELECT 1 FROM seen)
+              AND user_id = $1 AND course_id = $2 AND module_no = $3
             """,
             context.user_id,
             context.course_id,
             context.module_no,
+            request_id,
         )
 
-    async def refund_prompt(self, context: AskContext) -> None:
+    async def counted(self, request_id: int) -> bool:
+        """Has this request (update) already used one of the module's typed prompts?"""
+        return await self._pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM update_effects WHERE update_id = $1 "
+            "AND effect = 'prompt')",
+            request_id,
+        )
+
+    async def refund_prompt(self, context: AskContext, request_id: int | None = None) -> None:
         await self._pool.execute(
             """
+            WITH gone AS (
+                DELETE FROM update_effects WHERE update_id = $4 AND effect = 'prompt'
+                RETURNING 1
+            )
             UPDATE module_prompt_usage SET typed_count = typed_count - 1, updated_at = now()
             WHERE user_id = $1 AND course_id = $2 AND module_no = $3 AND typed_count > 0
+              AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM gone))
             """,
             context.user_id,
             context.course_id,
             context.module_no,
+            request_id,
         )
 
     async def recent_turns(self, context: AskContext, limit: int) -> list[Turn]:
@@ -166,7 +199,10 @@ class PgTutorStore:
                 pending = None
         return turns[-limit:]
 
-    async def record_exchange(self, context: AskContext, answer: Answer, *, typed: bool) -> None:
+    async def record_exchange(
+        self, context: AskContext, answer: Answer, *, typed: bool, request_id: int | None = None
+    ) -> None:
+        """Store the question and its answer in the module's open thread, once per request."""
         citations = [
             {"n": p.number, "citation": p.citation, "module": p.module_no, "topic": p.topic_number}
             for p in answer.cited
@@ -174,6 +210,12 @@ class PgTutorStore:
         # The thread upsert locks its row until commit, so two exchanges in one thread are
         # written one after the other and a question is always followed by its own answer.
         async with self._pool.acquire() as conn, conn.transaction():
+            if request_id is not None and not await conn.fetchval(
+                "INSERT INTO update_effects (update_id, effect) VALUES ($1, 'exchange') "
+                "ON CONFLICT DO NOTHING RETURNING true",
+                request_id,
+            ):
+                return
             thread = await conn.fetchval(
                 """
                 INSERT INTO ai_mentor_threads (user_id, course_id, module_no)

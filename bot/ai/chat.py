@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from domain.tutor import Completion, ModelUnavailable, OnText
@@ -29,18 +32,43 @@ class OpenAIChat:
         timeout: float,
         max_tokens: int = 700,
         temperature: float = 0.3,
+        observe: Callable[..., None] | None = None,
     ) -> None:
+        """`observe`, when given, is called once per completion like `Metrics.llm_call`:
+        `observe(model, seconds, prompt_tokens=, completion_tokens=, error=)`, error being
+        None or the `ModelUnavailable` kind (`cancelled` when cancelled, `error` when
+        something else, e.g. `on_text`, raised)."""
         self._client = client
         self._model = model
         self._timeout = timeout
         self._max_tokens = max_tokens
         self._temperature = temperature
+        self._observe = observe
 
     @property
     def model(self) -> str:
         return self._model
 
     async def complete(self, messages: list[dict[str, str]], on_text: OnText) -> Completion:
+        started = time.perf_counter()
+        usage = _Usage()
+        error: str | None = "error"  # e.g. on_text failed
+        try:
+            completion = await self._complete(messages, on_text, usage)
+            error = None
+            return completion
+        except ModelUnavailable as exc:
+            error = exc.kind
+            raise
+        except asyncio.CancelledError:
+            error = "cancelled"
+            raise
+        finally:
+            self._report(time.perf_counter() - started, usage, error)
+
+    async def _complete(
+        self, messages: list[dict[str, str]], on_text: OnText, usage: _Usage
+    ) -> Completion:
         import openai
 
         parts: list[str] = []
@@ -58,6 +86,8 @@ class OpenAIChat:
                 async for chunk in stream:
                     if chunk.usage is not None:
                         tokens = chunk.usage.total_tokens
+                        usage.prompt = chunk.usage.prompt_tokens
+                        usage.completion = chunk.usage.completion_tokens
                     if chunk.choices and chunk.choices[0].delta.content:
                         parts.append(chunk.choices[0].delta.content)
                         await on_text("".join(parts))
@@ -73,6 +103,26 @@ class OpenAIChat:
         if not text:
             raise _unavailable("broken", None)
         return Completion(text, tokens, self._model)
+
+    def _report(self, seconds: float, usage: _Usage, error: str | None) -> None:
+        if self._observe is None:
+            return
+        try:
+            self._observe(
+                self._model,
+                seconds,
+                prompt_tokens=usage.prompt,
+                completion_tokens=usage.completion,
+                error=error,
+            )
+        except Exception:  # a broken metric must not fail the answer
+            log.exception("observing a completion failed")
+
+
+@dataclass
+class _Usage:
+    prompt: int | None = None
+    completion: int | None = None
 
 
 def _unavailable(kind: str, exc: BaseException | None) -> ModelUnavailable:

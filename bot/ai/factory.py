@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.ai.local_embeddings import LocalHashEmbedder
@@ -48,8 +49,12 @@ def build_embedder(settings: Settings) -> Embedder:
     return OpenAIEmbedder(client, settings.embedding_model, settings.embedding_dimensions)
 
 
-def build_language_model(settings: Settings) -> LanguageModel | None:
-    """None without a key: the tutor then answers extractively, quoting the course."""
+def build_language_model(
+    settings: Settings, *, observe: Callable[..., None] | None = None
+) -> LanguageModel | None:
+    """None without a key: the tutor then answers extractively, quoting the course.
+
+    `observe` is told about every completion (see `OpenAIChat`), e.g. `Metrics.llm_call`."""
     if settings.openai_api_key is None:
         return None
     from openai import AsyncOpenAI
@@ -62,4 +67,6 @@ def build_language_model(settings: Settings) -> LanguageModel | None:
         max_retries=2,
         timeout=settings.llm_timeout_seconds,
     )
-    return OpenAIChat(client, settings.openai_chat_model, timeout=settings.llm_timeout_seconds)
+    return OpenAIChat(
+        client, settings.openai_chat_model, timeout=settings.llm_timeout_seconds, observe=observe
+    )

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from telegram.ext import Application
 
-from bot.app import ALLOWED_UPDATES, build_application, register_commands
+from bot.app import ALLOWED_UPDATES, build_application, inbox_worker, register_commands
 from bot.context import Services
 from bot.emulator import BotApiEmulator, ChatEvent, ChatMessage, EmulatorError
+from bot.polling import InboxPoller
 
 DEMO_TOKEN = "123456:DEMO-local-emulator-token"
 DEMO_BOT_USERNAME = "tutorbot_demo_bot"
@@ -39,7 +40,7 @@ class Learner:
 async def polling_bot(services: Services) -> AsyncIterator[tuple[BotApiEmulator, Application]]:
     """Run the production Application by long polling a fresh emulator; stop both on exit."""
     # Each run is a new local Telegram; its update ids must not repeat ids an earlier run
-    # left in the processed-update log, or the bot would drop them as re-deliveries.
+    # left in the inbox, or the bot would drop them as re-deliveries.
     first_update_id = int(time.time() * 1000)
     async with BotApiEmulator(
         DEMO_TOKEN,
@@ -50,18 +51,21 @@ async def polling_bot(services: Services) -> AsyncIterator[tuple[BotApiEmulator,
         application = build_application(
             services, DEMO_TOKEN, polling=True, api_url=emulator.base_url
         )
-        assert application.updater is not None  # built with polling=True
+        worker = inbox_worker(application)
+        poller = InboxPoller(application.bot, worker, ALLOWED_UPDATES, timeout=10)
         async with application:
             await register_commands(application)
             await application.start()
+            worker.start()
             try:
                 await application.bot.delete_webhook()
-                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+                poller.start()
                 try:
                     yield emulator, application
                 finally:
-                    await application.updater.stop()
+                    await poller.stop()
             finally:
+                await worker.stop()
                 await application.stop()
 
 
@@ -217,11 +221,7 @@ class DemoChat:
     def _busy(self) -> bool:
         """An update is still on its way to a handler, or a handler is still running."""
         application = self._application
-        return (
-            bool(self._emulator.pending_updates)
-            or not application.update_queue.empty()
-            or application.update_processor.current_concurrent_updates > 0
-        )
+        return bool(self._emulator.pending_updates) or inbox_worker(application).busy
 
     def _chat_events(self) -> list[ChatEvent]:
         return self._emulator.events(self.chat_id)

@@ -74,6 +74,9 @@ class UpdateQueue:
         self.deliveries = 0
         self.failures = 0
         self.last_error: tuple[int, str] | None = None
+        # Unix time Telegram last failed to sync updates between its datacenters (not
+        # something a bot causes; tests set it to see getWebhookInfo report it).
+        self.last_synchronization_error_date: int | None = None
         self.undelivered: list[Json] = []
         self._allowed_updates: list[str] | None = None
         self._poll_generation = 0
@@ -171,6 +174,8 @@ class UpdateQueue:
             "has_custom_certificate": False,
             "pending_update_count": len(self.pending),
         }
+        if self.last_synchronization_error_date is not None:
+            info["last_synchronization_error_date"] = self.last_synchronization_error_date
         if self.webhook is not None:
             if self.webhook.ip_address:
                 info["ip_address"] = self.webhook.ip_address

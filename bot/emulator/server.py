@@ -259,6 +259,11 @@ class BotApiEmulator:
         canonical = self._canonical(method) or method
         self._outages[canonical] = calls
 
+    def synchronization_error(self, at: float | None = None) -> None:
+        """Telegram failed to sync the bot's updates between its datacenters (at ``at``, Unix
+        time, default now); getWebhookInfo reports it as ``last_synchronization_error_date``."""
+        self.queue.last_synchronization_error_date = int(time.time() if at is None else at)
+
     def expect(self, error_code: int, chat_id: int | None = None) -> list[ApiCall]:
         """Accept refusals a test provoked on purpose (e.g. 403 from a user who blocked the
         bot), so that ``assert_no_rejections`` keeps guarding everything else."""

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -33,7 +31,6 @@ PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
 
 def register(application: Application) -> None:
-    application.add_handler(TypeHandler(Update, system.drop_repeats), group=-1)
     application.add_handler(CommandHandler("start", learning.start, filters=PRIVATE))
     application.add_handler(CommandHandler("help", about.help_command, filters=PRIVATE))
     application.add_handler(CommandHandler("courses", learning.courses, filters=PRIVATE))

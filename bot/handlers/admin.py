@@ -16,38 +16,45 @@ from domain.admin import Action, Done
 from domain.learning import AccessDenied
 from domain.users import Role
 
-Command = Callable[[TutorContext, int, list[str]], Awaitable[Done]]
+# (context, acting user, arguments, the update's id: makes a repeated update harmless)
+Command = Callable[[TutorContext, int, list[str], int], Awaitable[Done]]
 
 
-async def _promote(context: TutorContext, actor: int, args: list[str]) -> Done:
+async def _promote(context: TutorContext, actor: int, args: list[str], _request: int) -> Done:
     role = {"tutor": Role.TUTOR, "admin": Role.ADMIN}[args[1].lower()]
     return await context.services.admin.change_role(actor, args[0], role)
 
 
-async def _demote(context: TutorContext, actor: int, args: list[str]) -> Done:
+async def _demote(context: TutorContext, actor: int, args: list[str], _request: int) -> Done:
     return await context.services.admin.change_role(actor, args[0], Role.LEARNER)
 
 
-async def _grant_prompts(context: TutorContext, actor: int, args: list[str]) -> Done:
-    return await context.services.admin.grant(actor, Action.GRANT_PROMPTS, *args)
+async def _grant_prompts(context: TutorContext, actor: int, args: list[str], request: int) -> Done:
+    return await context.services.admin.grant(
+        actor, Action.GRANT_PROMPTS, *args, request_id=request
+    )
 
 
-async def _grant_attempts(context: TutorContext, actor: int, args: list[str]) -> Done:
-    return await context.services.admin.grant(actor, Action.GRANT_ATTEMPTS, *args)
+async def _grant_attempts(context: TutorContext, actor: int, args: list[str], request: int) -> Done:
+    return await context.services.admin.grant(
+        actor, Action.GRANT_ATTEMPTS, *args, request_id=request
+    )
 
 
-async def _reset_cooldown(context: TutorContext, actor: int, args: list[str]) -> Done:
+async def _reset_cooldown(
+    context: TutorContext, actor: int, args: list[str], _request: int
+) -> Done:
     done = await context.services.admin.reset_cooldown(actor, *args)
     if done.released_at is not None:
         schedule_cooldown_release(context.application, done.released_at, done.released_at)
     return done
 
 
-async def _suspend(context: TutorContext, actor: int, args: list[str]) -> Done:
+async def _suspend(context: TutorContext, actor: int, args: list[str], _request: int) -> Done:
     return await context.services.admin.set_suspended(actor, args[0], args[1], True)
 
 
-async def _unsuspend(context: TutorContext, actor: int, args: list[str]) -> Done:
+async def _unsuspend(context: TutorContext, actor: int, args: list[str], _request: int) -> Done:
     return await context.services.admin.set_suspended(actor, args[0], args[1], False)
 
 
@@ -77,7 +84,7 @@ async def staff_command(update: Update, context: TutorContext) -> None:
         if len(args) != arity or (name == "promote" and args[1].lower() not in ("tutor", "admin")):
             await show(update, views.usage(name))
             return
-        done = await run(context, user.id, args)
+        done = await run(context, user.id, args, update.update_id)
     except AccessDenied as refused:
         await show_plain(update, refused.reason)
         return

@@ -38,7 +38,7 @@ async def question(update: Update, context: TutorContext) -> None:
         await show(update, views.paused_for_quiz(running))
         return
     metrics = context.services.metrics
-    if ctx.remaining == 0:
+    if ctx.remaining == 0 and not await tutor.counted(update.update_id):
         metrics.inc("tutorbot_questions_refused_total")
         offers = await tutor.suggestions(ctx.course_id, topic=ctx.topic)
         await show(update, views.quota_exhausted(ctx, offers))
@@ -46,7 +46,7 @@ async def question(update: Update, context: TutorContext) -> None:
     placeholder = await message.reply_text(views.THINKING)
     stream = _streaming(context, placeholder)
     try:
-        reply = await tutor.ask(ctx, message.text, stream.update)
+        reply = await tutor.ask(ctx, message.text, stream.update, request_id=update.update_id)
     except QuotaExhausted:  # the last ones went to questions sent at the same moment
         metrics.inc("tutorbot_questions_refused_total")
         offers = await tutor.suggestions(ctx.course_id, topic=ctx.topic)
@@ -99,7 +99,9 @@ async def _suggestion(context: TutorContext, user: User, update: Update, a: Acti
     placeholder = await context.bot.send_message(chat_id, views.THINKING)
     stream = _streaming(context, placeholder)
     try:
-        got = await tutor.ask_suggestion(user.id, a.suggestion, stream.update)
+        got = await tutor.ask_suggestion(
+            user.id, a.suggestion, stream.update, request_id=update.update_id
+        )
     except AccessDenied as denied:
         await _replace(placeholder, [Screen(denied.reason)])
         return None

@@ -1,4 +1,5 @@
-"""Cross-cutting update handling: drop re-deliveries, answer failures politely."""
+"""Cross-cutting update handling: answer failures politely (re-deliveries never get this
+far: the inbox stores each update id once)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,18 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop
 
 from bot.context import TutorContext
+from bot.inbox import note_failure
 from bot.views.common import SORRY
 
 log = logging.getLogger(__name__)
 
 
-async def drop_repeats(update: Update, context: TutorContext) -> None:
-    """Runs before every handler: an update id seen before is acknowledged and ignored."""
-    if not await context.services.update_log.claim(update.update_id):
-        context.services.metrics.inc("tutorbot_updates_duplicate_total")
-        raise ApplicationHandlerStop
-
-
 async def on_error(update: object, context: TutorContext) -> None:
+    if note_failure(context.error):
+        log.warning("update handling interrupted, will retry: %s", type(context.error).__name__)
+        return
     log.error("update handling failed", exc_info=context.error)
     if "services" in context.application.bot_data:
         context.services.metrics.inc("tutorbot_handler_errors_total")

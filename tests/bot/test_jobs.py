@@ -5,17 +5,25 @@ from __future__ import annotations
 import asyncpg
 from telegram.ext import Application
 
-from bot.jobs import prune_update_log
+from bot.jobs import prune_inbox
 
 
-async def test_pruning_is_scheduled_and_forgets_old_update_ids(
+async def test_pruning_is_scheduled_and_forgets_old_processed_updates_only(
     application: Application, pool: asyncpg.Pool
 ) -> None:
-    [job] = application.job_queue.get_jobs_by_name("prune-update-log")
-    assert job.callback is prune_update_log
+    [job] = application.job_queue.get_jobs_by_name("prune-inbox")
+    assert job.callback is prune_inbox
     await pool.execute(
-        "INSERT INTO processed_updates (update_id, processed_at) "
-        "VALUES (1, now() - interval '3 days'), (2, now())"
+        """
+        INSERT INTO update_inbox (update_id, chat_key, kind, payload, processed_at) VALUES
+            (1, 7, 'message', '{}', now() - interval '3 days'),
+            (2, 7, 'message', '{}', now()),
+            (3, 8, 'message', '{}', NULL)
+        """
+    )
+    await pool.execute(
+        "INSERT INTO update_effects (update_id, effect, created_at) "
+        "VALUES (1, 'prompt', now() - interval '3 days'), (2, 'prompt', now())"
     )
 
     await application.start()
@@ -24,4 +32,6 @@ async def test_pruning_is_scheduled_and_forgets_old_update_ids(
     finally:
         await application.stop()
 
-    assert [r[0] for r in await pool.fetch("SELECT update_id FROM processed_updates")] == [2]
+    remaining = await pool.fetch("SELECT update_id FROM update_inbox ORDER BY update_id")
+    assert [r[0] for r in remaining] == [2, 3]  # a waiting update is never pruned
+    assert [r[0] for r in await pool.fetch("SELECT update_id FROM update_effects")] == [2]

@@ -55,4 +55,6 @@ async def test_a_redelivered_update_is_applied_once(
     await deliver(update)
 
     assert len(emulator.bot_messages(42)) == 1
-    assert await pool.fetchval("SELECT count(*) FROM processed_updates") == 1
+    assert (
+        await pool.fetchval("SELECT count(*) FROM update_inbox WHERE processed_at IS NOT NULL") == 1
+    )

@@ -1,4 +1,4 @@
-"""Webhook mode: our aiohttp server between Telegram (the emulator) and the Application."""
+"""Webhook mode: our aiohttp server between Telegram (the emulator) and the inbox."""
 
 from __future__ import annotations
 
@@ -10,26 +10,40 @@ import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
 from telegram.ext import Application
 
+from bot.app import inbox_worker
 from bot.context import Services
 from bot.emulator import BotApiEmulator
-from bot.webhook import SECRET_HEADER, build_web_app
+from bot.webhook import SECRET_HEADER, WebhookState, build_web_app
 from storage.embedded import drop_database
 
 SECRET = "s3cret-token_value"
 PATH = "/telegram/updates"
+GOOD = {SECRET_HEADER: SECRET}
 
 
 @pytest.fixture
-async def server(application: Application, services: Services) -> AsyncIterator[str]:
-    runner = web.AppRunner(build_web_app(application, services, path=PATH, secret=SECRET))
+def state() -> WebhookState:
+    return WebhookState()
+
+
+@pytest.fixture
+async def server(
+    application: Application, services: Services, state: WebhookState
+) -> AsyncIterator[str]:
+    worker = inbox_worker(application)
+    web_app = build_web_app(worker, services, path=PATH, secret=SECRET, state=state)
+    runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     await application.start()
+    worker.start()
     yield f"http://127.0.0.1:{port}"
+    await worker.stop()
     await application.stop()
     await runner.cleanup()
 
@@ -47,22 +61,35 @@ async def post(url: str, payload: object, headers: dict[str, str]) -> int:
         return response.status
 
 
+async def get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, await response.text()
+
+
 @pytest.mark.parametrize("headers", [{}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: ""}])
-async def test_wrong_or_missing_secret_is_refused_and_nothing_is_processed(
+async def test_wrong_or_missing_secret_is_refused_and_nothing_is_stored(
     server: str, emulator: BotApiEmulator, pool: asyncpg.Pool, services: Services, headers
 ) -> None:
     status = await post(server + PATH, start_update(emulator), headers)
     await asyncio.sleep(0.2)
 
     assert status == 403
+    assert await pool.fetchval("SELECT count(*) FROM update_inbox") == 0
     assert await pool.fetchval("SELECT count(*) FROM users") == 0
-    assert await pool.fetchval("SELECT count(*) FROM processed_updates") == 0
     assert emulator.bot_messages(42) == []
     assert services.metrics.value("tutorbot_webhook_rejected_total") == 1
 
 
-async def test_garbage_body_with_the_right_secret_is_a_400(server: str) -> None:
-    assert await post(server + PATH, {"nonsense": True}, {SECRET_HEADER: SECRET}) == 400
+@pytest.mark.parametrize(
+    "body",
+    [{"nonsense": True}, [1, 2], {"update_id": "7", "message": {}}, {"update_id": 7}],
+    ids=["no-update-id", "not-an-object", "id-not-a-number", "no-content"],
+)
+async def test_a_body_that_is_no_update_is_a_400_and_nothing_is_stored(
+    server: str, pool: asyncpg.Pool, body: object
+) -> None:
+    assert await post(server + PATH, body, GOOD) == 400
+    assert await pool.fetchval("SELECT count(*) FROM update_inbox") == 0
 
 
 async def test_telegram_delivers_through_the_webhook_and_the_bot_answers(
@@ -78,33 +105,88 @@ async def test_telegram_delivers_through_the_webhook_and_the_bot_answers(
     assert await pool.fetchval("SELECT count(*) FROM users") == 1
 
 
-async def test_a_redelivered_webhook_update_is_applied_once(
+async def test_an_acknowledged_update_is_already_stored(
     server: str, emulator: BotApiEmulator, pool: asyncpg.Pool
 ) -> None:
     update = start_update(emulator)
+
+    assert await post(server + PATH, update, GOOD) == 200
+    row = await pool.fetchrow(
+        "SELECT kind, chat_key, payload FROM update_inbox WHERE update_id = $1",
+        update["update_id"],
+    )
+
+    assert row is not None
+    assert (row["kind"], row["chat_key"], row["payload"]) == ("message", 42, update)
+
+
+async def test_a_redelivered_webhook_update_is_applied_once(
+    server: str, emulator: BotApiEmulator, pool: asyncpg.Pool, services: Services
+) -> None:
+    update = start_update(emulator)
     for _ in range(3):
-        assert await post(server + PATH, update, {SECRET_HEADER: SECRET}) == 200
+        assert await post(server + PATH, update, GOOD) == 200
     await emulator.wait_for(lambda: len(emulator.bot_messages(42)) >= 1)
     await asyncio.sleep(0.3)
 
     assert len(emulator.bot_messages(42)) == 1
+    assert services.metrics.value("tutorbot_updates_duplicate_total", type="message") == 2
+    assert await pool.fetchval("SELECT count(*) FROM update_inbox") == 1
 
 
-async def test_health_and_readiness(server: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(server + "/healthz") as response:
-            assert response.status == 200
-        async with session.get(server + "/readyz") as response:
-            assert response.status == 200
-        async with session.get(server + "/metrics") as response:
-            assert "tutorbot_updates_received_total" in await response.text()
+async def test_with_the_database_unavailable_the_webhook_answers_503_so_telegram_retries(
+    server: str, emulator: BotApiEmulator, services: Services
+) -> None:
+    await services.pool.close()
+
+    assert await post(server + PATH, start_update(emulator), GOOD) == 503
+    assert (await get(server + "/readyz"))[0] == 503
+    assert (await get(server + "/healthz"))[0] == 200  # alive: restarting would not help
+
+
+async def test_while_draining_for_shutdown_updates_are_refused_with_503(
+    server: str, emulator: BotApiEmulator, state: WebhookState, pool: asyncpg.Pool
+) -> None:
+    state.draining = True
+
+    assert await post(server + PATH, start_update(emulator), GOOD) == 503
+    assert (await get(server + "/readyz"))[0] == 503
+    assert await pool.fetchval("SELECT count(*) FROM update_inbox") == 0
+
+
+async def test_metrics_parse_and_move_as_updates_flow(
+    server: str, emulator: BotApiEmulator
+) -> None:
+    def samples(text: str) -> dict[tuple[str, tuple], float]:
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+    status, before = await get(server + "/metrics")
+    assert status == 200
+    for user_id in (42, 43, 44):
+        assert await post(server + PATH, start_update(emulator, user_id), GOOD) == 200
+    await emulator.wait_for(lambda: all(emulator.bot_messages(u) for u in (42, 43, 44)))
+    await asyncio.sleep(0.2)
+    after = samples((await get(server + "/metrics"))[1])
+
+    message = (("type", "message"),)
+    assert "tutorbot_updates_received_total" not in [k[0] for k in samples(before)] or (
+        samples(before).get(("tutorbot_updates_received_total", message), 0) == 0
+    )
+    assert after[("tutorbot_updates_received_total", message)] == 3
+    assert after[("tutorbot_updates_processed_total", message)] == 3
+    assert after[("tutorbot_handler_seconds_count", message)] == 3
+    assert after[("tutorbot_bot_api_seconds_count", (("method", "sendMessage"),))] >= 3
+    assert after[("tutorbot_inbox_depth", ())] == 0
 
 
 async def test_readiness_reports_the_database_down(server: str, postgres, db_url: str) -> None:
     await drop_database(postgres.admin_url(), urlparse(db_url).path.lstrip("/"))
 
-    async with aiohttp.ClientSession() as session, session.get(server + "/readyz") as response:
-        assert response.status == 503
-        assert (await response.json())["status"] == "database unavailable"
-        async with session.get(server + "/healthz") as health:
-            assert health.status == 200
+    status, body = await get(server + "/readyz")
+    assert status == 503
+    assert "database unavailable" in body
+    assert (await get(server + "/healthz"))[0] == 200

@@ -707,3 +707,72 @@ async def test_an_authored_suggestion_answers_without_the_model_and_offers_follo
     assert model.prompts == []
     assert "infusion" in reply.answer.text
     assert prompts(reply.follow_ups) == ["Do herbal infusions contain caffeine?"]
+
+
+# -- the same update handled again (a replica died before marking it done) -------------------
+
+
+async def test_a_question_handled_twice_for_one_update_uses_one_prompt_and_one_exchange(
+    tiny: Tiny,
+) -> None:
+    await tiny.learner(42)
+    model = StandInModel()
+    tutor = tiny.service(model)
+
+    first = await tutor.ask(await tiny.context(42), "Where?", Streamed(), request_id=7001)
+    again = await tutor.ask(await tiny.context(42), "Where?", Streamed(), request_id=7001)
+
+    assert await tiny.typed_count(42) == 1
+    assert first.remaining == again.remaining == QUOTA - 1
+    assert await tiny.pool.fetchval("SELECT count(*) FROM ai_mentor_thread_messages") == 2
+    await tutor.ask(await tiny.context(42), "Where?", Streamed(), request_id=7002)
+    assert await tiny.typed_count(42) == 2, "another update is another question"
+
+
+async def test_the_last_prompt_used_by_this_update_is_still_its_own_when_handled_again(
+    tiny: Tiny,
+) -> None:
+    await tiny.learner(42)
+    await tiny.pool.execute(
+        "INSERT INTO module_prompt_usage (user_id, course_id, module_no, typed_count) "
+        "VALUES (42, $1, 1, $2)",
+        tiny.course_id,
+        QUOTA - 1,
+    )
+    tutor = tiny.service(StandInModel())
+    await tutor.ask(await tiny.context(42), "Last one", Streamed(), request_id=7001)
+
+    again = await tutor.ask(await tiny.context(42), "Last one", Streamed(), request_id=7001)
+
+    assert again.remaining == 0
+    assert await tiny.typed_count(42) == QUOTA
+    with pytest.raises(QuotaExhausted):
+        await tutor.ask(await tiny.context(42), "One more", Streamed(), request_id=7002)
+
+
+async def test_a_refunded_update_pays_again_when_it_is_handled_again(tiny: Tiny) -> None:
+    await tiny.learner(42)
+    model = StandInModel()
+    model.failure = ModelUnavailable("busy")
+    tutor = tiny.service(model)
+    with pytest.raises(ModelUnavailable):
+        await tutor.ask(await tiny.context(42), "Where?", Streamed(), request_id=7001)
+    assert await tiny.typed_count(42) == 0
+
+    model.failure = None
+    await tutor.ask(await tiny.context(42), "Where?", Streamed(), request_id=7001)
+
+    assert await tiny.typed_count(42) == 1
+    assert await tiny.pool.fetchval("SELECT count(*) FROM ai_mentor_thread_messages") == 2
+
+
+async def test_concurrent_reserves_for_one_update_take_one_prompt(tiny: Tiny) -> None:
+    await tiny.learner(42)
+    context = await tiny.context(42)
+
+    results = await asyncio.gather(
+        *(tiny.store.reserve_prompt(context, 7001) for _ in range(5)), return_exceptions=True
+    )
+
+    assert await tiny.typed_count(42) == 1
+    assert all(r == 1 or isinstance(r, asyncpg.UniqueViolationError) for r in results)

@@ -1,16 +1,16 @@
-"""Feeding emulator-built updates straight into the real Application."""
+"""Feeding emulator-built updates into the real Application the way production does:
+stored in the durable inbox first, then processed by the inbox worker."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Update
 from telegram.ext import Application
+
+from bot.app import inbox_worker
 
 
 def deliver_to(application: Application) -> Callable[[dict[str, Any]], Awaitable[None]]:
-    async def deliver(update: dict[str, Any]) -> None:
-        await application.process_update(Update.de_json(update, application.bot))
-
-    return deliver
+    """`await deliver(update)` returns once the update has been handled (or was a repeat)."""
+    return inbox_worker(application).deliver

@@ -1,0 +1,339 @@
+"""Processing the durable inbox (`storage/inbox.py`) through the PTB Application.
+
+An update reaches a handler only after it is stored; it is marked done only after its
+handler returned. In between, the claim's lease is kept alive by a heartbeat, so a slow
+handler (a streamed answer) is never taken over by another replica while a dead replica's
+claims lapse and are re-processed elsewhere. The next update of the same chat is claimed
+in the same round trip that marks the previous one done, which keeps a conversation's order
+without any lock held in memory.
+
+When the database itself fails while an update is handled, the update is not answered
+with an apology and dropped: it is put back and retried a few times with a growing delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+from telegram.error import BadRequest, NetworkError
+from telegram.ext import Application
+
+from bot.logs import log_context
+from bot.metrics import Metrics
+from storage.database import is_unavailable
+from storage.inbox import InboxItem, Incoming, PgInbox, Receipt
+
+log = logging.getLogger(__name__)
+
+
+class BadUpdate(ValueError):
+    """The body is not a Telegram update we can store."""
+
+
+@dataclass
+class Outcome:
+    """What handling one update came to; filled in by the error handler."""
+
+    error: str | None = None
+    retry: bool = False
+
+
+_outcome: ContextVar[Outcome | None] = ContextVar("inbox_outcome", default=None)
+
+
+def note_failure(error: BaseException | None) -> bool:
+    """Called by the error handler. True when the update will be retried, so the learner
+    should not be told it failed: the database or Telegram was unreachable for a moment."""
+    outcome = _outcome.get()
+    if outcome is None:
+        return False
+    if error is not None and is_transient(error):
+        outcome.retry = True
+        return True
+    outcome.error = type(error).__name__ if error is not None else "error"
+    return False
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        return True
+    return is_unavailable(error)
+
+
+def parse_incoming(payload: object) -> Incoming:
+    """Pick out what the inbox needs (id, type, ordering key) from the raw JSON."""
+    if not isinstance(payload, dict):
+        raise BadUpdate("not an object")
+    update_id = payload.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
+        raise BadUpdate("no update_id")
+    kinds = [key for key in payload if key != "update_id"]
+    if len(kinds) != 1 or not isinstance(payload[kinds[0]], dict):
+        raise BadUpdate("an update carries exactly one object")
+    body: dict[str, Any] = payload[kinds[0]]
+    return Incoming(update_id, _chat_key(body), kinds[0][:40], payload)
+
+
+def _chat_key(body: dict[str, Any]) -> int | None:
+    """The conversation an update belongs to: its chat, else its sender."""
+    for holder in (body, body.get("message")):
+        if isinstance(holder, dict):
+            chat = holder.get("chat")
+            if isinstance(chat, dict) and _is_id(chat.get("id")):
+                return chat["id"]
+    sender = body.get("from") or body.get("user")
+    if isinstance(sender, dict) and _is_id(sender.get("id")):
+        return sender["id"]
+    return None
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+
+
+def _user_id(payload: dict[str, Any]) -> int | None:
+    for key, body in payload.items():
+        if key != "update_id" and isinstance(body, dict):
+            sender = body.get("from")
+            if isinstance(sender, dict) and _is_id(sender.get("id")):
+                return sender["id"]
+    return None
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class InboxWorker:
+    def __init__(
+        self,
+        application: Application,
+        inbox: PgInbox,
+        metrics: Metrics,
+        *,
+        worker_id: str | None = None,
+        lease_seconds: float = 60.0,
+        max_in_flight: int = 64,
+        poll_seconds: float = 1.0,
+        max_attempts: int = 5,
+        retry_delay_seconds: float = 1.0,
+    ) -> None:
+        self.id = worker_id or default_worker_id()
+        self._application = application
+        self._inbox = inbox
+        self._metrics = metrics
+        self._lease = lease_seconds
+        self._max_in_flight = max_in_flight
+        self._poll = poll_seconds
+        self._max_attempts = max_attempts
+        self._retry_delay = retry_delay_seconds
+        self._held: set[int] = set()  # claimed by us, not yet settled
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._waiters: dict[int, asyncio.Future[None]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loops: list[asyncio.Task[None]] = []
+
+    # -- receiving -------------------------------------------------------------------------
+
+    async def receive(self, payload: object) -> Receipt:
+        """Store an update (webhook); if its chat is idle it is claimed and run right here.
+
+        Raises BadUpdate for a body that is no update, and the database's own error when
+        it cannot be stored, so the caller can answer 400 or 503.
+        """
+        incoming = parse_incoming(payload)
+        receipt = await self._inbox.receive(incoming, self.id, self._lease)
+        if receipt.duplicate:
+            self._metrics.update_duplicate(incoming.kind)
+        else:
+            self._metrics.update_received(incoming.kind)
+        if receipt.claimed is not None:
+            self._start(receipt.claimed)
+        return receipt
+
+    async def receive_many(self, payloads: Iterable[dict[str, Any]]) -> int:
+        """Store a batch from long polling; the poll loop is woken to claim it."""
+        batch = [parse_incoming(p) for p in payloads]
+        stored = await self._inbox.receive_many(batch)
+        for incoming in batch:
+            self._metrics.update_received(incoming.kind)
+        self._wake.set()
+        return stored
+
+    async def deliver(self, payload: dict[str, Any], *, within: float = 30.0) -> None:
+        """Store an update and wait until it has been handled (tests, the demo's replay)."""
+        update_id = parse_incoming(payload).update_id
+        done = self._waiters.setdefault(update_id, asyncio.get_running_loop().create_future())
+        try:
+            receipt = await self.receive(payload)
+            if receipt.duplicate:
+                return
+            async with asyncio.timeout(within):
+                while not done.done():
+                    await asyncio.wait([done], timeout=0.05)
+                    if not done.done():
+                        await self.claim_once()
+        finally:
+            self._waiters.pop(update_id, None)
+
+    # -- the loops -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin polling the inbox for work other replicas left, and the heartbeat."""
+        self._stopping = False
+        self._loops = [
+            asyncio.create_task(self._poll_forever(), name="inbox-poll"),
+            asyncio.create_task(self._heartbeat_forever(), name="inbox-heartbeat"),
+        ]
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Stop claiming; let running updates finish within the grace period, then hand
+        back whatever is still held so another replica (or the next start) takes it."""
+        self._stopping = True
+        self._wake.set()
+        for task in self._loops:
+            task.cancel()
+        for task in self._loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._loops = []
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        if self._held:
+            held = list(self._held)
+            try:
+                released = await self._inbox.release(self.id, held, 0)
+                log.info("handed back %d unfinished updates", released)
+            except Exception as exc:  # the lease lapses by itself if even this fails
+                log.warning("could not hand back %d updates: %s", len(held), type(exc).__name__)
+            self._held.clear()
+
+    @property
+    def busy(self) -> bool:
+        """Work is held, or stored and about to be claimed."""
+        return bool(self._held) or self._wake.is_set()
+
+    async def claim_once(self) -> int:
+        room = self._max_in_flight - len(self._held)
+        if room <= 0 or self._stopping:
+            return 0
+        items = await self._inbox.claim(self.id, room, self._lease)
+        for item in items:
+            self._start(item)
+        return len(items)
+
+    async def _poll_forever(self) -> None:
+        while True:
+            try:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._poll):
+                        await self._wake.wait()
+                self._wake.clear()
+                await self.claim_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    log.exception("claiming updates failed")
+                await asyncio.sleep(self._poll)
+
+    async def _heartbeat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            try:
+                if self._held:
+                    await self._inbox.extend(self.id, list(self._held), self._lease)
+                depth = await self._inbox.depth()
+                self._metrics.inbox(depth.pending, depth.oldest_age_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("inbox heartbeat failed: %s", type(exc).__name__)
+
+    # -- one conversation at a time --------------------------------------------------------
+
+    def _start(self, item: InboxItem) -> None:
+        self._held.add(item.update_id)
+        task = asyncio.create_task(self._run(item), name=f"update-{item.update_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, item: InboxItem | None) -> None:
+        while item is not None:
+            self._held.add(item.update_id)
+            outcome = await self._process(item)
+            item = await self._settle(item, outcome)
+
+    async def _process(self, item: InboxItem) -> Outcome:
+        outcome = Outcome()
+        if item.attempts > self._max_attempts:
+            log.error("update %s gave up after %d attempts", item.update_id, item.attempts - 1)
+            outcome.error = "gave up"
+            return outcome
+        started = time.perf_counter()
+        token = _outcome.set(outcome)
+        try:
+            with log_context(item.update_id, _user_id(item.payload)):
+                update = Update.de_json(item.payload, self._application.bot)
+                await self._application.process_update(update)
+        except asyncio.CancelledError:
+            outcome.retry = True  # shutting down: hand it back untouched
+            raise
+        except Exception as exc:
+            log.exception("update %s could not be processed", item.update_id)
+            note_failure(exc)
+        finally:
+            _outcome.reset(token)
+            self._metrics.update_done(
+                item.kind, time.perf_counter() - started, failed=outcome.error is not None
+            )
+        return outcome
+
+    async def _settle(self, item: InboxItem, outcome: Outcome) -> InboxItem | None:
+        """Record the outcome; returns the chat's next update when this one is done."""
+        delay = 0.05
+        while True:
+            try:
+                if outcome.retry:
+                    wait = self._retry_delay * item.attempts
+                    await self._inbox.release(self.id, [item.update_id], wait)
+                    self._metrics.update_retried(item.kind)
+                    self._held.discard(item.update_id)
+                    self._wake_after(wait)
+                    return None
+                following = await self._inbox.finish(
+                    item.update_id, self.id, self._lease, error=outcome.error
+                )
+                self._held.discard(item.update_id)
+                waiter = self._waiters.get(item.update_id)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+                return following
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not is_unavailable(exc) or self._stopping:
+                    log.error("could not settle update %s: %s", item.update_id, exc)
+                    self._held.discard(item.update_id)
+                    return None
+                await asyncio.sleep(delay)  # the database is away; try again soon
+                delay = min(delay * 2, 2.0)
+
+    def _wake_after(self, seconds: float) -> None:
+        asyncio.get_running_loop().call_later(seconds + 0.01, self._wake.set)

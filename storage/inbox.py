@@ -1,0 +1,238 @@
+"""The durable update inbox: store first, acknowledge, then process — once, in chat order.
+
+Every statement here is one round trip. A worker only ever claims the oldest unfinished
+update of a chat, and a unique index allows one claimed update per chat, so a chat's
+updates run one after another whichever replica holds them, while different chats run in
+parallel. Claims carry a lease: a replica that dies leaves its claims to lapse and be
+taken over; a live one extends them while it works.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+ONE_CLAIM_PER_CHAT = "update_inbox_one_claim_per_chat_idx"
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    update_id: int
+    chat_key: int | None
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Incoming:
+    update_id: int
+    chat_key: int | None
+    kind: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What storing an update did: `duplicate` (seen before, nothing stored) or stored, and
+    then `claimed` by the caller when its chat had nothing else waiting."""
+
+    duplicate: bool
+    claimed: InboxItem | None = None
+
+
+@dataclass(frozen=True)
+class Depth:
+    pending: int
+    oldest_age_seconds: float
+
+
+_RETURNING = "update_id, chat_key, kind, payload, attempts"
+
+
+class PgInbox:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def receive(self, update: Incoming, worker: str, lease_seconds: float) -> Receipt:
+        """Store the update; claim it for `worker` at once when its chat is idle."""
+        try:
+            row = await self._pool.fetchrow(
+                f"""
+                INSERT INTO update_inbox
+                    (update_id, chat_key, kind, payload, claimed_by, claimed_until, attempts)
+                SELECT $1, $2, $3, $4::text::jsonb,
+                       CASE WHEN idle THEN $5 END,
+                       CASE WHEN idle THEN now() + make_interval(secs => $6) END,
+                       CASE WHEN idle THEN 1 ELSE 0 END
+                FROM (SELECT $2::bigint IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM update_inbox
+                        WHERE chat_key = $2 AND processed_at IS NULL) AS idle) chat
+                ON CONFLICT (update_id) DO NOTHING
+                RETURNING claimed_by IS NOT NULL AS claimed, {_RETURNING}
+                """,
+                *_incoming_args(update),
+                worker,
+                lease_seconds,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != ONE_CLAIM_PER_CHAT:
+                raise
+            # Another update of this chat was claimed in the same instant: queue behind it.
+            inserted = await self.receive_many([update])
+            return Receipt(duplicate=inserted == 0)
+        if row is None:
+            return Receipt(duplicate=True)
+        return Receipt(duplicate=False, claimed=_item(row) if row["claimed"] else None)
+
+    async def receive_many(self, updates: Sequence[Incoming]) -> int:
+        """Store a batch unclaimed (long polling); returns how many were new."""
+        if not updates:
+            return 0
+        result = await self._pool.execute(
+            """
+            INSERT INTO update_inbox (update_id, chat_key, kind, payload)
+            SELECT u.update_id, u.chat_key, u.kind, u.payload::jsonb
+            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
+                AS u(update_id, chat_key, kind, payload)
+            ON CONFLICT (update_id) DO NOTHING
+            """,
+            [u.update_id for u in updates],
+            [u.chat_key for u in updates],
+            [u.kind for u in updates],
+            [json.dumps(u.payload) for u in updates],
+        )
+        return int(result.split()[-1])
+
+    async def claim(self, worker: str, limit: int, lease_seconds: float) -> list[InboxItem]:
+        """Claim up to `limit` chats' oldest waiting updates, oldest first."""
+        rows = await self._pool.fetch(
+            f"""
+            WITH heads AS (
+                SELECT i.update_id FROM update_inbox i
+                WHERE i.processed_at IS NULL
+                  AND (i.claimed_until IS NULL OR i.claimed_until < now())
+                  AND NOT EXISTS (
+                      SELECT 1 FROM update_inbox e
+                      WHERE e.chat_key = i.chat_key AND e.processed_at IS NULL
+                        AND e.update_id < i.update_id)
+                ORDER BY i.update_id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE update_inbox u SET claimed_by = $1,
+                claimed_until = now() + make_interval(secs => $3), attempts = u.attempts + 1
+            FROM heads WHERE u.update_id = heads.update_id
+            RETURNING {", ".join("u." + c for c in _RETURNING.split(", "))}
+            """,
+            worker,
+            limit,
+            lease_seconds,
+        )
+        return sorted((_item(r) for r in rows), key=lambda item: item.update_id)
+
+    async def finish(
+        self,
+        update_id: int,
+        worker: str,
+        lease_seconds: float,
+        *,
+        error: str | None = None,
+    ) -> InboxItem | None:
+        """Mark the update done and, in the same round trip, claim the next update of its
+        chat (returned) so the worker goes straight on with that conversation."""
+        row = await self._pool.fetchrow(
+            f"""
+            WITH done AS (
+                UPDATE update_inbox SET processed_at = clock_timestamp(), claimed_by = NULL,
+                    claimed_until = NULL, failed = $4::text IS NOT NULL, last_error = $4
+                WHERE update_id = $1 AND claimed_by = $2 AND processed_at IS NULL
+                RETURNING chat_key
+            ), next AS (
+                SELECT i.update_id FROM update_inbox i JOIN done ON i.chat_key = done.chat_key
+                WHERE i.processed_at IS NULL AND i.update_id <> $1
+                  AND (i.claimed_until IS NULL OR i.claimed_until < now())
+                ORDER BY i.update_id LIMIT 1
+                FOR UPDATE OF i SKIP LOCKED
+            )
+            UPDATE update_inbox u SET claimed_by = $2,
+                claimed_until = now() + make_interval(secs => $3), attempts = u.attempts + 1
+            FROM next WHERE u.update_id = next.update_id
+            RETURNING {", ".join("u." + c for c in _RETURNING.split(", "))}
+            """,
+            update_id,
+            worker,
+            lease_seconds,
+            error,
+        )
+        return _item(row) if row is not None else None
+
+    async def extend(self, worker: str, update_ids: Sequence[int], lease_seconds: float) -> int:
+        """Keep claims alive while their handlers still run (the heartbeat)."""
+        if not update_ids:
+            return 0
+        result = await self._pool.execute(
+            """
+            UPDATE update_inbox SET claimed_until = now() + make_interval(secs => $3)
+            WHERE claimed_by = $1 AND update_id = ANY($2::bigint[]) AND processed_at IS NULL
+            """,
+            worker,
+            list(update_ids),
+            lease_seconds,
+        )
+        return int(result.split()[-1])
+
+    async def release(self, worker: str, update_ids: Sequence[int], delay_seconds: float) -> int:
+        """Give claims back untouched, to be taken again after `delay_seconds` (shutdown,
+        or a database hiccup during processing)."""
+        if not update_ids:
+            return 0
+        result = await self._pool.execute(
+            """
+            UPDATE update_inbox SET claimed_by = NULL,
+                claimed_until = now() + make_interval(secs => $3)
+            WHERE claimed_by = $1 AND update_id = ANY($2::bigint[]) AND processed_at IS NULL
+            """,
+            worker,
+            list(update_ids),
+            delay_seconds,
+        )
+        return int(result.split()[-1])
+
+    async def depth(self) -> Depth:
+        row = await self._pool.fetchrow(
+            """
+            SELECT count(*) AS pending,
+                   coalesce(extract(epoch FROM now() - min(received_at)), 0) AS age
+            FROM update_inbox WHERE processed_at IS NULL
+            """
+        )
+        assert row is not None
+        return Depth(row["pending"], max(float(row["age"]), 0.0))
+
+    async def prune(self, retention_hours: int) -> int:
+        """Telegram re-delivers an update for at most 24 hours; older ids can never return."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            result = await conn.execute(
+                "DELETE FROM update_inbox WHERE processed_at < now() - make_interval(hours => $1)",
+                retention_hours,
+            )
+            await conn.execute(
+                "DELETE FROM update_effects WHERE created_at < now() - make_interval(hours => $1)",
+                retention_hours,
+            )
+        return int(result.split()[-1])
+
+
+def _incoming_args(update: Incoming) -> tuple[object, ...]:
+    return update.update_id, update.chat_key, update.kind, json.dumps(update.payload)
+
+
+def _item(row: asyncpg.Record) -> InboxItem:
+    return InboxItem(
+        row["update_id"], row["chat_key"], row["kind"], row["payload"], row["attempts"]
+    )
