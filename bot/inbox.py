@@ -182,9 +182,9 @@ class InboxWorker:
                 return
             async with asyncio.timeout(within):
                 while not done.done():
-                    await asyncio.wait([done], timeout=0.05)
-                    if not done.done():
-                        await self.claim_once()
+                    await asyncio.wait([done], timeout=0.25)
+                    if not done.done() and update_id not in self._held:
+                        await self.claim_once()  # queued behind its chat, or released
         finally:
             self._waiters.pop(update_id, None)
 
@@ -215,14 +215,13 @@ class InboxWorker:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending)
-        if self._held:
-            held = list(self._held)
-            try:
-                released = await self._inbox.release(self.id, held, 0)
+        try:
+            released = await self._inbox.release_all(self.id)
+            if released:
                 log.info("handed back %d unfinished updates", released)
-            except Exception as exc:  # the lease lapses by itself if even this fails
-                log.warning("could not hand back %d updates: %s", len(held), type(exc).__name__)
-            self._held.clear()
+        except Exception as exc:  # the leases lapse by themselves if even this fails
+            log.warning("could not hand back unfinished updates: %s", type(exc).__name__)
+        self._held.clear()
 
     @property
     def busy(self) -> bool:
@@ -249,7 +248,9 @@ class InboxWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if not is_unavailable(exc):
+                if is_unavailable(exc):
+                    log.warning("claiming updates failed: %s", type(exc).__name__)
+                else:
                     log.exception("claiming updates failed")
                 await asyncio.sleep(self._poll)
 
@@ -300,9 +301,17 @@ class InboxWorker:
             note_failure(exc)
         finally:
             _outcome.reset(token)
-            self._metrics.update_done(
-                item.kind, time.perf_counter() - started, failed=outcome.error is not None
-            )
+            seconds = time.perf_counter() - started
+            self._metrics.update_done(item.kind, seconds, failed=outcome.error is not None)
+            with log_context(item.update_id, _user_id(item.payload)):
+                log.debug(
+                    "update handled",
+                    extra={
+                        "type": item.kind,
+                        "ms": round(seconds * 1000, 1),
+                        "retry": outcome.retry,
+                    },
+                )
         return outcome
 
     async def _settle(self, item: InboxItem, outcome: Outcome) -> InboxItem | None:

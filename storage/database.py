@@ -47,7 +47,11 @@ async def ping(pool: asyncpg.Pool, wait: float = 2.0) -> bool:
 def is_unavailable(error: BaseException) -> bool:
     """The database could not be reached or went away (as opposed to a query that failed):
     worth retrying the work later rather than reporting it as a bug."""
-    if isinstance(error, OSError | TimeoutError | asyncpg.InterfaceError):
+    # InternalClientError: asyncpg's protocol state after the server dropped the connection
+    # in the middle of a statement ("another operation is in progress").
+    if isinstance(
+        error, OSError | TimeoutError | asyncpg.InterfaceError | asyncpg.InternalClientError
+    ):
         return True
     return isinstance(
         error,

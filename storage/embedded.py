@@ -51,6 +51,19 @@ class EmbeddedPostgres:
         log.info("embedded PostgreSQL ready in %s", self._pgdata)
         return self.url
 
+    async def halt(self) -> None:
+        """Stop the server process but keep this handle, so `resume` brings the same
+        database back at the same address: a database outage, as tests stage one."""
+        await asyncio.to_thread(_stop_server, self._running())
+
+    async def resume(self) -> None:
+        await asyncio.to_thread(self._running().ensure_postgres_running)
+
+    def _running(self) -> Any:
+        if self._server is None:
+            raise RuntimeError("embedded PostgreSQL is not started")
+        return self._server
+
     async def stop(self) -> None:
         if self._server is not None:
             server, self._server = self._server, None
@@ -66,6 +79,12 @@ def _start_server(pgdata: Path) -> Any:
         import pgserver
 
         return pgserver.get_server(pgdata, cleanup_mode="stop")
+
+
+def _stop_server(server: Any) -> None:
+    from pgserver._commands import pg_ctl
+
+    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=server.pgdata, user=server.system_user)
 
 
 async def create_database_if_missing(

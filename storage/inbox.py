@@ -203,6 +203,16 @@ class PgInbox:
         )
         return int(result.split()[-1])
 
+    async def release_all(self, worker: str) -> int:
+        """Hand back every claim `worker` still has (it is shutting down). Also catches a
+        claim whose reply never arrived (a cancelled finish that took the chat's next)."""
+        result = await self._pool.execute(
+            "UPDATE update_inbox SET claimed_by = NULL, claimed_until = NULL "
+            "WHERE claimed_by = $1 AND processed_at IS NULL",
+            worker,
+        )
+        return int(result.split()[-1])
+
     async def depth(self) -> Depth:
         row = await self._pool.fetchrow(
             """

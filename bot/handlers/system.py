@@ -9,17 +9,22 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import TutorContext
-from bot.inbox import note_failure
+from bot.inbox import is_transient, note_failure
 from bot.views.common import SORRY
 
 log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: TutorContext) -> None:
-    if note_failure(context.error):
-        log.warning("update handling interrupted, will retry: %s", type(context.error).__name__)
+    error = context.error
+    if note_failure(error):
+        log.warning("update handling interrupted, will retry: %s", type(error).__name__)
         return
-    log.error("update handling failed", exc_info=context.error)
+    if update is None and error is not None and is_transient(error):
+        # A background job (its next run retries) met the database or Telegram away.
+        log.warning("job interrupted: %s", type(error).__name__)
+        return
+    log.error("update handling failed", exc_info=error)
     if "services" in context.application.bot_data:
         context.services.metrics.inc("tutorbot_handler_errors_total")
     if not isinstance(update, Update):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -30,9 +31,8 @@ async def start_bot(tmp_path: Path, db_url: str, emulator: BotApiEmulator):
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_API_URL=emulator.base_url,
             DATABASE_URL=db_url,
-            LOG_LEVEL="WARNING",
-            **extra,
         )
+        env.update({"LOG_LEVEL": "WARNING", **extra})
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -108,3 +108,31 @@ async def test_webhook_mode_registers_serves_and_stops_cleanly(
     assert not emulator.calls_to("getUpdates")
     code, err = await stop(bot)
     assert code == 0, err
+
+
+async def test_json_logs_carry_the_update_but_never_its_text_or_a_secret(
+    start_bot, emulator: BotApiEmulator
+) -> None:
+    port = free_port()
+    bot = await start_bot(
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/hook",
+        WEBHOOK_SECRET="s3cret-hook-value",
+        WEBHOOK_HOST="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        LOG_FORMAT="json",
+        LOG_LEVEL="DEBUG",
+    )
+    await emulator.wait_for(lambda: emulator.webhook is not None, within=30)
+    emulator.user(42, "Ada")
+    emulator.send_text(42, "my very private question about oolong")
+    await emulator.wait_for(lambda: bool(emulator.bot_messages(42)), within=15)
+    code, err = await stop(bot)
+
+    assert code == 0, err
+    lines = [json.loads(line) for line in err.splitlines() if line.strip()]
+    assert {"ts", "level", "logger", "event"} <= set(lines[0])
+    handled = [line for line in lines if line["event"] == "update handled"]
+    assert handled and handled[0]["user_id"] == 42 and handled[0]["update_id"] > 0
+    assert TOKEN not in err and "s3cret-hook-value" not in err
+    above_debug = json.dumps([line for line in lines if line["level"] != "DEBUG"])
+    assert "private question" not in above_debug

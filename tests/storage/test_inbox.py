@@ -189,3 +189,16 @@ async def test_an_admin_grant_repeated_for_the_same_update_adds_once(pool: async
     assert totals == [3, 3]
     assert attempts == [2, 2], "one update may carry one grant of each kind"
     assert later == 6
+
+
+async def test_a_stopping_worker_hands_back_every_claim_it_still_has(
+    inbox: PgInbox, pool: asyncpg.Pool
+) -> None:
+    await inbox.receive_many([update(1, 42), update(2, 43), update(3, 44)])
+    await inbox.claim("stopping", 2, 600)
+    await inbox.claim("other", 1, 600)
+
+    assert await inbox.release_all("stopping") == 2
+    [taken] = await inbox.claim("next", 10, 600)
+    assert taken.update_id in (1, 2)
+    assert await pool.fetchval("SELECT count(*) FROM update_inbox WHERE claimed_by = 'other'") == 1

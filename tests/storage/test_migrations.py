@@ -56,7 +56,8 @@ async def test_from_empty_creates_the_core_schema(empty_db_url: str) -> None:
         "module_progress",
         "enrollments",
         "conversation_state",
-        "processed_updates",
+        "update_inbox",
+        "update_effects",
         "schema_migrations",
     } <= await tables(empty_db_url)
 
