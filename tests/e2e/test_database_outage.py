@@ -18,7 +18,13 @@ from storage.embedded import EmbeddedPostgres
 from storage.migrations import migrate
 from tests.conftest import TOKEN
 from tests.support.courses import TINY_PACK, import_pack
-from tests.support.replicas import Progress, Replicas, Telegram, replica_env
+from tests.support.replicas import (
+    Progress,
+    Replicas,
+    Telegram,
+    replica_env,
+    wait_until_all_processed,
+)
 
 LEARNERS = 50
 OUTAGE_SECONDS = 3.0
@@ -112,17 +118,3 @@ async def test_a_database_outage_under_load_loses_nothing(
     assert {tz for _, tz in users} == {"Asia/Tokyo"} and len(users) == LEARNERS
     assert sorted(n for _, n in usage) == [4] * LEARNERS, "each question counted once"
     assert sorted(n for _, n in said) == [8] * LEARNERS, "each exchange stored once"
-
-
-async def wait_until_all_processed(pool, total: int, within: float = 60) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    done = 0
-    while loop.time() < deadline:
-        done = await pool.fetchval(
-            "SELECT count(*) FROM update_inbox WHERE processed_at IS NOT NULL"
-        )
-        if done == total:
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"only {done} of {total} updates processed")

@@ -11,7 +11,7 @@ import asyncpg
 from bot.emulator import BotApiEmulator
 from tests.conftest import TOKEN
 from tests.support.courses import TINY_PACK, import_pack
-from tests.support.replicas import Replicas, Telegram, replica_env
+from tests.support.replicas import Replicas, Telegram, replica_env, wait_until_all_processed
 
 LEARNERS = 40
 
@@ -55,17 +55,3 @@ async def test_sigterm_under_load_hands_back_unfinished_updates_for_the_next_sta
     assert await pool.fetchval("SELECT count(*) FROM update_inbox") == len(updates)
     usage = await pool.fetch("SELECT typed_count FROM module_prompt_usage")
     assert [r["typed_count"] for r in usage] == [2] * LEARNERS
-
-
-async def wait_until_all_processed(pool: asyncpg.Pool, total: int, within: float = 60) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    done = 0
-    while loop.time() < deadline:
-        done = await pool.fetchval(
-            "SELECT count(*) FROM update_inbox WHERE processed_at IS NOT NULL"
-        )
-        if done == total:
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"only {done} of {total} updates processed")

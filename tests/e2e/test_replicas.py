@@ -20,7 +20,14 @@ from storage.embedded import EmbeddedPostgres, create_database_if_missing, drop_
 from tests.conftest import TEMPLATE, TOKEN
 from tests.support.app import deliver_to
 from tests.support.courses import TINY_PACK, import_pack
-from tests.support.replicas import BotProcess, Progress, Replicas, Telegram, replica_env
+from tests.support.replicas import (
+    BotProcess,
+    Progress,
+    Replicas,
+    Telegram,
+    replica_env,
+    wait_until_all_processed,
+)
 
 LEARNERS = 200
 QUOTA = 5  # the tiny course's typed questions per module
@@ -198,16 +205,3 @@ async def test_two_replicas_double_deliveries_and_a_sigkill_lose_nothing_and_rep
     assert {count for _, _, count, _ in actual["usage"]} == {QUOTA}
     assert all(len(said) == 2 * QUOTA for _, said in actual["threads"])
     assert b.starts >= 2
-
-
-async def wait_until_all_processed(pool: asyncpg.Pool, total: int, within: float = 90) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while loop.time() < deadline:
-        done = await pool.fetchval(
-            "SELECT count(*) FROM update_inbox WHERE processed_at IS NOT NULL"
-        )
-        if done == total:
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"only {done} of {total} updates processed")

@@ -203,3 +203,18 @@ class Replicas:
         for made in self._made:
             if made.process is not None and made.process.returncode is None:
                 await made.kill()
+
+
+async def wait_until_all_processed(pool: Any, total: int, within: float = 90) -> None:
+    """Until the inbox holds `total` processed updates (the bot works on after the posts)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    done = 0
+    while loop.time() < deadline:
+        done = await pool.fetchval(
+            "SELECT count(*) FROM update_inbox WHERE processed_at IS NOT NULL"
+        )
+        if done == total:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"only {done} of {total} updates processed")
