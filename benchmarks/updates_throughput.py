@@ -15,9 +15,15 @@ built twice, differing only in ``.request(...)``: ``HTTPXRequest(connection_pool
 By default the emulator runs in its own process, as Telegram is not on our CPU; with
 ``--emulator inline`` it shares the bot's event loop (both then compete for one core).
 
-Optionally (``--full-app``) the real Application from ``bot.app.build_application``
-(our handlers, PerChatUpdateProcessor, AiohttpRequest) answers ``/start`` bursts backed by
-an embedded PostgreSQL: each update is claimed in ``processed_updates`` and upserts a user.
+Optionally (``--full-app``) the real Application from ``bot.app.build_application`` (our
+handlers, AiohttpRequest) answers ``/start`` bursts backed by an embedded PostgreSQL. The
+updates go in the way the webhook hands them over: each raw update is passed to
+``bot.app.inbox_worker(application).receive(payload)`` (all at once, like concurrent webhook
+posts), which stores it in ``update_inbox`` and runs it at once when its chat is idle (the
+worker's poll loop and each ``finish`` pick up a busy chat's next update); the handler
+upserts the user and replies, and the update is marked done. Latency is from ``receive``
+to the handlers having run. ``benchmarks/webhook_load.py`` measures the whole bot process
+over real webhook posts.
 
 Run:  .venv/bin/python benchmarks/updates_throughput.py --quick
       .venv/bin/python benchmarks/updates_throughput.py --full-app
@@ -54,6 +60,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.emulator import BotApiEmulator
+from bot.inbox import InboxWorker
 from bot.request import AiohttpRequest
 
 TOKEN = "123456:BENCH-token_abcdefghijk"
@@ -270,7 +277,7 @@ async def run_bare(transport: str, args: argparse.Namespace) -> Burst:
 
 
 async def run_full_app(args: argparse.Namespace) -> Burst:
-    from bot.app import build_application, open_services
+    from bot.app import build_application, inbox_worker, open_services
     from bot.settings import load_settings
     from storage.embedded import EmbeddedPostgres
     from storage.migrations import migrate
@@ -299,23 +306,48 @@ async def run_full_app(args: argparse.Namespace) -> Burst:
                 application.add_handler(
                     TypeHandler(Update, partial(_answered, recorder)), group=1000
                 )
+                worker = inbox_worker(application)
                 async with application:
                     await application.start()
-                    updates = [Update.de_json(u, application.bot) for u in raw]
-                    warmup, timed = updates[: args.warmup], updates[args.warmup :]
-
-                    async with asyncio.timeout(args.timeout):
-                        if warmup:
-                            await feed(application, warmup, recorder)
-                        seconds = await feed(application, timed, recorder)
+                    worker.start()
+                    warmup, timed = raw[: args.warmup], raw[args.warmup :]
+                    try:
+                        async with asyncio.timeout(args.timeout):
+                            if warmup:
+                                await feed_inbox(worker, warmup, recorder)
+                            seconds = await feed_inbox(worker, timed, recorder)
+                    finally:
+                        await worker.stop(5)
                     recorded = await emu.send_message_count() - len(warmup)
                     users = await services.pool.fetchval("SELECT count(*) FROM users")
+                    done = await services.pool.fetchval(
+                        "SELECT count(*) FROM update_inbox WHERE processed_at IS NOT NULL"
+                    )
                     await application.stop()
-                errors = services.metrics.value("tutorbot_handler_errors_total")
+                errors = int(services.metrics.value("tutorbot_handler_errors_total"))
         finally:
             await database.stop()
-    print(f"  full app: {users} user rows, {errors} handler errors", flush=True)
+    print(
+        f"  full app: {users} user rows, {done} updates marked done in the inbox, "
+        f"{errors} handler errors",
+        flush=True,
+    )
     return Burst(len(timed), seconds, recorder.latencies_ms, errors, recorded)
+
+
+async def feed_inbox(worker: InboxWorker, updates: list[Json], recorder: Recorder) -> float:
+    """Hand every update to the inbox at once, as concurrent webhook posts would; return
+    the seconds until all of them were handled."""
+    recorder.expect(len(updates))
+    started = time.perf_counter()
+
+    async def receive(update: Json) -> None:
+        recorder.queued[update["update_id"]] = time.perf_counter()
+        await worker.receive(update)
+
+    await asyncio.gather(*(receive(update) for update in updates))
+    await recorder.done.wait()
+    return time.perf_counter() - started
 
 
 async def _answered(recorder: Recorder, update: Update, _context: object) -> None:

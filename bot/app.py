@@ -27,6 +27,7 @@ from domain.users import UserService
 from storage.admin import PgAdminStore
 from storage.broadcasts import PgBroadcastStore
 from storage.chunks import PgChunkSearch
+from storage.content import CourseContent
 from storage.course_admin import PgCourseAdminStore
 from storage.database import create_pool
 from storage.inbox import PgInbox
@@ -44,19 +45,20 @@ async def open_services(
     settings: Settings, database_url: str, *, clock: Clock = utc_now, draw: Draw | None = None
 ) -> AsyncIterator[Services]:
     """`clock` and `draw` are the service's sense of time and chance; tests fix them."""
-    pool = await create_pool(database_url)
-    admin = AdminService(PgAdminStore(pool), clock=clock)
     metrics = Metrics()
+    pool = await create_pool(database_url, on_query=metrics.db_query)
+    admin = AdminService(PgAdminStore(pool), clock=clock)
+    content = CourseContent(pool)  # course structure, shared by the stores that read it
     try:
         yield Services(
             settings=settings,
             pool=pool,
             users=UserService(PgUserRepository(pool), settings.admin_telegram_ids),
             inbox=PgInbox(pool),
-            learning=LearningService(PgLearningStore(pool)),
+            learning=LearningService(PgLearningStore(pool, content)),
             quizzes=QuizService(PgQuizStore(pool), clock=clock, draw=draw),
             tutor=TutorService(
-                PgTutorStore(pool),
+                PgTutorStore(pool, content),
                 PgChunkSearch(pool),
                 build_embedder(settings),
                 build_language_model(settings, observe=metrics.llm_call),

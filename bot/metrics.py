@@ -75,6 +75,7 @@ class Metrics:
         "tutorbot_cooldown_notices_total": "Learners told their quiz is open again.",
         "tutorbot_cooldown_notices_undeliverable_total": "Cooldown notices Telegram refused.",
         "tutorbot_cooldown_notices_deferred_total": "Cooldown notices deferred for a retry.",
+        "tutorbot_db_queries_total": "Statements sent to PostgreSQL (round trips), all causes.",
     }
 
     def __init__(self) -> None:
@@ -84,6 +85,7 @@ class Metrics:
             name: Counter(_base(name), help_text, registry=registry)
             for name, help_text in self._HELP.items()
         }
+        self._db_queries = self._counters["tutorbot_db_queries_total"]
         self._kinds = _Vocabulary(_UPDATE_TYPES)
         self._methods = _Vocabulary()
         self._models = _Vocabulary()
@@ -161,6 +163,10 @@ class Metrics:
                 self._samples.add(family.name)
 
     # -- the plain counters ---------------------------------------------------------------
+
+    def db_query(self) -> None:
+        """One statement sent to PostgreSQL (the pool's query logger calls this)."""
+        self._db_queries.inc()
 
     def inc(self, name: str, amount: int = 1) -> None:
         counter = self._counters.get(name)

@@ -7,7 +7,7 @@ buttons whose data the client can forge or replay long after the fact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
@@ -176,6 +176,25 @@ def percent(done: int, total: int) -> int:
     return 0 if total == 0 else round(100 * done / total)
 
 
+@dataclass(frozen=True)
+class LearnerCourse:
+    """One learner in one course, as read in one go: enrollment, every module's progress,
+    and the marks of one module's topics (empty when no module was asked for)."""
+
+    enrollment: Enrollment
+    modules: tuple[ModuleRecord, ...]
+    marks: tuple[TopicMark, ...]
+
+    def with_completed(self, module_no: int, number: int) -> LearnerCourse:
+        """The same learner right after completing a topic (no need to read it again)."""
+        modules = tuple(
+            replace(m, completed=m.completed + 1) if m.number == module_no else m
+            for m in self.modules
+        )
+        marks = tuple(replace(k, completed=True) if k.number == number else k for k in self.marks)
+        return LearnerCourse(self.enrollment, modules, marks)
+
+
 def module_state(record: ModuleRecord) -> ModuleState:
     if not record.unlocked:
         return ModuleState.LOCKED
@@ -204,6 +223,10 @@ class LearningStore(Protocol):
     async def set_persona(self, user_id: int, course_id: UUID, persona: Persona) -> None: ...
 
     async def modules(self, user_id: int, course_id: UUID) -> list[ModuleRecord]: ...
+
+    async def learner_course(
+        self, user_id: int, course_id: UUID, module_no: int | None
+    ) -> LearnerCourse | None: ...
 
     async def topic_marks(
         self, user_id: int, course_id: UUID, module_no: int
@@ -265,13 +288,13 @@ class LearningService:
         return await self._active(user_id, course_id)
 
     async def progress(self, user_id: int, course_id: UUID) -> CourseProgress:
-        return await self._progress(user_id, await self._active(user_id, course_id))
+        return _progress_of(await self._state(user_id, course_id, None))
 
     async def module(self, user_id: int, course_id: UUID, module_no: int) -> ModuleView:
-        progress = await self.progress(user_id, course_id)
+        state = await self._state(user_id, course_id, module_no)
+        progress = _progress_of(state)
         module = self._open_module(progress, module_no)
-        marks = await self._store.topic_marks(user_id, course_id, module_no)
-        return ModuleView(progress.course, module, tuple(marks))
+        return ModuleView(progress.course, module, state.marks)
 
     async def open_topic(
         self, user_id: int, chat_id: int, course_id: UUID, module_no: int, number: int, page: int
@@ -284,9 +307,11 @@ class LearningService:
         self, user_id: int, course_id: UUID, module_no: int, number: int
     ) -> tuple[TopicView, bool]:
         """Mark a topic done; the flag says whether it was newly completed."""
-        view = await self._topic_view(user_id, course_id, module_no, number)
+        state = await self._state(user_id, course_id, module_no)
+        view = await self._view_of(state, module_no, number)
         newly = await self._store.complete_topic(user_id, view.topic.id)
-        view = await self._topic_view(user_id, course_id, module_no, number)
+        if newly:
+            view = await self._view_of(state.with_completed(module_no, number), module_no, number)
         # A module without a quiz has nothing to pass: finishing it opens the next one, and
         # finishing the last one completes the course.
         if (
@@ -316,25 +341,36 @@ class LearningService:
     async def _topic_view(
         self, user_id: int, course_id: UUID, module_no: int, number: int
     ) -> TopicView:
-        enrollment = await self._active(user_id, course_id)
-        progress = await self._progress(user_id, enrollment)
+        return await self._view_of(
+            await self._state(user_id, course_id, module_no), module_no, number
+        )
+
+    async def _view_of(self, state: LearnerCourse, module_no: int, number: int) -> TopicView:
+        progress = _progress_of(state)
         module = self._open_module(progress, module_no)
-        topic = await self._store.topic(course_id, module_no, number)
+        topic = await self._store.topic(progress.course.id, module_no, number)
         if topic is None:
             raise NotFound("That topic does not exist (any more).")
-        marks = await self._store.topic_marks(user_id, course_id, module_no)
-        persona = enrollment.persona or Persona.NORMAL
+        persona = state.enrollment.persona or Persona.NORMAL
         return TopicView(
             course=progress.course,
             module=module,
             topic=topic,
             persona=persona,
             text=text_for(persona, topic.text, topic.variants),
-            completed=any(m.number == number and m.completed for m in marks),
-            topic_count=len(marks),
+            completed=any(m.number == number and m.completed for m in state.marks),
+            topic_count=len(state.marks),
             has_previous=number > 1,
-            has_next=number < len(marks),
+            has_next=number < len(state.marks),
         )
+
+    async def _state(self, user_id: int, course_id: UUID, module_no: int | None) -> LearnerCourse:
+        state = await self._store.learner_course(user_id, course_id, module_no)
+        if state is None:
+            raise NotEnrolled("You are not enrolled in this course. Open it from /courses.")
+        if state.enrollment.status == "suspended":
+            raise NotEnrolled("Your enrollment in this course is suspended.")
+        return state
 
     async def _active(self, user_id: int, course_id: UUID) -> Enrollment:
         enrollment = await self._store.enrollment(user_id, course_id)
@@ -346,24 +382,7 @@ class LearningService:
 
     async def _progress(self, user_id: int, enrollment: Enrollment) -> CourseProgress:
         records = await self._store.modules(user_id, enrollment.course.id)
-        modules = tuple(
-            ModuleStatus(
-                r.number,
-                r.title,
-                r.description,
-                r.topics,
-                r.completed,
-                module_state(r),
-                r.has_quiz,
-            )
-            for r in records
-        )
-        return CourseProgress(
-            enrollment.course,
-            enrollment.persona,
-            modules,
-            completed_course=enrollment.status == "completed",
-        )
+        return _progress_of(LearnerCourse(enrollment, tuple(records), ()))
 
     @staticmethod
     def _open_module(progress: CourseProgress, module_no: int) -> ModuleStatus:
@@ -376,3 +395,24 @@ class LearningService:
                 f"Module {module_no} is locked: pass the Module {previous} quiz to unlock it."
             )
         return module
+
+
+def _progress_of(state: LearnerCourse) -> CourseProgress:
+    modules = tuple(
+        ModuleStatus(
+            r.number,
+            r.title,
+            r.description,
+            r.topics,
+            r.completed,
+            module_state(r),
+            r.has_quiz,
+        )
+        for r in state.modules
+    )
+    return CourseProgress(
+        state.enrollment.course,
+        state.enrollment.persona,
+        modules,
+        completed_course=state.enrollment.status == "completed",
+    )

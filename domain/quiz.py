@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -563,7 +563,14 @@ class QuizService:
         now = self._clock()
         if not await self._store.record_answer(attempt, index, sorted(picked), right, finish, now):
             raise AnswerRejected("You already answered that question.")
-        updated = await self.attempt(user_id, attempt_id)
+        # The write was a compare-and-set on this very state, so the new state is known.
+        updated = replace(
+            attempt,
+            answers=answers,
+            current_index=index + 1,
+            correct_count=attempt.correct_count + int(right),
+            status=finish.status if finish is not None else attempt.status,
+        )
         return AnswerOutcome(updated, index, question, picked, right, result)
 
     async def abandon(self, user_id: int, attempt_id: UUID) -> QuizResult:

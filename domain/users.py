@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
@@ -60,19 +62,55 @@ class UserService:
     Admins listed in ADMIN_TELEGRAM_IDS are promoted on contact; roles granted by bot
     commands are stored and never lowered here, so removing an id from the list is an
     explicit act (a command), not a side effect of a restart.
+
+    Every update starts with `register`, so a profile seen unchanged within `fresh_for`
+    seconds is answered from memory instead of the database: one round trip less on every
+    update of a conversation. What can go stale is bounded by that window: a time zone
+    another replica just changed, or a "blocked" mark another replica just set. Staff
+    rights are never taken from here (admin checks read the database).
     """
 
-    def __init__(self, users: UserRepository, admin_ids: frozenset[int]) -> None:
+    def __init__(
+        self,
+        users: UserRepository,
+        admin_ids: frozenset[int],
+        *,
+        fresh_for: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        capacity: int = 50_000,
+    ) -> None:
         self._users = users
         self._admin_ids = admin_ids
+        self._fresh_for = fresh_for
+        self._clock = clock
+        self._capacity = capacity
+        self._recent: dict[int, tuple[Profile, User, float]] = {}
 
     async def register(self, profile: Profile) -> User:
+        now = self._clock()
+        seen = self._recent.get(profile.telegram_id)
+        if seen is not None and seen[0] == profile and now - seen[2] < self._fresh_for:
+            return seen[1]
         promote = Role.ADMIN if profile.telegram_id in self._admin_ids else None
-        return await self._users.upsert(profile, promote_to=promote)
+        user = await self._users.upsert(profile, promote_to=promote)
+        self._remember(profile, user, now)
+        return user
 
     async def set_timezone(self, user_id: int, timezone: str | None) -> None:
         await self._users.set_timezone(user_id, timezone)
+        seen = self._recent.get(user_id)
+        if seen is not None:
+            self._recent[user_id] = (seen[0], replace(seen[1], timezone=timezone), seen[2])
 
     async def blocked_the_bot(self, user_id: int) -> None:
         """Telegram answered 403: stop sending until they write to us again."""
+        self._recent.pop(user_id, None)
         await self._users.mark_blocked(user_id)
+
+    def _remember(self, profile: Profile, user: User, now: float) -> None:
+        if len(self._recent) >= self._capacity:
+            cutoff = now - self._fresh_for
+            self._recent = {k: v for k, v in self._recent.items() if v[2] > cutoff}
+            if len(self._recent) >= self._capacity:
+                self._recent.clear()
+        self._recent[profile.telegram_id] = (profile, user, now)

@@ -4,6 +4,7 @@ connection."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import asyncpg
 from pgvector.asyncpg import register_vector
@@ -21,13 +22,28 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     every time a connection goes back to the pool (benchmarks/ask.py: +15% questions/s)."""
 
 
-async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    """Create the pool; call after migrations, since the `vector` type must already exist."""
+async def create_pool(
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    on_query: Callable[[], None] | None = None,
+) -> asyncpg.Pool:
+    """Create the pool; call after migrations, since the `vector` type must already exist.
+
+    `on_query` is called after every statement (BEGIN and COMMIT included): each one is a
+    round trip, the figure that matters for per-update cost."""
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await _init_connection(conn)
+        if on_query is not None:
+            conn.add_query_logger(lambda _: on_query())
+
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init,
         reset=_keep_session,
         command_timeout=30,
     )

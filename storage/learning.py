@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -10,12 +12,14 @@ from domain.learning import (
     CourseInfo,
     Enrollment,
     EnrollOutcome,
+    LearnerCourse,
     ModuleRecord,
     Position,
     TopicMark,
     TopicRecord,
 )
 from domain.personas import Persona
+from storage.content import CourseContent
 
 _COURSE_COLUMNS = """
     c.id, c.slug, c.name, c.description, c.category, c.level, c.price_cents, c.currency,
@@ -39,9 +43,35 @@ def _course(row: asyncpg.Record) -> CourseInfo:
     )
 
 
+_MODULES = """
+    SELECT m.module_no, m.title, m.description,
+        count(t.id) AS topics,
+        count(tp.topic_id) FILTER (WHERE tp.is_completed) AS completed,
+        coalesce(mp.unlocked_at IS NOT NULL, false) AS unlocked,
+        coalesce(mp.quiz_passed, false) AS quiz_passed,
+        EXISTS (SELECT 1 FROM quiz_questions q WHERE q.course_id = m.course_id
+                AND q.module_no = m.module_no AND q.is_active) AS has_quiz
+    FROM modules m
+    LEFT JOIN topics t ON t.course_id = m.course_id AND t.module_no = m.module_no
+    LEFT JOIN topic_progress tp ON tp.topic_id = t.id AND tp.user_id = $1
+    LEFT JOIN module_progress mp ON mp.course_id = m.course_id
+        AND mp.module_no = m.module_no AND mp.user_id = $1
+    WHERE m.course_id = $2
+    GROUP BY m.course_id, m.module_no, m.title, m.description, mp.unlocked_at, mp.quiz_passed
+"""
+
+_MARKS = """
+    SELECT t.topic_number, t.title, coalesce(tp.is_completed, false) AS completed
+    FROM topics t
+    LEFT JOIN topic_progress tp ON tp.topic_id = t.id AND tp.user_id = $1
+    WHERE t.course_id = $2 AND t.module_no = $3
+"""
+
+
 class PgLearningStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, content: CourseContent | None = None) -> None:
         self._pool = pool
+        self._content = content or CourseContent(pool)
 
     async def published_courses(self) -> list[CourseInfo]:
         rows = await self._pool.fetch(
@@ -125,105 +155,67 @@ class PgLearningStore:
         )
 
     async def modules(self, user_id: int, course_id: UUID) -> list[ModuleRecord]:
-        rows = await self._pool.fetch(
-            """
-            SELECT m.module_no, m.title, m.description,
-                count(t.id) AS topics,
-                count(tp.topic_id) FILTER (WHERE tp.is_completed) AS completed,
-                coalesce(mp.unlocked_at IS NOT NULL, false) AS unlocked,
-                coalesce(mp.quiz_passed, false) AS quiz_passed,
-                EXISTS (SELECT 1 FROM quiz_questions q WHERE q.course_id = m.course_id
-                        AND q.module_no = m.module_no AND q.is_active) AS has_quiz
-            FROM modules m
-            LEFT JOIN topics t ON t.course_id = m.course_id AND t.module_no = m.module_no
-            LEFT JOIN topic_progress tp ON tp.topic_id = t.id AND tp.user_id = $1
-            LEFT JOIN module_progress mp ON mp.course_id = m.course_id
-                AND mp.module_no = m.module_no AND mp.user_id = $1
-            WHERE m.course_id = $2
-            GROUP BY m.course_id, m.module_no, m.title, m.description, mp.unlocked_at,
-                mp.quiz_passed
-            ORDER BY m.module_no
-            """,
-            user_id,
-            course_id,
-        )
-        return [
-            ModuleRecord(
-                r["module_no"],
-                r["title"],
-                r["description"],
-                r["topics"],
-                r["completed"],
-                r["unlocked"],
-                r["quiz_passed"],
-                r["has_quiz"],
-            )
-            for r in rows
-        ]
+        rows = await self._pool.fetch(_MODULES + " ORDER BY m.module_no", user_id, course_id)
+        return [_module(r) for r in rows]
 
-    async def topic_marks(self, user_id: int, course_id: UUID, module_no: int) -> list[TopicMark]:
-        rows = await self._pool.fetch(
-            """
-            SELECT t.topic_number, t.title, coalesce(tp.is_completed, false) AS completed
-            FROM topics t
-            LEFT JOIN topic_progress tp ON tp.topic_id = t.id AND tp.user_id = $1
-            WHERE t.course_id = $2 AND t.module_no = $3 ORDER BY t.topic_number
+    async def learner_course(
+        self, user_id: int, course_id: UUID, module_no: int | None
+    ) -> LearnerCourse | None:
+        """Enrollment, persona, every module's progress and (given a module) its topics'
+        marks: what a course, module or topic screen needs, in one round trip."""
+        row = await self._pool.fetchrow(
+            f"""
+            SELECT {_COURSE_COLUMNS}, c.updated_at AS version, e.status, p.persona,
+                (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.module_no), '[]')
+                 FROM ({_MODULES}) m) AS modules,
+                (SELECT coalesce(jsonb_agg(to_jsonb(k) ORDER BY k.topic_number), '[]')
+                 FROM ({_MARKS}) k) AS marks
+            FROM enrollments e JOIN courses c ON c.id = e.course_id
+            LEFT JOIN topic_personalization p ON p.user_id = e.user_id AND p.course_id = c.id
+            WHERE e.user_id = $1 AND e.course_id = $2
             """,
             user_id,
             course_id,
             module_no,
+        )
+        if row is None:
+            return None
+        self._content.observe(course_id, row["version"])
+        return LearnerCourse(
+            _enrollment(row),
+            tuple(_module(m) for m in row["modules"]),
+            tuple(TopicMark(k["topic_number"], k["title"], k["completed"]) for k in row["marks"]),
+        )
+
+    async def topic_marks(self, user_id: int, course_id: UUID, module_no: int) -> list[TopicMark]:
+        rows = await self._pool.fetch(
+            _MARKS + " ORDER BY t.topic_number", user_id, course_id, module_no
         )
         return [TopicMark(r["topic_number"], r["title"], r["completed"]) for r in rows]
 
     async def topic(self, course_id: UUID, module_no: int, number: int) -> TopicRecord | None:
-        row = await self._pool.fetchrow(
-            "SELECT * FROM topics WHERE course_id = $1 AND module_no = $2 AND topic_number = $3",
-            course_id,
-            module_no,
-            number,
-        )
-        if row is None:
-            return None
-        return TopicRecord(
-            id=row["id"],
-            module_no=row["module_no"],
-            number=row["topic_number"],
-            title=row["title"],
-            text=row["text_content"],
-            variants={
-                Persona.SPORTS: row["text_content_sports"],
-                Persona.COOKING: row["text_content_cooking"],
-                Persona.ADVENTURE: row["text_content_adventure"],
-            },
-            ppt_url=row["ppt_url"],
-            video_url=row["video_url"],
-        )
+        return await self._content.topic(course_id, module_no, number)
 
     async def record_visit(self, user_id: int, topic_id: UUID, chat_id: int, page: int) -> None:
-        """The last position and the chat's state move together, so a restart resumes here."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """
+        """The last position and the chat's state move together (one statement), so a
+        restart resumes here."""
+        await self._pool.execute(
+            """
+            WITH visit AS (
                 INSERT INTO topic_progress (user_id, topic_id, last_position) VALUES ($1, $2, $3)
                 ON CONFLICT (user_id, topic_id) DO UPDATE
                     SET last_position = EXCLUDED.last_position, updated_at = now()
-                """,
-                user_id,
-                topic_id,
-                page,
             )
-            await conn.execute(
-                """
-                INSERT INTO conversation_state (chat_id, user_id, course_id, topic_id)
-                SELECT $1, $2, course_id, id FROM topics WHERE id = $3
-                ON CONFLICT (chat_id) DO UPDATE SET user_id = EXCLUDED.user_id,
-                    course_id = EXCLUDED.course_id, topic_id = EXCLUDED.topic_id,
-                    updated_at = now()
-                """,
-                chat_id,
-                user_id,
-                topic_id,
-            )
+            INSERT INTO conversation_state (chat_id, user_id, course_id, topic_id)
+            SELECT $4, $1, course_id, id FROM topics WHERE id = $2
+            ON CONFLICT (chat_id) DO UPDATE SET user_id = EXCLUDED.user_id,
+                course_id = EXCLUDED.course_id, topic_id = EXCLUDED.topic_id, updated_at = now()
+            """,
+            user_id,
+            topic_id,
+            page,
+            chat_id,
+        )
 
     async def complete_topic(self, user_id: int, topic_id: UUID) -> bool:
         newly = await self._pool.fetchval(
@@ -277,6 +269,19 @@ class PgLearningStore:
             user_id,
             course_id,
         )
+
+
+def _module(r: Mapping[str, Any]) -> ModuleRecord:
+    return ModuleRecord(
+        r["module_no"],
+        r["title"],
+        r["description"],
+        r["topics"],
+        r["completed"],
+        r["unlocked"],
+        r["quiz_passed"],
+        r["has_quiz"],
+    )
 
 
 def _enrollment(row: asyncpg.Record) -> Enrollment:

@@ -225,26 +225,12 @@ class PgQuizStore:
         finish: Finish | None,
         now: datetime,
     ) -> bool:
+        args = (attempt.id, attempt.user_id, str(index), list(choice), int(correct), index)
+        if finish is None:  # one statement is atomic by itself: no BEGIN / COMMIT round trips
+            return bool(await self._pool.fetchval(_RECORD_ANSWER, *args))
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                recorded = await conn.fetchval(
-                    """
-                    UPDATE quiz_attempts SET
-                        answers = answers || jsonb_build_object($3::text, $4::jsonb),
-                        current_index = current_index + 1,
-                        correct_count = correct_count + $5
-                    WHERE id = $1 AND user_id = $2 AND status = 'in_progress'
-                      AND current_index = $6
-                    RETURNING true
-                    """,
-                    attempt.id,
-                    attempt.user_id,
-                    str(index),
-                    list(choice),
-                    int(correct),
-                    index,
-                )
-                if not recorded:
+                if not await conn.fetchval(_RECORD_ANSWER, *args):
                     return False
                 if finish is not None and not await _finish(conn, attempt, finish, now, index + 1):
                     raise AttemptRace
@@ -335,6 +321,17 @@ class PgQuizStore:
             "SELECT min(greatest(cooldown_until, cooldown_claimed_until)) FROM module_progress "
             "WHERE cooldown_until IS NOT NULL AND cooldown_notified_at IS NULL"
         )
+
+
+# Compare-and-set on the question the learner was shown: a repeat or a second device loses.
+_RECORD_ANSWER = """
+    UPDATE quiz_attempts SET
+        answers = answers || jsonb_build_object($3::text, $4::jsonb),
+        current_index = current_index + 1,
+        correct_count = correct_count + $5
+    WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_index = $6
+    RETURNING true
+"""
 
 
 async def _finish(

@@ -9,6 +9,7 @@ import asyncpg
 
 from domain.personas import Persona
 from domain.tutor import Answer, AskContext, Suggestion, Turn
+from storage.content import CourseContent, suggestion_record
 
 # Where a question lands, in one round trip: the course given, else the chat's course (its
 # last topic), else the learner's only course; the module whose quota it uses (the chat's
@@ -60,20 +61,10 @@ LEFT JOIN module_prompt_usage u
 """
 
 
-def _suggestion(row: asyncpg.Record) -> Suggestion:
-    return Suggestion(
-        row["id"],
-        row["course_id"],
-        row["topic_id"],
-        row["parent_id"],
-        row["prompt_text"],
-        row["answer"] or row["generated_answer"],
-    )
-
-
 class PgTutorStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, content: CourseContent | None = None) -> None:
         self._pool = pool
+        self._content = content or CourseContent(pool)
 
     async def ask_context(self, user_id: int, chat_id: int) -> AskContext | None:
         return await self._context(user_id, chat_id, None, None)
@@ -261,27 +252,14 @@ class PgTutorStore:
                 "ORDER BY position",
                 parent,
             )
-            return [_suggestion(r) for r in rows]
-        module_no, topic_number = topic if topic else (None, None)
-        rows = await self._pool.fetch(
-            """
-            SELECT s.* FROM topic_prompt_suggestions s
-            LEFT JOIN topics t ON t.id = s.topic_id
-            WHERE s.course_id = $1 AND s.is_active AND s.parent_id IS NULL
-              AND (s.topic_id IS NULL OR (t.module_no = $2 AND t.topic_number = $3))
-            ORDER BY s.topic_id IS NULL, s.position
-            """,
-            course_id,
-            module_no,
-            topic_number,
-        )
-        return [_suggestion(r) for r in rows]
+            return [suggestion_record(r) for r in rows]
+        return await self._content.suggestions(course_id, topic)
 
     async def suggestion(self, suggestion_id: UUID) -> Suggestion | None:
         row = await self._pool.fetchrow(
             "SELECT * FROM topic_prompt_suggestions WHERE id = $1 AND is_active", suggestion_id
         )
-        return _suggestion(row) if row else None
+        return suggestion_record(row) if row else None
 
     async def cache_suggestion_answer(self, suggestion_id: UUID, answer: Answer) -> None:
         citations = [{"n": p.number, "citation": p.citation} for p in answer.cited]

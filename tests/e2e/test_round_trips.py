@@ -1,0 +1,85 @@
+"""How many statements each kind of update costs the database, counted by the pool's query
+logger (BEGIN and COMMIT included, and the inbox's own two: store, mark done). A budget,
+not a stopwatch: a change that adds a round trip to a hot path fails here."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+import asyncpg
+import pytest
+
+from bot.context import Services
+from tests.support import Dialogue
+from tests.support.courses import DEMO_PACK, import_pack
+
+
+@pytest.fixture(autouse=True)
+async def demo_course(pool: asyncpg.Pool) -> None:
+    await import_pack(pool, DEMO_PACK)
+
+
+class Meter:
+    def __init__(self, services: Services) -> None:
+        self._metrics = services.metrics
+
+    async def __call__(self, step: Awaitable[object]) -> int:
+        before = self._metrics.value("tutorbot_db_queries_total")
+        await step
+        return int(self._metrics.value("tutorbot_db_queries_total") - before)
+
+
+def buttons(chat: Dialogue) -> list[str]:
+    rows = chat.last.reply_markup["inline_keyboard"]
+    return [button["callback_data"] for row in rows for button in row]
+
+
+def answer_steps(chat: Dialogue) -> list[str]:
+    """The presses that answer the current question: its first option; for a "select
+    all" question, tick its first box (an update of its own), then submit."""
+    first_tick = next((d for d in buttons(chat) if d.startswith("qt:")), None)
+    if first_tick is None:
+        return [next(d for d in buttons(chat) if d.startswith("qa:"))]
+    attempt, question, _ = first_tick[3:].split(":")
+    mask = int(first_tick.rsplit(":", 1)[1])
+    return [first_tick, f"qs:{attempt}:{question}:{mask}"]
+
+
+async def test_navigating_topics_costs_at_most_four_round_trips(talk, services: Services) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    spent = Meter(services)
+    await ada.send("/start ml-foundations")
+    await ada.press("⚽ Sports")
+    await ada.press("▶ Continue: 1.1")  # the first look at a course reads its structure
+
+    assert await spent(ada.press("✅ Mark complete")) <= 4
+    assert await spent(ada.press("Next ➡")) <= 4
+    assert await spent(ada.press("⬅ Previous")) <= 4
+    assert await spent(ada.send("/progress")) <= 4
+
+
+async def test_answering_a_quiz_question_costs_at_most_four_round_trips(
+    talk, services: Services
+) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    spent = Meter(services)
+    await ada.send("/start ml-foundations")
+    await ada.press("⚽ Sports")
+    await ada.press("▶ Continue: 1.1")
+    for topic in range(1, 5):
+        await ada.press("✅ Mark complete")
+        if topic < 4:
+            await ada.press("Next ➡")
+    await ada.press("Module 1 quiz")
+    await ada.press("Start the quiz")
+
+    costs: list[int] = []
+    for question in range(1, 11):
+        assert f"Question {question} of 10" in ada.last.text
+        for data in answer_steps(ada):
+            costs.append(await spent(ada.press_forged(data)))
+    assert "of 10 correct" in ada.last.text  # the result screen
+
+    print(f"\nround trips per quiz update (ticks included): {costs}")
+    assert max(costs[:-1]) <= 4
+    assert costs[-1] <= 9, "the last answer also scores, and unlocks or starts a cooldown"
