@@ -7,6 +7,10 @@ each with its own asyncpg pool) each run W concurrent webhook requests (``--conc
 over C chats (``--chats``) with U updates each (``--per-chat``), a chat's updates posted
 one after another, as Telegram does. Handlers are simulated by ``--handler-ms`` of sleep.
 
+By default calls are batched the way the bot's worker batches them (`bot.inbox.Batcher`:
+calls arriving while a write is in flight share the next one); `--no-batch` sends one
+statement per call, for comparison.
+
 Printed: wall time, updates/s overall, receive and finish latency p50/p95/p99, statements
 per update, and the checks: every update stored once, processed once, each chat in order.
 
@@ -24,9 +28,10 @@ import sys
 import time
 from typing import Any
 
+from bot.inbox import Batcher
 from storage import embedded
 from storage.database import create_pool
-from storage.inbox import InboxItem, Incoming, PgInbox
+from storage.inbox import InboxItem, Incoming, PgInbox, Receipt
 from storage.migrations import migrate
 
 LEASE = 60.0
@@ -49,6 +54,23 @@ async def _replica(url: str, index: int, args: argparse.Namespace) -> dict[str, 
     chats = [c for c in range(args.chats) if c % args.processes == index]
     handled = 0
 
+    async def store_batch(batch: list[Incoming]) -> list[Receipt]:
+        return await inbox.receive_batch(batch, worker, LEASE)
+
+    async def finish_batch(batch: list[int]) -> list[InboxItem | None]:
+        following = await inbox.finish_many(worker, LEASE, [(u, None) for u in batch])
+        return [following.get(u) for u in batch]
+
+    async def store_one(update: Incoming) -> Receipt:
+        return await inbox.receive(update, worker, LEASE)
+
+    async def finish_one(update_id: int) -> InboxItem | None:
+        return await inbox.finish(update_id, worker, LEASE)
+
+    # As the bot's worker does (bot.inbox.Batcher), or one statement per call.
+    store = Batcher(store_batch) if args.batch else store_one
+    finish = Batcher(finish_batch) if args.batch else finish_one
+
     async def handle(item: InboxItem | None) -> None:
         nonlocal handled
         while item is not None:
@@ -56,7 +78,7 @@ async def _replica(url: str, index: int, args: argparse.Namespace) -> dict[str, 
                 await asyncio.sleep(args.handler_ms / 1000)
             handled += 1
             started = time.perf_counter()
-            item = await inbox.finish(item.update_id, worker, LEASE)
+            item = await finish(item.update_id)
             finish_ms.append((time.perf_counter() - started) * 1000)
 
     running: set[asyncio.Task[None]] = set()
@@ -67,7 +89,7 @@ async def _replica(url: str, index: int, args: argparse.Namespace) -> dict[str, 
             update = _update(chat * args.per_chat + n + 1, chat)
             async with gate:
                 started = time.perf_counter()
-                receipt = await inbox.receive(update, worker, LEASE)
+                receipt = await store(update)
                 receive_ms.append((time.perf_counter() - started) * 1000)
             if receipt.claimed is not None:
                 task = asyncio.create_task(handle(receipt.claimed))
@@ -124,7 +146,8 @@ async def main(args: argparse.Namespace) -> int:
     waiting = sum(r["waiting"] for r in rows)
     print(
         f"{total} updates, {args.chats} chats x {args.per_chat}, {args.processes} process(es) x "
-        f"{args.concurrency} concurrent requests, handler {args.handler_ms} ms"
+        f"{args.concurrency} concurrent requests, handler {args.handler_ms} ms, "
+        f"{'batched as the bot does' if args.batch else 'one statement per call'}"
     )
     print(f"wall {wall:.2f} s (incl. process start), {total / wall:,.0f} updates/s")
     for name, values in (("receive", receive), ("finish", finish)):
@@ -132,7 +155,10 @@ async def main(args: argparse.Namespace) -> int:
             f"{name:8} p50 {_pct(values, 50):6.2f} ms  p95 {_pct(values, 95):6.2f} ms  "
             f"p99 {_pct(values, 99):6.2f} ms"
         )
-    print("statements per update: 2 (receive, finish) + 1 claim per idle-chat miss")
+    print(
+        "statements per update: 2 (receive, finish)"
+        + (", shared by the updates of a batch" if args.batch else "")
+    )
     ok = stored == total and handled == total and waiting == 0 and in_order
     print(
         f"checks: stored {stored}/{total}, handled {handled}, left {waiting}, "
@@ -149,4 +175,7 @@ if __name__ == "__main__":
     parser.add_argument("--per-chat", type=int, default=50)
     parser.add_argument("--handler-ms", type=float, default=0.0)
     parser.add_argument("--pool", type=int, default=10)
+    parser.add_argument(
+        "--no-batch", dest="batch", action="store_false", help="one statement per call"
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -20,10 +20,10 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from telegram import Update
 from telegram.error import BadRequest, NetworkError
@@ -111,6 +111,54 @@ def _user_id(payload: dict[str, Any]) -> int | None:
     return None
 
 
+Request = TypeVar("Request")
+Reply = TypeVar("Reply")
+
+
+class Batcher(Generic[Request, Reply]):
+    """Gathers calls that arrive while the previous batch is being written and sends
+    them together: one round trip (and one commit) for many updates under load, and no
+    added wait when idle — the first call goes out at once."""
+
+    def __init__(
+        self, flush: Callable[[list[Request]], Awaitable[list[Reply]]], limit: int = 200
+    ) -> None:
+        self._flush = flush
+        self._limit = limit
+        self._waiting: list[tuple[Request, asyncio.Future[Reply]]] = []
+        self._running: asyncio.Task[None] | None = None
+
+    async def __call__(self, request: Request) -> Reply:
+        done: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, done))
+        if self._running is None:
+            self._running = asyncio.get_running_loop().create_task(self._drain())
+        return await done
+
+    async def idle(self) -> None:
+        """Wait until nothing is being written (a caller that gave up still has its write
+        go through: shutdown must not hand back claims before that write lands)."""
+        while self._running is not None:
+            await asyncio.wait([self._running])
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[: self._limit], self._waiting[self._limit :]
+                try:
+                    replies = await self._flush([request for request, _ in batch])
+                except Exception as exc:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for (_, done), reply in zip(batch, replies, strict=True):
+                    if not done.done():
+                        done.set_result(reply)
+        finally:
+            self._running = None
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -144,6 +192,8 @@ class InboxWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._loops: list[asyncio.Task[None]] = []
+        self._store = Batcher(self._store_batch)
+        self._finish = Batcher(self._finish_batch)
 
     # -- receiving -------------------------------------------------------------------------
 
@@ -154,7 +204,7 @@ class InboxWorker:
         it cannot be stored, so the caller can answer 400 or 503.
         """
         incoming = parse_incoming(payload)
-        receipt = await self._inbox.receive(incoming, self.id, self._lease)
+        receipt = await self._store(incoming)
         if receipt.duplicate:
             self._metrics.update_duplicate(incoming.kind)
         else:
@@ -215,6 +265,8 @@ class InboxWorker:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending)
+        await self._store.idle()
+        await self._finish.idle()
         try:
             released = await self._inbox.release_all(self.id)
             if released:
@@ -326,9 +378,7 @@ class InboxWorker:
                     self._held.discard(item.update_id)
                     self._wake_after(wait)
                     return None
-                following = await self._inbox.finish(
-                    item.update_id, self.id, self._lease, error=outcome.error
-                )
+                following = await self._finish((item.update_id, outcome.error))
                 self._held.discard(item.update_id)
                 waiter = self._waiters.get(item.update_id)
                 if waiter is not None and not waiter.done():
@@ -343,6 +393,13 @@ class InboxWorker:
                     return None
                 await asyncio.sleep(delay)  # the database is away; try again soon
                 delay = min(delay * 2, 2.0)
+
+    async def _store_batch(self, batch: list[Incoming]) -> list[Receipt]:
+        return await self._inbox.receive_batch(batch, self.id, self._lease)
+
+    async def _finish_batch(self, batch: list[tuple[int, str | None]]) -> list[InboxItem | None]:
+        following = await self._inbox.finish_many(self.id, self._lease, batch)
+        return [following.get(update_id) for update_id, _ in batch]
 
     def _wake_after(self, seconds: float) -> None:
         asyncio.get_running_loop().call_later(seconds + 0.01, self._wake.set)

@@ -60,34 +60,81 @@ class PgInbox:
 
     async def receive(self, update: Incoming, worker: str, lease_seconds: float) -> Receipt:
         """Store the update; claim it for `worker` at once when its chat is idle."""
+        [receipt] = await self.receive_batch([update], worker, lease_seconds)
+        return receipt
+
+    async def receive_batch(
+        self, updates: Sequence[Incoming], worker: str, lease_seconds: float
+    ) -> list[Receipt]:
+        """`receive` for many updates in one round trip (the webhook's concurrent requests,
+        gathered while the previous batch was being written). Each chat's first update in
+        the batch is claimed when the chat is idle; the receipts are in the given order."""
+        if not updates:
+            return []
         try:
-            row = await self._pool.fetchrow(
+            rows = await self._pool.fetch(
                 f"""
+                WITH incoming AS (
+                    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
+                        AS u(update_id, chat_key, kind, payload)
+                ),
+                firsts AS (
+                    SELECT DISTINCT ON (chat_key) update_id FROM incoming
+                    WHERE chat_key IS NOT NULL ORDER BY chat_key, update_id
+                ),
+                decided AS (
+                    SELECT i.*, (i.chat_key IS NULL OR (
+                        i.update_id IN (SELECT update_id FROM firsts)
+                        AND NOT EXISTS (SELECT 1 FROM update_inbox e
+                            WHERE e.chat_key = i.chat_key AND e.processed_at IS NULL)
+                    )) AS idle
+                    FROM incoming i
+                )
                 INSERT INTO update_inbox
                     (update_id, chat_key, kind, payload, claimed_by, claimed_until, attempts)
-                SELECT $1, $2, $3, $4::text::jsonb,
+                SELECT update_id, chat_key, kind, payload::jsonb,
                        CASE WHEN idle THEN $5 END,
                        CASE WHEN idle THEN now() + make_interval(secs => $6) END,
                        CASE WHEN idle THEN 1 ELSE 0 END
-                FROM (SELECT $2::bigint IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM update_inbox
-                        WHERE chat_key = $2 AND processed_at IS NULL) AS idle) chat
+                FROM decided
                 ON CONFLICT (update_id) DO NOTHING
                 RETURNING claimed_by IS NOT NULL AS claimed, {_RETURNING}
                 """,
-                *_incoming_args(update),
+                [u.update_id for u in updates],
+                [u.chat_key for u in updates],
+                [u.kind for u in updates],
+                [json.dumps(u.payload) for u in updates],
                 worker,
                 lease_seconds,
             )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name != ONE_CLAIM_PER_CHAT:
                 raise
-            # Another update of this chat was claimed in the same instant: queue behind it.
-            inserted = await self.receive_many([update])
-            return Receipt(duplicate=inserted == 0)
-        if row is None:
-            return Receipt(duplicate=True)
-        return Receipt(duplicate=False, claimed=_item(row) if row["claimed"] else None)
+            # A chat of this batch was claimed elsewhere in the same instant: store them
+            # all unclaimed, for the workers' next claim.
+            rows = await self._pool.fetch(
+                f"""
+                INSERT INTO update_inbox (update_id, chat_key, kind, payload)
+                SELECT u.update_id, u.chat_key, u.kind, u.payload::jsonb
+                FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
+                    AS u(update_id, chat_key, kind, payload)
+                ON CONFLICT (update_id) DO NOTHING
+                RETURNING false AS claimed, {_RETURNING}
+                """,
+                [u.update_id for u in updates],
+                [u.chat_key for u in updates],
+                [u.kind for u in updates],
+                [json.dumps(u.payload) for u in updates],
+            )
+        stored = {r["update_id"]: r for r in rows}
+        receipts = []
+        for update in updates:
+            row = stored.pop(update.update_id, None)
+            if row is None:
+                receipts.append(Receipt(duplicate=True))
+            else:
+                receipts.append(Receipt(False, _item(row) if row["claimed"] else None))
+        return receipts
 
     async def receive_many(self, updates: Sequence[Incoming]) -> int:
         """Store a batch unclaimed (long polling); returns how many were new."""
@@ -145,31 +192,52 @@ class PgInbox:
     ) -> InboxItem | None:
         """Mark the update done and, in the same round trip, claim the next update of its
         chat (returned) so the worker goes straight on with that conversation."""
-        row = await self._pool.fetchrow(
+        following = await self.finish_many(worker, lease_seconds, [(update_id, error)])
+        return following.get(update_id)
+
+    async def finish_many(
+        self, worker: str, lease_seconds: float, outcomes: Sequence[tuple[int, str | None]]
+    ) -> dict[int, InboxItem]:
+        """`finish` for many updates (of different chats) in one round trip: mark each done
+        with its error, if any, and claim the next update of each one's chat. Returns the
+        claimed next updates by the id of the update they follow."""
+        if not outcomes:
+            return {}
+        ids = [update_id for update_id, _ in outcomes]
+        rows = await self._pool.fetch(
             f"""
-            WITH done AS (
-                UPDATE update_inbox SET processed_at = clock_timestamp(), claimed_by = NULL,
-                    claimed_until = NULL, failed = $4::text IS NOT NULL, last_error = $4
-                WHERE update_id = $1 AND claimed_by = $2 AND processed_at IS NULL
-                RETURNING chat_key
-            ), next AS (
-                SELECT i.update_id FROM update_inbox i JOIN done ON i.chat_key = done.chat_key
-                WHERE i.processed_at IS NULL AND i.update_id <> $1
-                  AND (i.claimed_until IS NULL OR i.claimed_until < now())
-                ORDER BY i.update_id LIMIT 1
-                FOR UPDATE OF i SKIP LOCKED
+            WITH f AS (
+                SELECT * FROM unnest($1::bigint[], $2::text[]) AS f(update_id, error)
+            ),
+            done AS (
+                UPDATE update_inbox u SET processed_at = clock_timestamp(), claimed_by = NULL,
+                    claimed_until = NULL, failed = f.error IS NOT NULL, last_error = f.error
+                FROM f
+                WHERE u.update_id = f.update_id AND u.claimed_by = $3 AND u.processed_at IS NULL
+                RETURNING u.update_id, u.chat_key
+            ),
+            next AS (
+                SELECT done.update_id AS after, n.update_id
+                FROM done, LATERAL (
+                    SELECT i.update_id FROM update_inbox i
+                    WHERE i.chat_key = done.chat_key AND i.processed_at IS NULL
+                      AND i.update_id <> ALL($1::bigint[])
+                      AND (i.claimed_until IS NULL OR i.claimed_until < now())
+                    ORDER BY i.update_id LIMIT 1
+                    FOR UPDATE SKIP LOCKED
+                ) n
             )
-            UPDATE update_inbox u SET claimed_by = $2,
-                claimed_until = now() + make_interval(secs => $3), attempts = u.attempts + 1
+            UPDATE update_inbox u SET claimed_by = $3,
+                claimed_until = now() + make_interval(secs => $4), attempts = u.attempts + 1
             FROM next WHERE u.update_id = next.update_id
-            RETURNING {", ".join("u." + c for c in _RETURNING.split(", "))}
+            RETURNING next.after, {", ".join("u." + c for c in _RETURNING.split(", "))}
             """,
-            update_id,
+            ids,
+            [error for _, error in outcomes],
             worker,
             lease_seconds,
-            error,
         )
-        return _item(row) if row is not None else None
+        return {r["after"]: _item(r) for r in rows}
 
     async def extend(self, worker: str, update_ids: Sequence[int], lease_seconds: float) -> int:
         """Keep claims alive while their handlers still run (the heartbeat)."""
@@ -236,10 +304,6 @@ class PgInbox:
                 retention_hours,
             )
         return int(result.split()[-1])
-
-
-def _incoming_args(update: Incoming) -> tuple[object, ...]:
-    return update.update_id, update.chat_key, update.kind, json.dumps(update.payload)
 
 
 def _item(row: asyncpg.Record) -> InboxItem:

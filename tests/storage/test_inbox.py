@@ -202,3 +202,28 @@ async def test_a_stopping_worker_hands_back_every_claim_it_still_has(
     taken = await inbox.claim("next", 10, 600)
     assert [item.update_id for item in taken] == [1, 2], "free at once, no lease to wait out"
     assert await pool.fetchval("SELECT count(*) FROM update_inbox WHERE claimed_by = 'other'") == 1
+
+
+async def test_a_batch_claims_each_idle_chats_first_update_and_queues_the_rest(
+    inbox: PgInbox,
+) -> None:
+    await inbox.receive(update(1, chat=44), "other", LEASE)  # chat 44 is busy elsewhere
+
+    receipts = await inbox.receive_batch(
+        [update(5, 42), update(3, 42), update(4, 43), update(6, 44), update(1, 44)], "a", LEASE
+    )
+
+    claimed = [r.claimed.update_id if r.claimed else None for r in receipts]
+    assert claimed == [None, 3, 4, None, None], "the oldest of chat 42, all of idle chat 43"
+    assert [r.duplicate for r in receipts] == [False, False, False, False, True]
+
+
+async def test_finishing_a_batch_hands_on_each_chats_next_update(inbox: PgInbox) -> None:
+    await inbox.receive_batch([update(1, 42), update(2, 43)], "a", LEASE)
+    await inbox.receive_batch([update(3, 42), update(4, 42), update(5, 43)], "a", LEASE)
+
+    following = await inbox.finish_many("a", LEASE, [(1, None), (2, "ValueError")])
+
+    assert {after: item.update_id for after, item in following.items()} == {1: 3, 2: 5}
+    last = await inbox.finish_many("a", LEASE, [(3, None), (5, None)])
+    assert {after: item.update_id for after, item in last.items()} == {3: 4}, "43 is done"
