@@ -431,8 +431,9 @@ async def main() -> None:
             f"aiohttp/httpx = {medians['aiohttp'] / medians['httpx']:.1f}x"
         )
     print(
-        "latency = update queued -> its sendMessage returned, for a burst queued all at once; "
-        "recorded = sendMessage calls the emulator accepted."
+        "latency = update queued -> its sendMessage returned (full app: handed to the inbox -> "
+        "its handlers done), for a burst queued all at once; recorded = sendMessage calls the "
+        "emulator accepted."
     )
 
 

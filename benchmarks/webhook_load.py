@@ -15,9 +15,11 @@ Starts, each in its own process:
   `benchmarks/load/learners.py`'s script (/start, enroll, persona, module 1's topics, its quiz,
   typed questions now and then, /progress) with real update JSON posted to the webhook with the
   secret header over at most `--connections` connections, waiting for the bot's reply before
-  the next step. Untimed warm-up, then the timed window (`--duration` s, or `--steps` steps
-  per learner); then a probe: one learner at a time with /metrics read around every step,
-  for the database statements each kind of update costs.
+  the next step (back to back by default; `--think-ms` adds a human's pause). A learner who
+  finds an expected button missing counts an "unexpected screen" and starts again from
+  /start as a new learner. Untimed warm-up, then the timed window (`--duration` s, or
+  `--steps` steps per learner); then a probe: one learner at a time with /metrics read
+  around every step, for the database statements each kind of update costs.
 
 Printed for our bot: updates/s; ack, e2e and done latency p50/p95/p99 per kind (commands,
 button presses, typed questions); typed questions' time before the model, the model's and
@@ -35,8 +37,8 @@ tornado they are skipped with a note. Last: the ratios and the targets.
 
 Exit status 1 when errors exceed 1% of the updates of any run.
 
-Run:  .venv/bin/python benchmarks/webhook_load.py --quick      (~1.5 min)
-      .venv/bin/python benchmarks/webhook_load.py              (~3 min)
+Run:  .venv/bin/python benchmarks/webhook_load.py --quick      (~1 min)
+      .venv/bin/python benchmarks/webhook_load.py              (~2 min)
       .venv/bin/python benchmarks/webhook_load.py --only ours --profile /tmp/bot.collapsed
 """
 
@@ -83,13 +85,34 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--reply-timeout", type=float, default=20.0, help="seconds per step")
     parser.add_argument(
+        "--returning",
+        type=float,
+        default=0.5,
+        help="share of sessions by returning learners (enrolled, module 1 read; default 0.5)",
+    )
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="a learner's pause before each step, 0..2x this (default 0: back to back)",
+    )
+    parser.add_argument(
         "--profile", type=Path, help="py-spy the bot in the timed window (collapsed stacks)"
+    )
+    parser.add_argument(
+        "--bot-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra setting for our bot, e.g. INBOX_MAX_IN_FLIGHT=256 (repeatable)",
     )
     args = parser.parse_args()
     args.learners = args.learners or (50 if args.quick else 200)
     args.duration = args.duration or (8.0 if args.quick else 20.0)
     if args.ask_every < 1:
         parser.error("--ask-every must be at least 1")
+    if any("=" not in item for item in args.bot_env):
+        parser.error("--bot-env takes NAME=VALUE")
     return args
 
 
@@ -135,13 +158,14 @@ async def main(args: argparse.Namespace) -> int:
         f"webhook load: {args.learners} learners, warm-up {args.warmup:g} s, "
         + (f"{args.steps} timed steps each" if args.steps else f"timed {args.duration:g} s")
         + f", model {args.model_ms:g} ms, a typed question ~1 in {args.ask_every} steps, "
-        f"{args.connections} webhook connections; {cpus} CPUs, {platform.python_version()}, "
-        f"load average {load_average()}",
+        f"{args.connections} webhook connections, think time {args.think_ms:g} ms; "
+        f"{cpus} CPUs, Python {platform.python_version()}, load average {load_average()}",
         flush=True,
     )
     print(
         "fake Bot API: no flood limit (the bot runs with TELEGRAM_RATE_LIMIT=0); "
-        f"typed-question quota raised to {QUOTA:,}",
+        f"typed-question quota raised to {QUOTA:,}"
+        + "".join(f"; bot {item}" for item in args.bot_env),
         flush=True,
     )
     children = Children()
@@ -173,6 +197,9 @@ async def measure(
         ask_every=args.ask_every,
         connections=args.connections,
         reply_timeout=args.reply_timeout,
+        think_ms=args.think_ms,
+        returning_share=args.returning,
+        bot_env=dict(item.split("=", 1) for item in args.bot_env),
         model_ms=args.model_ms,
         profile=args.profile.resolve() if args.profile else None,
         workdir=workdir,

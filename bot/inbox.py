@@ -159,6 +159,11 @@ class Batcher(Generic[Request, Reply]):
             self._running = None
 
 
+# After a wake-up, the poll loop claims every BRISK_POLL seconds for BRISK_WINDOW seconds.
+BRISK_POLL = 0.02
+BRISK_WINDOW = 0.5
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -211,6 +216,8 @@ class InboxWorker:
             self._metrics.update_received(incoming.kind)
         if receipt.claimed is not None:
             self._start(receipt.claimed)
+        elif not receipt.duplicate:
+            self._wake.set()  # queued behind its chat: look again once that one is done
         return receipt
 
     async def receive_many(self, payloads: Iterable[dict[str, Any]]) -> int:
@@ -290,13 +297,24 @@ class InboxWorker:
         return len(items)
 
     async def _poll_forever(self) -> None:
+        """Claim what no finish handed on: updates that arrived while their chat was busy
+        (possibly in another replica, whose finish may just have missed them), released
+        ones, a dead replica's. Right after a wake-up or a successful claim it looks again
+        soon; when nothing turns up it slows down to `poll_seconds`."""
+        loop = asyncio.get_running_loop()
+        brisk_until = 0.0
         while True:
             try:
+                interval = BRISK_POLL if loop.time() < brisk_until else self._poll
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._poll):
+                    async with asyncio.timeout(interval):
                         await self._wake.wait()
-                self._wake.clear()
-                await self.claim_once()
+                if self._wake.is_set():
+                    self._wake.clear()
+                    brisk_until = loop.time() + BRISK_WINDOW
+                    await asyncio.sleep(BRISK_POLL)  # at most one claim per BRISK_POLL
+                if await self.claim_once():
+                    brisk_until = loop.time() + BRISK_WINDOW
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -395,7 +413,8 @@ class InboxWorker:
                 delay = min(delay * 2, 2.0)
 
     async def _store_batch(self, batch: list[Incoming]) -> list[Receipt]:
-        return await self._inbox.receive_batch(batch, self.id, self._lease)
+        room = self._max_in_flight - len(self._held)
+        return await self._inbox.receive_batch(batch, self.id, self._lease, claim=room > 0)
 
     async def _finish_batch(self, batch: list[tuple[int, str | None]]) -> list[InboxItem | None]:
         following = await self._inbox.finish_many(self.id, self._lease, batch)

@@ -214,19 +214,17 @@ class LearningStore(Protocol):
 
     async def course_by_slug(self, slug: str) -> CourseInfo | None: ...
 
-    async def enrollments(self, user_id: int) -> list[Enrollment]: ...
-
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment | None: ...
 
     async def ensure_enrollment(self, user_id: int, course_id: UUID) -> EnrollOutcome: ...
 
     async def set_persona(self, user_id: int, course_id: UUID, persona: Persona) -> None: ...
 
-    async def modules(self, user_id: int, course_id: UUID) -> list[ModuleRecord]: ...
-
     async def learner_course(
         self, user_id: int, course_id: UUID, module_no: int | None
     ) -> LearnerCourse | None: ...
+
+    async def learner_courses(self, user_id: int) -> list[LearnerCourse]: ...
 
     async def topic_marks(
         self, user_id: int, course_id: UUID, module_no: int
@@ -262,11 +260,11 @@ class LearningService:
         return await self._store.course_by_slug(slug)
 
     async def my_courses(self, user_id: int) -> list[CourseProgress]:
-        result = []
-        for enrollment in await self._store.enrollments(user_id):
-            if enrollment.status != "suspended":
-                result.append(await self._progress(user_id, enrollment))
-        return result
+        return [
+            _progress_of(state)
+            for state in await self._store.learner_courses(user_id)
+            if state.enrollment.status != "suspended"
+        ]
 
     async def enroll(self, user_id: int, course_id: UUID) -> tuple[EnrollOutcome, Enrollment]:
         course = await self.course(course_id)
@@ -379,10 +377,6 @@ class LearningService:
         if enrollment.status == "suspended":
             raise NotEnrolled("Your enrollment in this course is suspended.")
         return enrollment
-
-    async def _progress(self, user_id: int, enrollment: Enrollment) -> CourseProgress:
-        records = await self._store.modules(user_id, enrollment.course.id)
-        return _progress_of(LearnerCourse(enrollment, tuple(records), ()))
 
     @staticmethod
     def _open_module(progress: CourseProgress, module_no: int) -> ModuleStatus:

@@ -64,11 +64,17 @@ class PgInbox:
         return receipt
 
     async def receive_batch(
-        self, updates: Sequence[Incoming], worker: str, lease_seconds: float
+        self,
+        updates: Sequence[Incoming],
+        worker: str,
+        lease_seconds: float,
+        *,
+        claim: bool = True,
     ) -> list[Receipt]:
         """`receive` for many updates in one round trip (the webhook's concurrent requests,
         gathered while the previous batch was being written). Each chat's first update in
-        the batch is claimed when the chat is idle; the receipts are in the given order."""
+        the batch is claimed when the chat is idle (and `claim`: the worker has room); the
+        receipts are in the given order."""
         if not updates:
             return []
         try:
@@ -83,7 +89,7 @@ class PgInbox:
                     WHERE chat_key IS NOT NULL ORDER BY chat_key, update_id
                 ),
                 decided AS (
-                    SELECT i.*, (i.chat_key IS NULL OR (
+                    SELECT i.*, $7::boolean AND (i.chat_key IS NULL OR (
                         i.update_id IN (SELECT update_id FROM firsts)
                         AND NOT EXISTS (SELECT 1 FROM update_inbox e
                             WHERE e.chat_key = i.chat_key AND e.processed_at IS NULL)
@@ -106,6 +112,7 @@ class PgInbox:
                 [json.dumps(u.payload) for u in updates],
                 worker,
                 lease_seconds,
+                claim,
             )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name != ONE_CLAIM_PER_CHAT:

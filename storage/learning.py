@@ -68,6 +68,21 @@ _MARKS = """
 """
 
 
+# $2 NULL: every enrollment; $3 NULL: no topic marks. The modules and marks subqueries
+# refer to the row's own course, so one statement serves one course or all of them.
+_LEARNER_COURSES = f"""
+    SELECT {_COURSE_COLUMNS}, c.updated_at AS version, e.status, p.persona,
+        (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.module_no), '[]')
+         FROM ({_MODULES.replace("$2", "c.id")}) m) AS modules,
+        (SELECT coalesce(jsonb_agg(to_jsonb(k) ORDER BY k.topic_number), '[]')
+         FROM ({_MARKS.replace("$2", "c.id")}) k) AS marks
+    FROM enrollments e JOIN courses c ON c.id = e.course_id
+    LEFT JOIN topic_personalization p ON p.user_id = e.user_id AND p.course_id = c.id
+    WHERE e.user_id = $1 AND ($2::uuid IS NULL OR e.course_id = $2)
+    ORDER BY e.enrolled_at
+"""
+
+
 class PgLearningStore:
     def __init__(self, pool: asyncpg.Pool, content: CourseContent | None = None) -> None:
         self._pool = pool
@@ -91,18 +106,6 @@ class PgLearningStore:
             f"SELECT {_COURSE_COLUMNS} FROM courses c WHERE c.slug = $1 AND c.is_published", slug
         )
         return _course(row) if row else None
-
-    async def enrollments(self, user_id: int) -> list[Enrollment]:
-        rows = await self._pool.fetch(
-            f"""
-            SELECT {_COURSE_COLUMNS}, e.status, p.persona
-            FROM enrollments e JOIN courses c ON c.id = e.course_id
-            LEFT JOIN topic_personalization p ON p.user_id = e.user_id AND p.course_id = c.id
-            WHERE e.user_id = $1 ORDER BY e.enrolled_at
-            """,
-            user_id,
-        )
-        return [_enrollment(r) for r in rows]
 
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment | None:
         row = await self._pool.fetchrow(
@@ -154,33 +157,21 @@ class PgLearningStore:
             persona.value,
         )
 
-    async def modules(self, user_id: int, course_id: UUID) -> list[ModuleRecord]:
-        rows = await self._pool.fetch(_MODULES + " ORDER BY m.module_no", user_id, course_id)
-        return [_module(r) for r in rows]
-
     async def learner_course(
         self, user_id: int, course_id: UUID, module_no: int | None
     ) -> LearnerCourse | None:
         """Enrollment, persona, every module's progress and (given a module) its topics'
         marks: what a course, module or topic screen needs, in one round trip."""
-        row = await self._pool.fetchrow(
-            f"""
-            SELECT {_COURSE_COLUMNS}, c.updated_at AS version, e.status, p.persona,
-                (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.module_no), '[]')
-                 FROM ({_MODULES}) m) AS modules,
-                (SELECT coalesce(jsonb_agg(to_jsonb(k) ORDER BY k.topic_number), '[]')
-                 FROM ({_MARKS}) k) AS marks
-            FROM enrollments e JOIN courses c ON c.id = e.course_id
-            LEFT JOIN topic_personalization p ON p.user_id = e.user_id AND p.course_id = c.id
-            WHERE e.user_id = $1 AND e.course_id = $2
-            """,
-            user_id,
-            course_id,
-            module_no,
-        )
-        if row is None:
-            return None
-        self._content.observe(course_id, row["version"])
+        rows = await self._pool.fetch(_LEARNER_COURSES, user_id, course_id, module_no)
+        return self._learner_course(rows[0]) if rows else None
+
+    async def learner_courses(self, user_id: int) -> list[LearnerCourse]:
+        """Every enrollment of the learner with its modules' progress, in one round trip."""
+        rows = await self._pool.fetch(_LEARNER_COURSES, user_id, None, None)
+        return [self._learner_course(row) for row in rows]
+
+    def _learner_course(self, row: asyncpg.Record) -> LearnerCourse:
+        self._content.observe(row["id"], row["version"])
         return LearnerCourse(
             _enrollment(row),
             tuple(_module(m) for m in row["modules"]),

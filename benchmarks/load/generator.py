@@ -30,7 +30,6 @@ import logging
 import math
 import random
 import signal
-import statistics
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -49,8 +48,10 @@ from benchmarks.load.learners import (
     TutorLearner,
     UnexpectedScreen,
     action_name,
+    learner_name,
     load_questions,
 )
+from benchmarks.load.probe import Probe
 
 Json = dict[str, Any]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # bot.webhook.SECRET_HEADER
@@ -74,6 +75,10 @@ class GeneratorConfig:
     first_user: int
     seed: int = 1
     metrics_url: str | None = None  # set: run the DB probe after the timed window
+    think_ms: float = 0.0  # a pause before each step: uniform in 0 .. 2 x think_ms
+    returning_share: float = 0.0  # sessions played by a returning learner (when any is left)
+    returning_first: int = 0  # the seeded returning learners' user ids: first, count
+    returning_count: int = 0
     probe_sessions: int = 2
 
 
@@ -96,16 +101,18 @@ class Questions:
 @dataclass
 class Result:
     mode: str
-    seconds: float
-    kinds: dict[str, Samples]
-    mix: Counter[str]
-    questions: Questions
-    errors: Counter[str]
-    error_samples: dict[str, list[str]]
-    warmup_errors: int
-    alerts: Counter[str]  # callback answers shown as alerts (refusals), by text
-    sessions: int
-    sessions_done: int
+    seconds: float = 0.0  # the timed window
+    kinds: dict[str, Samples] = field(default_factory=dict)  # message, callback_query, question
+    mix: Counter[str] = field(default_factory=Counter)  # timed steps by label
+    questions: Questions = field(default_factory=Questions)
+    errors: Counter[str] = field(default_factory=Counter)
+    error_samples: dict[str, list[str]] = field(default_factory=dict)
+    warmup_errors: int = 0
+    alerts: Counter[str] = field(default_factory=Counter)  # callback answers shown as alerts
+    sessions: int = 0
+    sessions_done: int = 0
+    returning: int = 0  # sessions played by a seeded returning learner
+    returning_short: int = 0  # wanted a returning learner, none was left
     probe: dict[str, list[float]] | None = None
     probe_note: str = ""
     probe_errors: list[str] = field(default_factory=list)
@@ -175,6 +182,10 @@ class Load:
         self._update_ids = itertools.count(1)
         self._users = itertools.count(config.first_user)
         self._tags = itertools.count(1)
+        self._rng = random.Random(config.seed)
+        self._returning = iter(
+            range(config.returning_first, config.returning_first + config.returning_count)
+        )
         self._session: aiohttp.ClientSession | None = None
         self._events: asyncio.StreamWriter | None = None
         self._dispatcher: asyncio.Task[None] | None = None
@@ -183,9 +194,7 @@ class Load:
         self.stopping = False
         self._slot_steps: Counter[int] = Counter()  # timed steps per slot (--steps)
         self._slot_of: dict[int, int] = {}  # user id -> slot
-        self.result = Result(
-            config.mode, 0.0, {}, Counter(), Questions(), Counter(), {}, 0, Counter(), 0, 0
-        )
+        self.result = Result(config.mode)
         questions = load_questions()
         self._questions = (
             f"{questions[n % len(questions)]} (#q{next(self._tags)})" for n in itertools.count()
@@ -255,11 +264,14 @@ class Load:
 
     # -- the learners' client ------------------------------------------------------------------
 
-    def _new_identity(self, slot: int) -> Identity:
-        user_id = next(self._users)
+    def _new_identity(self, slot: int, returning: bool = False) -> Identity:
+        user_id = next(self._returning, None) if returning else None
+        if returning and user_id is None:
+            self.result.returning_short += 1
+        user_id = user_id if user_id is not None else next(self._users)
         self._chats[user_id] = ChatLog()
         self._slot_of[user_id] = slot
-        return Identity(user_id, f"Learner{user_id % 100_000}")
+        return Identity(user_id, learner_name(user_id))
 
     def _forget(self, identity: Identity) -> None:
         self._chats.pop(identity.user_id, None)
@@ -317,6 +329,10 @@ class Load:
             raise Stopped
         slot = self._slot_of[identity.user_id]
         chat = self._chats[identity.user_id]
+        if self.config.think_ms and self._probe is None:
+            await asyncio.sleep(self._rng.uniform(0, 2 * self.config.think_ms) / 1000)
+            if self.stopping:
+                raise Stopped
         chat.events.clear()
         body = json.dumps(update, ensure_ascii=False).encode()
         if self._probe is not None:
@@ -407,10 +423,18 @@ class Load:
         rng = random.Random(self.config.seed * 100_003 + index)
         await asyncio.sleep(rng.random() * min(1.0, self.config.warmup))
         while not self.stopping:
-            identity = self._new_identity(index)
+            wanted = self.config.mode == "tutor" and rng.random() < self.config.returning_share
+            identity = self._new_identity(index, wanted)
+            returning = (
+                self.config.returning_first
+                <= identity.user_id
+                < (self.config.returning_first + self.config.returning_count)
+            )
             self.result.sessions += 1
+            self.result.returning += returning
             try:
-                await self._learner(identity, rng).session(self._questions)
+                learner = self._learner(identity, rng)
+                await learner.session(self._questions, returning=returning)
                 self.result.sessions_done += 1
             except Stopped:
                 return
@@ -452,68 +476,16 @@ class Load:
         finally:
             self._probe = None
         self.result.probe = probe.spent
-        self.result.probe_note += f" (each /metrics scrape costs {probe.per_scrape:g} queries)"
+        cost = probe.per_scrape
+        self.result.probe_note += (
+            f" (each count includes the inbox's store and mark-done, one statement each when "
+            f"alone, batched under load; each /metrics read costs {cost:g} "
+            f"quer{'y' if cost == 1 else 'ies'}, subtracted)"
+        )
 
 
 def _first_message(event: Event) -> bool:
     return event.kind == "m"
-
-
-class Probe:
-    """Reads the bot's statement counter around a step, after the bot has settled it."""
-
-    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
-        self._session = session
-        self._url = url
-        self.per_scrape = 0.0
-        self.spent: dict[str, list[float]] = {}
-        self._queries = 0.0
-        self._processed = 0.0
-        self._scrapes = 0
-
-    async def _scrape(self) -> tuple[float | None, float]:
-        async with self._session.get(self._url) as response:
-            text = await response.text()
-        self._scrapes += 1
-        queries: float | None = None
-        processed = 0.0
-        for line in text.splitlines():
-            if line.startswith("tutorbot_db_queries_total "):
-                queries = float(line.split()[-1])
-            elif line.startswith("tutorbot_updates_processed_total{"):
-                processed += float(line.split()[-1])
-        return queries, processed
-
-    async def calibrate(self) -> bool:
-        await asyncio.sleep(1.5)  # let the last updates of the load settle
-        readings = [await self._scrape() for _ in range(4)]
-        if readings[0][0] is None:
-            return False
-        deltas = [b[0] - a[0] for a, b in itertools.pairwise(readings)]  # type: ignore[operator]
-        self.per_scrape = min(deltas)
-        return True
-
-    async def before(self) -> None:
-        await asyncio.sleep(0.05)
-        queries, self._processed = await self._scrape()
-        self._queries = queries or 0.0
-        self._scrapes = 0
-
-    async def after(self, label: str) -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            _, processed = await self._scrape()
-            if processed > self._processed:
-                break
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)  # the inbox's finish follows the handler
-        queries, _ = await self._scrape()
-        spent = (queries or 0.0) - self._queries - self._scrapes * self.per_scrape
-        self.spent.setdefault(label, []).append(spent)
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else math.nan
 
 
 # -- process entry -----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from benchmarks.load import generator, procstats, pyspy
+from benchmarks.load import generator, probe, procstats, pyspy
 from benchmarks.load.children import (
     REPO,
     Children,
@@ -29,6 +29,7 @@ from benchmarks.load.children import (
     wait_webhook_set,
 )
 from benchmarks.load.generator import GeneratorConfig, Result
+from benchmarks.load.seed import returning_learners
 
 TOKEN = "123456:LOAD-token_abcdefghijk"
 SECRET = "load-secret"
@@ -54,6 +55,9 @@ class Settings:
     ask_every: int
     connections: int
     reply_timeout: float
+    think_ms: float
+    returning_share: float
+    bot_env: dict[str, str]
     model_ms: float
     profile: Path | None
     workdir: Path
@@ -76,6 +80,8 @@ class Run:
     exit_code: int | None = None
     hot: pyspy.Hot | None = None
     profile_path: Path | None = None
+    seeded: tuple[int, float] = (0, 0.0)  # returning learners prepared, seconds it took
+    bot_waited: float | None = None  # the bot runnable but without a CPU, in the window
 
 
 class Harness:
@@ -84,11 +90,19 @@ class Harness:
         self._children = children
         self._helpers = helpers  # pids: [fake Bot API]
         self._users = 1_000_000  # each run's learners get their own user ids
+        self._returning = (0, 0)  # first id, count (our bot's run only)
 
     # -- the targets -----------------------------------------------------------------------
 
     async def ours(self) -> Run:
         run = Run("ours")
+        if self.s.returning_share > 0:
+            first, count = 900_000_000, self.s.learners * 3
+            seconds = await returning_learners(
+                self.s.database_url, self.s.workdir / "data", first, count
+            )
+            run.seeded = (count, seconds)
+            self._returning = (first, count)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         log = self.s.workdir / "bot.log"
@@ -109,6 +123,7 @@ class Harness:
             OPENAI_BASE_URL=f"{self.s.api_url}/v1",
             LOG_LEVEL="WARNING",
         )
+        env.update(self.s.bot_env)
         process = await self._children.spawn(
             [python(), "-m", "bot", "run"], env=env, log=log, cwd=self.s.workdir
         )
@@ -156,6 +171,10 @@ class Harness:
             reply_timeout=self.s.reply_timeout,
             first_user=self._users,
             metrics_url=metrics_url,
+            think_ms=self.s.think_ms,
+            returning_share=self.s.returning_share if mode == "tutor" else 0.0,
+            returning_first=self._returning[0],
+            returning_count=self._returning[1] if mode == "tutor" else 0,
         )
         load, conn = self._children.fork(generator.run, config)
         assert load.pid is not None
@@ -177,6 +196,7 @@ class Harness:
             windows["PostgreSQL"] = procstats.CpuWindow(postgres)
         for window in windows.values():
             window.start()
+        waited = procstats.waiting_seconds(pid)
         before = await _counters(metrics_url) if metrics_url else None
         calls_before = await self._api_calls()
         if recording is not None and not await recording.start():
@@ -185,6 +205,9 @@ class Harness:
         await _expect(conn, "timed_end")
         for name, window in windows.items():
             run.cpu[name] = window.stop()
+        waited_after = procstats.waiting_seconds(pid)
+        if waited is not None and waited_after is not None:
+            run.bot_waited = waited_after - waited
         if not postgres:
             run.cpu["PostgreSQL"] = None
         after = await _counters(metrics_url) if metrics_url else None
@@ -216,13 +239,7 @@ async def _expect(conn: Connection, what: str) -> tuple[Any, ...]:
 async def _counters(url: str) -> dict[str, float]:
     """The bot's counters (summed over labels); a missing one is simply absent."""
     async with aiohttp.ClientSession() as session, session.get(url) as response:
-        text = await response.text()
-    found: dict[str, float] = {}
-    for line in text.splitlines():
-        name = line.split("{", 1)[0].split(" ", 1)[0]
-        if name in COUNTERS:
-            found[name] = found.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
-    return found
+        return probe.counters(await response.text(), COUNTERS)
 
 
 async def _postmaster(url: str) -> int | None:

@@ -12,8 +12,11 @@ it is looking at (see `bot/views/learning.py` and `bot/views/quiz.py`):
     /progress -> [▶ course] -> [▶ Continue] -> [Next ➡] / [⬅ Previous] a few times.
 
 Then the session ends and the slot starts again as a new learner (a new user id, so each
-session enrolls and takes the quiz afresh). Before any step, once a topic has been opened
-and no quiz is running, the learner types a question instead with probability 1/ask_every.
+session enrolls and takes the quiz afresh). A returning learner (prepared by
+`benchmarks/load/seed.py`: enrolled, persona chosen, module 1's topics done) skips the
+enrolment: /start -> [▶ course] -> [▶ Continue] or [module 1] -> the quiz -> the rest.
+Before any step, once a topic has been opened and no quiz is running, the learner types a
+question instead with probability 1/ask_every.
 A missing button raises `UnexpectedScreen`. `EchoLearner` (the baselines) sends text
 messages, one reply each.
 """
@@ -57,6 +60,11 @@ ACTIONS = {
 }
 QUIZ_ACTIONS = frozenset({"quiz intro", "quiz start", "quiz answer", "quiz tick", "quiz submit"})
 SESSION_STEP_LIMIT = 200  # a loop in the script must not run forever
+
+
+def learner_name(user_id: int) -> str:
+    """The first name a learner sends (and the seeded returning learners have)."""
+    return f"Learner{user_id % 100_000}"
 
 
 class UnexpectedScreen(Exception):
@@ -181,14 +189,18 @@ class TutorLearner:
         self._steps = 0
         self._ticks: dict[int, int] = {}  # quiz question message id -> options to tick
 
-    async def session(self, questions: Iterator[str]) -> None:
+    async def session(self, questions: Iterator[str], *, returning: bool = False) -> None:
         self._questions = questions
         screen = await self._command("/start")
-        if self._rng.random() < 0.3:
-            screen = await self._press(screen, "cat")
-        screen = await self._press(screen, "c")
-        screen = await self._press(screen, "e")
-        screen = await self._press(screen, "p", pick=True)
+        if returning:
+            self._can_ask = True  # seeded with topic 1.4 open in the chat
+            screen = await self._press(screen, "m")  # [▶ course] under "Your courses"
+        else:
+            if self._rng.random() < 0.3:
+                screen = await self._press(screen, "cat")
+            screen = await self._press(screen, "c")
+            screen = await self._press(screen, "e")
+            screen = await self._press(screen, "p", pick=True)
         if self._rng.random() < 0.5:
             screen = await self._press(screen, "t", "Continue")
         else:
@@ -335,7 +347,7 @@ class EchoLearner:
         self._client = client
         self.me = identity
 
-    async def session(self, questions: Iterator[str]) -> None:
+    async def session(self, questions: Iterator[str], *, returning: bool = False) -> None:
         for n in range(SESSION_STEP_LIMIT):
             reply = await self._client.command(self.me, f"hello {n}")
             if not reply.sent:

@@ -26,6 +26,16 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def waiting_seconds(pid: int) -> float | None:
+    """Time `pid`'s threads spent runnable but waiting for a CPU (/proc/<pid>/schedstat),
+    i.e. how much other work on the machine held it back; None when not available."""
+    try:
+        fields = Path(f"/proc/{pid}/schedstat").read_text().split()
+    except OSError:
+        return None
+    return int(fields[1]) / 1e9
+
+
 def total_cpu_seconds(pids: list[int]) -> float:
     """Summed CPU of the processes still there (a vanished one counts 0)."""
     return sum(cpu_seconds(pid) or 0.0 for pid in pids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from benchmarks.load.generator import Result, Samples
 from benchmarks.load.harness import Run
@@ -41,6 +41,19 @@ def triple(values: Sequence[float]) -> str:
     return " / ".join(_ms(pct(values, q)) for q in (50, 95, 99))
 
 
+def distribution(values: Sequence[float]) -> str:
+    if not values:
+        return "-"
+    edges = (50, 100, 250, 500, 900, 1200)
+    cells, previous = [], 0.0
+    for edge in edges:
+        share = sum(1 for v in values if previous < v <= edge) / len(values)
+        cells.append(f"{previous:g}-{edge} ms {share:.1%}")
+        previous = edge
+    cells.append(f">{previous:g} ms {sum(1 for v in values if v > previous) / len(values):.1%}")
+    return ", ".join(cells)
+
+
 def _ms(value: float) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
@@ -73,8 +86,15 @@ def print_ours(run: Run, model_ms: float, cpus: int) -> None:
     print("== Our bot: `python -m bot run` (webhook, inbox, PostgreSQL, demo course) ==")
     print(
         f"updates/s {rate(run):,.0f}  ({result.updates:,} updates in {result.seconds:.1f} s; "
-        f"sessions started {result.sessions:,}, finished {result.sessions_done:,})"
+        f"sessions started {result.sessions:,} ({result.returning:,} by returning learners), "
+        f"finished {result.sessions_done:,})"
     )
+    seeded, seconds = run.seeded
+    if seeded:
+        short = (
+            f"; {result.returning_short:,} times none was left" if result.returning_short else ""
+        )
+        print(f"returning learners: {seeded:,} prepared in {seconds:.1f} s (before the bot){short}")
     header = f"{'kind':<20} {'updates':>8} {'share':>6}  {'ack ms p50/p95/p99':>22}  "
     header += f"{'e2e ms p50/p95/p99':>22}  {'done ms p50/p95/p99':>22}"
     print(header)
@@ -88,6 +108,7 @@ def print_ours(run: Run, model_ms: float, cpus: int) -> None:
             f"{name:<20} {count:>8,} {count / total:>6.1%}  {triple(samples.ack_ms):>22}  "
             f"{triple(samples.e2e_ms):>22}  {triple(samples.done_ms):>22}"
         )
+    print("e2e distribution (all updates): " + distribution(merged(result).e2e_ms))
     print(
         "ack = POST -> 200; e2e = POST -> the bot's first reply at the fake Bot API (for a "
         "question: its placeholder); done = the step complete (a press: its callback answer; "
@@ -188,6 +209,11 @@ def _print_resources(run: Run, cpus: int) -> None:
         if name != "bot"
     ]
     print(f"other CPU in the window ({cpus} CPUs on this machine): " + ", ".join(others))
+    if run.bot_waited is not None:
+        print(
+            f"bot runnable but waiting for a CPU: {run.bot_waited:.2f} s of the "
+            f"{result.seconds:.1f} s (/proc schedstat: the machine's other work held it back)"
+        )
     idle = f"{run.idle.rss_mb:.0f} MB" if run.idle else "n/a"
     peak = f"{run.peak.peak_mb:.0f} MB" if run.peak else "n/a"
     print(f"bot memory: idle RSS {idle} (ready, before the load), peak RSS {peak} (VmHWM)")
@@ -244,33 +270,35 @@ def print_comparison(runs: list[Run]) -> None:
         "== Side by side (same generator, same learners, same fake Bot API, one after another) =="
     )
     width = 26
-    names = [run.name for run in runs]
-    print(f"{'':<26}" + "".join(f"{name:>{width}}" for name in names))
-
-    def row(label: str, cells: list[str]) -> None:
+    print(f"{'':<26}" + "".join(f"{run.name:>{width}}" for run in runs))
+    ours = runs[0] if runs and runs[0].name == "ours" and runs[0].result else None
+    rows: list[tuple[str, Callable[[Run, Result], str]]] = [
+        ("updates/s", lambda r, _: f"{rate(r):,.0f}"),
+        ("ack ms p50/p95/p99", lambda _, res: triple(merged(res).ack_ms)),
+        ("e2e ms p50/p95/p99", lambda _, res: triple(merged(res).e2e_ms)),
+        ("bot CPU s / 1,000 updates", lambda r, res: f"{_cpu(r) / max(res.updates, 1) * 1e3:.2f}"),
+        ("bot CPU utilisation", lambda r, res: f"{_cpu(r) / res.seconds:.0%}"),
+        ("bot waiting for a CPU", lambda r, res: f"{(r.bot_waited or 0) / res.seconds:.0%}"),
+        ("idle / peak RSS MB", lambda r, _: _memory(r)),
+        ("errors", lambda _, res: f"{res.error_count:,}"),
+        ("PostgreSQL CPU", lambda r, res: _share(r, res, "PostgreSQL")),
+        ("fake Bot API + model CPU", lambda r, res: _share(r, res, "fake Bot API + model")),
+        ("load generator CPU", lambda r, res: _share(r, res, "load generator")),
+    ]
+    if ours is not None:
+        rows.append(("ours / this (updates/s)", lambda r, _: f"{rate(ours) / rate(r):.2f}x"))
+    for label, value in rows:
+        cells = [value(run, run.result) if run.result else "skipped" for run in runs]
         print(f"{label:<26}" + "".join(f"{cell:>{width}}" for cell in cells))
 
-    def cell(run: Run, fn) -> str:  # type: ignore[no-untyped-def]
-        if run.skipped:
-            return "skipped"
-        return fn(run)
 
-    row("updates/s", [cell(r, lambda r: f"{rate(r):,.0f}") for r in runs])
-    row("ack ms p50/p95/p99", [cell(r, lambda r: triple(merged(r.result).ack_ms)) for r in runs])
-    row("e2e ms p50/p95/p99", [cell(r, lambda r: triple(merged(r.result).e2e_ms)) for r in runs])
-    row(
-        "bot CPU s / 1,000 updates",
-        [
-            cell(r, lambda r: f"{(r.cpu.get('bot') or 0) / max(r.result.updates, 1) * 1000:.2f}")
-            for r in runs
-        ],
-    )
-    row(
-        "bot CPU utilisation",
-        [cell(r, lambda r: f"{(r.cpu.get('bot') or 0) / r.result.seconds:.0%}") for r in runs],
-    )
-    row("idle / peak RSS MB", [cell(r, _memory) for r in runs])
-    row("errors", [cell(r, lambda r: f"{r.result.error_count:,}") for r in runs])
+def _cpu(run: Run) -> float:
+    return run.cpu.get("bot") or 0.0
+
+
+def _share(run: Run, result: Result, name: str) -> str:
+    seconds = run.cpu.get(name)
+    return "-" if seconds is None else f"{seconds / result.seconds:.0%} of a core"
 
 
 def _memory(run: Run) -> str:
