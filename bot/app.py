@@ -16,6 +16,7 @@ from bot.inbox import InboxWorker
 from bot.metrics import Metrics
 from bot.request import AiohttpRequest
 from bot.settings import Settings
+from bot.telegram_bot import TutorBot
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.course_admin import CourseAdminService
@@ -79,23 +80,26 @@ def build_application(
     """The same Application serves polling, the webhook, the demo and the tests."""
     api = (api_url or services.settings.telegram_api_url).rstrip("/")
     observe = services.metrics.bot_api_call
-    builder = (
+    rate = services.settings.telegram_rate_limit
+    bot = TutorBot(
+        token,
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=AiohttpRequest(observe=observe),
+        get_updates_request=(
+            AiohttpRequest(connection_pool_size=2, read_timeout=35.0, observe=observe)
+            if polling
+            else None
+        ),
+        rate_limiter=flood_limiter(rate) if rate else None,
+    )
+    application = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
-        .request(AiohttpRequest(observe=observe))
+        .bot(bot)
         .context_types(ContextTypes(context=TutorContext))
         .updater(None)
+        .build()
     )
-    rate = services.settings.telegram_rate_limit
-    if rate:
-        builder = builder.rate_limiter(flood_limiter(rate))
-    if polling:
-        builder = builder.get_updates_request(
-            AiohttpRequest(connection_pool_size=2, read_timeout=35.0, observe=observe)
-        )
-    application = builder.build()
     application.bot_data["services"] = services
     settings = services.settings
     application.bot_data["inbox"] = InboxWorker(

@@ -9,6 +9,7 @@ connector does not, and we already run aiohttp for the webhook server.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -128,8 +129,9 @@ class AiohttpRequest(BaseRequest):
         limits: aiohttp.ClientTimeout,
     ) -> tuple[int, bytes]:
         try:
+            body, headers = _body(request_data)
             async with session.request(
-                method, url, data=_body(request_data), timeout=limits
+                method, url, data=body, headers=headers, timeout=limits
             ) as response:
                 return response.status, await response.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
@@ -154,14 +156,23 @@ def method_name(url: str) -> str:
     return last if _METHOD.fullmatch(last) else "other"
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+_JSON = {"Content-Type": "application/json"}
+
+
+def _body(
+    request_data: RequestData | None,
+) -> tuple[aiohttp.FormData | bytes | None, dict[str, str] | None]:
+    """A JSON body (the Bot API accepts one), or a multipart form when files go along.
+
+    JSON is cheaper to build than a URL-encoded form (under load, aiohttp's form encoding
+    showed up in profiles) and keeps nested values (a keyboard) as real JSON objects."""
     if request_data is None:
-        return None
+        return None, None
     if not request_data.contains_files:
-        return request_data.json_parameters
+        return json.dumps(request_data.parameters).encode(), _JSON
     form = aiohttp.FormData(quote_fields=False)
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, (filename, content, mimetype) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
-    return form
+    return form, None

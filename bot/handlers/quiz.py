@@ -11,12 +11,11 @@ from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from telegram import Update
-from telegram.constants import ParseMode
 
 from bot.callbacks import Action
 from bot.context import TutorContext
 from bot.handlers.profile import profile_of
-from bot.handlers.render import show
+from bot.handlers.render import send, show
 from bot.jobs import schedule_cooldown_release
 from bot.views import quiz as views
 from bot.views.screen import Screen
@@ -118,13 +117,7 @@ def _after_finish(context: TutorContext, result: QuizResult) -> None:
 
 async def _send(update: Update, context: TutorContext, screen: Screen) -> None:
     assert update.effective_chat is not None
-    await context.bot.send_message(
-        update.effective_chat.id,
-        screen.text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=screen.markup,
-        disable_web_page_preview=True,
-    )
+    await send(context.bot, update.effective_chat.id, screen)
 
 
 async def _running(context: TutorContext, user: User, a: Action) -> Attempt:

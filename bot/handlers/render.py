@@ -2,29 +2,72 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from typing import Any
+
+from telegram import Bot, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.telegram_bot import TutorBot
 from bot.views.screen import Screen
 
 
 async def show(update: Update, screen: Screen) -> None:
+    """The Bot API's reply (the message as edited or sent) is not needed here, so it is
+    not turned into PTB objects (`TutorBot.post`)."""
+    bot = update.get_bot()
     query = update.callback_query
     if query is not None and query.message is not None:
         try:
-            await query.edit_message_text(
-                screen.text,
+            await _post(
+                bot,
+                "editMessageText",
+                chat_id=query.message.chat.id,
+                message_id=query.message.message_id,
+                text=screen.text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=screen.markup,
-                disable_web_page_preview=True,
+                link_preview_options=NO_PREVIEW,
             )
         except BadRequest as exc:
             # Pressing the button of the screen already shown changes nothing; that is fine.
             if "not modified" not in exc.message.lower():
                 raise
         return
-    if update.effective_message is not None:
-        await update.effective_message.reply_html(
-            screen.text, reply_markup=screen.markup, disable_web_page_preview=True
+    message = update.effective_message
+    if message is not None:
+        await _post(
+            bot,
+            "sendMessage",
+            chat_id=message.chat.id,
+            text=screen.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=screen.markup,
+            link_preview_options=NO_PREVIEW,
+            message_thread_id=message.message_thread_id if message.is_topic_message else None,
         )
+
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+async def send(bot: Bot, chat_id: int, screen: Screen) -> None:
+    """A screen as a new message, without reading the reply back."""
+    await _post(
+        bot,
+        "sendMessage",
+        chat_id=chat_id,
+        text=screen.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=screen.markup,
+        link_preview_options=NO_PREVIEW,
+    )
+
+
+async def _post(bot: Bot, method: str, **params: Any) -> None:
+    if isinstance(bot, TutorBot):
+        await bot.post(method, **params)
+    elif method == "editMessageText":
+        await bot.edit_message_text(**params)
+    else:
+        await bot.send_message(**params)
