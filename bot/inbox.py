@@ -177,7 +177,7 @@ class InboxWorker:
         *,
         worker_id: str | None = None,
         lease_seconds: float = 60.0,
-        max_in_flight: int = 64,
+        max_in_flight: int = 256,
         poll_seconds: float = 1.0,
         max_attempts: int = 5,
         retry_delay_seconds: float = 1.0,

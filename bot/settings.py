@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # works on at once, and how long processed update ids are remembered (Telegram
     # re-delivers for at most 24 hours).
     inbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
-    inbox_max_in_flight: int = Field(default=64, ge=1, le=10000)
+    inbox_max_in_flight: int = Field(default=256, ge=1, le=10000)
     inbox_retention_hours: int = Field(default=48, ge=25, le=24 * 30)
     # On SIGTERM, how long running updates may take to finish before they are handed back.
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=600)
