@@ -115,24 +115,11 @@ class PgInbox:
                 claim,
             )
         except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name != ONE_CLAIM_PER_CHAT:
+            if exc.constraint_name != ONE_CLAIM_PER_CHAT or not claim:
                 raise
             # A chat of this batch was claimed elsewhere in the same instant: store them
             # all unclaimed, for the workers' next claim.
-            rows = await self._pool.fetch(
-                f"""
-                INSERT INTO update_inbox (update_id, chat_key, kind, payload)
-                SELECT u.update_id, u.chat_key, u.kind, u.payload::jsonb
-                FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
-                    AS u(update_id, chat_key, kind, payload)
-                ON CONFLICT (update_id) DO NOTHING
-                RETURNING false AS claimed, {_RETURNING}
-                """,
-                [u.update_id for u in updates],
-                [u.chat_key for u in updates],
-                [u.kind for u in updates],
-                [json.dumps(u.payload) for u in updates],
-            )
+            return await self.receive_batch(updates, worker, lease_seconds, claim=False)
         stored = {r["update_id"]: r for r in rows}
         receipts = []
         for update in updates:
@@ -145,22 +132,8 @@ class PgInbox:
 
     async def receive_many(self, updates: Sequence[Incoming]) -> int:
         """Store a batch unclaimed (long polling); returns how many were new."""
-        if not updates:
-            return 0
-        result = await self._pool.execute(
-            """
-            INSERT INTO update_inbox (update_id, chat_key, kind, payload)
-            SELECT u.update_id, u.chat_key, u.kind, u.payload::jsonb
-            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
-                AS u(update_id, chat_key, kind, payload)
-            ON CONFLICT (update_id) DO NOTHING
-            """,
-            [u.update_id for u in updates],
-            [u.chat_key for u in updates],
-            [u.kind for u in updates],
-            [json.dumps(u.payload) for u in updates],
-        )
-        return int(result.split()[-1])
+        receipts = await self.receive_batch(updates, "", 0, claim=False)
+        return sum(not receipt.duplicate for receipt in receipts)
 
     async def claim(self, worker: str, limit: int, lease_seconds: float) -> list[InboxItem]:
         """Claim up to `limit` chats' oldest waiting updates, oldest first."""

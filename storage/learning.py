@@ -56,16 +56,19 @@ _MODULES = """
     LEFT JOIN topic_progress tp ON tp.topic_id = t.id AND tp.user_id = $1
     LEFT JOIN module_progress mp ON mp.course_id = m.course_id
         AND mp.module_no = m.module_no AND mp.user_id = $1
-    WHERE m.course_id = $2
+    WHERE m.course_id = c.id
     GROUP BY m.course_id, m.module_no, m.title, m.description, mp.unlocked_at, mp.quiz_passed
 """
 
-_MARKS = """
-    SELECT t.topic_number, t.title, coalesce(tp.is_completed, false) AS completed
-    FROM topics t
-    LEFT JOIN topic_progress tp ON tp.topic_id = t.id AND tp.user_id = $1
-    WHERE t.course_id = $2 AND t.module_no = $3
-"""
+
+def _marks(course: str) -> str:
+    """A module's topics with the learner's marks; `course` is the SQL naming the course."""
+    return f"""
+        SELECT t.topic_number, t.title, coalesce(tp.is_completed, false) AS completed
+        FROM topics t
+        LEFT JOIN topic_progress tp ON tp.topic_id = t.id AND tp.user_id = $1
+        WHERE t.course_id = {course} AND t.module_no = $3
+    """
 
 
 # $2 NULL: every enrollment; $3 NULL: no topic marks. The modules and marks subqueries
@@ -73,9 +76,9 @@ _MARKS = """
 _LEARNER_COURSES = f"""
     SELECT {_COURSE_COLUMNS}, c.updated_at AS version, e.status, p.persona,
         (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.module_no), '[]')
-         FROM ({_MODULES.replace("$2", "c.id")}) m) AS modules,
+         FROM ({_MODULES}) m) AS modules,
         (SELECT coalesce(jsonb_agg(to_jsonb(k) ORDER BY k.topic_number), '[]')
-         FROM ({_MARKS.replace("$2", "c.id")}) k) AS marks
+         FROM ({_marks("c.id")}) k) AS marks
     FROM enrollments e JOIN courses c ON c.id = e.course_id
     LEFT JOIN topic_personalization p ON p.user_id = e.user_id AND p.course_id = c.id
     WHERE e.user_id = $1 AND ($2::uuid IS NULL OR e.course_id = $2)
@@ -180,7 +183,7 @@ class PgLearningStore:
 
     async def topic_marks(self, user_id: int, course_id: UUID, module_no: int) -> list[TopicMark]:
         rows = await self._pool.fetch(
-            _MARKS + " ORDER BY t.topic_number", user_id, course_id, module_no
+            _marks("$2") + " ORDER BY t.topic_number", user_id, course_id, module_no
         )
         return [TopicMark(r["topic_number"], r["title"], r["completed"]) for r in rows]
 

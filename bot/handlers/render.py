@@ -65,9 +65,5 @@ async def send(bot: Bot, chat_id: int, screen: Screen) -> None:
 
 
 async def _post(bot: Bot, method: str, **params: Any) -> None:
-    if isinstance(bot, TutorBot):
-        await bot.post(method, **params)
-    elif method == "editMessageText":
-        await bot.edit_message_text(**params)
-    else:
-        await bot.send_message(**params)
+    assert isinstance(bot, TutorBot), "build_application gives every Application a TutorBot"
+    await bot.post(method, **params)

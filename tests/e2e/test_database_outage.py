@@ -23,6 +23,7 @@ from tests.support.replicas import (
     Replicas,
     Telegram,
     replica_env,
+    scripted_chats,
     wait_until_all_processed,
 )
 
@@ -64,12 +65,7 @@ async def test_a_database_outage_under_load_loses_nothing(
     await pool.close()
     bot = replicas.make("bot", replica_env(own_postgres.url, emulator.base_url, TOKEN))
     await bot.start()
-    conversations: dict[int, list[dict[str, Any]]] = {}
-    for user_id in range(2001, 2001 + LEARNERS):
-        emulator.user(user_id, f"Learner{user_id}")
-        conversations[user_id] = [
-            emulator.send_text(user_id, text, deliver=False) for text in learner_script(user_id)
-        ]
+    conversations = scripted_chats(emulator, range(2001, 2001 + LEARNERS), learner_script)
     total = sum(len(c) for c in conversations.values())
     acknowledged = Progress()
     readiness_during_outage: list[int] = []

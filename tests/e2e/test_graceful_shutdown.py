@@ -11,7 +11,13 @@ import asyncpg
 from bot.emulator import BotApiEmulator
 from tests.conftest import TOKEN
 from tests.support.courses import TINY_PACK, import_pack
-from tests.support.replicas import Replicas, Telegram, replica_env, wait_until_all_processed
+from tests.support.replicas import (
+    Replicas,
+    Telegram,
+    replica_env,
+    scripted_chats,
+    wait_until_all_processed,
+)
 
 LEARNERS = 40
 
@@ -25,11 +31,8 @@ async def test_sigterm_under_load_hands_back_unfinished_updates_for_the_next_sta
     )
     bot = replicas.make("bot", env)
     await bot.start()
-    chats = []
-    for user_id in range(3001, 3001 + LEARNERS):
-        emulator.user(user_id, f"Learner{user_id}")
-        texts = ("/start tiny", "What is tea?", "/progress", "How is tea dried?")
-        chats.append([emulator.send_text(user_id, text, deliver=False) for text in texts])
+    script = ["/start tiny", "What is tea?", "/progress", "How is tea dried?"]
+    chats = list(scripted_chats(emulator, range(3001, 3001 + LEARNERS), lambda _: script).values())
     updates = [update for chat in chats for update in chat]
 
     async with Telegram([bot]) as telegram:

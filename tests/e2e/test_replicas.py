@@ -26,6 +26,7 @@ from tests.support.replicas import (
     Replicas,
     Telegram,
     replica_env,
+    scripted_chats,
     wait_until_all_processed,
 )
 
@@ -52,16 +53,6 @@ def learner_script(user_id: int) -> list[str]:
         question(5),
         question(6),
     ]
-
-
-def conversations(emulator: BotApiEmulator) -> dict[int, list[dict[str, Any]]]:
-    updates: dict[int, list[dict[str, Any]]] = {}
-    for user_id in range(1001, 1001 + LEARNERS):
-        emulator.user(user_id, f"Learner{user_id}")
-        updates[user_id] = [
-            emulator.send_text(user_id, text, deliver=False) for text in learner_script(user_id)
-        ]
-    return updates
 
 
 async def learners_state(pool: asyncpg.Pool) -> dict[str, Any]:
@@ -115,7 +106,7 @@ async def test_two_replicas_double_deliveries_and_a_sigkill_lose_nothing_and_rep
     replica_db: str,
     replicas: Replicas,
 ) -> None:
-    updates = conversations(emulator)
+    updates = scripted_chats(emulator, range(1001, 1001 + LEARNERS), learner_script)
     total = sum(len(u) for u in updates.values())
 
     # The reference: the same conversations through one in-process bot.

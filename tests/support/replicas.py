@@ -13,6 +13,7 @@ import random
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,3 +219,16 @@ async def wait_until_all_processed(pool: Any, total: int, within: float = 90) ->
             return
         await asyncio.sleep(0.1)
     raise TimeoutError(f"only {done} of {total} updates processed")
+
+
+def scripted_chats(
+    emulator: Any, user_ids: range, script: Callable[[int], list[str]]
+) -> dict[int, list[dict[str, Any]]]:
+    """Each learner's `script` as the update JSON Telegram would post, in order."""
+    chats: dict[int, list[dict[str, Any]]] = {}
+    for user_id in user_ids:
+        emulator.user(user_id, f"Learner{user_id}")
+        chats[user_id] = [
+            emulator.send_text(user_id, text, deliver=False) for text in script(user_id)
+        ]
+    return chats
