@@ -23,6 +23,7 @@ from storage.migrations import migrate
 from tests.support import Dialogue, bot_api_spec
 from tests.support.app import deliver_to
 from tests.support.clock import FakeClock
+from tests.support.report import reported
 
 TEMPLATE = "tutorbot_template"
 _numbers = itertools.count(1)
@@ -121,3 +122,13 @@ def talk(emulator: BotApiEmulator, application: Application):
         )
 
     return open_chat
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The reliability suites' figures (inputs tried, failures, limiter timings), at the end."""
+    figures = reported()
+    if not figures:
+        return
+    terminalreporter.section("reliability figures")
+    for entry in figures:
+        terminalreporter.write_line(entry.line())
