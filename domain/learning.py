@@ -232,6 +232,14 @@ class LearningStore(Protocol):
 
     async def topic(self, course_id: UUID, module_no: int, number: int) -> TopicRecord | None: ...
 
+    async def visit_topic(
+        self, user_id: int, chat_id: int, course_id: UUID, topic: TopicRecord, page: int
+    ) -> LearnerCourse | None: ...
+
+    async def complete_and_read(
+        self, user_id: int, course_id: UUID, topic: TopicRecord
+    ) -> tuple[LearnerCourse | None, bool]: ...
+
     async def record_visit(self, user_id: int, topic_id: UUID, chat_id: int, page: int) -> None: ...
 
     async def complete_topic(self, user_id: int, topic_id: UUID) -> bool: ...
@@ -297,17 +305,31 @@ class LearningService:
     async def open_topic(
         self, user_id: int, chat_id: int, course_id: UUID, module_no: int, number: int, page: int
     ) -> TopicView:
-        view = await self._topic_view(user_id, course_id, module_no, number)
-        await self._store.record_visit(user_id, view.topic.id, chat_id, page)
+        """The topic's screen, its visit recorded in the round trip that reads the state
+        (the store writes it only where these same rules allow the learner to be)."""
+        topic = await self._store.topic(course_id, module_no, number)
+        if topic is None:  # the refusal that applies (not enrolled, locked, gone) from the state
+            view = await self._topic_view(user_id, course_id, module_no, number)
+        else:
+            state = await self._store.visit_topic(user_id, chat_id, course_id, topic, page)
+            view = await self._view_of(self._checked(state), module_no, number)
+        if topic is None or view.topic.id != topic.id:  # re-imported since the cache was read
+            await self._store.record_visit(user_id, view.topic.id, chat_id, page)
         return view
 
     async def complete_topic(
         self, user_id: int, course_id: UUID, module_no: int, number: int
     ) -> tuple[TopicView, bool]:
         """Mark a topic done; the flag says whether it was newly completed."""
-        state = await self._state(user_id, course_id, module_no)
+        topic = await self._store.topic(course_id, module_no, number)
+        if topic is None:
+            state, newly = await self._state(user_id, course_id, module_no), False
+        else:
+            found, newly = await self._store.complete_and_read(user_id, course_id, topic)
+            state = self._checked(found)
         view = await self._view_of(state, module_no, number)
-        newly = await self._store.complete_topic(user_id, view.topic.id)
+        if topic is None or view.topic.id != topic.id:  # re-imported since the cache was read
+            newly = await self._store.complete_topic(user_id, view.topic.id)
         if newly:
             view = await self._view_of(state.with_completed(module_no, number), module_no, number)
         # A module without a quiz has nothing to pass: finishing it opens the next one, and
@@ -363,7 +385,10 @@ class LearningService:
         )
 
     async def _state(self, user_id: int, course_id: UUID, module_no: int | None) -> LearnerCourse:
-        state = await self._store.learner_course(user_id, course_id, module_no)
+        return self._checked(await self._store.learner_course(user_id, course_id, module_no))
+
+    @staticmethod
+    def _checked(state: LearnerCourse | None) -> LearnerCourse:
         if state is None:
             raise NotEnrolled("You are not enrolled in this course. Open it from /courses.")
         if state.enrollment.status == "suspended":

@@ -12,7 +12,7 @@ carries only the index of the option the learner picked.
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -483,12 +483,28 @@ def plan_finish(
 
 
 class QuizService:
+    """Quiz use cases.
+
+    Running attempts this process started, resumed or last answered are remembered, so an
+    answer costs one round trip: the compare-and-set write. Memory can only be behind the
+    database (another replica or device answered, or abandoned), never ahead of it, and a
+    write from a stale copy finds the state moved on; then the attempt is read again and the
+    answer decided afresh. Nothing is ever decided from memory alone.
+    """
+
     def __init__(
-        self, store: QuizStore, *, clock: Clock = utc_now, draw: Draw | None = None
+        self,
+        store: QuizStore,
+        *,
+        clock: Clock = utc_now,
+        draw: Draw | None = None,
+        remember: int = 4096,
     ) -> None:
         self._store = store
         self._clock = clock
         self._rng = (draw or Draw()).rng
+        self._remember = remember
+        self._running_attempts: OrderedDict[UUID, Attempt] = OrderedDict()
 
     def now(self) -> datetime:
         return self._clock()
@@ -504,7 +520,7 @@ class QuizService:
             if status.gate is Gate.IN_PROGRESS and record.open_attempt is not None:
                 attempt = await self._store.attempt(user_id, record.open_attempt)
                 if attempt is not None and attempt.status is AttemptStatus.IN_PROGRESS:
-                    return attempt
+                    return self._remembered(attempt)
                 continue
             if status.gate is not Gate.OPEN:
                 raise QuizUnavailable(unavailable_reason(status), status)
@@ -521,7 +537,7 @@ class QuizService:
             if attempt_id is not None:
                 attempt = await self._store.attempt(user_id, attempt_id)
                 assert attempt is not None
-                return attempt
+                return self._remembered(attempt)
             # Someone (another device, a replayed update) changed the state first: look again.
         raise QuizUnavailable("The quiz is busy starting elsewhere; please try again.")
 
@@ -529,7 +545,15 @@ class QuizService:
         attempt = await self._store.attempt(user_id, attempt_id)
         if attempt is None:
             raise NotFound("This quiz is no longer available.")
-        return attempt
+        return self._remembered(attempt)
+
+    async def question_on_screen(self, user_id: int, attempt_id: UUID, index: int) -> Attempt:
+        """The attempt to redraw question `index` (a ticked box): from memory when memory
+        is at that question, since the answer that follows is checked against the database."""
+        known = self._known(user_id, attempt_id)
+        if known is not None and known.current_index == index:
+            return known
+        return await self.attempt(user_id, attempt_id)
 
     async def open_attempt(self, user_id: int) -> Attempt | None:
         """The learner's most recently started quiz still running, for /quiz."""
@@ -539,7 +563,22 @@ class QuizService:
     async def answer(
         self, user_id: int, attempt_id: UUID, index: int, choice: Iterable[int]
     ) -> AnswerOutcome:
-        attempt = await self._running(user_id, attempt_id)
+        known = self._known(user_id, attempt_id)
+        if known is not None and known.current_index == index:
+            outcome = await self._answer(known, index, choice)
+            if outcome is not None:
+                return outcome
+        # Not remembered, or memory was behind: decide from what is stored now.
+        outcome = await self._answer(await self._running(user_id, attempt_id), index, choice)
+        if outcome is None:
+            raise AnswerRejected("You already answered that question.")
+        return outcome
+
+    async def _answer(
+        self, attempt: Attempt, index: int, choice: Iterable[int]
+    ) -> AnswerOutcome | None:
+        """None when the compare-and-set found the attempt moved on since `attempt`."""
+        user_id = attempt.user_id
         if index != attempt.current_index:
             raise AnswerRejected(
                 "You already answered that question."
@@ -562,7 +601,8 @@ class QuizService:
             result = self._result(record, attempt, answers, correct, finish)
         now = self._clock()
         if not await self._store.record_answer(attempt, index, sorted(picked), right, finish, now):
-            raise AnswerRejected("You already answered that question.")
+            self._forget(attempt.id)
+            return None
         # The write was a compare-and-set on this very state, so the new state is known.
         updated = replace(
             attempt,
@@ -571,6 +611,7 @@ class QuizService:
             correct_count=attempt.correct_count + int(right),
             status=finish.status if finish is not None else attempt.status,
         )
+        self._remembered(updated)
         return AnswerOutcome(updated, index, question, picked, right, result)
 
     async def abandon(self, user_id: int, attempt_id: UUID) -> QuizResult:
@@ -582,6 +623,7 @@ class QuizService:
             now = self._clock()
             finish = plan_finish(record, attempt.correct_count, attempt.total, now, abandoned=True)
             if await self._store.finish_attempt(attempt, finish, now):
+                self._forget(attempt.id)
                 return self._result(record, attempt, attempt.answers, attempt.correct_count, finish)
             # An answer landed in between (another device): score what is there now.
         raise AnswerRejected("The quiz is busy elsewhere; please try again.")
@@ -612,6 +654,26 @@ class QuizService:
         if record.enrollment_status == "suspended":
             raise NotEnrolled("Your enrollment in this course is suspended.")
         return record
+
+    def _known(self, user_id: int, attempt_id: UUID) -> Attempt | None:
+        attempt = self._running_attempts.get(attempt_id)
+        if attempt is None or attempt.user_id != user_id:  # never serve another's attempt
+            return None
+        self._running_attempts.move_to_end(attempt_id)
+        return attempt
+
+    def _remembered(self, attempt: Attempt) -> Attempt:
+        if attempt.status is not AttemptStatus.IN_PROGRESS:
+            self._forget(attempt.id)
+            return attempt
+        self._running_attempts[attempt.id] = attempt
+        self._running_attempts.move_to_end(attempt.id)
+        while len(self._running_attempts) > self._remember:
+            self._running_attempts.popitem(last=False)
+        return attempt
+
+    def _forget(self, attempt_id: UUID) -> None:
+        self._running_attempts.pop(attempt_id, None)
 
     async def _running(self, user_id: int, attempt_id: UUID) -> Attempt:
         attempt = await self.attempt(user_id, attempt_id)

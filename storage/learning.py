@@ -86,6 +86,55 @@ _LEARNER_COURSES = f"""
 """
 
 
+# A topic the learner may be on: enrolled (not suspended) and its module unlocked, the
+# domain's own rules for opening a topic. Writes that ride on the state query are guarded
+# by it, so a forged or stale button changes nothing. $4: the topic.
+_OPEN_TOPIC = """
+    open_topic AS (
+        SELECT t.id, t.course_id FROM topics t
+        JOIN enrollments e ON e.user_id = $1 AND e.course_id = t.course_id
+            AND e.status <> 'suspended'
+        JOIN module_progress mp ON mp.user_id = $1 AND mp.course_id = t.course_id
+            AND mp.module_no = t.module_no AND mp.unlocked_at IS NOT NULL
+        WHERE t.id = $4 AND t.course_id = $2 AND t.module_no = $3
+    )
+"""
+
+# The visit (last position, and the chat's state for a restart) written in the statement
+# that reads the learner's state. $5: chat, $6: page.
+_VISIT_AND_READ = f"""
+    WITH {_OPEN_TOPIC},
+    visit AS (
+        INSERT INTO topic_progress (user_id, topic_id, last_position)
+        SELECT $1, id, $6 FROM open_topic
+        ON CONFLICT (user_id, topic_id) DO UPDATE
+            SET last_position = EXCLUDED.last_position, updated_at = now()
+    ),
+    chat AS (
+        INSERT INTO conversation_state (chat_id, user_id, course_id, topic_id)
+        SELECT $5, $1, course_id, id FROM open_topic
+        ON CONFLICT (chat_id) DO UPDATE SET user_id = EXCLUDED.user_id,
+            course_id = EXCLUDED.course_id, topic_id = EXCLUDED.topic_id, updated_at = now()
+    )
+    {_LEARNER_COURSES}
+"""
+
+# Completion written in the statement that reads the state; the state is read as it was
+# before (one snapshot), and `newly` says whether this statement completed the topic.
+_COMPLETE_AND_READ = f"""
+    WITH {_OPEN_TOPIC},
+    done AS (
+        INSERT INTO topic_progress AS tp (user_id, topic_id, is_completed, completed_at)
+        SELECT $1, id, true, now() FROM open_topic
+        ON CONFLICT (user_id, topic_id) DO UPDATE
+            SET is_completed = true, completed_at = now(), updated_at = now()
+            WHERE NOT tp.is_completed
+        RETURNING true
+    )
+    SELECT s.*, EXISTS (SELECT 1 FROM done) AS newly FROM ({_LEARNER_COURSES}) s
+"""
+
+
 class PgLearningStore:
     def __init__(self, pool: asyncpg.Pool, content: CourseContent | None = None) -> None:
         self._pool = pool
@@ -167,6 +216,27 @@ class PgLearningStore:
         marks: what a course, module or topic screen needs, in one round trip."""
         rows = await self._pool.fetch(_LEARNER_COURSES, user_id, course_id, module_no)
         return self._learner_course(rows[0]) if rows else None
+
+    async def visit_topic(
+        self, user_id: int, chat_id: int, course_id: UUID, topic: TopicRecord, page: int
+    ) -> LearnerCourse | None:
+        """The topic's module state, with the visit recorded in the same round trip when
+        the learner may be on that topic."""
+        rows = await self._pool.fetch(
+            _VISIT_AND_READ, user_id, course_id, topic.module_no, topic.id, chat_id, page
+        )
+        return self._learner_course(rows[0]) if rows else None
+
+    async def complete_and_read(
+        self, user_id: int, course_id: UUID, topic: TopicRecord
+    ) -> tuple[LearnerCourse | None, bool]:
+        """The state before completing the topic, and whether this call completed it."""
+        rows = await self._pool.fetch(
+            _COMPLETE_AND_READ, user_id, course_id, topic.module_no, topic.id
+        )
+        if not rows:
+            return None, False
+        return self._learner_course(rows[0]), rows[0]["newly"]
 
     async def learner_courses(self, user_id: int) -> list[LearnerCourse]:
         """Every enrollment of the learner with its modules' progress, in one round trip."""

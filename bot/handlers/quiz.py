@@ -66,7 +66,11 @@ async def _submit(context: TutorContext, user: User, update: Update, a: Action) 
 
 
 async def _toggle(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    attempt = await _running(context, user, a)
+    assert a.attempt is not None and a.question is not None
+    quizzes = context.services.quizzes
+    attempt = await quizzes.question_on_screen(user.id, a.attempt, a.question)
+    if attempt.current is None:
+        raise AnswerRejected("This quiz is already finished.")
     if a.question != attempt.current_index:
         raise AnswerRejected("You already answered that question.")
     await show(update, views.question(attempt, mask=a.mask or 0))

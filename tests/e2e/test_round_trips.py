@@ -1,5 +1,6 @@
 """How many statements each kind of update costs the database, counted by the pool's query
-logger (BEGIN and COMMIT included, and the inbox's own two: store, mark done). A budget,
+logger (BEGIN and COMMIT included, and the inbox's own two: store, mark done; under load
+those two are shared by the updates arriving together). A budget,
 not a stopwatch: a change that adds a round trip to a hot path fails here."""
 
 from __future__ import annotations
@@ -45,20 +46,24 @@ def answer_steps(chat: Dialogue) -> list[str]:
     return [first_tick, f"qs:{attempt}:{question}:{mask}"]
 
 
-async def test_navigating_topics_costs_at_most_four_round_trips(talk, services: Services) -> None:
+async def test_navigating_topics_costs_at_most_three_round_trips(talk, services: Services) -> None:
     ada: Dialogue = talk(42, "Ada")
     spent = Meter(services)
     await ada.send("/start ml-foundations")
     await ada.press("⚽ Sports")
     await ada.press("▶ Continue: 1.1")  # the first look at a course reads its structure
 
-    assert await spent(ada.press("✅ Mark complete")) <= 4
-    assert await spent(ada.press("Next ➡")) <= 4
-    assert await spent(ada.press("⬅ Previous")) <= 4
-    assert await spent(ada.send("/progress")) <= 4
+    costs = {
+        "complete": await spent(ada.press("✅ Mark complete")),
+        "next": await spent(ada.press("Next ➡")),
+        "previous": await spent(ada.press("⬅ Previous")),
+        "/progress": await spent(ada.send("/progress")),
+    }
+    print(f"\nround trips per navigation update: {costs}")
+    assert max(costs.values()) <= 3
 
 
-async def test_answering_a_quiz_question_costs_at_most_four_round_trips(
+async def test_answering_a_quiz_question_costs_at_most_three_round_trips(
     talk, services: Services
 ) -> None:
     ada: Dialogue = talk(42, "Ada")
@@ -81,5 +86,5 @@ async def test_answering_a_quiz_question_costs_at_most_four_round_trips(
     assert "of 10 correct" in ada.last.text  # the result screen
 
     print(f"\nround trips per quiz update (ticks included): {costs}")
-    assert max(costs[:-1]) <= 4
-    assert costs[-1] <= 9, "the last answer also scores, and unlocks or starts a cooldown"
+    assert max(costs[:-1]) <= 3
+    assert costs[-1] <= 8, "the last answer also scores, and unlocks or starts a cooldown"

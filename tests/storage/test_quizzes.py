@@ -390,6 +390,59 @@ async def test_another_learner_can_neither_read_nor_answer_nor_abandon_an_attemp
     assert (row["status"], row["current_index"], row["answers"]) == ("in_progress", 0, {})
 
 
+def replica(tiny: Tiny) -> QuizService:
+    """Another process on the same database: its own memory of running attempts."""
+    return QuizService(tiny.store, clock=tiny.clock, draw=Draw(random.Random(SEED)))
+
+
+async def test_a_replica_whose_memory_is_behind_reads_the_attempt_again_and_answers_right(
+    tiny: Tiny,
+) -> None:
+    await tiny.enroll(42)
+    attempt = await tiny.quizzes.start(42, tiny.course_id, 1)  # remembered at question 1
+    assert attempt.total == 2  # tests/data/packs/tiny: the second question is the last
+    await replica(tiny).answer(42, attempt.id, 0, right(attempt.questions[0]))
+
+    with pytest.raises(AnswerRejected, match="already answered"):
+        await tiny.quizzes.answer(42, attempt.id, 0, wrong(attempt.questions[0]))
+    last = await tiny.quizzes.answer(42, attempt.id, 1, right(attempt.questions[1]))
+
+    assert last.result is not None and (last.index, last.correct) == (1, True)
+    row = await tiny.stored_attempt(attempt.id)
+    assert (row["current_index"], row["correct_count"], row["status"]) == (2, 2, "passed")
+    assert row["answers"] == {"0": right(attempt.questions[0]), "1": right(attempt.questions[1])}
+
+
+async def test_an_attempt_abandoned_elsewhere_takes_no_answer_from_a_stale_memory(
+    tiny: Tiny,
+) -> None:
+    await tiny.enroll(42)
+    attempt = await tiny.quizzes.start(42, tiny.course_id, 1)
+    await replica(tiny).abandon(42, attempt.id)
+
+    with pytest.raises(AnswerRejected, match="already finished"):
+        await tiny.quizzes.answer(42, attempt.id, 0, right(attempt.questions[0]))
+
+    row = await tiny.stored_attempt(attempt.id)
+    assert (row["status"], row["current_index"], row["answers"]) == ("abandoned", 0, {})
+
+
+async def test_a_remembered_attempt_is_never_shown_or_answered_for_another_learner(
+    tiny: Tiny,
+) -> None:
+    await tiny.enroll(42)
+    await tiny.enroll(43)
+    attempt = await tiny.quizzes.start(42, tiny.course_id, 1)  # in this process's memory
+
+    with pytest.raises(NotFound):
+        await tiny.quizzes.question_on_screen(43, attempt.id, 0)
+    with pytest.raises(NotFound):
+        await tiny.quizzes.answer(43, attempt.id, 0, right(attempt.questions[0]))
+
+    row = await tiny.stored_attempt(attempt.id)
+    assert (row["current_index"], row["answers"]) == (0, {})
+
+
 # -- the cooldown scheduler's claims ---------------------------------------------------------
 
 

@@ -1,0 +1,109 @@
+"""The learner's state read together with the write a topic screen makes (a visit, a
+completion): one round trip, and the write lands only where the learning rules let the
+learner be: enrolled, not suspended, in an unlocked module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+import pytest
+
+from domain.learning import TopicRecord
+from storage.learning import PgLearningStore
+from tests.support.courses import TINY_PACK, import_pack
+
+CHAT = 4242
+
+
+@dataclass
+class Tiny:
+    pool: asyncpg.Pool
+    store: PgLearningStore
+    course_id: UUID
+
+    async def learner(self, user_id: int, *, enrolled: bool = True) -> None:
+        await self.pool.execute("INSERT INTO users (id, first_name) VALUES ($1, 'Ada')", user_id)
+        if enrolled:
+            await self.store.ensure_enrollment(user_id, self.course_id)  # module 1 unlocked
+
+    async def topic(self, module_no: int, number: int) -> TopicRecord:
+        topic = await self.store.topic(self.course_id, module_no, number)
+        assert topic is not None
+        return topic
+
+    async def written(self, user_id: int) -> tuple[list[asyncpg.Record], asyncpg.Record | None]:
+        progress = await self.pool.fetch(
+            "SELECT topic_id, last_position, is_completed FROM topic_progress WHERE user_id = $1",
+            user_id,
+        )
+        chat = await self.pool.fetchrow(
+            "SELECT topic_id FROM conversation_state WHERE chat_id = $1", CHAT
+        )
+        return list(progress), chat
+
+
+@pytest.fixture
+async def tiny(pool: asyncpg.Pool) -> Tiny:
+    await import_pack(pool, TINY_PACK)
+    course_id = await pool.fetchval("SELECT id FROM courses WHERE slug = 'tiny'")
+    return Tiny(pool, PgLearningStore(pool), course_id)
+
+
+async def test_a_visit_is_recorded_with_the_state_it_was_read_with(tiny: Tiny) -> None:
+    await tiny.learner(42)
+    topic = await tiny.topic(1, 2)
+
+    state = await tiny.store.visit_topic(42, CHAT, tiny.course_id, topic, 3)
+
+    assert state is not None and [m.number for m in state.marks] == [1, 2]
+    progress, chat = await tiny.written(42)
+    assert [(r["topic_id"], r["last_position"]) for r in progress] == [(topic.id, 3)]
+    assert chat is not None and chat["topic_id"] == topic.id
+
+
+async def test_a_visit_to_a_locked_module_reads_the_state_and_writes_nothing(tiny: Tiny) -> None:
+    await tiny.learner(42)
+
+    state = await tiny.store.visit_topic(42, CHAT, tiny.course_id, await tiny.topic(2, 1), 0)
+
+    assert state is not None and not state.modules[1].unlocked
+    assert await tiny.written(42) == ([], None)
+
+
+async def test_a_visit_by_someone_not_enrolled_or_suspended_writes_nothing(tiny: Tiny) -> None:
+    await tiny.learner(42, enrolled=False)
+    await tiny.learner(43)
+    await tiny.pool.execute("UPDATE enrollments SET status = 'suspended' WHERE user_id = 43")
+    topic = await tiny.topic(1, 1)
+
+    assert await tiny.store.visit_topic(42, CHAT, tiny.course_id, topic, 0) is None
+    suspended = await tiny.store.visit_topic(43, CHAT, tiny.course_id, topic, 0)
+
+    assert suspended is not None and suspended.enrollment.status == "suspended"
+    assert await tiny.written(42) == ([], None)
+    assert await tiny.written(43) == ([], None)
+
+
+async def test_completing_reports_newly_once_and_the_state_from_before(tiny: Tiny) -> None:
+    await tiny.learner(42)
+    topic = await tiny.topic(1, 1)
+
+    before, newly = await tiny.store.complete_and_read(42, tiny.course_id, topic)
+    after, again = await tiny.store.complete_and_read(42, tiny.course_id, topic)
+
+    assert (newly, again) == (True, False)
+    assert before is not None and after is not None
+    assert (before.modules[0].completed, after.modules[0].completed) == (0, 1)
+    progress, _ = await tiny.written(42)
+    assert [(r["topic_id"], r["is_completed"]) for r in progress] == [(topic.id, True)]
+
+
+async def test_completing_a_topic_of_a_locked_module_changes_nothing(tiny: Tiny) -> None:
+    await tiny.learner(42)
+
+    state, newly = await tiny.store.complete_and_read(42, tiny.course_id, await tiny.topic(2, 1))
+
+    assert state is not None and newly is False
+    assert await tiny.written(42) == ([], None)
