@@ -184,6 +184,7 @@ class LearnerCourse:
     enrollment: Enrollment
     modules: tuple[ModuleRecord, ...]
     marks: tuple[TopicMark, ...]
+    last: Position | None = None  # the topic visited or completed most recently
 
     def with_completed(self, module_no: int, number: int) -> LearnerCourse:
         """The same learner right after completing a topic (no need to read it again)."""
@@ -192,7 +193,7 @@ class LearnerCourse:
             for m in self.modules
         )
         marks = tuple(replace(k, completed=True) if k.number == number else k for k in self.marks)
-        return LearnerCourse(self.enrollment, modules, marks)
+        return LearnerCourse(self.enrollment, modules, marks, self.last)
 
 
 def module_state(record: ModuleRecord) -> ModuleState:
@@ -210,15 +211,21 @@ def module_state(record: ModuleRecord) -> ModuleState:
 class LearningStore(Protocol):
     async def published_courses(self) -> list[CourseInfo]: ...
 
+    async def catalog(
+        self, user_id: int | None, course_id: UUID | None = None
+    ) -> list[tuple[CourseInfo, bool]]: ...
+
     async def course(self, course_id: UUID) -> CourseInfo | None: ...
 
     async def course_by_slug(self, slug: str) -> CourseInfo | None: ...
 
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment | None: ...
 
-    async def ensure_enrollment(self, user_id: int, course_id: UUID) -> EnrollOutcome: ...
+    async def ensure_enrollment(
+        self, user_id: int, course_id: UUID
+    ) -> tuple[EnrollOutcome, Enrollment] | None: ...
 
-    async def set_persona(self, user_id: int, course_id: UUID, persona: Persona) -> None: ...
+    async def set_persona(self, user_id: int, course_id: UUID, persona: Persona) -> bool: ...
 
     async def learner_course(
         self, user_id: int, course_id: UUID, module_no: int | None
@@ -244,8 +251,6 @@ class LearningStore(Protocol):
 
     async def complete_topic(self, user_id: int, topic_id: UUID) -> bool: ...
 
-    async def last_position(self, user_id: int, course_id: UUID) -> Position | None: ...
-
     async def unlock_module(self, user_id: int, course_id: UUID, module_no: int) -> bool: ...
 
     async def complete_enrollment(self, user_id: int, course_id: UUID) -> None: ...
@@ -257,6 +262,18 @@ class LearningService:
 
     async def catalog(self) -> list[CourseInfo]:
         return await self._store.published_courses()
+
+    async def catalog_for(self, user_id: int) -> tuple[list[CourseInfo], frozenset[UUID]]:
+        """The published courses and which of them the learner is enrolled in."""
+        listed = await self._store.catalog(user_id)
+        return [course for course, _ in listed], frozenset(c.id for c, mine in listed if mine)
+
+    async def course_card(self, user_id: int, course_id: UUID) -> tuple[CourseInfo, bool]:
+        """A published course and whether the learner is enrolled in it."""
+        found = await self._store.catalog(user_id, course_id)
+        if not found:
+            raise NotFound("That course is no longer available.")
+        return found[0]
 
     async def course(self, course_id: UUID) -> CourseInfo:
         course = await self._store.course(course_id)
@@ -275,20 +292,19 @@ class LearningService:
         ]
 
     async def enroll(self, user_id: int, course_id: UUID) -> tuple[EnrollOutcome, Enrollment]:
-        course = await self.course(course_id)
-        outcome = await self._store.ensure_enrollment(user_id, course.id)
-        if outcome is EnrollOutcome.SUSPENDED:
+        enrolled = await self._store.ensure_enrollment(user_id, course_id)
+        if enrolled is None:
+            raise NotFound("That course is no longer available.")
+        if enrolled[0] is EnrollOutcome.SUSPENDED:
             raise NotEnrolled(
                 "Your enrollment in this course is suspended; please contact support."
             )
-        enrollment = await self._store.enrollment(user_id, course.id)
-        assert enrollment is not None
-        return outcome, enrollment
+        return enrolled
 
-    async def choose_persona(self, user_id: int, course_id: UUID, persona: Persona) -> Enrollment:
-        enrollment = await self._active(user_id, course_id)
-        await self._store.set_persona(user_id, course_id, persona)
-        return Enrollment(enrollment.course, enrollment.status, persona)
+    async def choose_persona(self, user_id: int, course_id: UUID, persona: Persona) -> None:
+        if not await self._store.set_persona(user_id, course_id, persona):
+            await self._active(user_id, course_id)  # raises the refusal that applies
+            raise NotEnrolled("You are not enrolled in this course. Open it from /courses.")
 
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment:
         return await self._active(user_id, course_id)
@@ -342,16 +358,26 @@ class LearningService:
             await self._store.complete_enrollment(user_id, course_id)
         return view, newly
 
-    async def continue_at(self, user_id: int, course_id: UUID) -> Position:
+    async def course_overview(
+        self, user_id: int, course_id: UUID
+    ) -> tuple[CourseProgress, Position]:
+        """The course's progress and where to continue, from one read of the state."""
+        state = await self._state(user_id, course_id, None)
+        return _progress_of(state), await self._continue_from(user_id, state)
+
+    async def _continue_from(self, user_id: int, state: LearnerCourse) -> Position:
         """Where the learner left off, or the first unfinished topic of an open module."""
-        progress = await self.progress(user_id, course_id)
-        last = await self._store.last_position(user_id, course_id)
+        progress = _progress_of(state)
+        course_id = progress.course.id
+        last = state.last
         if last is not None and any(
             m.number == last.module_no and m.is_open for m in progress.modules
         ):
             return last
         for module in progress.modules:
             if module.is_open and module.completed < module.topics:
+                if module.completed == 0:  # topics are numbered from 1
+                    return Position(module.number, 1)
                 marks = await self._store.topic_marks(user_id, course_id, module.number)
                 first = next(t for t in marks if not t.completed)
                 return Position(module.number, first.number)

@@ -526,18 +526,30 @@ class QuizService:
                 raise QuizUnavailable(unavailable_reason(status), status)
             bank = await self._store.question_bank(course_id, module_no)
             questions = draw_questions(bank, record.rules.question_count, self._rng)
+            now = self._clock()
             attempt_id = await self._store.start_attempt(
                 user_id,
                 course_id,
                 module_no,
                 questions,
                 attempts_used=record.attempts_used,
-                now=self._clock(),
+                now=now,
             )
-            if attempt_id is not None:
-                attempt = await self._store.attempt(user_id, attempt_id)
-                assert attempt is not None
-                return self._remembered(attempt)
+            if attempt_id is not None:  # stored exactly as drawn: no need to read it back
+                return self._remembered(
+                    Attempt(
+                        attempt_id,
+                        user_id,
+                        course_id,
+                        module_no,
+                        tuple(questions),
+                        answers={},
+                        current_index=0,
+                        correct_count=0,
+                        status=AttemptStatus.IN_PROGRESS,
+                        started_at=now,
+                    )
+                )
             # Someone (another device, a replayed update) changed the state first: look again.
         raise QuizUnavailable("The quiz is busy starting elsewhere; please try again.")
 

@@ -10,9 +10,10 @@ that learner's next update; `max_age` bounds staleness for reads no state query 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -20,6 +21,8 @@ import asyncpg
 from domain.learning import TopicRecord
 from domain.personas import Persona
 from domain.tutor import Suggestion
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -29,6 +32,8 @@ class _Course:
     topics: dict[tuple[int, int], TopicRecord] = field(default_factory=dict)
     # Top-level suggestions in display order, with the topic each belongs to (None: all).
     suggestions: list[tuple[tuple[int, int] | None, Suggestion]] = field(default_factory=list)
+    # Anything else read from this version of the course (a module's question bank).
+    derived: dict[Hashable, Any] = field(default_factory=dict)
 
 
 class CourseContent:
@@ -57,6 +62,16 @@ class CourseContent:
         """A topic's active top-level suggestions, then the course-wide ones."""
         course = await self._course(course_id)
         return [s for where, s in course.suggestions if where is None or where == topic]
+
+    async def derived(
+        self, course_id: UUID, key: Hashable, load: Callable[[], Awaitable[T]]
+    ) -> T:
+        """`load()` once per version of the course: for what another store reads from the
+        course's structure (a module's question bank), forgotten with the structure."""
+        course = await self._course(course_id)
+        if key not in course.derived:
+            course.derived[key] = await load()
+        return course.derived[key]
 
     async def _course(self, course_id: UUID) -> _Course:
         cached = self._courses.get(course_id)

@@ -3,16 +3,26 @@ connection."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 
 import asyncpg
 from pgvector.asyncpg import register_vector
 
+# Our enum types: asyncpg looks a type up (three statements) the first time a connection
+# meets it; doing that when the connection opens keeps those round trips off updates.
+_ENUMS = (
+    "SELECT NULL::user_role, NULL::study_persona, NULL::enrollment_status, "
+    "NULL::quiz_attempt_status"
+)
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await register_vector(conn)
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    with contextlib.suppress(asyncpg.UndefinedObjectError):  # a database not migrated yet
+        await conn.fetchrow(_ENUMS)
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

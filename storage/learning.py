@@ -78,7 +78,11 @@ _LEARNER_COURSES = f"""
         (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.module_no), '[]')
          FROM ({_MODULES}) m) AS modules,
         (SELECT coalesce(jsonb_agg(to_jsonb(k) ORDER BY k.topic_number), '[]')
-         FROM ({_marks("c.id")}) k) AS marks
+         FROM ({_marks("c.id")}) k) AS marks,
+        (SELECT jsonb_build_array(t.module_no, t.topic_number)
+         FROM topic_progress tp JOIN topics t ON t.id = tp.topic_id
+         WHERE tp.user_id = $1 AND t.course_id = c.id
+         ORDER BY tp.updated_at DESC LIMIT 1) AS last_topic
     FROM enrollments e JOIN courses c ON c.id = e.course_id
     LEFT JOIN topic_personalization p ON p.user_id = e.user_id AND p.course_id = c.id
     WHERE e.user_id = $1 AND ($2::uuid IS NULL OR e.course_id = $2)
@@ -141,10 +145,25 @@ class PgLearningStore:
         self._content = content or CourseContent(pool)
 
     async def published_courses(self) -> list[CourseInfo]:
+        return [course for course, _ in await self.catalog(None)]
+
+    async def catalog(
+        self, user_id: int | None, course_id: UUID | None = None
+    ) -> list[tuple[CourseInfo, bool]]:
+        """Published courses (or one of them), each with whether the learner is enrolled
+        (a suspended enrollment does not count): the catalog and a course card in one read."""
         rows = await self._pool.fetch(
-            f"SELECT {_COURSE_COLUMNS} FROM courses c WHERE c.is_published ORDER BY c.name"
+            f"""
+            SELECT {_COURSE_COLUMNS}, EXISTS (
+                SELECT 1 FROM enrollments e WHERE e.user_id = $1 AND e.course_id = c.id
+                    AND e.status <> 'suspended') AS enrolled
+            FROM courses c WHERE c.is_published AND ($2::uuid IS NULL OR c.id = $2)
+            ORDER BY c.name
+            """,
+            user_id,
+            course_id,
         )
-        return [_course(r) for r in rows]
+        return [(_course(r), r["enrolled"]) for r in rows]
 
     async def course(self, course_id: UUID) -> CourseInfo | None:
         row = await self._pool.fetchrow(
@@ -172,41 +191,61 @@ class PgLearningStore:
         )
         return _enrollment(row) if row else None
 
-    async def ensure_enrollment(self, user_id: int, course_id: UUID) -> EnrollOutcome:
-        """Seed 000's ensureEnrollment: never duplicates, never revives a suspension."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            created = await conn.fetchval(
-                "INSERT INTO enrollments (user_id, course_id) VALUES ($1, $2) "
-                "ON CONFLICT DO NOTHING RETURNING true",
-                user_id,
-                course_id,
+    async def ensure_enrollment(
+        self, user_id: int, course_id: UUID
+    ) -> tuple[EnrollOutcome, Enrollment] | None:
+        """Seed 000's ensureEnrollment in one statement: never duplicates, never revives a
+        suspension, opens module 1; None when no published course has that id."""
+        row = await self._pool.fetchrow(
+            f"""
+            WITH course AS (SELECT id FROM courses WHERE id = $2 AND is_published),
+            created AS (
+                INSERT INTO enrollments (user_id, course_id) SELECT $1, id FROM course
+                ON CONFLICT DO NOTHING RETURNING status
+            ),
+            opened AS (
+                INSERT INTO module_progress (user_id, course_id, module_no, unlocked_at)
+                SELECT $1, id, 1, now() FROM course WHERE NOT EXISTS (
+                    SELECT 1 FROM enrollments WHERE user_id = $1 AND course_id = $2
+                        AND status = 'suspended')
+                ON CONFLICT DO NOTHING
             )
-            if not created:
-                status = await conn.fetchval(
-                    "SELECT status FROM enrollments WHERE user_id = $1 AND course_id = $2",
-                    user_id,
-                    course_id,
-                )
-                if status == "suspended":
-                    return EnrollOutcome.SUSPENDED
-            await conn.execute(
-                "INSERT INTO module_progress (user_id, course_id, module_no, unlocked_at) "
-                "VALUES ($1, $2, 1, now()) ON CONFLICT DO NOTHING",
-                user_id,
-                course_id,
-            )
-            return EnrollOutcome.ENROLLED if created else EnrollOutcome.ALREADY
-
-    async def set_persona(self, user_id: int, course_id: UUID, persona: Persona) -> None:
-        await self._pool.execute(
-            """
-            INSERT INTO topic_personalization (user_id, course_id, persona) VALUES ($1, $2, $3)
-            ON CONFLICT (user_id, course_id) DO UPDATE
-                SET persona = EXCLUDED.persona, updated_at = now()
+            SELECT {_COURSE_COLUMNS}, EXISTS (SELECT 1 FROM created) AS created,
+                coalesce((SELECT status FROM created), e.status) AS status, p.persona
+            FROM courses c
+            LEFT JOIN enrollments e ON e.user_id = $1 AND e.course_id = c.id
+            LEFT JOIN topic_personalization p ON p.user_id = $1 AND p.course_id = c.id
+            WHERE c.id = $2 AND c.is_published
             """,
             user_id,
             course_id,
-            persona.value,
+        )
+        if row is None:
+            return None
+        if row["created"]:
+            outcome = EnrollOutcome.ENROLLED
+        elif row["status"] == "suspended":
+            outcome = EnrollOutcome.SUSPENDED
+        else:
+            outcome = EnrollOutcome.ALREADY
+        return outcome, _enrollment(row)
+
+    async def set_persona(self, user_id: int, course_id: UUID, persona: Persona) -> bool:
+        """False (and nothing written) unless the learner is enrolled and not suspended."""
+        return bool(
+            await self._pool.fetchval(
+                """
+                INSERT INTO topic_personalization (user_id, course_id, persona)
+                SELECT user_id, course_id, $3 FROM enrollments
+                WHERE user_id = $1 AND course_id = $2 AND status <> 'suspended'
+                ON CONFLICT (user_id, course_id) DO UPDATE
+                    SET persona = EXCLUDED.persona, updated_at = now()
+                RETURNING true
+                """,
+                user_id,
+                course_id,
+                persona.value,
+            )
         )
 
     async def learner_course(
@@ -245,10 +284,12 @@ class PgLearningStore:
 
     def _learner_course(self, row: asyncpg.Record) -> LearnerCourse:
         self._content.observe(row["id"], row["version"])
+        last = row["last_topic"]
         return LearnerCourse(
             _enrollment(row),
             tuple(_module(m) for m in row["modules"]),
             tuple(TopicMark(k["topic_number"], k["title"], k["completed"]) for k in row["marks"]),
+            Position(*last) if last else None,
         )
 
     async def topic_marks(self, user_id: int, course_id: UUID, module_no: int) -> list[TopicMark]:
@@ -295,19 +336,6 @@ class PgLearningStore:
             topic_id,
         )
         return bool(newly)
-
-    async def last_position(self, user_id: int, course_id: UUID) -> Position | None:
-        row = await self._pool.fetchrow(
-            """
-            SELECT t.module_no, t.topic_number FROM topic_progress tp
-            JOIN topics t ON t.id = tp.topic_id
-            WHERE tp.user_id = $1 AND t.course_id = $2
-            ORDER BY tp.updated_at DESC LIMIT 1
-            """,
-            user_id,
-            course_id,
-        )
-        return Position(row["module_no"], row["topic_number"]) if row else None
 
     async def unlock_module(self, user_id: int, course_id: UUID, module_no: int) -> bool:
         """Open the module for the learner; False when the course has no such module."""

@@ -25,9 +25,10 @@ from domain.quiz import (
     QuizRules,
     remaining_attempts,
 )
+from storage.content import CourseContent
 
 _MODULE_QUIZ = """
-SELECT c.id AS course_id, c.name AS course_name,
+SELECT c.id AS course_id, c.name AS course_name, c.updated_at AS version,
     c.quiz_pass_threshold, c.quiz_cooldown_hours, c.quiz_attempts_limit,
     c.quiz_question_count, c.quiz_requires_topics,
     m.module_no, m.title AS module_title,
@@ -87,8 +88,9 @@ def _key_arrays(keys: Iterable[CooldownKey]) -> tuple[list[int], list[UUID], lis
 
 
 class PgQuizStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, content: CourseContent | None = None) -> None:
         self._pool = pool
+        self._content = content or CourseContent(pool)
 
     async def module_quiz(
         self, user_id: int, course_id: UUID, module_no: int
@@ -96,6 +98,7 @@ class PgQuizStore:
         row = await self._pool.fetchrow(_MODULE_QUIZ, user_id, course_id, module_no)
         if row is None:
             return None
+        self._content.observe(row["course_id"], row["version"])
         return ModuleQuizRecord(
             course_id=row["course_id"],
             course_name=row["course_name"],
@@ -126,6 +129,12 @@ class PgQuizStore:
         )
 
     async def question_bank(self, course_id: UUID, module_no: int) -> list[BankQuestion]:
+        """Kept with the course's structure: it changes only when the course is imported."""
+        return await self._content.derived(
+            course_id, ("question bank", module_no), lambda: self._bank(course_id, module_no)
+        )
+
+    async def _bank(self, course_id: UUID, module_no: int) -> list[BankQuestion]:
         rows = await self._pool.fetch(
             """
             SELECT q.key, q.topic_pair_index, q.question_text, q.explanation,
@@ -159,47 +168,36 @@ class PgQuizStore:
         attempts_used: int,
         now: datetime,
     ) -> UUID | None:
-        """Count the attempt and open it, only if nothing moved since the rules were checked."""
+        """Count the attempt and open it, only if nothing moved since the rules were checked.
+
+        One statement, so atomic without BEGIN / COMMIT: if another attempt is already
+        running, the insert's unique violation undoes the count as well."""
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                counted = await conn.fetchval(
-                    """
+            return await self._pool.fetchval(
+                """
+                WITH counted AS (
                     UPDATE module_progress SET quiz_attempts = quiz_attempts + 1,
                         cooldown_until = NULL, cooldown_notified_at = NULL,
                         cooldown_claimed_until = NULL, updated_at = now()
                     WHERE user_id = $1 AND course_id = $2 AND module_no = $3
                       AND quiz_attempts = $4 AND NOT quiz_passed AND unlocked_at IS NOT NULL
                       AND (cooldown_until IS NULL OR cooldown_until <= $5)
-                    RETURNING true
-                    """,
-                    user_id,
-                    course_id,
-                    module_no,
-                    attempts_used,
-                    now,
+                    RETURNING user_id
                 )
-                if not counted:
-                    return None
-                attempt_id = await conn.fetchval(
-                    """
-                    INSERT INTO quiz_attempts (user_id, course_id, module_no, question_set,
-                        question_count, started_at)
-                    VALUES ($1, $2, $3, $4, $5, $6)
-                    ON CONFLICT (user_id, course_id, module_no) WHERE status = 'in_progress'
-                    DO NOTHING
-                    RETURNING id
-                    """,
-                    user_id,
-                    course_id,
-                    module_no,
-                    [q.to_json() for q in questions],
-                    len(questions),
-                    now,
-                )
-                if attempt_id is None:
-                    raise AttemptRace
-                return attempt_id
-        except AttemptRace:
+                INSERT INTO quiz_attempts (user_id, course_id, module_no, question_set,
+                    question_count, started_at)
+                SELECT $1, $2, $3, $6, $7, $5 FROM counted
+                RETURNING id
+                """,
+                user_id,
+                course_id,
+                module_no,
+                attempts_used,
+                now,
+                [q.to_json() for q in questions],
+                len(questions),
+            )
+        except asyncpg.UniqueViolationError:
             return None
 
     async def attempt(self, user_id: int, attempt_id: UUID) -> Attempt | None:

@@ -65,8 +65,7 @@ async def _progress(context: TutorContext, user: User, _u: Update, _a: Action) -
 
 async def _course(context: TutorContext, user: User, _u: Update, pressed: Action) -> Result:
     learning = context.services.learning
-    course = await learning.course(_course_id(pressed))
-    enrolled = any(p.course.id == course.id for p in await learning.my_courses(user.id))
+    course, enrolled = await learning.course_card(user.id, _course_id(pressed))
     return views.course_card(course, enrolled), None
 
 
@@ -88,11 +87,8 @@ async def _persona(context: TutorContext, user: User, _u: Update, a: Action) -> 
 
 
 async def _course_menu(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
-    learning = context.services.learning
-    progress = await learning.progress(user.id, _course_id(a))
-    return views.course_menu(
-        progress, await learning.continue_at(user.id, progress.course.id)
-    ), None
+    progress, where = await context.services.learning.course_overview(user.id, _course_id(a))
+    return views.course_menu(progress, where), None
 
 
 async def _module(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
@@ -131,15 +127,13 @@ async def _enroll(context: TutorContext, user_id: int, course_id: UUID) -> Scree
     _, enrollment = await context.services.learning.enroll(user_id, course_id)
     if enrollment.persona is None:
         return views.persona_picker(enrollment.course, None, welcome=True)
-    progress = await context.services.learning.progress(user_id, course_id)
-    where = await context.services.learning.continue_at(user_id, course_id)
+    progress, where = await context.services.learning.course_overview(user_id, course_id)
     return views.course_menu(progress, where)
 
 
 async def _catalog(context: TutorContext, user_id: int) -> Screen:
-    learning = context.services.learning
-    enrolled = {p.course.id for p in await learning.my_courses(user_id)}
-    return views.catalog(await learning.catalog(), enrolled)
+    courses, enrolled = await context.services.learning.catalog_for(user_id)
+    return views.catalog(courses, enrolled)
 
 
 def _course_id(pressed: Action) -> UUID:

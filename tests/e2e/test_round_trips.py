@@ -88,3 +88,56 @@ async def test_answering_a_quiz_question_costs_at_most_three_round_trips(
     print(f"\nround trips per quiz update (ticks included): {costs}")
     assert max(costs[:-1]) <= 3
     assert costs[-1] <= 8, "the last answer also scores, and unlocks or starts a cooldown"
+
+
+async def test_the_other_screens_of_the_journey_keep_their_budgets(
+    talk, services: Services
+) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    spent = Meter(services)
+    await ada.send("/start")  # the first contact stores the learner
+
+    costs = {
+        "home": await spent(ada.send("/start")),
+        "catalog": await spent(ada.send("/courses")),
+        "course card": await spent(ada.press("Machine Learning Foundations")),
+        "enroll": await spent(ada.press("✅ Enroll")),
+        "persona": await spent(ada.press("⚽ Sports")),  # then the course menu
+        "module": await spent(ada.press("🔓 1. What machine learning is")),
+        "course menu": await spent(ada.press("⬅ Course")),
+        "persona menu": await spent(ada.press("🎭 Persona: ⚽ Sports")),
+    }
+    print(f"\nround trips per screen: {costs}")
+
+    for screen in ("catalog", "course card", "enroll", "course menu", "persona menu"):
+        assert costs[screen] <= 3, screen
+    # Two reads where two things are shown: the learner's courses and the catalog on the
+    # home screen; a persona saved, then the course menu; a module and its quiz's state.
+    for screen in ("home", "persona", "module"):
+        assert costs[screen] <= 4, screen
+
+
+async def ready_for_the_quiz(chat: Dialogue) -> None:
+    await chat.send("/start ml-foundations")
+    await chat.press("⚽ Sports")
+    await chat.press("▶ Continue: 1.1")
+    for topic in range(1, 5):
+        await chat.press("✅ Mark complete")
+        if topic < 4:
+            await chat.press("Next ➡")
+    await chat.press("Module 1 quiz")
+
+
+async def test_starting_a_quiz_costs_four_round_trips(talk, services: Services) -> None:
+    bob: Dialogue = talk(43, "Bob")
+    await ready_for_the_quiz(bob)
+    await bob.press("Start the quiz")  # the first start in a process reads the question bank
+    ada: Dialogue = talk(42, "Ada")
+    spent = Meter(services)
+    await ready_for_the_quiz(ada)
+
+    start = await spent(ada.press("Start the quiz"))
+
+    print(f"\nround trips: quiz start {start}")
+    assert "Question 1 of 10" in ada.last.text
+    assert start <= 4, "the gate's read, then counting the attempt and storing its questions"

@@ -107,3 +107,34 @@ async def test_completing_a_topic_of_a_locked_module_changes_nothing(tiny: Tiny)
 
     assert state is not None and newly is False
     assert await tiny.written(42) == ([], None)
+
+
+async def test_enrolling_is_one_statement_that_never_duplicates_or_revives_a_suspension(
+    tiny: Tiny,
+) -> None:
+    await tiny.learner(42, enrolled=False)
+
+    first = await tiny.store.ensure_enrollment(42, tiny.course_id)
+    again = await tiny.store.ensure_enrollment(42, tiny.course_id)
+    await tiny.pool.execute("UPDATE enrollments SET status = 'suspended' WHERE user_id = 42")
+    suspended = await tiny.store.ensure_enrollment(42, tiny.course_id)
+
+    assert first is not None and again is not None and suspended is not None
+    assert [first[0].value, again[0].value, suspended[0].value] == [
+        "enrolled",
+        "already",
+        "suspended",
+    ]
+    assert first[1].course.id == tiny.course_id and suspended[1].status == "suspended"
+    assert await tiny.pool.fetchval("SELECT count(*) FROM enrollments") == 1
+    opened = await tiny.pool.fetch("SELECT module_no FROM module_progress WHERE user_id = 42")
+    assert [r["module_no"] for r in opened] == [1]
+
+
+async def test_no_enrollment_in_a_course_that_is_not_published(tiny: Tiny) -> None:
+    await tiny.learner(42, enrolled=False)
+    await tiny.pool.execute("UPDATE courses SET is_published = false")
+
+    assert await tiny.store.ensure_enrollment(42, tiny.course_id) is None
+    assert await tiny.pool.fetchval("SELECT count(*) FROM enrollments") == 0
+    assert await tiny.pool.fetchval("SELECT count(*) FROM module_progress") == 0
