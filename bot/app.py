@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot import handlers, jobs
 from bot.ai.factory import build_embedder, build_language_model
 from bot.commands import COMMANDS
 from bot.context import Services, TutorContext
+from bot.flood import FloodGuard, rules_of
 from bot.inbox import InboxWorker
 from bot.metrics import Metrics
+from bot.outgoing import OutgoingLimiter
 from bot.request import AiohttpRequest
 from bot.settings import Settings
 from bot.telegram_bot import TutorBot
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.course_admin import CourseAdminService
+from domain.flood import FloodControl
 from domain.learning import LearningService
+from domain.privacy import PrivacyService
 from domain.quiz import Clock, Draw, QuizService, utc_now
 from domain.stats import StatsService
 from domain.tutor import TutorService
@@ -33,6 +38,7 @@ from storage.course_admin import PgCourseAdminStore
 from storage.database import create_pool
 from storage.inbox import PgInbox
 from storage.learning import PgLearningStore
+from storage.privacy import PgPrivacyStore
 from storage.quizzes import PgQuizStore
 from storage.stats import PgStatsStore
 from storage.tutor import PgTutorStore
@@ -50,14 +56,15 @@ async def open_services(
     pool = await create_pool(database_url, on_query=metrics.db_query)
     admin = AdminService(PgAdminStore(pool), clock=clock)
     content = CourseContent(pool)  # course structure, shared by the stores that read it
+    users = UserService(PgUserRepository(pool), settings.admin_telegram_ids)
     try:
         yield Services(
             settings=settings,
             pool=pool,
-            users=UserService(PgUserRepository(pool), settings.admin_telegram_ids),
+            users=users,
             inbox=PgInbox(pool),
             learning=LearningService(PgLearningStore(pool, content)),
-            quizzes=QuizService(PgQuizStore(pool), clock=clock, draw=draw),
+            quizzes=QuizService(PgQuizStore(pool, content), clock=clock, draw=draw),
             tutor=TutorService(
                 PgTutorStore(pool, content),
                 PgChunkSearch(pool),
@@ -69,18 +76,24 @@ async def open_services(
             course_admin=CourseAdminService(PgCourseAdminStore(pool), admin),
             metrics=metrics,
             stats=StatsService(PgAdminStore(pool), PgStatsStore(pool), clock=clock),
+            privacy=PrivacyService(PgPrivacyStore(pool), users, clock=clock),
         )
     finally:
         await pool.close()
 
 
 def build_application(
-    services: Services, token: str, *, polling: bool, api_url: str | None = None
+    services: Services,
+    token: str,
+    *,
+    polling: bool,
+    api_url: str | None = None,
+    flood_clock: Callable[[], float] = time.monotonic,
 ) -> Application:
-    """The same Application serves polling, the webhook, the demo and the tests."""
+    """The same Application serves polling, the webhook, the demo and the tests.
+    `flood_clock` is incoming flood control's sense of time (monotonic seconds)."""
     api = (api_url or services.settings.telegram_api_url).rstrip("/")
     observe = services.metrics.bot_api_call
-    rate = services.settings.telegram_rate_limit
     bot = TutorBot(
         token,
         base_url=f"{api}/bot",
@@ -91,7 +104,7 @@ def build_application(
             if polling
             else None
         ),
-        rate_limiter=flood_limiter(rate) if rate else None,
+        rate_limiter=flood_limiter(services.settings),
     )
     application = (
         ApplicationBuilder()
@@ -102,6 +115,7 @@ def build_application(
     )
     application.bot_data["services"] = services
     settings = services.settings
+    application.bot_data["flood"] = FloodGuard(FloodControl(rules_of(settings)), flood_clock)
     application.bot_data["inbox"] = InboxWorker(
         application,
         services.inbox,
@@ -119,15 +133,16 @@ def inbox_worker(application: Application) -> InboxWorker:
     return application.bot_data["inbox"]
 
 
-def flood_limiter(rate: int) -> AIORateLimiter:
-    """At most `rate` messages in any one-second window, and on a 429 wait and retry.
-
-    PTB's limiter is a leaky bucket: capacity c draining r per second admits c + r·t calls
-    in any window t, so the default (c = r = 30) lets up to 60 through in one second.
-    Capacity 1 draining `rate - 1` per second keeps every second at `rate` or fewer.
-    """
-    drain = max(rate - 1, 1)
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / drain, max_retries=2)
+def flood_limiter(settings: Settings) -> OutgoingLimiter:
+    """Outgoing pacing (`bot/outgoing.py`): each chat at Telegram's per-chat pace, at most
+    `TELEGRAM_RATE_LIMIT` a second overall with bulk sends yielding to replies, and a 429
+    pausing only the chat (or the bulk sends) it was for. `TELEGRAM_RATE_LIMIT=0` turns
+    all pacing off (benchmarks, a local Bot API); the limiter stays installed because bulk
+    senders mark their calls for it, and 429s are still honoured."""
+    rate = settings.telegram_rate_limit
+    return OutgoingLimiter(
+        overall_rate=rate, chat_burst=settings.telegram_chat_burst if rate else 0
+    )
 
 
 async def register_commands(application: Application) -> None:

@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.context import Services
+from bot.outgoing import BULK
 from bot.views import broadcast as views
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ class BroadcastSender:
     async def _send(self, broadcast_id: UUID, user_id: int, text: str) -> None:
         broadcasts = self._services.broadcasts
         try:
-            await self._bot.send_message(user_id, text, parse_mode=None)
+            # Bulk: paced within the overall limit, a 429 pauses bulk sends only.
+            await self._bot.send_message(user_id, text, parse_mode=None, rate_limit_args=BULK)
         except Forbidden:
             await self._services.users.blocked_the_bot(user_id)
             await broadcasts.delivered(broadcast_id, user_id, "blocked")

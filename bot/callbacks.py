@@ -41,6 +41,7 @@ class Action:
     suggestion: UUID | None = None
     broadcast: UUID | None = None
     op: str | None = None
+    request: UUID | None = None
 
 
 _PERSONA_CODES = {
@@ -82,8 +83,11 @@ _LAYOUTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "bc": ("broadcast_send", ("broadcast",)),
     "bx": ("broadcast_cancel", ("broadcast",)),
     "ca": ("course_visibility", ("course", "op")),
+    # /deleteme: confirming or cancelling the pending erasure request it names.
+    "ey": ("erase_confirm", ("request",)),
+    "en": ("erase_cancel", ("request",)),
 }
-_UUID_FIELDS = ("course", "attempt", "suggestion", "broadcast")
+_UUID_FIELDS = ("course", "attempt", "suggestion", "broadcast", "request")
 _CODES = {name: code for code, (name, _) in _LAYOUTS.items()}
 _FIELD_RE = {
     "course": _UUID_RE,
@@ -98,6 +102,7 @@ _FIELD_RE = {
     "suggestion": _UUID_RE,
     "broadcast": _UUID_RE,
     "op": "[pua]",
+    "request": _UUID_RE,
 }
 _TEXT_FIELDS = ("op",)
 

@@ -20,7 +20,7 @@ from bot.app import ALLOWED_UPDATES
 from bot.demo import command as demo_command
 from bot.logs import configure_logging
 from bot.request import AiohttpRequest
-from bot.runtime import database, run_bot
+from bot.runtime import database, event_loop_factory, run_bot
 from bot.settings import ConfigError, Settings, load_settings
 from bot.webhook_setup import register_webhook, require_webhook_url
 from domain.retrieval import EmbeddingModelMismatch, UnknownCourse
@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             settings.log_format,
             secrets=settings.secrets(),
         )
-        return asyncio.run(args.func(settings, args))
+        with asyncio.Runner(loop_factory=event_loop_factory(settings.event_loop)) as runner:
+            return runner.run(args.func(settings, args))
     except ConfigError as exc:
         return _fail(str(exc))
     except (UnknownCourse, EmbeddingModelMismatch) as exc:

@@ -9,5 +9,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("quiz", "Back to the quiz you're taking"),
     ("timezone", "Your timezone, for quiz reopening times"),
     ("newchat", "Start a fresh conversation with the tutor"),
+    ("mydata", "A copy of everything I store about you"),
+    ("deleteme", "Erase everything I store about you"),
     ("help", "What I can do"),
 ]

@@ -13,6 +13,7 @@ from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.course_admin import CourseAdminService
 from domain.learning import LearningService
+from domain.privacy import PrivacyService
 from domain.quiz import QuizService
 from domain.stats import StatsService
 from domain.tutor import TutorService
@@ -34,6 +35,7 @@ class Services:
     course_admin: CourseAdminService
     metrics: Metrics
     stats: StatsService
+    privacy: PrivacyService
 
 
 class TutorContext(CallbackContext[ExtBot[None], dict, dict, dict]):

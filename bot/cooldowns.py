@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import Services
+from bot.outgoing import BULK
 from bot.views import quiz as views
 from domain.quiz import DueCooldown
 
@@ -79,7 +80,11 @@ class CooldownAnnouncer:
         screen = views.cooldown_over(item)
         try:
             await self._bot.send_message(
-                item.user_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup
+                item.user_id,
+                screen.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=screen.markup,
+                rate_limit_args=BULK,  # paced within the overall limit (bot/outgoing.py)
             )
         except Forbidden as exc:
             # Blocked or deactivated: retrying would only repeat the refusal.

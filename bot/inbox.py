@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.logs import log_context
 from bot.metrics import Metrics
+from bot.outgoing import retry_after_seconds
 from storage.database import is_unavailable
 from storage.inbox import InboxItem, Incoming, PgInbox, Receipt
 
@@ -47,6 +48,7 @@ class Outcome:
 
     error: str | None = None
     retry: bool = False
+    retry_after: float = 0.0  # Telegram's flood control asked us to wait this long
 
 
 _outcome: ContextVar[Outcome | None] = ContextVar("inbox_outcome", default=None)
@@ -60,13 +62,19 @@ def note_failure(error: BaseException | None) -> bool:
         return False
     if error is not None and is_transient(error):
         outcome.retry = True
+        if isinstance(error, RetryAfter):
+            outcome.retry_after = retry_after_seconds(error)
         return True
     outcome.error = type(error).__name__ if error is not None else "error"
     return False
 
 
 def is_transient(error: BaseException) -> bool:
+    """Trouble of the moment: the database or Telegram unreachable, or Telegram's flood
+    control (a 429 that outlasted the rate limiter's own waits). Handled again later."""
     if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        return True
+    if isinstance(error, RetryAfter):
         return True
     return is_unavailable(error)
 
@@ -82,7 +90,24 @@ def parse_incoming(payload: object) -> Incoming:
     if len(kinds) != 1 or not isinstance(payload[kinds[0]], dict):
         raise BadUpdate("an update carries exactly one object")
     body: dict[str, Any] = payload[kinds[0]]
-    return Incoming(update_id, _chat_key(body), kinds[0][:40], payload)
+    return Incoming(update_id, _chat_key(body), kinds[0][:40], _without_nul(payload))
+
+
+def _without_nul(value: Any) -> Any:
+    """U+0000 replaced by U+FFFD: PostgreSQL's text and jsonb cannot hold it, and one such
+    character would fail the whole batch of updates stored with it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        cleaned = {_without_nul(key): _without_nul(item) for key, item in value.items()}
+        same = all(
+            a is b and c is d for (a, c), (b, d) in zip(cleaned.items(), value.items(), strict=True)
+        )
+        return value if same else cleaned
+    if isinstance(value, list):
+        cleaned = [_without_nul(item) for item in value]
+        return value if all(a is b for a, b in zip(cleaned, value, strict=True)) else cleaned
+    return value
 
 
 def _chat_key(body: dict[str, Any]) -> int | None:
@@ -390,7 +415,7 @@ class InboxWorker:
         while True:
             try:
                 if outcome.retry:
-                    wait = self._retry_delay * item.attempts
+                    wait = max(self._retry_delay * item.attempts, outcome.retry_after)
                     await self._inbox.release(self.id, [item.update_id], wait)
                     self._metrics.update_retried(item.kind)
                     self._held.discard(item.update_id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -71,13 +72,16 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        # Longest first, so a secret containing another is replaced whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # Longest first, so a secret containing another is replaced whole. Case-insensitive:
+        # PTB lower-cases the rest of Telegram's error text, a quoted token included.
+        ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._secrets = ordered
+        self._pattern = (
+            re.compile("|".join(re.escape(s) for s in ordered), re.IGNORECASE) if ordered else None
+        )
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return self._pattern.sub(REDACTED, text) if self._pattern else text
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:

@@ -76,6 +76,8 @@ class Metrics:
         "tutorbot_cooldown_notices_undeliverable_total": "Cooldown notices Telegram refused.",
         "tutorbot_cooldown_notices_deferred_total": "Cooldown notices deferred for a retry.",
         "tutorbot_db_queries_total": "Statements sent to PostgreSQL (round trips), all causes.",
+        "tutorbot_flood_dropped_total": "Updates dropped by incoming flood control.",
+        "tutorbot_flood_notices_total": "Slow-down notices (one per stretch of flooding).",
     }
 
     def __init__(self) -> None:

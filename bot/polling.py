@@ -15,6 +15,7 @@ from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter
 
 from bot.inbox import InboxWorker
+from bot.outgoing import retry_after_seconds
 from storage.database import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class InboxPoller:
                 log.error("the bot token was rejected; polling stopped")
                 raise
             except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc.retry_after))
+                await asyncio.sleep(retry_after_seconds(exc))
             except (NetworkError, Conflict) as exc:
                 log.warning("getUpdates failed, retrying: %s", exc)
                 await asyncio.sleep(pause)
@@ -85,8 +86,3 @@ class InboxPoller:
 def _report_crash(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("long polling stopped", exc_info=task.exception())
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

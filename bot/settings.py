@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     # Messages per second this process sends at most (Telegram: ~30/s for a bot; 0 = no cap).
     telegram_rate_limit: int = Field(default=30, ge=0, le=1000)
+    # Messages (sends and edits) one chat gets at once; sustained, 1 a second (Telegram's
+    # per-chat limit). 0 = no per-chat pacing (a 429 still pauses only that chat).
+    telegram_chat_burst: int = Field(default=3, ge=0, le=100)
+    # Incoming flood control, per learner and per process (0 = off): messages and button
+    # presses per minute with a burst allowance, and typed questions (model calls) likewise.
+    flood_messages_per_minute: int = Field(default=60, ge=0, le=6000)
+    flood_burst: int = Field(default=30, ge=1, le=1000)
+    flood_questions_per_minute: int = Field(default=10, ge=0, le=600)
+    flood_question_burst: int = Field(default=5, ge=1, le=100)
     database_url: str | None = None
     data_dir: Path = Path("data")
     webhook_url: str | None = None
@@ -64,6 +73,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # "json": one JSON object per line (ts, level, logger, event, update_id, user_id).
     log_format: Literal["text", "json"] = "text"
+    # "auto": uvloop where it is installed (Linux, macOS), else asyncio's own loop.
+    event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
 
     @field_validator("telegram_bot_token")
     @classmethod

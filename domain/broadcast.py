@@ -18,6 +18,8 @@ from domain.learning import AccessDenied
 from domain.quiz import Clock, utc_now
 
 MAX_TEXT = 3_500
+ALREADY_FINISHED = "This broadcast was already sent or cancelled."
+NOT_THE_AUTHOR = "Only the author of this draft can send or cancel it."
 LEASE = timedelta(minutes=2)
 
 
@@ -62,6 +64,8 @@ class BroadcastStore(Protocol):
     ) -> bool: ...
 
     async def cancel(self, broadcast_id: UUID, actor_id: int) -> bool: ...
+
+    async def author(self, broadcast_id: UUID) -> tuple[int, str] | None: ...
 
     async def claim(
         self, broadcast_id: UUID, limit: int, now: datetime, lease_until: datetime
@@ -114,15 +118,32 @@ class BroadcastService:
     async def confirm(
         self, actor_id: int, broadcast_id: UUID, chat_id: int, message_id: int
     ) -> Progress:
+        await self._authorise_press(actor_id, broadcast_id)
         if not await self._store.begin(broadcast_id, actor_id, chat_id, message_id, self._clock()):
-            raise AccessDenied("This broadcast was already sent or cancelled.")
+            raise AccessDenied(ALREADY_FINISHED)
         progress = await self._store.progress(broadcast_id)
         assert progress is not None
         return progress
 
     async def cancel(self, actor_id: int, broadcast_id: UUID) -> None:
+        await self._authorise_press(actor_id, broadcast_id)
         if not await self._store.cancel(broadcast_id, actor_id):
-            raise AccessDenied("This broadcast was already sent or cancelled.")
+            raise AccessDenied(ALREADY_FINISHED)
+
+    async def _authorise_press(self, actor_id: int, broadcast_id: UUID) -> None:
+        """A draft's buttons are checked like the command that made it, at the moment they
+        are pressed: whoever presses must (still) be allowed to broadcast to the draft's
+        audience — a learner, a tutor of another course or a demoted author is refused and
+        audited — and only the draft's author acts on it."""
+        await self._admin.require(actor_id, Action.BROADCAST, str(broadcast_id))
+        found = await self._store.author(broadcast_id)
+        if found is None:
+            raise AccessDenied(ALREADY_FINISHED)
+        author, audience = found
+        slug = None if audience == "all" else audience
+        await self._admin.authorise(actor_id, Action.BROADCAST, audience, slug)
+        if author != actor_id:
+            raise AccessDenied(NOT_THE_AUTHOR)
 
     async def claim(self, broadcast_id: UUID, limit: int) -> list[int]:
         now = self._clock()

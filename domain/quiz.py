@@ -330,7 +330,10 @@ class QuizStore(Protocol):
         correct: bool,
         finish: Finish | None,
         now: datetime,
+        request_id: int | None = None,
     ) -> bool: ...
+
+    async def answered_by(self, request_id: int) -> bool: ...
 
     async def finish_attempt(self, attempt: Attempt, finish: Finish, now: datetime) -> bool: ...
 
@@ -573,21 +576,57 @@ class QuizService:
         return attempts[0] if attempts else None
 
     async def answer(
-        self, user_id: int, attempt_id: UUID, index: int, choice: Iterable[int]
+        self,
+        user_id: int,
+        attempt_id: UUID,
+        index: int,
+        choice: Iterable[int],
+        *,
+        request_id: int | None = None,
     ) -> AnswerOutcome:
+        """Record an answer. `request_id` (the update carrying it) makes it repeatable: the
+        same update handled again after a failure gets the outcome it recorded the first
+        time, while another update (a double tap) is refused as already answered."""
         known = self._known(user_id, attempt_id)
         if known is not None and known.current_index == index:
-            outcome = await self._answer(known, index, choice)
+            outcome = await self._answer(known, index, choice, request_id)
             if outcome is not None:
                 return outcome
         # Not remembered, or memory was behind: decide from what is stored now.
-        outcome = await self._answer(await self._running(user_id, attempt_id), index, choice)
+        try:
+            outcome = await self._answer(
+                await self._running(user_id, attempt_id), index, choice, request_id
+            )
+        except AnswerRejected:
+            if request_id is not None and await self._store.answered_by(request_id):
+                return await self._recorded(user_id, attempt_id, index)
+            raise
         if outcome is None:
             raise AnswerRejected("You already answered that question.")
         return outcome
 
+    async def _recorded(self, user_id: int, attempt_id: UUID, index: int) -> AnswerOutcome:
+        """The outcome of an answer stored earlier, rebuilt from the stored attempt."""
+        attempt = await self.attempt(user_id, attempt_id)
+        question = attempt.questions[index]
+        picked = frozenset(attempt.answers[index])
+        result = None
+        if attempt.status is not AttemptStatus.IN_PROGRESS and index + 1 == attempt.total:
+            record = await self._record(user_id, attempt.course_id, attempt.module_no)
+            passed = attempt.status is AttemptStatus.PASSED
+            last = record.module_no >= record.last_module_no
+            finish = Finish(
+                attempt.status,
+                score_of(attempt.correct_count, attempt.total),
+                record.cooldown_until,
+                record.module_no + 1 if passed and not last else None,
+                complete_course=passed and last,
+            )
+            result = self._result(record, attempt, attempt.answers, attempt.correct_count, finish)
+        return AnswerOutcome(attempt, index, question, picked, question.is_right(picked), result)
+
     async def _answer(
-        self, attempt: Attempt, index: int, choice: Iterable[int]
+        self, attempt: Attempt, index: int, choice: Iterable[int], request_id: int | None
     ) -> AnswerOutcome | None:
         """None when the compare-and-set found the attempt moved on since `attempt`."""
         user_id = attempt.user_id
@@ -612,7 +651,10 @@ class QuizService:
             finish = plan_finish(record, correct, attempt.total, self._clock())
             result = self._result(record, attempt, answers, correct, finish)
         now = self._clock()
-        if not await self._store.record_answer(attempt, index, sorted(picked), right, finish, now):
+        recorded = await self._store.record_answer(
+            attempt, index, sorted(picked), right, finish, now, request_id
+        )
+        if not recorded:
             self._forget(attempt.id)
             return None
         # The write was a compare-and-set on this very state, so the new state is known.

@@ -107,6 +107,10 @@ class UserService:
         self._recent.pop(user_id, None)
         await self._users.mark_blocked(user_id)
 
+    def forget(self, user_id: int) -> None:
+        """Their user row is gone (erased): the next update must write it again."""
+        self._recent.pop(user_id, None)
+
     def _remember(self, profile: Profile, user: User, now: float) -> None:
         if len(self._recent) >= self._capacity:
             cutoff = now - self._fresh_for

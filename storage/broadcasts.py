@@ -73,6 +73,13 @@ class PgBroadcastStore:
         )
         return bool(cancelled)
 
+    async def author(self, broadcast_id: UUID) -> tuple[int, str] | None:
+        """Who wrote the broadcast, and its audience (a course slug or 'all')."""
+        row = await self._pool.fetchrow(
+            "SELECT actor_id, audience FROM broadcasts WHERE id = $1", broadcast_id
+        )
+        return (row["actor_id"], row["audience"]) if row else None
+
     async def claim(
         self, broadcast_id: UUID, limit: int, now: datetime, lease_until: datetime
     ) -> list[int]:

@@ -63,9 +63,7 @@ class CourseContent:
         course = await self._course(course_id)
         return [s for where, s in course.suggestions if where is None or where == topic]
 
-    async def derived(
-        self, course_id: UUID, key: Hashable, load: Callable[[], Awaitable[T]]
-    ) -> T:
+    async def derived(self, course_id: UUID, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         """`load()` once per version of the course: for what another store reads from the
         course's structure (a module's question bank), forgotten with the structure."""
         course = await self._course(course_id)

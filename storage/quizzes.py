@@ -222,8 +222,10 @@ class PgQuizStore:
         correct: bool,
         finish: Finish | None,
         now: datetime,
+        request_id: int | None = None,
     ) -> bool:
         args = (attempt.id, attempt.user_id, str(index), list(choice), int(correct), index)
+        args += (request_id,)
         if finish is None:  # one statement is atomic by itself: no BEGIN / COMMIT round trips
             return bool(await self._pool.fetchval(_RECORD_ANSWER, *args))
         try:
@@ -235,6 +237,14 @@ class PgQuizStore:
                 return True
         except AttemptRace:
             return False
+
+    async def answered_by(self, request_id: int) -> bool:
+        """Whether this update already recorded a quiz answer."""
+        return await self._pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM update_effects WHERE update_id = $1 "
+            "AND effect = 'quiz answer')",
+            request_id,
+        )
 
     async def finish_attempt(self, attempt: Attempt, finish: Finish, now: datetime) -> bool:
         """Finish as computed from `attempt`; refused if an answer landed since it was read."""
@@ -322,13 +332,23 @@ class PgQuizStore:
 
 
 # Compare-and-set on the question the learner was shown: a repeat or a second device loses.
+# The answer, and (given $7, the update carrying it) a note that this update recorded it:
+# handled again after a failure, the update finds its answer stored and replies with it.
 _RECORD_ANSWER = """
-    UPDATE quiz_attempts SET
-        answers = answers || jsonb_build_object($3::text, $4::jsonb),
-        current_index = current_index + 1,
-        correct_count = correct_count + $5
-    WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_index = $6
-    RETURNING true
+    WITH answered AS (
+        UPDATE quiz_attempts SET
+            answers = answers || jsonb_build_object($3::text, $4::jsonb),
+            current_index = current_index + 1,
+            correct_count = correct_count + $5
+        WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_index = $6
+        RETURNING true
+    ),
+    noted AS (
+        INSERT INTO update_effects (update_id, effect)
+        SELECT $7, 'quiz answer' FROM answered WHERE $7::bigint IS NOT NULL
+        ON CONFLICT DO NOTHING
+    )
+    SELECT EXISTS (SELECT 1 FROM answered)
 """
 
 

@@ -89,6 +89,12 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         admin_telegram_ids=str(ADMIN_ID),
         embedding_backend="local",
+        # Tests talk at machine speed, which is what flood control and per-chat pacing
+        # exist to stop; their own tests (test_flood.py, test_outgoing_limiter.py) turn
+        # them on with the production defaults.
+        telegram_chat_burst=0,
+        flood_messages_per_minute=0,
+        flood_questions_per_minute=0,
     )
 
 

@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -142,6 +142,7 @@ class BotApiEmulator:
         self.rate_warnings: list[RateWarning] = []
         self._expected: set[int] = set()  # ids of refused calls a test provoked on purpose
         self._outages: dict[str, int] = {}  # method -> calls still to fail with 502
+        self.faults: list[Fault] = []  # armed by inject(), oldest first
         self.updates: list[Json] = []  # every update ever created, delivered or not
         self.callback_queries: dict[str, CallbackQuery] = {}
         self.files: dict[str, StoredFile] = {}
@@ -157,6 +158,7 @@ class BotApiEmulator:
         self._query_numbers = itertools.count(1)
         self._chat_sends: dict[int, deque[float]] = {}
         self._global_sends: deque[float] = deque()
+        self._throttled: dict[int, tuple[int, int]] = {}  # chat -> (calls left, retry_after)
         self._signal = ChangeSignal()
         self.queue = UpdateQueue(
             self._signal, retries=webhook_retries, retry_delay=webhook_retry_delay
@@ -258,6 +260,35 @@ class BotApiEmulator:
         """Telegram has a bad moment: the next `calls` calls of `method` answer 502."""
         canonical = self._canonical(method) or method
         self._outages[canonical] = calls
+
+    def throttle_chat(self, chat_id: int, retry_after: int, calls: int = 1) -> None:
+        """The next `calls` messages or edits in this chat answer 429 with `retry_after`,
+        as Telegram does when one chat gets more than it allows (other chats go on). Tests
+        accept them with ``expect(429, chat_id=...)``."""
+        self._throttled[chat_id] = (calls, retry_after)
+
+    def inject(
+        self,
+        method: str | None = None,
+        status: int | Literal["timeout"] = 500,
+        *,
+        count: int | None = None,
+        seconds: float | None = None,
+        retry_after: int = 1,
+        hold: float = 30.0,
+    ) -> Fault:
+        """Telegram misbehaves for a while: calls of `method` (None: every method) fail with
+        `status` — 500, 429 with `retry_after`, any other error code — or, with "timeout",
+        are held `hold` seconds before Telegram handles them (a client that gives up first
+        hangs up, and the call is never performed). The fault lasts for `count` calls or
+        `seconds`, whichever ends first (neither: until `Fault.end()`). Calls it fails are
+        provoked on purpose, so `assert_no_rejections` does not count them. Returns the
+        fault, which counts the calls it hit."""
+        canonical = None if method is None else (self._canonical(method) or method)
+        until = None if seconds is None else _clock() + seconds
+        fault = Fault(canonical, status, count, until, retry_after, hold)
+        self.faults.append(fault)
+        return fault
 
     def synchronization_error(self, at: float | None = None) -> None:
         """Telegram failed to sync the bot's updates between its datacenters (at ``at``, Unix
@@ -653,6 +684,9 @@ class BotApiEmulator:
             if self._outages.get(canonical):
                 self._outages[canonical] -= 1
                 raise ApiError(502, "Bad Gateway")
+            fault = self._fault_for(canonical)
+            if fault is not None:
+                await fault.strike()
             try:
                 result = await handler(params)
             except KeyError as missing:
@@ -666,17 +700,18 @@ class BotApiEmulator:
             raise
         except ApiError as error:
             gone = request.transport is None or request.transport.is_closing()
-            self._record_call(
-                ApiCall(
-                    canonical,
-                    params,
-                    False,
-                    error.description,
-                    error.code,
-                    at=_clock(),
-                    abandoned=gone,
-                )
+            refused = ApiCall(
+                canonical,
+                params,
+                False,
+                error.description,
+                error.code,
+                at=_clock(),
+                abandoned=gone,
             )
+            self._record_call(refused)
+            if isinstance(error, InjectedError):
+                self._expected.add(id(refused))
             log.debug("emulator refused %s: %s", canonical, error.description)
             return web.json_response(error.to_json(), status=error.code)
         except Exception as exc:  # an emulator bug: answer like a Telegram outage, loudly
@@ -702,6 +737,12 @@ class BotApiEmulator:
 
     async def _handle_unknown_path(self, request: web.Request) -> web.Response:
         return web.json_response(ApiError(404, "Not Found").to_json(), status=404)
+
+    def _fault_for(self, method: str) -> Fault | None:
+        """The oldest armed fault that applies to a call of `method` now (spent ones go)."""
+        now = _clock()
+        self.faults = [fault for fault in self.faults if fault.armed(now)]
+        return next((f for f in self.faults if f.method in (None, method)), None)
 
     def _canonical(self, method_name: str) -> str | None:
         if self.spec is not None:
@@ -1249,6 +1290,12 @@ class BotApiEmulator:
 
     def _account_rate(self, chat: EmulatedChat, method: str) -> None:
         """Telegram's flood limits: ~1 msg/s per chat, 20/min per group, 30/s overall."""
+        calls, retry_after = self._throttled.get(chat.id, (0, 0))
+        if calls:
+            self._throttled[chat.id] = (calls - 1, retry_after)
+            raise ApiError(
+                429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+            )
         now = _clock()
         per_chat = self._chat_sends.setdefault(chat.id, deque())
         rules: list[tuple[RateScope, deque[float], float, int]] = [
@@ -1278,6 +1325,56 @@ class BotApiEmulator:
                     )
         per_chat.append(now)
         self._global_sends.append(now)
+
+
+class InjectedError(ApiError):
+    """An error answer a test asked for with `inject`, not one the bot provoked."""
+
+
+@dataclass
+class Fault:
+    """One stretch of Telegram trouble armed by `BotApiEmulator.inject`; `hits` counts the
+    calls it struck, `first_hit`/`last_hit` say when (monotonic seconds), for the figures
+    a test reports (e.g. how long the bot took to recover after the last one)."""
+
+    method: str | None
+    status: int | Literal["timeout"]
+    count: int | None
+    until: float | None
+    retry_after: int = 1
+    hold: float = 30.0
+    hits: int = 0
+    first_hit: float | None = None
+    last_hit: float | None = None
+    ended: bool = False
+
+    def end(self) -> None:
+        """Telegram is well again (for this fault)."""
+        self.ended = True
+
+    def armed(self, now: float) -> bool:
+        if self.ended or (self.until is not None and now >= self.until):
+            return False
+        return self.count is None or self.hits < self.count
+
+    async def strike(self) -> None:
+        """Fail the call at hand: raise its error, or hold it (then let it through)."""
+        self.hits += 1
+        self.last_hit = _clock()
+        if self.first_hit is None:
+            self.first_hit = self.last_hit
+        if self.status == "timeout":
+            await asyncio.sleep(self.hold)  # cancelled when the client hangs up
+            return
+        if self.status == 429:
+            raise InjectedError(
+                429,
+                f"Too Many Requests: retry after {self.retry_after}",
+                {"retry_after": self.retry_after},
+            )
+        if self.status == 500:
+            raise InjectedError(500, "Internal Server Error")
+        raise InjectedError(self.status, f"Error {self.status} (injected)")
 
 
 @dataclass(frozen=True)

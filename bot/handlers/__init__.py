@@ -21,16 +21,22 @@ from bot.handlers import (
     learning,
     pack_admin,
     preferences,
+    privacy,
     quiz,
     stats,
     system,
 )
 
-# New messages in private chats only: edits, groups and channels are handled apart.
-PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+# New messages in private chats only: edits, groups and channels are handled apart. A
+# message without a sender (`from` is optional in the Bot API) has nobody to answer for.
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.USER
 
 
 def register(application: Application) -> None:
+    # Flood control first (group -1): an update over a learner's rate stops there.
+    flood = application.bot_data.get("flood")
+    if flood is not None:
+        application.add_handler(flood.handler(), group=-1)
     application.add_handler(CommandHandler("start", learning.start, filters=PRIVATE))
     application.add_handler(CommandHandler("help", about.help_command, filters=PRIVATE))
     application.add_handler(CommandHandler("courses", learning.courses, filters=PRIVATE))
@@ -40,6 +46,8 @@ def register(application: Application) -> None:
         CommandHandler("timezone", preferences.timezone_command, filters=PRIVATE)
     )
     application.add_handler(CommandHandler("newchat", ask.new_chat, filters=PRIVATE))
+    application.add_handler(CommandHandler("mydata", privacy.mydata, filters=PRIVATE))
+    application.add_handler(CommandHandler("deleteme", privacy.deleteme, filters=PRIVATE))
     application.add_handler(CommandHandler("admin", admin.menu, filters=PRIVATE))
     application.add_handler(CommandHandler("learner", admin.learner, filters=PRIVATE))
     application.add_handler(

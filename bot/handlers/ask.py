@@ -6,19 +6,24 @@ the answer with its sources; whatever goes wrong ends in an honest line in its p
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
 from telegram import Message, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
 from bot.callbacks import Action
 from bot.context import TutorContext
 from bot.handlers.profile import profile_of
 from bot.handlers.render import show
+from bot.inbox import is_transient
 from bot.streaming import StreamingMessage
 from bot.views import tutor as views
 from bot.views.screen import Screen
 from domain.learning import AccessDenied
 from domain.retrieval import EmbeddingModelMismatch
-from domain.tutor import ModelUnavailable, QuotaExhausted
+from domain.tutor import AskContext, ModelUnavailable, QuotaExhausted
 from domain.users import User
 
 
@@ -44,9 +49,18 @@ async def question(update: Update, context: TutorContext) -> None:
         await show(update, views.quota_exhausted(ctx, offers))
         return
     placeholder = await message.reply_text(views.THINKING)
+    async with _dropped_if_retried(placeholder):
+        await _answer_question(update, context, ctx, message.text, placeholder)
+
+
+async def _answer_question(
+    update: Update, context: TutorContext, ctx: AskContext, text: str, placeholder: Message
+) -> None:
+    tutor = context.services.tutor
+    metrics = context.services.metrics
     stream = _streaming(context, placeholder)
     try:
-        reply = await tutor.ask(ctx, message.text, stream.update, request_id=update.update_id)
+        reply = await tutor.ask(ctx, text, stream.update, request_id=update.update_id)
     except QuotaExhausted:  # the last ones went to questions sent at the same moment
         metrics.inc("tutorbot_questions_refused_total")
         offers = await tutor.suggestions(ctx.course_id, topic=ctx.topic)
@@ -97,25 +111,40 @@ async def _suggestion(context: TutorContext, user: User, update: Update, a: Acti
     tutor = context.services.tutor
     chat_id = update.effective_chat.id
     placeholder = await context.bot.send_message(chat_id, views.THINKING)
-    stream = _streaming(context, placeholder)
-    try:
-        got = await tutor.ask_suggestion(
-            user.id, a.suggestion, stream.update, request_id=update.update_id
-        )
-    except AccessDenied as denied:
-        await _replace(placeholder, [Screen(denied.reason)])
-        return None
-    except ModelUnavailable as failed:
-        context.services.metrics.inc("tutorbot_model_failures_total")
-        await _replace(placeholder, [views.model_failed(failed.kind)])
-        return None
-    except EmbeddingModelMismatch:
-        await _replace(placeholder, [views.index_not_ready()])
-        return None
-    context.services.metrics.inc("tutorbot_suggestions_shown_total")
-    screens = views.answer(got.answer, got.context, got.follow_ups, title=got.suggestion.prompt)
-    await _replace(placeholder, screens)
+    async with _dropped_if_retried(placeholder):
+        stream = _streaming(context, placeholder)
+        try:
+            got = await tutor.ask_suggestion(
+                user.id, a.suggestion, stream.update, request_id=update.update_id
+            )
+        except AccessDenied as denied:
+            await _replace(placeholder, [Screen(denied.reason)])
+            return None
+        except ModelUnavailable as failed:
+            context.services.metrics.inc("tutorbot_model_failures_total")
+            await _replace(placeholder, [views.model_failed(failed.kind)])
+            return None
+        except EmbeddingModelMismatch:
+            await _replace(placeholder, [views.index_not_ready()])
+            return None
+        context.services.metrics.inc("tutorbot_suggestions_shown_total")
+        screens = views.answer(got.answer, got.context, got.follow_ups, title=got.suggestion.prompt)
+        await _replace(placeholder, screens)
     return None
+
+
+@asynccontextmanager
+async def _dropped_if_retried(placeholder: Message) -> AsyncIterator[None]:
+    """When the database or Telegram fails on the way, the inbox handles the update again
+    and that run sends a placeholder of its own: this one is deleted (if Telegram lets us)
+    rather than left in the chat saying it is still looking, forever."""
+    try:
+        yield
+    except Exception as exc:
+        if is_transient(exc):  # the inbox will handle the update again
+            with suppress(TelegramError):
+                await placeholder.delete()
+        raise
 
 
 def _streaming(context: TutorContext, placeholder: Message) -> StreamingMessage:

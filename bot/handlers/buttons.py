@@ -11,9 +11,10 @@ from telegram import Update
 
 from bot.callbacks import ForgedCallback, decode
 from bot.context import TutorContext
-from bot.handlers import ask, broadcast, course_admin, learning, quiz
+from bot.handlers import ask, broadcast, course_admin, learning, privacy, quiz
 from bot.handlers.profile import profile_of
 from domain.learning import AccessDenied
+from domain.users import Role, User
 
 STALE_BUTTON = "This button is no longer valid. Send /start to begin again."
 
@@ -23,6 +24,7 @@ _HANDLERS = {
     **ask.BUTTONS,
     **broadcast.BUTTONS,
     **course_admin.BUTTONS,
+    **privacy.BUTTONS,
 }
 
 
@@ -39,7 +41,11 @@ async def on_button(update: Update, context: TutorContext) -> None:
     if handler is None:  # "noop": a label-only button such as a page counter
         await query.answer()
         return
-    user = await context.services.users.register(profile_of(update.effective_user))
+    profile = profile_of(update.effective_user)
+    if pressed.name in privacy.UNREGISTERED:  # must not write back an erased profile
+        user = User(profile, Role.LEARNER)
+    else:
+        user = await context.services.users.register(profile)
     try:
         toast = await handler(context, user, update, pressed)
     except AccessDenied as denied:

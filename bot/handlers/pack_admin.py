@@ -12,6 +12,7 @@ Both are admin-only, authorised and audited before anything is read or downloade
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 import time
 from pathlib import Path, PurePath
@@ -47,6 +48,8 @@ NOT_REFERENCE = (
     "❌ Only a .pdf, .md or .txt file can be added to a course with /import course-slug. "
     "To import a whole course, send its .zip with the caption /import."
 )
+
+log = logging.getLogger(__name__)
 
 
 def _embedder(context: TutorContext) -> Embedder:
@@ -97,7 +100,10 @@ async def import_document(update: Update, context: TutorContext) -> None:
         data = await file.download_as_bytearray()
     except TelegramError as exc:
         await admin.record(staff, Action.IMPORT, target, "failed", {"why": "download"})
-        await _edit(progress, f"❌ I couldn't download the file: {exc.message}. Try again.")
+        # Not the error's text: a failed download's message can carry the file URL, and with
+        # it the bot token.
+        log.warning("import: downloading the document failed: %s", exc)
+        await _edit(progress, "❌ I couldn't download the file from Telegram. Try again.")
         return
     if len(data) > MAX_DOWNLOAD_BYTES:
         await admin.record(staff, Action.IMPORT, target, "invalid", {"size": len(data)})

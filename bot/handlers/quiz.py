@@ -100,7 +100,9 @@ async def _record(
 ) -> str | None:
     assert a.attempt is not None and a.question is not None
     quizzes = context.services.quizzes
-    outcome = await quizzes.answer(user.id, a.attempt, a.question, picked)
+    outcome = await quizzes.answer(
+        user.id, a.attempt, a.question, picked, request_id=update.update_id
+    )
     context.services.metrics.inc("tutorbot_quiz_answers_total")
     await show(update, views.feedback(outcome))
     if outcome.result is not None:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# What ZoneInfo raises for a name that is no zone: unknown, malformed, or a folder of the
+# tz database ("Europe" raises IsADirectoryError, an OSError).
+_NOT_A_ZONE = (ZoneInfoNotFoundError, ValueError, OSError)
+
 
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name) if name else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except _NOT_A_ZONE:
         return ZoneInfo("UTC")
 
 
 def is_timezone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except _NOT_A_ZONE:
         return False
     return True
 

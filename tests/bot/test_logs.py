@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.logs import configure_logging, log_context
+from bot.logs import RedactSecrets, configure_logging, log_context
 
 TOKEN = "123456:AAE-secret_token_value"
 WEBHOOK_SECRET = "hook-secret-42"
@@ -165,3 +165,11 @@ def test_configuring_again_replaces_the_handler(configure: Callable[..., io.Stri
     assert [x["event"] for x in lines(second)] == ["once"]
     with pytest.raises(ValueError):
         configure("yaml")
+
+
+def test_a_secret_is_redacted_whatever_its_case() -> None:
+    """PTB lower-cases Telegram's error text, a token quoted in it included."""
+    token = "123456:ABCdef_GHIjkl-MNOpqr"
+    redact = RedactSecrets([token]).redact
+
+    assert redact(f"error: bot{token.lower()} and {token.upper()}") == "error: bot*** and ***"

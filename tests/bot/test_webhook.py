@@ -120,6 +120,30 @@ async def test_an_acknowledged_update_is_already_stored(
     assert (row["kind"], row["chat_key"], row["payload"]) == ("message", 42, update)
 
 
+async def test_a_nul_character_is_stored_as_a_replacement_and_the_batch_is_not_lost(
+    server: str, emulator: BotApiEmulator, pool: asyncpg.Pool
+) -> None:
+    """PostgreSQL cannot hold U+0000; one such update must not fail those stored with it."""
+    emulator.user(42, "Ada")
+    emulator.user(43, "Bob")
+    hostile = emulator.send_text(42, "a\x00b", deliver=False)
+    plain = emulator.send_text(43, "/start", deliver=False)
+
+    statuses = await asyncio.gather(
+        post(server + PATH, hostile, GOOD), post(server + PATH, plain, GOOD)
+    )
+    await emulator.wait_for(lambda: emulator.bot_messages(42) and emulator.bot_messages(43))
+
+    assert statuses == [200, 200]
+    stored = await pool.fetchval(
+        "SELECT payload -> 'message' ->> 'text' FROM update_inbox WHERE update_id = $1",
+        hostile["update_id"],
+    )
+    assert stored == "a\ufffdb"
+    failed = await pool.fetchval("SELECT count(*) FROM update_inbox WHERE failed")
+    assert failed == 0
+
+
 async def test_a_redelivered_webhook_update_is_applied_once(
     server: str, emulator: BotApiEmulator, pool: asyncpg.Pool, services: Services
 ) -> None:

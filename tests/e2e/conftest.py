@@ -1,4 +1,4 @@
-"""Fixtures for tests that run real bot processes."""
+"""Fixtures for end-to-end tests: real bot processes, and the fake OpenAI-compatible server."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fake_openai import FakeOpenAI
 from tests.support.replicas import Replicas
 
 
@@ -15,3 +16,12 @@ async def replicas(tmp_path: Path) -> AsyncIterator[Replicas]:
     made = Replicas(tmp_path)
     yield made
     await made.kill_all()
+
+
+@pytest.fixture
+async def model() -> AsyncIterator[FakeOpenAI]:
+    """A fake OpenAI-compatible server on 127.0.0.1, for tests that configure a model."""
+    server = FakeOpenAI()
+    await server.start()
+    yield server
+    await server.stop()

@@ -29,14 +29,6 @@ TEA_QUIZ_ONLY = (
 
 
 @pytest.fixture
-async def model() -> AsyncIterator[FakeOpenAI]:
-    server = FakeOpenAI()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def tutor_app(
     settings: Settings, db_url: str, emulator: BotApiEmulator, model: FakeOpenAI, clock: FakeClock
 ) -> AsyncIterator[tuple[Services, Application]]:

@@ -390,6 +390,38 @@ async def test_another_learner_can_neither_read_nor_answer_nor_abandon_an_attemp
     assert (row["status"], row["current_index"], row["answers"]) == ("in_progress", 0, {})
 
 
+async def test_an_update_handled_again_gets_the_outcome_it_recorded_and_a_double_tap_does_not(
+    tiny: Tiny,
+) -> None:
+    await tiny.enroll(42)
+    attempt = await tiny.quizzes.start(42, tiny.course_id, 1)
+    first = await tiny.quizzes.answer(42, attempt.id, 0, wrong(attempt.questions[0]), request_id=7)
+    after_restart = replica(tiny)  # the retry may run anywhere, with nothing remembered
+
+    again = await after_restart.answer(42, attempt.id, 0, right(attempt.questions[0]), request_id=7)
+    with pytest.raises(AnswerRejected, match="already answered"):
+        await after_restart.answer(42, attempt.id, 0, wrong(attempt.questions[0]), request_id=8)
+
+    assert (again.index, again.choice, again.correct) == (0, first.choice, False)
+    assert again.next_question == attempt.questions[1]
+    row = await tiny.stored_attempt(attempt.id)
+    assert (row["current_index"], row["correct_count"]) == (1, 0)
+
+
+async def test_the_last_answer_handled_again_shows_the_same_result(tiny: Tiny) -> None:
+    await tiny.enroll(42)
+    attempt = await tiny.quizzes.start(42, tiny.course_id, 1)
+    await tiny.quizzes.answer(42, attempt.id, 0, right(attempt.questions[0]), request_id=7)
+    last = await tiny.quizzes.answer(42, attempt.id, 1, right(attempt.questions[1]), request_id=8)
+
+    again = await replica(tiny).answer(42, attempt.id, 1, right(attempt.questions[1]), request_id=8)
+
+    assert last.result is not None and again.result is not None
+    assert again.result == last.result
+    assert (await tiny.progress(42))["quiz_attempts"] == 1
+    assert (await tiny.progress(42, 2))["unlocked_at"] is not None
+
+
 def replica(tiny: Tiny) -> QuizService:
     """Another process on the same database: its own memory of running attempts."""
     return QuizService(tiny.store, clock=tiny.clock, draw=Draw(random.Random(SEED)))

@@ -122,14 +122,18 @@ class Dialogue:
     async def _press(
         self, message_id: int, data: str, label: str, *, forged: bool = False
     ) -> list[ChatMessage]:
-        query_ids = set(self.emu.callback_queries)
-        replies = await self._act(
-            lambda: self.emu.press_button(
+        pressed: list[Update] = []
+
+        def make_update() -> Update:
+            update = self.emu.press_button(
                 self.user.id, message_id, data, chat=self._group, deliver=False, forged=forged
             )
-        )
-        (query_id,) = set(self.emu.callback_queries) - query_ids
-        self.last_callback = self.emu.callback_queries[query_id]
+            pressed.append(update)
+            return update
+
+        replies = await self._act(make_update)
+        # This press's own query (other dialogues may be pressing at the same moment).
+        self.last_callback = self.emu.callback_queries[pressed[0]["callback_query"]["id"]]
         if self.require_callback_answer and not self.last_callback.answered:
             raise AssertionError(
                 f"the bot never answered the callback query of [{label}] "

@@ -52,6 +52,8 @@ class FakeOpenAI:
       - `break_next(after_chunks=2)`: the next *streamed* chat response sends that many content
         deltas (after the role chunk), then the malformed line `data: {not json`, and closes
         the connection.
+    Down altogether: `go_down()` closes the port (connections are refused), `come_back()`
+    serves again at the same address.
 
     Observation: `requests` holds `(kind, body)` of every call, `chat_requests` just the chat
     bodies; `chat_served` counts chat requests answered completely (JSON sent or stream ended
@@ -88,7 +90,7 @@ class FakeOpenAI:
     def chat_requests(self) -> list[dict[str, Any]]:
         return [body for kind, body in self.requests if kind == "chat"]
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
         app = web.Application()
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_post("/v1/chat/completions", self._chat)
@@ -98,7 +100,7 @@ class FakeOpenAI:
             app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}/v1"
@@ -108,6 +110,15 @@ class FakeOpenAI:
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
+
+    async def go_down(self) -> None:
+        """The endpoint is gone: its port refuses connections until `come_back`."""
+        await self.stop()
+
+    async def come_back(self) -> None:
+        """Serve again at the same `base_url` (the client was configured with it)."""
+        port = int(self.base_url.rsplit(":", 1)[1].split("/", 1)[0])
+        await self.start(port)
 
     def _refuse(self, request: web.Request) -> web.Response | None:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":

@@ -1,0 +1,253 @@
+"""What /mydata reads and /deleteme erases: every table that holds rows about a person.
+
+`EXPORT` (one query per table, rows as `to_jsonb` so new columns are exported by themselves)
+and `ERASURE` (what happens to each table's rows, the why is in domain.privacy) must name
+every user-keyed table; tests/storage/test_privacy.py finds those in the schema (foreign keys
+to `users`, and columns such as `user_id`, `actor_id`, `chat_id`, `chat_key`) and fails when
+a migration adds one that is missing here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from domain.privacy import PERSON_ACTIONS, ErasureRequest, Outcome, Sections
+
+
+def _by_course(table: str, order: str) -> str:
+    return (
+        f"SELECT to_jsonb(t) || jsonb_build_object('course_slug', c.slug) FROM {table} t "
+        f"JOIN courses c ON c.id = t.course_id WHERE t.user_id = $1 ORDER BY c.slug, {order}"
+    )
+
+
+# An audit row is about the person when it records a command on a person whose first
+# argument names them: their id, or their (current) username with or without the "@".
+_ABOUT_THEM = """
+t.action = ANY($2::text[]) AND lower(split_part(btrim(t.target), ' ', 1)) IN (
+    SELECT $1::bigint::text
+    UNION ALL SELECT lower(u.username) FROM users u WHERE u.id = $1 AND u.username <> ''
+    UNION ALL SELECT '@' || lower(u.username) FROM users u WHERE u.id = $1 AND u.username <> ''
+)
+"""
+
+# table -> the query of its rows about user $1 ($2: the person-naming staff actions).
+EXPORT: dict[str, str] = {
+    "users": "SELECT to_jsonb(t) FROM users t WHERE t.id = $1",
+    "course_tutors": _by_course("course_tutors", "t.created_at"),
+    "enrollments": _by_course("enrollments", "t.enrolled_at"),
+    "topic_personalization": _by_course("topic_personalization", "t.created_at"),
+    "module_progress": _by_course("module_progress", "t.module_no"),
+    "topic_progress": """
+        SELECT to_jsonb(t) || jsonb_build_object('course_slug', c.slug, 'module_no',
+            tp.module_no, 'topic_number', tp.topic_number, 'topic_title', tp.title)
+        FROM topic_progress t JOIN topics tp ON tp.id = t.topic_id
+        JOIN courses c ON c.id = tp.course_id
+        WHERE t.user_id = $1 ORDER BY c.slug, tp.module_no, tp.topic_number
+    """,
+    "quiz_attempts": _by_course("quiz_attempts", "t.started_at"),
+    "module_prompt_usage": _by_course("module_prompt_usage", "t.module_no"),
+    "ai_mentor_threads": _by_course("ai_mentor_threads", "t.started_at"),
+    "ai_mentor_thread_messages": """
+        SELECT to_jsonb(t) FROM ai_mentor_thread_messages t
+        JOIN ai_mentor_threads th ON th.id = t.thread_id
+        WHERE th.user_id = $1 ORDER BY t.id
+    """,
+    "conversation_state": (
+        "SELECT to_jsonb(t) FROM conversation_state t WHERE t.user_id = $1 OR t.chat_id = $1"
+    ),
+    "admin_audit": f"""
+        SELECT to_jsonb(t) FROM admin_audit t
+        WHERE t.actor_id = $1 OR ({_ABOUT_THEM}) ORDER BY t.id
+    """,
+    "broadcasts": (
+        "SELECT to_jsonb(t) FROM broadcasts t WHERE t.actor_id = $1 OR t.chat_id = $1 "
+        "ORDER BY t.created_at"
+    ),
+    "broadcast_recipients": """
+        SELECT to_jsonb(t) || jsonb_build_object('audience', b.audience, 'text', b.text)
+        FROM broadcast_recipients t JOIN broadcasts b ON b.id = t.broadcast_id
+        WHERE t.user_id = $1 ORDER BY b.created_at
+    """,
+    "erasure_requests": "SELECT to_jsonb(t) FROM erasure_requests t WHERE t.user_id = $1",
+    "update_inbox": (
+        "SELECT to_jsonb(t) FROM update_inbox t WHERE t.chat_key = $1 ORDER BY t.update_id"
+    ),
+}
+
+# table -> what erasing a person does to its rows about them.
+ERASURE: dict[str, str] = {
+    "users": "deleted (with it, by cascade, whatever below is not kept)",
+    "course_tutors": "deleted",
+    "topic_personalization": "deleted",
+    "ai_mentor_threads": "deleted",
+    "ai_mentor_thread_messages": "deleted",
+    "conversation_state": "deleted",
+    "erasure_requests": "deleted (the confirmation is consumed)",
+    "enrollments": "moved to the pseudonym, times cut to the day",
+    "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
+    "topic_progress": "moved to the pseudonym, times cut to the day",
+    "quiz_attempts": "finished ones moved to the pseudonym without answers; a running one deleted",
+    "module_prompt_usage": "moved to the pseudonym",
+    "broadcast_recipients": "deliveries moved to the pseudonym; pending ones deleted",
+    "admin_audit": "refused commands moved to the pseudonym, the name in rows about them "
+    "replaced; commands carried out with staff rights kept",
+    "broadcasts": "kept: sent with staff rights",
+    "update_inbox": "content emptied; processed rows no longer name the chat",
+}
+
+_PERSON_ACTIONS = sorted(action.value for action in PERSON_ACTIONS)
+ERASED_NAME = "(erased)"
+
+# Rows counted by /stats and the progress export (they need a user row: a pseudonym).
+_ANYTHING_COUNTED = """
+SELECT EXISTS (SELECT 1 FROM enrollments WHERE user_id = $1)
+    OR EXISTS (SELECT 1 FROM module_progress WHERE user_id = $1)
+    OR EXISTS (SELECT 1 FROM topic_progress WHERE user_id = $1)
+    OR EXISTS (SELECT 1 FROM quiz_attempts WHERE user_id = $1 AND status <> 'in_progress')
+    OR EXISTS (SELECT 1 FROM module_prompt_usage WHERE user_id = $1)
+"""
+
+# $1: the person, $2: their pseudonym. Exact times could single them out; days can't.
+_MOVE_TO_PSEUDONYM = (
+    """UPDATE enrollments SET user_id = $2, enrolled_at = date_trunc('day', enrolled_at),
+        updated_at = date_trunc('day', updated_at),
+        completed_at = date_trunc('day', completed_at)
+    WHERE user_id = $1""",
+    """UPDATE module_progress SET user_id = $2, unlocked_at = date_trunc('day', unlocked_at),
+        passed_at = date_trunc('day', passed_at), cooldown_until = NULL,
+        cooldown_notified_at = NULL, cooldown_claimed_until = NULL,
+        created_at = date_trunc('day', created_at), updated_at = date_trunc('day', updated_at)
+    WHERE user_id = $1""",
+    """UPDATE topic_progress SET user_id = $2, completed_at = date_trunc('day', completed_at),
+        created_at = date_trunc('day', created_at), updated_at = date_trunc('day', updated_at)
+    WHERE user_id = $1""",
+    """UPDATE quiz_attempts SET user_id = $2, answers = '{}'::jsonb,
+        started_at = date_trunc('day', started_at), finished_at = date_trunc('day', finished_at)
+    WHERE user_id = $1 AND status <> 'in_progress'""",
+    """UPDATE module_prompt_usage SET user_id = $2, updated_at = date_trunc('day', updated_at)
+    WHERE user_id = $1""",
+)
+
+
+def _pseudonym() -> int:
+    """A negative id: Telegram user ids are positive, so it can never be a real person's."""
+    return -(secrets.randbits(62) + 1)
+
+
+class PgPrivacyStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def export(self, user_id: int) -> Sections:
+        """Every section from one consistent snapshot."""
+        sections: Sections = {}
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            for table, query in EXPORT.items():
+                args = (user_id, _PERSON_ACTIONS) if "$2" in query else (user_id,)
+                sections[table] = [row[0] for row in await conn.fetch(query, *args)]
+        return sections
+
+    async def request_erasure(self, user_id: int, request: ErasureRequest) -> None:
+        await self._pool.execute(
+            """
+            INSERT INTO erasure_requests (user_id, id, requested_at) VALUES ($1, $2, $3)
+            ON CONFLICT (user_id) DO UPDATE SET id = EXCLUDED.id,
+                requested_at = EXCLUDED.requested_at
+            """,
+            user_id,
+            request.id,
+            request.requested_at,
+        )
+
+    async def cancel_erasure(self, user_id: int, request_id: UUID) -> bool:
+        cancelled = await self._pool.fetchval(
+            "DELETE FROM erasure_requests WHERE user_id = $1 AND id = $2 RETURNING true",
+            user_id,
+            request_id,
+        )
+        return bool(cancelled)
+
+    async def erase(
+        self, user_id: int, request_id: UUID, not_before: datetime, through_update: int | None
+    ) -> Outcome:
+        """Everything in one transaction, starting by consuming the confirmation: a second
+        press finds it gone and changes nothing."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            consumed = await conn.fetchval(
+                "DELETE FROM erasure_requests WHERE user_id = $1 AND id = $2 "
+                "AND requested_at > $3 RETURNING true",
+                user_id,
+                request_id,
+                not_before,
+            )
+            if not consumed:
+                stale = await conn.fetchval(
+                    "SELECT true FROM erasure_requests WHERE user_id = $1 AND id = $2",
+                    user_id,
+                    request_id,
+                )
+                return Outcome.EXPIRED if stale else Outcome.NOT_PENDING
+            await conn.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id)
+            pseudonym = _pseudonym()
+            await self._anonymise_audit(conn, user_id, pseudonym)
+            if await conn.fetchval(_ANYTHING_COUNTED, user_id):
+                await conn.execute(
+                    "INSERT INTO users (id, first_name, is_blocked, created_at, updated_at) "
+                    "VALUES ($1, $2, true, date_trunc('day', now()), date_trunc('day', now()))",
+                    pseudonym,
+                    ERASED_NAME,
+                )
+                for statement in _MOVE_TO_PSEUDONYM:
+                    await conn.execute(statement, user_id, pseudonym)
+            await conn.execute(
+                "DELETE FROM broadcast_recipients WHERE user_id = $1 AND status = 'pending'",
+                user_id,
+            )
+            await conn.execute(
+                "UPDATE broadcast_recipients SET user_id = $2, claimed_until = NULL, "
+                "sent_at = date_trunc('day', sent_at) WHERE user_id = $1",
+                user_id,
+                pseudonym,
+            )
+            await conn.execute(
+                "DELETE FROM conversation_state WHERE user_id = $1 OR chat_id = $1", user_id
+            )
+            # Their messages and button presses as Telegram sent them. The ids stay (the
+            # inbox recognises re-deliveries by them until it prunes them); the update being
+            # handled keeps its chat until it is marked done, later ones are not handled yet.
+            await conn.execute(
+                """
+                UPDATE update_inbox SET payload = jsonb_build_object('update_id', update_id),
+                    last_error = NULL,
+                    chat_key = CASE WHEN processed_at IS NULL THEN chat_key END
+                WHERE chat_key = $1 AND (processed_at IS NOT NULL OR update_id <= $2)
+                """,
+                user_id,
+                through_update,
+            )
+            await conn.execute("DELETE FROM users WHERE id = $1", user_id)
+        return Outcome.ERASED
+
+    async def _anonymise_audit(
+        self, conn: asyncpg.Connection, user_id: int, pseudonym: int
+    ) -> None:
+        await conn.execute(
+            f"UPDATE admin_audit t SET target = regexp_replace(t.target, '^\\s*\\S+', $3) "
+            f"WHERE {_ABOUT_THEM}",
+            user_id,
+            _PERSON_ACTIONS,
+            ERASED_NAME,
+        )
+        await conn.execute(
+            "UPDATE admin_audit SET actor_id = $2 WHERE actor_id = $1 AND outcome = 'denied'",
+            user_id,
+            pseudonym,
+        )
