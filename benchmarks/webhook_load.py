@@ -79,6 +79,12 @@ def parse_args() -> argparse.Namespace:
         "--ask-every", type=int, default=10, help="a typed question about 1 in N steps"
     )
     parser.add_argument("--only", choices=["ours", "baselines", "all"], default="all")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="our bot as N processes on the one database, posted to in turn (default 1)",
+    )
     parser.add_argument("--quick", action="store_true", help="50 learners, 8 s")
     parser.add_argument(
         "--connections", type=int, default=40, help="webhook connections (Telegram's max)"
@@ -191,6 +197,7 @@ async def measure(
     api_url, socket, fake_pid = await start_fake_api(children, workdir, args.model_ms)
     settings = Settings(
         learners=args.learners,
+        replicas=args.replicas,
         warmup=args.warmup,
         duration=args.duration,
         steps=args.steps,

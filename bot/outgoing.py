@@ -79,6 +79,10 @@ class _Gate:
     def pause(self, now: float, seconds: float) -> None:
         self.paused_until = max(self.paused_until, now + seconds)
 
+    def open(self, now: float) -> bool:
+        """Nothing to wait for: no pace of its own, no waiters, no 429 pause."""
+        return self.window is None and not self.lock.locked() and self.paused_until <= now
+
     def idle(self, now: float) -> bool:
         quiet = self.window is None or self.window.idle(now)
         return quiet and not self.lock.locked() and self.paused_until <= now
@@ -133,7 +137,12 @@ class OutgoingLimiter(BaseRateLimiter[str]):
     ) -> JSONResult:
         content = is_content(endpoint)
         chat_id = data.get("chat_id") if content else None
-        chat = self._gate_of(chat_id) if isinstance(chat_id, int | str) else None
+        if not isinstance(chat_id, int | str):
+            chat_id = None
+        # Without per-chat pacing a chat needs a gate only once a 429 paused it.
+        chat = self._gate_of(chat_id) if chat_id is not None and self._chat_burst else None
+        if chat is None and chat_id is not None:
+            chat = self._chats.get(chat_id)
         bulk = content and rate_limit_args == BULK
         gates = [gate for gate in (self._bulk if bulk else None, chat) if gate is not None]
         for attempt in range(self._max_retries + 1):
@@ -148,8 +157,10 @@ class OutgoingLimiter(BaseRateLimiter[str]):
                 now = self._clock()
                 if bulk:
                     self._bulk.pause(now, seconds)
-                elif chat is not None:
+                elif chat_id is not None:
+                    chat = chat or self._gate_of(chat_id)
                     chat.pause(now, seconds)
+                    gates = [chat]
                 else:
                     await self._sleep(seconds)
                 log.info("429 on %s (chat %s): retrying in %.1f s", endpoint, chat_id, seconds)
@@ -160,6 +171,8 @@ class OutgoingLimiter(BaseRateLimiter[str]):
         it in each at the moment it leaves. Locks are taken bulk first, then chat, and
         replies take only their chat's, so waiters never hold each other up in a cycle."""
         limit = self._bulk_limit if bulk else None
+        if self._overall is None and all(gate.open(self._clock()) for gate in gates):
+            return  # no pacing configured and no 429 pause in force: nothing to wait for
         async with contextlib.AsyncExitStack() as held:
             for gate in gates:
                 await held.enter_async_context(gate.lock)

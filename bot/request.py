@@ -9,6 +9,7 @@ connector does not, and we already run aiohttp for the webhook server.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -62,8 +63,12 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300)
+            # The Bot API sets no cookies: a dummy jar skips matching and storing them on
+            # every request and response.
             self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": self.USER_AGENT}
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
 
     async def shutdown(self) -> None:
@@ -94,12 +99,7 @@ class AiohttpRequest(BaseRequest):
         # aiohttp has no separate write timeout; the body is sent within sock_read's budget
         # at worst, so the larger of the two bounds one request.
         sock_read = None if read is None else max(read, write_timeout or 0)
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=None if connect is None else connect + (pool or 0),
-            sock_connect=connect,
-            sock_read=sock_read,
-        )
+        timeout = _timeout(None if connect is None else connect + (pool or 0), connect, sock_read)
         if self._observe is None:
             return await self._send(self._session, url, method, request_data, timeout)
         started = time.perf_counter()
@@ -144,6 +144,16 @@ class AiohttpRequest(BaseRequest):
             self._observe(method, seconds, error)  # type: ignore[misc]
         except Exception:  # a broken metric must not fail the Bot API call
             log.exception("observing a Bot API call failed")
+
+
+@functools.lru_cache(maxsize=64)
+def _timeout(
+    connect: float | None, sock_connect: float | None, sock_read: float | None
+) -> aiohttp.ClientTimeout:
+    """Every call uses one of a handful of limits: made once each, not per request."""
+    return aiohttp.ClientTimeout(
+        total=None, connect=connect, sock_connect=sock_connect, sock_read=sock_read
+    )
 
 
 def method_name(url: str) -> str:

@@ -62,7 +62,7 @@ _SENDS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 @dataclass(frozen=True)
 class GeneratorConfig:
     mode: str  # "tutor": TutorLearner against our bot; "echo": EchoLearner (baselines)
-    webhook_url: str
+    webhook_urls: tuple[str, ...]  # several: our replicas, posted to in turn
     secret: str
     event_socket: str
     learners: int
@@ -180,6 +180,7 @@ class Load:
         self._model_at: dict[str, float] = {}
         self._model_end: dict[str, float] = {}
         self._update_ids = itertools.count(1)
+        self._posted = 0
         self._users = itertools.count(config.first_user)
         self._tags = itertools.count(1)
         self._rng = random.Random(config.seed)
@@ -404,9 +405,10 @@ class Load:
         headers = {SECRET_HEADER: self.config.secret, "Content-Type": "application/json"}
         for attempt in range(3):
             try:
-                async with self._session.post(
-                    self.config.webhook_url, data=body, headers=headers
-                ) as response:
+                urls = self.config.webhook_urls
+                self._posted += 1
+                url = urls[self._posted % len(urls)]
+                async with self._session.post(url, data=body, headers=headers) as response:
                     await response.read()
                     status: int | str = response.status
             except (aiohttp.ClientError, TimeoutError) as exc:

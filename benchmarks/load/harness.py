@@ -49,6 +49,7 @@ class Settings:
     """What every run shares (from the command line)."""
 
     learners: int
+    replicas: int  # our bot's processes, all on the one database
     warmup: float
     duration: float
     steps: int | None
@@ -103,9 +104,30 @@ class Harness:
             )
             run.seeded = (count, seconds)
             self._returning = (first, count)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        log = self.s.workdir / "bot.log"
+        processes, hooks, metrics, logs = [], [], [], []
+        for replica in range(self.s.replicas):
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            log = self.s.workdir / (f"bot-{replica + 1}.log" if self.s.replicas > 1 else "bot.log")
+            process = await self._children.spawn(
+                [python(), "-m", "bot", "run"],
+                env=self._bot_env(base, port),
+                log=log,
+                cwd=self.s.workdir,
+            )
+            await wait_http_ok(f"{base}/readyz", process, log)
+            processes.append(process)
+            hooks.append(f"{base}/{HOOK}")
+            metrics.append(f"{base}/metrics")
+            logs.append(log)
+        pids = [p.pid for p in processes]
+        await self._drive(run, pids, "tutor", hooks, metrics)
+        codes = [await self._children.stop(process) for process in processes]
+        run.exit_code = next((code for code in codes if code), codes[0])
+        run.log_problems = [line for log in logs for line in _problems(log)]
+        return run
+
+    def _bot_env(self, base: str, port: int) -> dict[str, str]:
         env = _clean_env()
         env.update(
             PYTHONPATH=str(REPO),
@@ -130,14 +152,7 @@ class Harness:
             LOG_LEVEL="WARNING",
         )
         env.update(self.s.bot_env)
-        process = await self._children.spawn(
-            [python(), "-m", "bot", "run"], env=env, log=log, cwd=self.s.workdir
-        )
-        await wait_http_ok(f"{base}/readyz", process, log)
-        await self._drive(run, process.pid, "tutor", f"{base}/{HOOK}", f"{base}/metrics")
-        run.exit_code = await self._children.stop(process)
-        run.log_problems = _problems(log)
-        return run
+        return env
 
     async def bare(self, name: str, transport: str) -> Run:
         run = Run(name)
@@ -151,7 +166,7 @@ class Harness:
         process = await self._children.spawn(args, env=env, log=log, cwd=self.s.workdir)
         webhook = f"http://127.0.0.1:{port}/{HOOK}"
         await wait_webhook_set(self.s.api_url, webhook, process, log)
-        await self._drive(run, process.pid, "echo", webhook, None)
+        await self._drive(run, [process.pid], "echo", [webhook], [])
         run.exit_code = await self._children.stop(process)
         run.log_problems = _problems(log)
         return run
@@ -159,13 +174,17 @@ class Harness:
     # -- one timed run ---------------------------------------------------------------------
 
     async def _drive(
-        self, run: Run, pid: int, mode: str, webhook: str, metrics_url: str | None
+        self, run: Run, pids: list[int], mode: str, webhooks: list[str], metrics_urls: list[str]
     ) -> None:
+        """`pids`, `webhooks`, `metrics_urls`: one per process of the bot under test. CPU is
+        summed over them, memory is the largest one's; the one-learner probe needs a single
+        process's counters, so it runs only with one."""
+        pid = pids[0]
         run.idle = procstats.memory(pid)
         self._users += 1_000_000
         config = GeneratorConfig(
             mode=mode,
-            webhook_url=webhook,
+            webhook_urls=tuple(webhooks),
             secret=SECRET,
             event_socket=self.s.event_socket,
             learners=self.s.learners,
@@ -176,7 +195,7 @@ class Harness:
             connections=self.s.connections,
             reply_timeout=self.s.reply_timeout,
             first_user=self._users,
-            metrics_url=metrics_url,
+            metrics_url=metrics_urls[0] if len(metrics_urls) == 1 else None,
             think_ms=self.s.think_ms,
             returning_share=self.s.returning_share if mode == "tutor" else 0.0,
             returning_first=self._returning[0],
@@ -193,7 +212,7 @@ class Harness:
         conn.send("go")
         await _expect(conn, "timed_start")
         windows = {
-            "bot": procstats.CpuWindow([pid]),
+            "bot": procstats.CpuWindow(pids),
             "fake Bot API + model": procstats.CpuWindow(self._helpers),
             "load generator": procstats.CpuWindow([load.pid]),
         }
@@ -202,8 +221,8 @@ class Harness:
             windows["PostgreSQL"] = procstats.CpuWindow(postgres)
         for window in windows.values():
             window.start()
-        waited = procstats.waiting_seconds(pid)
-        before = await _counters(metrics_url) if metrics_url else None
+        waited = _waiting(pids)
+        before = await _counters(metrics_urls) if metrics_urls else None
         calls_before = await self._api_calls()
         if recording is not None and not await recording.start():
             run.profile_path = None
@@ -211,14 +230,18 @@ class Harness:
         await _expect(conn, "timed_end")
         for name, window in windows.items():
             run.cpu[name] = window.stop()
-        waited_after = procstats.waiting_seconds(pid)
+        waited_after = _waiting(pids)
         if waited is not None and waited_after is not None:
             run.bot_waited = waited_after - waited
         if not postgres:
             run.cpu["PostgreSQL"] = None
-        after = await _counters(metrics_url) if metrics_url else None
+        after = await _counters(metrics_urls) if metrics_urls else None
         run.api_calls = await self._api_calls() - calls_before
-        run.peak = procstats.memory(pid)
+        run.peak = max(
+            (m for m in map(procstats.memory, pids) if m is not None),
+            key=lambda m: m.peak_mb,
+            default=None,
+        )
         if recording is not None:
             run.hot = await recording.stop()
         if before is not None and after is not None:
@@ -242,10 +265,20 @@ async def _expect(conn: Connection, what: str) -> tuple[Any, ...]:
     return message
 
 
-async def _counters(url: str) -> dict[str, float]:
-    """The bot's counters (summed over labels); a missing one is simply absent."""
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        return probe.counters(await response.text(), COUNTERS)
+async def _counters(urls: list[str]) -> dict[str, float]:
+    """The bot's counters (summed over labels and processes); a missing one is absent."""
+    total: Counter[str] = Counter()
+    async with aiohttp.ClientSession() as session:
+        for url in urls:
+            async with session.get(url) as response:
+                total.update(probe.counters(await response.text(), COUNTERS))
+    return dict(total)
+
+
+def _waiting(pids: list[int]) -> float | None:
+    """Seconds the processes were runnable but had no CPU (summed)."""
+    waits = [procstats.waiting_seconds(pid) for pid in pids]
+    return None if any(w is None for w in waits) else sum(w for w in waits if w is not None)
 
 
 async def _postmaster(url: str) -> int | None:

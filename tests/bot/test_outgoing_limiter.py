@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from telegram.error import RetryAfter
 from telegram.ext import Application
 
 from bot.emulator import ApiCall, BotApiEmulator
@@ -214,4 +215,32 @@ async def test_chats_with_nothing_in_their_window_are_forgotten() -> None:
     now[0] += 10.0
     await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": 44}, None)
 
+    assert limiter.tracked_chats() == 1
+
+
+async def test_with_pacing_off_a_429_still_holds_back_its_chat_and_no_other() -> None:
+    """TELEGRAM_RATE_LIMIT=0 (a local Bot API, the benchmarks): calls go straight out and
+    no chat is tracked, until Telegram answers 429 for one chat."""
+    now = [0.0]
+    slept: list[float] = []
+    refuse = {ADA}
+
+    async def pass_time(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    async def sent(chat_id: int) -> bool:
+        if chat_id in refuse:
+            refuse.discard(chat_id)
+            raise RetryAfter(PAUSE)
+        return True
+
+    limiter = OutgoingLimiter(overall_rate=0, chat_burst=0, clock=lambda: now[0], sleep=pass_time)
+    await limiter.process_request(sent, (BOB,), {}, "sendMessage", {"chat_id": BOB}, None)
+    assert (slept, limiter.tracked_chats()) == ([], 0)
+
+    await limiter.process_request(sent, (ADA,), {}, "sendMessage", {"chat_id": ADA}, None)
+    await limiter.process_request(sent, (BOB,), {}, "sendMessage", {"chat_id": BOB}, None)
+
+    assert slept == [PAUSE], "Ada's chat waited out its 429; Bob's went straight out"
     assert limiter.tracked_chats() == 1
