@@ -54,13 +54,14 @@ class Outcome:
 _outcome: ContextVar[Outcome | None] = ContextVar("inbox_outcome", default=None)
 
 
-def note_failure(error: BaseException | None) -> bool:
+def note_failure(error: BaseException | None, *, retry: bool = False) -> bool:
     """Called by the error handler. True when the update will be retried, so the learner
-    should not be told it failed: the database or Telegram was unreachable for a moment."""
+    should not be told it failed: the database or Telegram was unreachable for a moment
+    (or `retry`: the handler knows a second run will succeed)."""
     outcome = _outcome.get()
     if outcome is None:
         return False
-    if error is not None and is_transient(error):
+    if error is not None and (retry or is_transient(error)):
         outcome.retry = True
         if isinstance(error, RetryAfter):
             outcome.retry_after = retry_after_seconds(error)

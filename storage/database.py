@@ -70,6 +70,14 @@ async def ping(pool: asyncpg.Pool, wait: float = 2.0) -> bool:
         return False
 
 
+def is_missing_user(error: BaseException) -> bool:
+    """A write referred to a user row that is not there (erased by another process while
+    this one remembered the profile)."""
+    return isinstance(error, asyncpg.ForeignKeyViolationError) and 'table "users"' in (
+        error.detail or ""
+    )
+
+
 def is_unavailable(error: BaseException) -> bool:
     """The database could not be reached or went away (as opposed to a query that failed):
     worth retrying the work later rather than reporting it as a bug."""

@@ -11,13 +11,14 @@ from telegram.error import TelegramError
 from bot.context import TutorContext
 from bot.inbox import is_transient, note_failure
 from bot.views.common import SORRY
+from storage.database import is_missing_user
 
 log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: TutorContext) -> None:
     error = context.error
-    if note_failure(error):
+    if note_failure(error, retry=_forgot_erased_user(update, context, error)):
         log.warning("update handling interrupted, will retry: %s", type(error).__name__)
         return
     if update is None and error is not None and is_transient(error):
@@ -36,3 +37,15 @@ async def on_error(update: object, context: TutorContext) -> None:
             await context.bot.send_message(update.effective_chat.id, SORRY)
     except TelegramError:
         log.warning("could not tell the user about the failure", exc_info=True)
+
+
+def _forgot_erased_user(update: object, context: TutorContext, error: Exception | None) -> bool:
+    """The learner's user row is gone (/deleteme handled by another replica) while this
+    process still remembered their profile and skipped writing it: forget the profile, so
+    the retry writes the row again and the update goes through like a new learner's."""
+    if error is None or not is_missing_user(error) or not isinstance(update, Update):
+        return False
+    if update.effective_user is None or "services" not in context.application.bot_data:
+        return False
+    context.services.users.forget(update.effective_user.id)
+    return True

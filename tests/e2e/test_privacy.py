@@ -147,6 +147,26 @@ async def test_a_confirmed_erasure_forgets_the_learner_and_start_begins_afresh(
     assert "✓ ⚽ Sports" not in [label for row in ada.last.buttons for label in row]
 
 
+async def test_a_replica_that_still_remembers_an_erased_learner_writes_them_again(
+    talk, tea, pool: asyncpg.Pool
+) -> None:
+    """Another replica carried out /deleteme; this one remembered Ada's profile (it skips
+    writing a profile it saw in the last 30 s), so her next write finds no user row."""
+    ada = talk(42, "Ada")
+    await ada.send("/courses")
+    await pool.execute("DELETE FROM users WHERE id = 42")  # the erasure, done elsewhere
+
+    await ada.send("/start tiny")
+
+    assert "You're enrolled in" in ada.last.text
+    assert all(m.text != SORRY for m in ada.messages)
+    assert await pool.fetchval("SELECT first_name FROM users WHERE id = 42") == "Ada"
+    settled = await pool.fetchrow(
+        "SELECT attempts, failed FROM update_inbox ORDER BY update_id DESC LIMIT 1"
+    )
+    assert (settled["attempts"], settled["failed"]) == (2, False), "handled again, once"
+
+
 async def test_an_old_or_replaced_confirmation_answers_politely_and_erases_nothing(
     talk, tea, pool: asyncpg.Pool, clock: FakeClock
 ) -> None:
