@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Bot, LinkPreviewOptions, Update
+from telegram import Bot, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -26,7 +26,7 @@ async def show(update: Update, screen: Screen) -> None:
                 message_id=query.message.message_id,
                 text=screen.text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=screen.markup,
+                reply_markup=screen.keyboard,
                 link_preview_options=NO_PREVIEW,
             )
         except BadRequest as exc:
@@ -42,13 +42,13 @@ async def show(update: Update, screen: Screen) -> None:
             chat_id=message.chat.id,
             text=screen.text,
             parse_mode=ParseMode.HTML,
-            reply_markup=screen.markup,
+            reply_markup=screen.keyboard,
             link_preview_options=NO_PREVIEW,
             message_thread_id=message.message_thread_id if message.is_topic_message else None,
         )
 
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+NO_PREVIEW = {"is_disabled": True}  # LinkPreviewOptions, as JSON: sent raw
 
 
 async def send(bot: Bot, chat_id: int, screen: Screen) -> None:
@@ -59,7 +59,7 @@ async def send(bot: Bot, chat_id: int, screen: Screen) -> None:
         chat_id=chat_id,
         text=screen.text,
         parse_mode=ParseMode.HTML,
-        reply_markup=screen.markup,
+        reply_markup=screen.keyboard,
         link_preview_options=NO_PREVIEW,
     )
 

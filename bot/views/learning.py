@@ -6,11 +6,9 @@ import functools
 from collections.abc import Sequence
 from html import escape
 
-from telegram import InlineKeyboardButton
-
 from bot.views.common import INTRO
 from bot.views.markdown import MESSAGE_LIMIT, paginate, plain_length
-from bot.views.screen import Screen, bar, button, link
+from bot.views.screen import Button, Screen, bar, button, link
 from domain.learning import (
     CourseInfo,
     CourseProgress,
@@ -194,7 +192,7 @@ def _module_line(module: ModuleStatus) -> str:
     )
 
 
-def module_screen(view: ModuleView, quiz: InlineKeyboardButton | None = None) -> Screen:
+def module_screen(view: ModuleView, quiz: Button | None = None) -> Screen:
     module, course = view.module, view.course
     lines = [
         f"<b>Module {module.number}: {escape(module.title)}</b>",

@@ -9,10 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from telegram import InlineKeyboardButton
-
 from bot.views.clock import local_time, until
-from bot.views.screen import Screen, button
+from bot.views.screen import Button, Screen, button
 from domain.quiz import (
     AnswerOutcome,
     Attempt,
@@ -28,9 +26,7 @@ from domain.quiz import (
 LETTERS = "ABCDEF"
 
 
-def quiz_button(
-    status: QuizStatus, timezone: str | None, now: datetime
-) -> InlineKeyboardButton | None:
+def quiz_button(status: QuizStatus, timezone: str | None, now: datetime) -> Button | None:
     """The module screen's quiz button: what the learner can do with the quiz, at a glance."""
     record = status.record
     ids = {"course": record.course_id, "module": record.module_no}

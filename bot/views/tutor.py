@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton
-
 from bot.views.markdown import MESSAGE_LIMIT, paginate
-from bot.views.screen import Screen, button
+from bot.views.screen import Button, Screen, button
 from domain.quiz import Attempt
 from domain.tutor import Answer, AskContext, Passage, Suggestion
 
@@ -117,20 +115,18 @@ def new_thread(context: AskContext) -> Screen:
     )
 
 
-def suggestion_buttons(suggestions: list[Suggestion]) -> list[list[InlineKeyboardButton]]:
+def suggestion_buttons(suggestions: list[Suggestion]) -> list[list[Button]]:
     return _suggestion_rows(suggestions)
 
 
-def _suggestion_rows(suggestions: list[Suggestion]) -> list[list[InlineKeyboardButton]]:
+def _suggestion_rows(suggestions: list[Suggestion]) -> list[list[Button]]:
     return [
         [button(f"💡 {s.prompt}", "suggestion", suggestion=s.id)]
         for s in suggestions[:MAX_SUGGESTIONS]
     ]
 
 
-def _source_buttons(
-    sources: tuple[Passage, ...], context: AskContext
-) -> list[list[InlineKeyboardButton]]:
+def _source_buttons(sources: tuple[Passage, ...], context: AskContext) -> list[list[Button]]:
     rows, seen = [], set()
     for passage in sources:
         if passage.module_no is None or passage.topic_number is None:
