@@ -96,6 +96,22 @@ def parse_incoming(payload: object) -> Incoming:
     return Incoming(update_id, _chat_key(body), kinds[0][:40], payload)
 
 
+# What a pressed button's own message carries that no handler reads: its keyboard and its
+# formatting. Turned into PTB objects they were most of the cost of parsing a press.
+_UNREAD = ("reply_markup", "entities", "caption_entities", "link_preview_options")
+
+
+def _lean(payload: dict[str, Any]) -> dict[str, Any]:
+    """The update as PTB should parse it: a callback query's message without `_UNREAD`
+    (the chat, the message id and the text stay). The stored payload is untouched."""
+    query = payload.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    if not isinstance(message, dict) or not any(key in message for key in _UNREAD):
+        return payload
+    lean = {key: value for key, value in message.items() if key not in _UNREAD}
+    return {**payload, "callback_query": {**query, "message": lean}}
+
+
 def _without_nul(value: Any) -> Any:
     """U+0000 replaced by U+FFFD: PostgreSQL's text and jsonb cannot hold it, and one such
     character would fail the whole batch of updates stored with it."""
@@ -389,7 +405,7 @@ class InboxWorker:
         token = _outcome.set(outcome)
         try:
             with log_context(item.update_id, _user_id(item.payload)):
-                update = Update.de_json(item.payload, self._application.bot)
+                update = Update.de_json(_lean(item.payload), self._application.bot)
                 await self._application.process_update(update)
         except asyncio.CancelledError:
             outcome.retry = True  # shutting down: hand it back untouched

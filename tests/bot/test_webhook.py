@@ -144,6 +144,29 @@ async def test_a_nul_character_is_stored_as_a_replacement_and_the_batch_is_not_l
     assert failed == 0
 
 
+async def test_a_press_is_handled_and_stored_whole_though_parsed_without_its_keyboard(
+    server: str, emulator: BotApiEmulator, pool: asyncpg.Pool
+) -> None:
+    """PTB parses a press's message without the keyboard and formatting no handler reads;
+    the inbox keeps the update exactly as Telegram sent it."""
+    assert await post(server + PATH, start_update(emulator), GOOD) == 200
+    await emulator.wait_for(lambda: len(emulator.bot_messages(42)) == 1)
+    home = emulator.bot_messages(42)[0]
+    data = home.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    press = emulator.press_button(42, home.message_id, data, deliver=False)
+    assert press["callback_query"]["message"]["reply_markup"], "the press carries a keyboard"
+
+    assert await post(server + PATH, press, GOOD) == 200
+    await emulator.wait_for(lambda: any(c.method == "answerCallbackQuery" for c in emulator.calls))
+
+    stored = await pool.fetchval(
+        "SELECT payload FROM update_inbox WHERE update_id = $1", press["update_id"]
+    )
+    assert stored == press
+    assert emulator.unanswered_callback_queries() == []
+    assert await pool.fetchval("SELECT count(*) FROM update_inbox WHERE failed") == 0
+
+
 async def test_a_redelivered_webhook_update_is_applied_once(
     server: str, emulator: BotApiEmulator, pool: asyncpg.Pool, services: Services
 ) -> None:
