@@ -215,8 +215,6 @@ class LearningStore(Protocol):
         self, user_id: int | None, course_id: UUID | None = None
     ) -> list[tuple[CourseInfo, bool]]: ...
 
-    async def course(self, course_id: UUID) -> CourseInfo | None: ...
-
     async def course_by_slug(self, slug: str) -> CourseInfo | None: ...
 
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment | None: ...
@@ -274,12 +272,6 @@ class LearningService:
         if not found:
             raise NotFound("That course is no longer available.")
         return found[0]
-
-    async def course(self, course_id: UUID) -> CourseInfo:
-        course = await self._store.course(course_id)
-        if course is None:
-            raise NotFound("That course is no longer available.")
-        return course
 
     async def course_by_slug(self, slug: str) -> CourseInfo | None:
         return await self._store.course_by_slug(slug)

@@ -165,13 +165,6 @@ class PgLearningStore:
         )
         return [(_course(r), r["enrolled"]) for r in rows]
 
-    async def course(self, course_id: UUID) -> CourseInfo | None:
-        row = await self._pool.fetchrow(
-            f"SELECT {_COURSE_COLUMNS} FROM courses c WHERE c.id = $1 AND c.is_published",
-            course_id,
-        )
-        return _course(row) if row else None
-
     async def course_by_slug(self, slug: str) -> CourseInfo | None:
         row = await self._pool.fetchrow(
             f"SELECT {_COURSE_COLUMNS} FROM courses c WHERE c.slug = $1 AND c.is_published", slug

@@ -155,6 +155,16 @@ class ChatMessage:
         return rows if isinstance(rows, list) else []
 
     @property
+    def button_data(self) -> dict[str, str]:
+        """Each inline button's label and the callback data it carries (link buttons left out)."""
+        return {
+            str(b.get("text", "")): str(b["callback_data"])
+            for row in self.inline_keyboard
+            for b in row
+            if "callback_data" in b
+        }
+
+    @property
     def buttons(self) -> list[list[str]]:
         """Labels of the inline keyboard, row by row — what the user sees under the message."""
         return [[str(button.get("text", "")) for button in row] for row in self.inline_keyboard]

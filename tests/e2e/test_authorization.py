@@ -20,12 +20,12 @@ import pytest
 from telegram.ext import Application
 
 from bot.callbacks import action
-from bot.emulator import BotApiEmulator, ChatMessage
+from bot.emulator import BotApiEmulator
 from domain.admin import NOT_ALLOWED
 from domain.broadcast import NOT_THE_AUTHOR
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue
-from tests.support.courses import TINY_PACK, editable_copy, import_pack
+from tests.support.courses import TINY_PACK, import_as, import_pack
 from tests.support.report import report
 from tests.support.snapshot import (
     audit_since,
@@ -61,19 +61,12 @@ def zipped(folder: Path, into: Path) -> bytes:
     return Path(archive).read_bytes()
 
 
-def callback_data(message: ChatMessage) -> dict[str, str]:
-    return {b["text"]: b["callback_data"] for row in message.inline_keyboard for b in row}
-
-
 @pytest.fixture
 async def staffroom(
     talk, emulator: BotApiEmulator, application: Application, pool: asyncpg.Pool, tmp_path
 ) -> Staffroom:
     await import_pack(pool, TINY_PACK)
-    other = editable_copy(TINY_PACK, tmp_path)
-    meta = other / "course.yaml"
-    meta.write_text(meta.read_text().replace("slug: tiny", "slug: other"))
-    await import_pack(pool, other)
+    await import_as(pool, TINY_PACK, tmp_path, "other")
     await pool.execute("UPDATE courses SET quiz_requires_topics = false")
 
     chats = {
@@ -114,11 +107,11 @@ async def staffroom(
     buttons: dict[str, str] = {}
     tom = chats[TOM]
     await tom.send("/broadcast tiny Tea time at five")
-    buttons["send"] = next(d for label, d in callback_data(tom.last).items() if "Send" in label)
+    buttons["send"] = next(d for label, d in tom.last.button_data.items() if "Send" in label)
     await tom.send("/broadcast tiny Tea time at six")
-    buttons["cancel"] = next(d for label, d in callback_data(tom.last).items() if "Cancel" in label)
+    buttons["cancel"] = next(d for label, d in tom.last.button_data.items() if "Cancel" in label)
     await admin.send("/courses_admin")
-    for label, data in callback_data(admin.last).items():
+    for label, data in admin.last.button_data.items():
         if label.endswith(" tiny"):
             buttons[label.split()[1].lower()] = data  # unpublish / archive
     # A published course shows no publish button; the view would give it this data.

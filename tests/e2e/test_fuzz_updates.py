@@ -36,7 +36,7 @@ from domain.personas import Persona
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue
 from tests.support.app import deliver_to
-from tests.support.courses import TINY_PACK, editable_copy, import_pack
+from tests.support.courses import TINY_PACK, import_as, import_pack
 from tests.support.report import report
 from tests.support.snapshot import (
     AuditRow,
@@ -202,12 +202,7 @@ async def world(
     talk, emulator: BotApiEmulator, application: Application, pool: asyncpg.Pool, tmp_path
 ) -> World:
     await import_pack(pool, TINY_PACK)
-    gone_pack = editable_copy(TINY_PACK, tmp_path)
-    meta = gone_pack / "course.yaml"
-    meta.write_text(
-        meta.read_text().replace("slug: tiny", "slug: gone").replace("Tea basics", "Gone tea")
-    )
-    await import_pack(pool, gone_pack)
+    await import_as(pool, TINY_PACK, tmp_path, "gone", name="Gone tea")
     await pool.execute("UPDATE courses SET quiz_requires_topics = false")
 
     chats = {

@@ -50,10 +50,6 @@ async def study(learner: Dialogue) -> None:
     await learner.send("Where does my pangolin tea come from?")
 
 
-def buttons_of(message: Any) -> dict[str, str]:
-    return {b["text"]: b["callback_data"] for row in message.inline_keyboard for b in row}
-
-
 async def person_rows(pool: asyncpg.Pool, user_id: int) -> int:
     return await pool.fetchval(
         "SELECT (SELECT count(*) FROM users WHERE id = $1) "
@@ -100,7 +96,7 @@ async def test_deleteme_asks_first_and_cancel_erases_nothing(talk, tea, pool) ->
     await ada.send("/deleteme")
 
     assert "Erase your data?" in ada.last.text
-    assert all(len(data.encode()) <= MAX_BYTES for data in buttons_of(ada.last).values())
+    assert all(len(data.encode()) <= MAX_BYTES for data in ada.last.button_data.values())
     await ada.press("✖ Cancel")
     assert ada.last.text == "✖ Cancelled: nothing was erased."
     assert ada.last.buttons == []
@@ -114,7 +110,7 @@ async def test_a_confirmed_erasure_forgets_the_learner_and_start_begins_afresh(
     await study(ada)
     await talk(50, "Ben").send("/start tiny")
     await ada.send("/deleteme")
-    confirm = buttons_of(ada.last)["🗑 Yes, erase everything"]
+    confirm = ada.last.button_data["🗑 Yes, erase everything"]
 
     await ada.press("🗑 Yes, erase everything")
 
@@ -176,7 +172,7 @@ async def test_an_old_or_replaced_confirmation_answers_politely_and_erases_nothi
     first = ada.last
     await ada.send("/deleteme")
 
-    await ada.press_forged(buttons_of(first)["🗑 Yes, erase everything"], first.message_id)
+    await ada.press_forged(first.button_data["🗑 Yes, erase everything"], first.message_id)
     assert ada.answer_text == views.NOT_PENDING_TOAST, "the newer /deleteme replaced it"
 
     clock.advance(minutes=11)

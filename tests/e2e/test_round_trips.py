@@ -46,6 +46,17 @@ def answer_steps(chat: Dialogue) -> list[str]:
     return [first_tick, f"qs:{attempt}:{question}:{mask}"]
 
 
+async def ready_for_the_quiz(chat: Dialogue) -> None:
+    await chat.send("/start ml-foundations")
+    await chat.press("⚽ Sports")
+    await chat.press("▶ Continue: 1.1")
+    for topic in range(1, 5):
+        await chat.press("✅ Mark complete")
+        if topic < 4:
+            await chat.press("Next ➡")
+    await chat.press("Module 1 quiz")
+
+
 async def test_navigating_topics_costs_at_most_three_round_trips(talk, services: Services) -> None:
     ada: Dialogue = talk(42, "Ada")
     spent = Meter(services)
@@ -68,14 +79,7 @@ async def test_answering_a_quiz_question_costs_at_most_three_round_trips(
 ) -> None:
     ada: Dialogue = talk(42, "Ada")
     spent = Meter(services)
-    await ada.send("/start ml-foundations")
-    await ada.press("⚽ Sports")
-    await ada.press("▶ Continue: 1.1")
-    for topic in range(1, 5):
-        await ada.press("✅ Mark complete")
-        if topic < 4:
-            await ada.press("Next ➡")
-    await ada.press("Module 1 quiz")
+    await ready_for_the_quiz(ada)
     await ada.press("Start the quiz")
 
     costs: list[int] = []
@@ -115,17 +119,6 @@ async def test_the_other_screens_of_the_journey_keep_their_budgets(
     # home screen; a persona saved, then the course menu; a module and its quiz's state.
     for screen in ("home", "persona", "module"):
         assert costs[screen] <= 4, screen
-
-
-async def ready_for_the_quiz(chat: Dialogue) -> None:
-    await chat.send("/start ml-foundations")
-    await chat.press("⚽ Sports")
-    await chat.press("▶ Continue: 1.1")
-    for topic in range(1, 5):
-        await chat.press("✅ Mark complete")
-        if topic < 4:
-            await chat.press("Next ➡")
-    await chat.press("Module 1 quiz")
 
 
 async def test_starting_a_quiz_costs_four_round_trips(talk, services: Services) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -26,3 +27,16 @@ def editable_copy(source: Path, tmp_path: Path) -> Path:
     target = tmp_path / source.name
     shutil.copytree(source, target)
     return target
+
+
+async def import_as(
+    pool: asyncpg.Pool, source: Path, tmp_path: Path, slug: str, name: str | None = None
+) -> ImportSummary:
+    """A copy of `source` imported as another course (its own slug, and name if given)."""
+    pack = editable_copy(source, tmp_path)
+    meta = pack / "course.yaml"
+    text = re.sub(r"(?m)^slug: .*$", f"slug: {slug}", meta.read_text())
+    if name is not None:
+        text = re.sub(r"(?m)^name: .*$", f"name: {name}", text)
+    meta.write_text(text)
+    return await import_pack(pool, pack)
