@@ -209,11 +209,11 @@ def module_state(record: ModuleRecord) -> ModuleState:
 
 
 class LearningStore(Protocol):
-    async def published_courses(self) -> list[CourseInfo]: ...
-
     async def catalog(
         self, user_id: int | None, course_id: UUID | None = None
     ) -> list[tuple[CourseInfo, bool]]: ...
+
+    async def home(self, user_id: int) -> tuple[list[LearnerCourse], list[CourseInfo]]: ...
 
     async def course_by_slug(self, slug: str) -> CourseInfo | None: ...
 
@@ -223,7 +223,9 @@ class LearningStore(Protocol):
         self, user_id: int, course_id: UUID
     ) -> tuple[EnrollOutcome, Enrollment] | None: ...
 
-    async def set_persona(self, user_id: int, course_id: UUID, persona: Persona) -> bool: ...
+    async def choose_persona(
+        self, user_id: int, course_id: UUID, persona: Persona
+    ) -> LearnerCourse | None: ...
 
     async def learner_course(
         self, user_id: int, course_id: UUID, module_no: int | None
@@ -258,9 +260,6 @@ class LearningService:
     def __init__(self, store: LearningStore) -> None:
         self._store = store
 
-    async def catalog(self) -> list[CourseInfo]:
-        return await self._store.published_courses()
-
     async def catalog_for(self, user_id: int) -> tuple[list[CourseInfo], frozenset[UUID]]:
         """The published courses and which of them the learner is enrolled in."""
         listed = await self._store.catalog(user_id)
@@ -276,12 +275,13 @@ class LearningService:
     async def course_by_slug(self, slug: str) -> CourseInfo | None:
         return await self._store.course_by_slug(slug)
 
+    async def home(self, user_id: int) -> tuple[list[CourseProgress], list[CourseInfo]]:
+        """The learner's courses and the catalog, read together."""
+        mine, catalog = await self._store.home(user_id)
+        return _progress_of_each(mine), catalog
+
     async def my_courses(self, user_id: int) -> list[CourseProgress]:
-        return [
-            _progress_of(state)
-            for state in await self._store.learner_courses(user_id)
-            if state.enrollment.status != "suspended"
-        ]
+        return _progress_of_each(await self._store.learner_courses(user_id))
 
     async def enroll(self, user_id: int, course_id: UUID) -> tuple[EnrollOutcome, Enrollment]:
         enrolled = await self._store.ensure_enrollment(user_id, course_id)
@@ -293,22 +293,18 @@ class LearningService:
             )
         return enrolled
 
-    async def choose_persona(self, user_id: int, course_id: UUID, persona: Persona) -> None:
-        if not await self._store.set_persona(user_id, course_id, persona):
-            await self._active(user_id, course_id)  # raises the refusal that applies
-            raise NotEnrolled("You are not enrolled in this course. Open it from /courses.")
+    async def choose_persona(
+        self, user_id: int, course_id: UUID, persona: Persona
+    ) -> tuple[CourseProgress, Position]:
+        """Save the persona; returns the course menu that follows, from the same read."""
+        state = _checked(await self._store.choose_persona(user_id, course_id, persona))
+        return _progress_of(state), await self._continue_from(user_id, state)
 
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment:
         return await self._active(user_id, course_id)
 
     async def progress(self, user_id: int, course_id: UUID) -> CourseProgress:
         return _progress_of(await self._state(user_id, course_id, None))
-
-    async def module(self, user_id: int, course_id: UUID, module_no: int) -> ModuleView:
-        state = await self._state(user_id, course_id, module_no)
-        progress = _progress_of(state)
-        module = self._open_module(progress, module_no)
-        return ModuleView(progress.course, module, state.marks)
 
     async def open_topic(
         self, user_id: int, chat_id: int, course_id: UUID, module_no: int, number: int, page: int
@@ -320,7 +316,7 @@ class LearningService:
             view = await self._topic_view(user_id, course_id, module_no, number)
         else:
             state = await self._store.visit_topic(user_id, chat_id, course_id, topic, page)
-            view = await self._view_of(self._checked(state), module_no, number)
+            view = await self._view_of(_checked(state), module_no, number)
         if topic is None or view.topic.id != topic.id:  # re-imported since the cache was read
             await self._store.record_visit(user_id, view.topic.id, chat_id, page)
         return view
@@ -334,7 +330,7 @@ class LearningService:
             state, newly = await self._state(user_id, course_id, module_no), False
         else:
             found, newly = await self._store.complete_and_read(user_id, course_id, topic)
-            state = self._checked(found)
+            state = _checked(found)
         view = await self._view_of(state, module_no, number)
         if topic is None or view.topic.id != topic.id:  # re-imported since the cache was read
             newly = await self._store.complete_topic(user_id, view.topic.id)
@@ -385,7 +381,7 @@ class LearningService:
 
     async def _view_of(self, state: LearnerCourse, module_no: int, number: int) -> TopicView:
         progress = _progress_of(state)
-        module = self._open_module(progress, module_no)
+        module = _open_module(progress, module_no)
         topic = await self._store.topic(progress.course.id, module_no, number)
         if topic is None:
             raise NotFound("That topic does not exist (any more).")
@@ -403,15 +399,7 @@ class LearningService:
         )
 
     async def _state(self, user_id: int, course_id: UUID, module_no: int | None) -> LearnerCourse:
-        return self._checked(await self._store.learner_course(user_id, course_id, module_no))
-
-    @staticmethod
-    def _checked(state: LearnerCourse | None) -> LearnerCourse:
-        if state is None:
-            raise NotEnrolled("You are not enrolled in this course. Open it from /courses.")
-        if state.enrollment.status == "suspended":
-            raise NotEnrolled("Your enrollment in this course is suspended.")
-        return state
+        return _checked(await self._store.learner_course(user_id, course_id, module_no))
 
     async def _active(self, user_id: int, course_id: UUID) -> Enrollment:
         enrollment = await self._store.enrollment(user_id, course_id)
@@ -421,17 +409,38 @@ class LearningService:
             raise NotEnrolled("Your enrollment in this course is suspended.")
         return enrollment
 
-    @staticmethod
-    def _open_module(progress: CourseProgress, module_no: int) -> ModuleStatus:
-        module = next((m for m in progress.modules if m.number == module_no), None)
-        if module is None:
-            raise NotFound("That module does not exist.")
-        if not module.is_open:
-            previous = module_no - 1
-            raise ModuleLocked(
-                f"Module {module_no} is locked: pass the Module {previous} quiz to unlock it."
-            )
-        return module
+
+def module_view(state: LearnerCourse | None, module_no: int) -> ModuleView:
+    """A module's screen from the learner's state read with its marks, or the refusal that
+    applies: not enrolled, suspended, no such module, still locked."""
+    checked = _checked(state)
+    progress = _progress_of(checked)
+    return ModuleView(progress.course, _open_module(progress, module_no), checked.marks)
+
+
+def _checked(state: LearnerCourse | None) -> LearnerCourse:
+    if state is None:
+        raise NotEnrolled("You are not enrolled in this course. Open it from /courses.")
+    if state.enrollment.status == "suspended":
+        raise NotEnrolled("Your enrollment in this course is suspended.")
+    return state
+
+
+def _open_module(progress: CourseProgress, module_no: int) -> ModuleStatus:
+    module = next((m for m in progress.modules if m.number == module_no), None)
+    if module is None:
+        raise NotFound("That module does not exist.")
+    if not module.is_open:
+        previous = module_no - 1
+        raise ModuleLocked(
+            f"Module {module_no} is locked: pass the Module {previous} quiz to unlock it."
+        )
+    return module
+
+
+def _progress_of_each(states: list[LearnerCourse]) -> list[CourseProgress]:
+    """The courses a learner may see: a suspended enrollment is not listed."""
+    return [_progress_of(s) for s in states if s.enrollment.status != "suspended"]
 
 
 def _progress_of(state: LearnerCourse) -> CourseProgress:

@@ -20,7 +20,14 @@ from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.learning import AccessDenied, NotEnrolled, NotFound
+from domain.learning import (
+    AccessDenied,
+    LearnerCourse,
+    ModuleView,
+    NotEnrolled,
+    NotFound,
+    module_view,
+)
 
 Clock = Callable[[], datetime]
 
@@ -184,6 +191,7 @@ class ModuleQuizRecord:
     open_attempt: UUID | None
     open_attempt_index: int = 0
     open_attempt_total: int = 0
+    version: datetime | None = None  # the course's, as read: a re-import refuses decisions
 
     @property
     def topics(self) -> int:
@@ -305,6 +313,10 @@ class QuizStore(Protocol):
         self, user_id: int, course_id: UUID, module_no: int
     ) -> ModuleQuizRecord | None: ...
 
+    async def module_with_quiz(
+        self, user_id: int, course_id: UUID, module_no: int
+    ) -> tuple[LearnerCourse | None, ModuleQuizRecord | None]: ...
+
     async def question_bank(self, course_id: UUID, module_no: int) -> list[BankQuestion]: ...
 
     async def start_attempt(
@@ -316,6 +328,7 @@ class QuizStore(Protocol):
         *,
         attempts_used: int,
         now: datetime,
+        version: datetime | None = None,
     ) -> UUID | None: ...
 
     async def attempt(self, user_id: int, attempt_id: UUID) -> Attempt | None: ...
@@ -331,11 +344,18 @@ class QuizStore(Protocol):
         finish: Finish | None,
         now: datetime,
         request_id: int | None = None,
+        decided_from: ModuleQuizRecord | None = None,
     ) -> bool: ...
 
     async def answered_by(self, request_id: int) -> bool: ...
 
-    async def finish_attempt(self, attempt: Attempt, finish: Finish, now: datetime) -> bool: ...
+    async def finish_attempt(
+        self,
+        attempt: Attempt,
+        finish: Finish,
+        now: datetime,
+        decided_from: ModuleQuizRecord | None = None,
+    ) -> bool: ...
 
     async def claim_due_cooldowns(
         self, now: datetime, claim_until: datetime, limit: int
@@ -508,22 +528,45 @@ class QuizService:
         self._rng = (draw or Draw()).rng
         self._remember = remember
         self._running_attempts: OrderedDict[UUID, Attempt] = OrderedDict()
+        self._started_under: dict[UUID, ModuleQuizRecord] = {}
+        self._shown: OrderedDict[tuple[int, UUID, int], ModuleQuizRecord] = OrderedDict()
 
     def now(self) -> datetime:
         return self._clock()
 
     async def status(self, user_id: int, course_id: UUID, module_no: int) -> QuizStatus:
-        return gate(await self._record(user_id, course_id, module_no), self._clock())
+        record = await self._record(user_id, course_id, module_no)
+        self._saw(user_id, record)
+        return gate(record, self._clock())
+
+    async def module(
+        self, user_id: int, course_id: UUID, module_no: int
+    ) -> tuple[ModuleView, QuizStatus | None]:
+        """A module's screen and, when it has a quiz, the quiz's state: one read for both."""
+        state, record = await self._store.module_with_quiz(user_id, course_id, module_no)
+        view = module_view(state, module_no)
+        if not view.module.has_quiz or record is None:
+            return view, None
+        self._saw(user_id, record)
+        return view, gate(record, self._clock())
 
     async def start(self, user_id: int, course_id: UUID, module_no: int) -> Attempt:
-        """Begin the module's quiz, or resume the attempt already running."""
+        """Begin the module's quiz, or resume the attempt already running.
+
+        The quiz's state as this process last showed it (the quiz's intro, say) is tried
+        first: the start is a compare-and-set on everything the gate was decided from, so a
+        stale copy only costs a fresh read. Refusals and resumes are always decided fresh."""
+        shown = self._shown.pop((user_id, course_id, module_no), None)
         for _ in range(3):
-            status = await self.status(user_id, course_id, module_no)
+            status = gate(shown, self._clock()) if shown is not None else None
+            if status is None or status.gate is not Gate.OPEN:
+                status = gate(await self._record(user_id, course_id, module_no), self._clock())
+            shown = None
             record = status.record
             if status.gate is Gate.IN_PROGRESS and record.open_attempt is not None:
                 attempt = await self._store.attempt(user_id, record.open_attempt)
                 if attempt is not None and attempt.status is AttemptStatus.IN_PROGRESS:
-                    return self._remembered(attempt)
+                    return self._remembered(attempt, record)
                 continue
             if status.gate is not Gate.OPEN:
                 raise QuizUnavailable(unavailable_reason(status), status)
@@ -537,8 +580,12 @@ class QuizService:
                 questions,
                 attempts_used=record.attempts_used,
                 now=now,
+                version=record.version,
             )
             if attempt_id is not None:  # stored exactly as drawn: no need to read it back
+                started = replace(
+                    record, attempts_used=record.attempts_used + 1, open_attempt=attempt_id
+                )
                 return self._remembered(
                     Attempt(
                         attempt_id,
@@ -551,7 +598,8 @@ class QuizService:
                         correct_count=0,
                         status=AttemptStatus.IN_PROGRESS,
                         started_at=now,
-                    )
+                    ),
+                    replace(started, cooldown_until=None),
                 )
             # Someone (another device, a replayed update) changed the state first: look again.
         raise QuizUnavailable("The quiz is busy starting elsewhere; please try again.")
@@ -644,15 +692,17 @@ class QuizService:
             raise AnswerRejected("Pick exactly one option.")
         right = question.is_right(picked)
         answers = {**attempt.answers, index: tuple(sorted(picked))}
-        finish = result = None
+        finish = result = record = None
         if index + 1 == attempt.total:
-            record = await self._record(user_id, attempt.course_id, attempt.module_no)
+            record = self._started_under.get(attempt.id) or await self._record(
+                user_id, attempt.course_id, attempt.module_no
+            )
             correct = attempt.correct_count + int(right)
             finish = plan_finish(record, correct, attempt.total, self._clock())
             result = self._result(record, attempt, answers, correct, finish)
         now = self._clock()
         recorded = await self._store.record_answer(
-            attempt, index, sorted(picked), right, finish, now, request_id
+            attempt, index, sorted(picked), right, finish, now, request_id, record
         )
         if not recorded:
             self._forget(attempt.id)
@@ -676,7 +726,7 @@ class QuizService:
             record = await self._record(user_id, attempt.course_id, attempt.module_no)
             now = self._clock()
             finish = plan_finish(record, attempt.correct_count, attempt.total, now, abandoned=True)
-            if await self._store.finish_attempt(attempt, finish, now):
+            if await self._store.finish_attempt(attempt, finish, now, record):
                 self._forget(attempt.id)
                 return self._result(record, attempt, attempt.answers, attempt.correct_count, finish)
             # An answer landed in between (another device): score what is there now.
@@ -709,6 +759,13 @@ class QuizService:
             raise NotEnrolled("Your enrollment in this course is suspended.")
         return record
 
+    def _saw(self, user_id: int, record: ModuleQuizRecord) -> None:
+        key = (user_id, record.course_id, record.module_no)
+        self._shown[key] = record
+        self._shown.move_to_end(key)
+        while len(self._shown) > self._remember:
+            self._shown.popitem(last=False)
+
     def _known(self, user_id: int, attempt_id: UUID) -> Attempt | None:
         attempt = self._running_attempts.get(attempt_id)
         if attempt is None or attempt.user_id != user_id:  # never serve another's attempt
@@ -716,18 +773,25 @@ class QuizService:
         self._running_attempts.move_to_end(attempt_id)
         return attempt
 
-    def _remembered(self, attempt: Attempt) -> Attempt:
+    def _remembered(
+        self, attempt: Attempt, started_under: ModuleQuizRecord | None = None
+    ) -> Attempt:
+        """`started_under`: the module's record as the attempt began, so the last answer
+        can finish it without reading it again (the write is guarded by what it holds)."""
         if attempt.status is not AttemptStatus.IN_PROGRESS:
             self._forget(attempt.id)
             return attempt
         self._running_attempts[attempt.id] = attempt
         self._running_attempts.move_to_end(attempt.id)
+        if started_under is not None:
+            self._started_under[attempt.id] = started_under
         while len(self._running_attempts) > self._remember:
-            self._running_attempts.popitem(last=False)
+            self._forget(next(iter(self._running_attempts)))
         return attempt
 
     def _forget(self, attempt_id: UUID) -> None:
         self._running_attempts.pop(attempt_id, None)
+        self._started_under.pop(attempt_id, None)
 
     async def _running(self, user_id: int, attempt_id: UUID) -> Attempt:
         attempt = await self.attempt(user_id, attempt_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -73,7 +74,7 @@ def _marks(course: str) -> str:
 
 # $2 NULL: every enrollment; $3 NULL: no topic marks. The modules and marks subqueries
 # refer to the row's own course, so one statement serves one course or all of them.
-_LEARNER_COURSES = f"""
+LEARNER_COURSES = f"""
     SELECT {_COURSE_COLUMNS}, c.updated_at AS version, e.status, p.persona,
         (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.module_no), '[]')
          FROM ({_MODULES}) m) AS modules,
@@ -120,7 +121,7 @@ _VISIT_AND_READ = f"""
         ON CONFLICT (chat_id) DO UPDATE SET user_id = EXCLUDED.user_id,
             course_id = EXCLUDED.course_id, topic_id = EXCLUDED.topic_id, updated_at = now()
     )
-    {_LEARNER_COURSES}
+    {LEARNER_COURSES}
 """
 
 # Completion written in the statement that reads the state; the state is read as it was
@@ -135,7 +136,35 @@ _COMPLETE_AND_READ = f"""
             WHERE NOT tp.is_completed
         RETURNING true
     )
-    SELECT s.*, EXISTS (SELECT 1 FROM done) AS newly FROM ({_LEARNER_COURSES}) s
+    SELECT s.*, EXISTS (SELECT 1 FROM done) AS newly FROM ({LEARNER_COURSES}) s
+"""
+
+
+# The home screen: the learner's courses (part 0, rows of LEARNER_COURSES) and then the
+# catalog (part 1, the same columns with no enrollment) in one statement.
+_HOME = f"""
+    SELECT * FROM (
+        SELECT 0 AS part, row_number() OVER () AS ord, s.* FROM ({LEARNER_COURSES}) s
+        UNION ALL
+        SELECT 1, row_number() OVER (ORDER BY c.name), {_COURSE_COLUMNS}, c.updated_at,
+            NULL, NULL, NULL, NULL, NULL
+        FROM courses c WHERE c.is_published
+    ) home ORDER BY part, ord
+"""
+
+
+# The persona written in the statement that reads the state (which, one snapshot, still
+# shows the one before: `chosen` says whether it was written). $4: the persona.
+_PERSONA_AND_READ = f"""
+    WITH chosen AS (
+        INSERT INTO topic_personalization (user_id, course_id, persona)
+        SELECT user_id, course_id, $4 FROM enrollments
+        WHERE user_id = $1 AND course_id = $2 AND status <> 'suspended'
+        ON CONFLICT (user_id, course_id) DO UPDATE
+            SET persona = EXCLUDED.persona, updated_at = now()
+        RETURNING persona
+    )
+    SELECT s.*, (SELECT persona FROM chosen) AS chosen FROM ({LEARNER_COURSES}) s
 """
 
 
@@ -143,9 +172,6 @@ class PgLearningStore:
     def __init__(self, pool: asyncpg.Pool, content: CourseContent | None = None) -> None:
         self._pool = pool
         self._content = content or CourseContent(pool)
-
-    async def published_courses(self) -> list[CourseInfo]:
-        return [course for course, _ in await self.catalog(None)]
 
     async def catalog(
         self, user_id: int | None, course_id: UUID | None = None
@@ -164,6 +190,12 @@ class PgLearningStore:
             course_id,
         )
         return [(_course(r), r["enrolled"]) for r in rows]
+
+    async def home(self, user_id: int) -> tuple[list[LearnerCourse], list[CourseInfo]]:
+        """Every enrollment of the learner with its progress, and the published courses."""
+        rows = await self._pool.fetch(_HOME, user_id, None, None)
+        mine = [self._learner_course(r) for r in rows if r["part"] == 0]
+        return mine, [_course(r) for r in rows if r["part"] == 1]
 
     async def course_by_slug(self, slug: str) -> CourseInfo | None:
         row = await self._pool.fetchrow(
@@ -223,30 +255,25 @@ class PgLearningStore:
             outcome = EnrollOutcome.ALREADY
         return outcome, _enrollment(row)
 
-    async def set_persona(self, user_id: int, course_id: UUID, persona: Persona) -> bool:
-        """False (and nothing written) unless the learner is enrolled and not suspended."""
-        return bool(
-            await self._pool.fetchval(
-                """
-                INSERT INTO topic_personalization (user_id, course_id, persona)
-                SELECT user_id, course_id, $3 FROM enrollments
-                WHERE user_id = $1 AND course_id = $2 AND status <> 'suspended'
-                ON CONFLICT (user_id, course_id) DO UPDATE
-                    SET persona = EXCLUDED.persona, updated_at = now()
-                RETURNING true
-                """,
-                user_id,
-                course_id,
-                persona.value,
-            )
-        )
+    async def choose_persona(
+        self, user_id: int, course_id: UUID, persona: Persona
+    ) -> LearnerCourse | None:
+        """The persona saved (only for an enrolled learner not suspended) and the learner's
+        state in the course read in the same round trip, showing the persona chosen."""
+        row = await self._pool.fetchrow(_PERSONA_AND_READ, user_id, course_id, None, persona.value)
+        if row is None:
+            return None
+        state = self._learner_course(row)
+        if row["chosen"] is None:
+            return state
+        return replace(state, enrollment=replace(state.enrollment, persona=persona))
 
     async def learner_course(
         self, user_id: int, course_id: UUID, module_no: int | None
     ) -> LearnerCourse | None:
         """Enrollment, persona, every module's progress and (given a module) its topics'
         marks: what a course, module or topic screen needs, in one round trip."""
-        rows = await self._pool.fetch(_LEARNER_COURSES, user_id, course_id, module_no)
+        rows = await self._pool.fetch(LEARNER_COURSES, user_id, course_id, module_no)
         return self._learner_course(rows[0]) if rows else None
 
     async def visit_topic(
@@ -272,18 +299,11 @@ class PgLearningStore:
 
     async def learner_courses(self, user_id: int) -> list[LearnerCourse]:
         """Every enrollment of the learner with its modules' progress, in one round trip."""
-        rows = await self._pool.fetch(_LEARNER_COURSES, user_id, None, None)
+        rows = await self._pool.fetch(LEARNER_COURSES, user_id, None, None)
         return [self._learner_course(row) for row in rows]
 
     def _learner_course(self, row: asyncpg.Record) -> LearnerCourse:
-        self._content.observe(row["id"], row["version"])
-        last = row["last_topic"]
-        return LearnerCourse(
-            _enrollment(row),
-            tuple(_module(m) for m in row["modules"]),
-            tuple(TopicMark(k["topic_number"], k["title"], k["completed"]) for k in row["marks"]),
-            Position(*last) if last else None,
-        )
+        return learner_course_from(row, self._content)
 
     async def topic_marks(self, user_id: int, course_id: UUID, module_no: int) -> list[TopicMark]:
         rows = await self._pool.fetch(
@@ -354,6 +374,18 @@ class PgLearningStore:
             user_id,
             course_id,
         )
+
+
+def learner_course_from(row: asyncpg.Record, content: CourseContent) -> LearnerCourse:
+    """A row of `LEARNER_COURSES` (or of a statement built on it) as the domain's state."""
+    content.observe(row["id"], row["version"])
+    last = row["last_topic"]
+    return LearnerCourse(
+        _enrollment(row),
+        tuple(_module(m) for m in row["modules"]),
+        tuple(TopicMark(k["topic_number"], k["title"], k["completed"]) for k in row["marks"]),
+        Position(*last) if last else None,
+    )
 
 
 def _module(r: Mapping[str, Any]) -> ModuleRecord:

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from domain.learning import LearnerCourse
 from domain.quiz import (
     Attempt,
     AttemptStatus,
@@ -26,9 +27,10 @@ from domain.quiz import (
     remaining_attempts,
 )
 from storage.content import CourseContent
+from storage.learning import LEARNER_COURSES, learner_course_from
 
-_MODULE_QUIZ = """
-SELECT c.id AS course_id, c.name AS course_name, c.updated_at AS version,
+_MODULE_QUIZ_COLUMNS = """
+    c.id AS course_id, c.name AS course_name,
     c.quiz_pass_threshold, c.quiz_cooldown_hours, c.quiz_attempts_limit,
     c.quiz_question_count, c.quiz_requires_topics,
     m.module_no, m.title AS module_title,
@@ -50,6 +52,9 @@ SELECT c.id AS course_id, c.name AS course_name, c.updated_at AS version,
     coalesce(mp.extra_attempts, 0) AS extra_attempts,
     mp.cooldown_until,
     a.id AS open_attempt, a.current_index, a.question_count
+"""
+
+_MODULE_QUIZ_ROWS = """
 FROM courses c
 JOIN modules m ON m.course_id = c.id AND m.module_no = $3
 LEFT JOIN enrollments e ON e.course_id = c.id AND e.user_id = $1
@@ -60,11 +65,17 @@ LEFT JOIN quiz_attempts a ON a.user_id = $1 AND a.course_id = c.id
 WHERE c.id = $2 AND c.is_published
 """
 
+_MODULE_QUIZ = f"SELECT c.updated_at AS version, {_MODULE_QUIZ_COLUMNS} {_MODULE_QUIZ_ROWS}"
+
+# A module's screen: the learner's state in the course (as the learning store reads it) and
+# the module quiz's record, side by side in one row; the quiz's columns are NULL when the
+# course is not published.
+_MODULE_WITH_QUIZ = f"""
+SELECT s.*, q.* FROM ({LEARNER_COURSES}) s
+LEFT JOIN (SELECT {_MODULE_QUIZ_COLUMNS} {_MODULE_QUIZ_ROWS}) q ON true
+"""
+
 _KEYS = "unnest($1::bigint[], $2::uuid[], $3::int[]) AS k (user_id, course_id, module_no)"
-
-
-class AttemptRace(Exception):
-    """Another request got there first; the transaction is rolled back."""
 
 
 def _attempt(row: asyncpg.Record) -> Attempt:
@@ -96,10 +107,23 @@ class PgQuizStore:
         self, user_id: int, course_id: UUID, module_no: int
     ) -> ModuleQuizRecord | None:
         row = await self._pool.fetchrow(_MODULE_QUIZ, user_id, course_id, module_no)
+        return self._module_quiz(row) if row is not None else None
+
+    async def module_with_quiz(
+        self, user_id: int, course_id: UUID, module_no: int
+    ) -> tuple[LearnerCourse | None, ModuleQuizRecord | None]:
+        """The learner's state in the course with this module's marks, and the module's
+        quiz record: what a module screen shows, in one round trip."""
+        row = await self._pool.fetchrow(_MODULE_WITH_QUIZ, user_id, course_id, module_no)
         if row is None:
-            return None
+            return None, None
+        state = learner_course_from(row, self._content)
+        return state, self._module_quiz(row) if row["course_id"] is not None else None
+
+    def _module_quiz(self, row: asyncpg.Record) -> ModuleQuizRecord:
         self._content.observe(row["course_id"], row["version"])
         return ModuleQuizRecord(
+            version=row["version"],
             course_id=row["course_id"],
             course_name=row["course_name"],
             module_no=row["module_no"],
@@ -167,8 +191,10 @@ class PgQuizStore:
         *,
         attempts_used: int,
         now: datetime,
+        version: datetime | None = None,
     ) -> UUID | None:
-        """Count the attempt and open it, only if nothing moved since the rules were checked.
+        """Count the attempt and open it, only if nothing moved since the rules were checked
+        (`version`: the course's as read, so a re-import since refuses it).
 
         One statement, so atomic without BEGIN / COMMIT: if another attempt is already
         running, the insert's unique violation undoes the count as well."""
@@ -182,6 +208,10 @@ class PgQuizStore:
                     WHERE user_id = $1 AND course_id = $2 AND module_no = $3
                       AND quiz_attempts = $4 AND NOT quiz_passed AND unlocked_at IS NOT NULL
                       AND (cooldown_until IS NULL OR cooldown_until <= $5)
+                      AND EXISTS (SELECT 1 FROM courses c WHERE c.id = $2 AND c.is_published
+                                  AND ($8::timestamptz IS NULL OR c.updated_at = $8))
+                      AND EXISTS (SELECT 1 FROM enrollments e WHERE e.user_id = $1
+                                  AND e.course_id = $2 AND e.status <> 'suspended')
                     RETURNING user_id
                 )
                 INSERT INTO quiz_attempts (user_id, course_id, module_no, question_set,
@@ -196,6 +226,7 @@ class PgQuizStore:
                 now,
                 [q.to_json() for q in questions],
                 len(questions),
+                version,
             )
         except asyncpg.UniqueViolationError:
             return None
@@ -223,20 +254,20 @@ class PgQuizStore:
         finish: Finish | None,
         now: datetime,
         request_id: int | None = None,
+        decided_from: ModuleQuizRecord | None = None,
     ) -> bool:
-        args = (attempt.id, attempt.user_id, str(index), list(choice), int(correct), index)
-        args += (request_id,)
-        if finish is None:  # one statement is atomic by itself: no BEGIN / COMMIT round trips
-            return bool(await self._pool.fetchval(_RECORD_ANSWER, *args))
-        try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                if not await conn.fetchval(_RECORD_ANSWER, *args):
-                    return False
-                if finish is not None and not await _finish(conn, attempt, finish, now, index + 1):
-                    raise AttemptRace
-                return True
-        except AttemptRace:
-            return False
+        """One statement either way, so atomic without BEGIN / COMMIT. The last answer also
+        finishes the attempt with its consequences, guarded by what the finish was decided
+        from (`decided_from`): a re-imported course, a suspended enrollment or attempts
+        granted since then refuse the write."""
+        answer = (str(index), list(choice), int(correct), request_id)
+        if finish is None:
+            return await self._pool.fetchval(
+                _RECORD_ANSWER, attempt.id, attempt.user_id, index, *answer
+            )
+        return await self._pool.fetchval(
+            _ANSWER_AND_FINISH, *_finish_args(attempt, finish, now, index, decided_from), *answer
+        )
 
     async def answered_by(self, request_id: int) -> bool:
         """Whether this update already recorded a quiz answer."""
@@ -246,10 +277,17 @@ class PgQuizStore:
             request_id,
         )
 
-    async def finish_attempt(self, attempt: Attempt, finish: Finish, now: datetime) -> bool:
+    async def finish_attempt(
+        self,
+        attempt: Attempt,
+        finish: Finish,
+        now: datetime,
+        decided_from: ModuleQuizRecord | None = None,
+    ) -> bool:
         """Finish as computed from `attempt`; refused if an answer landed since it was read."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            return await _finish(conn, attempt, finish, now, attempt.current_index)
+        return await self._pool.fetchval(
+            _JUST_FINISH, *_finish_args(attempt, finish, now, attempt.current_index, decided_from)
+        )
 
     async def claim_due_cooldowns(
         self, now: datetime, claim_until: datetime, limit: int
@@ -337,10 +375,10 @@ class PgQuizStore:
 _RECORD_ANSWER = """
     WITH answered AS (
         UPDATE quiz_attempts SET
-            answers = answers || jsonb_build_object($3::text, $4::jsonb),
+            answers = answers || jsonb_build_object($4::text, $5::jsonb),
             current_index = current_index + 1,
-            correct_count = correct_count + $5
-        WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_index = $6
+            correct_count = correct_count + $6
+        WHERE id = $1 AND user_id = $2 AND status = 'in_progress' AND current_index = $3
         RETURNING true
     ),
     noted AS (
@@ -351,62 +389,101 @@ _RECORD_ANSWER = """
     SELECT EXISTS (SELECT 1 FROM answered)
 """
 
+# Finishing an attempt and what follows from it (best score, pass, cooldown, the next
+# module unlocked, the course completed) in one statement. `finished` is a compare-and-set
+# on the attempt as the finish was computed from it ($1 attempt, $2 learner, $3 the question
+# it is at), guarded by the facts the finish was decided from: $11 the course's version,
+# $12 the attempts granted. $4 status, $5 score, $6 now, $7 passed, $8 cooldown until,
+# $9 the module to unlock, $10 whether the course is completed.
+_FINISH = """
+    WITH finished AS ({finished}),
+    scored AS (
+        UPDATE module_progress mp SET
+            best_score = greatest(mp.best_score, $5),
+            quiz_passed = mp.quiz_passed OR $7,
+            passed_at = CASE WHEN $7 THEN coalesce(mp.passed_at, $6) ELSE mp.passed_at END,
+            cooldown_until = $8, cooldown_notified_at = NULL, cooldown_claimed_until = NULL,
+            updated_at = now()
+        FROM finished f
+        WHERE mp.user_id = f.user_id AND mp.course_id = f.course_id
+          AND mp.module_no = f.module_no
+    ),
+    unlocked AS (
+        INSERT INTO module_progress (user_id, course_id, module_no, unlocked_at)
+        SELECT f.user_id, f.course_id, $9, $6 FROM finished f
+        WHERE EXISTS (SELECT 1 FROM modules m
+                      WHERE m.course_id = f.course_id AND m.module_no = $9::int)
+        ON CONFLICT (user_id, course_id, module_no) DO UPDATE
+            SET unlocked_at = coalesce(module_progress.unlocked_at, EXCLUDED.unlocked_at),
+                updated_at = now()
+    ),
+    completed AS (
+        UPDATE enrollments e SET status = 'completed', completed_at = $6, updated_at = now()
+        FROM finished f
+        WHERE $10 AND e.user_id = f.user_id AND e.course_id = f.course_id
+          AND e.status = 'active'
+    ){effects}
+    SELECT EXISTS (SELECT 1 FROM finished)
+"""
 
-async def _finish(
-    conn: asyncpg.Connection, attempt: Attempt, finish: Finish, now: datetime, at_index: int
-) -> bool:
-    finished = await conn.fetchval(
-        """
-        UPDATE quiz_attempts SET status = $2, score = $3, finished_at = $4
-        WHERE id = $1 AND status = 'in_progress' AND current_index = $5
-        RETURNING true
-        """,
+_DECIDED_FROM = """
+    a.id = $1 AND a.user_id = $2 AND a.status = 'in_progress' AND a.current_index = $3
+    AND c.id = a.course_id AND ($11::timestamptz IS NULL OR c.updated_at = $11)
+    AND mp.user_id = a.user_id AND mp.course_id = a.course_id AND mp.module_no = a.module_no
+    AND ($12::int IS NULL OR mp.extra_attempts = $12)
+    AND EXISTS (SELECT 1 FROM enrollments e WHERE e.user_id = a.user_id
+                AND e.course_id = a.course_id AND e.status <> 'suspended')
+"""
+
+_JUST_FINISH = _FINISH.format(
+    effects="",
+    finished=f"""
+    UPDATE quiz_attempts a SET status = $4, score = $5, finished_at = $6
+    FROM courses c, module_progress mp
+    WHERE {_DECIDED_FROM}
+    RETURNING a.user_id, a.course_id, a.module_no
+""",
+)
+
+# The last answer: $13 the question's key, $14 the choice, $15 1 if right, $16 the update.
+_ANSWER_AND_FINISH = _FINISH.format(
+    effects=""",
+    noted AS (
+        INSERT INTO update_effects (update_id, effect)
+        SELECT $16, 'quiz answer' FROM finished WHERE $16::bigint IS NOT NULL
+        ON CONFLICT DO NOTHING
+    )""",
+    finished=f"""
+    UPDATE quiz_attempts a SET
+        answers = a.answers || jsonb_build_object($13::text, $14::jsonb),
+        current_index = a.current_index + 1,
+        correct_count = a.correct_count + $15,
+        status = $4, score = $5, finished_at = $6
+    FROM courses c, module_progress mp
+    WHERE {_DECIDED_FROM}
+    RETURNING a.user_id, a.course_id, a.module_no
+""",
+)
+
+
+def _finish_args(
+    attempt: Attempt,
+    finish: Finish,
+    now: datetime,
+    at_index: int,
+    decided_from: ModuleQuizRecord | None,
+) -> tuple[object, ...]:
+    return (
         attempt.id,
+        attempt.user_id,
+        at_index,
         finish.status.value,
         finish.score,
         now,
-        at_index,
-    )
-    if not finished:
-        return False
-    passed = finish.status is AttemptStatus.PASSED
-    key = (attempt.user_id, attempt.course_id, attempt.module_no)
-    await conn.execute(
-        """
-        UPDATE module_progress SET
-            best_score = greatest(best_score, $4),
-            quiz_passed = quiz_passed OR $5,
-            passed_at = CASE WHEN $5 THEN coalesce(passed_at, $7) ELSE passed_at END,
-            cooldown_until = $6, cooldown_notified_at = NULL, cooldown_claimed_until = NULL,
-            updated_at = now()
-        WHERE user_id = $1 AND course_id = $2 AND module_no = $3
-        """,
-        *key,
-        finish.score,
-        passed,
+        finish.status is AttemptStatus.PASSED,
         finish.cooldown_until,
-        now,
+        finish.unlock_module,
+        finish.complete_course,
+        decided_from.version if decided_from else None,
+        decided_from.extra_attempts if decided_from else None,
     )
-    if finish.unlock_module is not None:
-        await conn.execute(
-            """
-            INSERT INTO module_progress (user_id, course_id, module_no, unlocked_at)
-            VALUES ($1, $2, $3, $4)
-            ON CONFLICT (user_id, course_id, module_no) DO UPDATE
-                SET unlocked_at = coalesce(module_progress.unlocked_at, EXCLUDED.unlocked_at),
-                    updated_at = now()
-            """,
-            attempt.user_id,
-            attempt.course_id,
-            finish.unlock_module,
-            now,
-        )
-    if finish.complete_course:
-        await conn.execute(
-            "UPDATE enrollments SET status = 'completed', completed_at = $3, updated_at = now() "
-            "WHERE user_id = $1 AND course_id = $2 AND status = 'active'",
-            attempt.user_id,
-            attempt.course_id,
-            now,
-        )
-    return True

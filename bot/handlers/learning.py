@@ -32,8 +32,7 @@ async def start(update: Update, context: TutorContext) -> None:
                 await show(update, Screen(denied.reason))
             return
         await show(update, Screen("I couldn't find that course; here is what we have."))
-    mine = await learning.my_courses(user.id)
-    await show(update, views.home(user, mine, await learning.catalog()))
+    await show(update, views.home(user, *await learning.home(user.id)))
 
 
 async def courses(update: Update, context: TutorContext) -> None:
@@ -50,8 +49,7 @@ Result = tuple[Screen, str | None]
 
 
 async def _home(context: TutorContext, user: User, _u: Update, _a: Action) -> Result:
-    learning = context.services.learning
-    return views.home(user, await learning.my_courses(user.id), await learning.catalog()), None
+    return views.home(user, *await context.services.learning.home(user.id)), None
 
 
 async def _catalog_screen(context: TutorContext, user: User, _u: Update, _a: Action) -> Result:
@@ -80,10 +78,10 @@ async def _persona_menu(context: TutorContext, user: User, _u: Update, a: Action
 
 async def _persona(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
     assert a.persona is not None
-    learning = context.services.learning
-    await learning.choose_persona(user.id, _course_id(a), a.persona)
-    screen, _ = await _course_menu(context, user, _u, a)
-    return screen, f"Persona set: {views.PERSONA_LABELS[a.persona]}"
+    progress, where = await context.services.learning.choose_persona(
+        user.id, _course_id(a), a.persona
+    )
+    return views.course_menu(progress, where), f"Persona set: {views.PERSONA_LABELS[a.persona]}"
 
 
 async def _course_menu(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
@@ -93,12 +91,9 @@ async def _course_menu(context: TutorContext, user: User, _u: Update, a: Action)
 
 async def _module(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
     assert a.module is not None
-    view = await context.services.learning.module(user.id, _course_id(a), a.module)
-    quiz = None
-    if view.module.has_quiz:
-        quizzes = context.services.quizzes
-        status = await quizzes.status(user.id, view.course.id, a.module)
-        quiz = quiz_views.quiz_button(status, user.timezone, quizzes.now())
+    quizzes = context.services.quizzes
+    view, status = await quizzes.module(user.id, _course_id(a), a.module)
+    quiz = quiz_views.quiz_button(status, user.timezone, quizzes.now()) if status else None
     return views.module_screen(view, quiz), None
 
 

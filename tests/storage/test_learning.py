@@ -5,14 +5,16 @@ learner be: enrolled, not suspended, in an unlocked module."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 import pytest
 
 from domain.learning import TopicRecord
+from domain.personas import Persona
 from storage.learning import PgLearningStore
-from tests.support.courses import TINY_PACK, import_pack
+from tests.support.courses import TINY_PACK, import_as, import_pack
 
 CHAT = 4242
 
@@ -138,3 +140,43 @@ async def test_no_enrollment_in_a_course_that_is_not_published(tiny: Tiny) -> No
     assert await tiny.store.ensure_enrollment(42, tiny.course_id) is None
     assert await tiny.pool.fetchval("SELECT count(*) FROM enrollments") == 0
     assert await tiny.pool.fetchval("SELECT count(*) FROM module_progress") == 0
+
+
+async def test_a_persona_is_saved_with_the_state_read_back_showing_it(tiny: Tiny) -> None:
+    await tiny.learner(42)
+
+    state = await tiny.store.choose_persona(42, tiny.course_id, Persona.COOKING)
+    again = await tiny.store.choose_persona(42, tiny.course_id, Persona.SPORTS)
+
+    assert state is not None and state.enrollment.persona is Persona.COOKING
+    assert again is not None and again.enrollment.persona is Persona.SPORTS
+    assert again == await tiny.store.learner_course(42, tiny.course_id, None)
+
+
+async def test_no_persona_is_saved_for_someone_not_enrolled_or_suspended(tiny: Tiny) -> None:
+    await tiny.learner(42, enrolled=False)
+    await tiny.learner(43)
+    await tiny.pool.execute("UPDATE enrollments SET status = 'suspended' WHERE user_id = 43")
+
+    outsider = await tiny.store.choose_persona(42, tiny.course_id, Persona.COOKING)
+    suspended = await tiny.store.choose_persona(43, tiny.course_id, Persona.COOKING)
+
+    assert outsider is None
+    assert suspended is not None and suspended.enrollment.persona is None
+    assert await tiny.pool.fetchval("SELECT count(*) FROM topic_personalization") == 0
+
+
+async def test_the_home_screen_reads_the_learners_courses_and_the_catalog_together(
+    tiny: Tiny, tmp_path: Path
+) -> None:
+    await import_as(tiny.pool, TINY_PACK, tmp_path, "another", "Another tea course")
+    await tiny.learner(42)
+    await tiny.store.choose_persona(42, tiny.course_id, Persona.COOKING)
+
+    mine, catalog = await tiny.store.home(42)
+    nothing_yet, same_catalog = await tiny.store.home(43)
+
+    assert mine == await tiny.store.learner_courses(42)
+    assert [state.enrollment.persona for state in mine] == [Persona.COOKING]
+    assert [course.name for course in catalog] == ["Another tea course", "Tea basics"]
+    assert (nothing_yet, same_catalog) == ([], catalog)

@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from domain.learning import NotFound
+from domain.learning import NotEnrolled, NotFound
 from domain.quiz import (
     AnswerRejected,
     Attempt,
@@ -23,6 +23,7 @@ from domain.quiz import (
     Draw,
     Finish,
     Gate,
+    ModuleQuizRecord,
     Question,
     QuizService,
     QuizUnavailable,
@@ -119,6 +120,23 @@ async def tiny(pool: asyncpg.Pool) -> Tiny:
     return Tiny(pool, course_id, clock, store, quizzes, PgLearningStore(pool))
 
 
+async def test_a_module_screen_reads_the_learner_state_and_the_quiz_record_in_one_go(
+    tiny: Tiny,
+) -> None:
+    await tiny.enroll(42)
+    await tiny.take(42, 1, passing=False)
+
+    state, record = await tiny.store.module_with_quiz(42, tiny.course_id, 1)
+
+    assert state == await tiny.learning.learner_course(42, tiny.course_id, 1)
+    assert record == await tiny.store.module_quiz(42, tiny.course_id, 1)
+    assert record is not None and record.cooldown_until == START + COOLDOWN
+    assert await tiny.store.module_with_quiz(43, tiny.course_id, 1) == (None, None)
+    await tiny.pool.execute("UPDATE courses SET is_published = false")
+    unpublished = await tiny.store.module_with_quiz(42, tiny.course_id, 1)
+    assert unpublished == (state, None)
+
+
 # -- starting --------------------------------------------------------------------------------
 
 
@@ -174,6 +192,39 @@ async def test_the_quiz_waits_for_the_module_topics_unless_the_course_says_other
     assert refused.value.status is not None
     assert refused.value.status.gate is Gate.TOPICS_PENDING
     assert attempt.status is AttemptStatus.IN_PROGRESS
+
+
+async def test_a_start_after_the_intro_was_shown_checks_nothing_moved_since(tiny: Tiny) -> None:
+    await tiny.enroll(42)
+    await tiny.quizzes.status(42, tiny.course_id, 1)  # the intro, as this process showed it
+    await replica(tiny).start(42, tiny.course_id, 1)  # then a start on another device
+    await tiny.pool.execute("UPDATE quiz_attempts SET status = 'failed'")  # and a quick fail
+    await tiny.pool.execute("UPDATE module_progress SET cooldown_until = $1", START + COOLDOWN)
+
+    with pytest.raises(QuizUnavailable) as refused:
+        await tiny.quizzes.start(42, tiny.course_id, 1)
+
+    assert refused.value.status is not None and refused.value.status.gate is Gate.COOLDOWN
+    assert (await tiny.progress(42))["quiz_attempts"] == 1
+
+
+async def test_a_start_after_the_intro_follows_a_re_import_or_a_suspension(tiny: Tiny) -> None:
+    await tiny.enroll(42)
+    await tiny.enroll(43)
+    await tiny.quizzes.status(42, tiny.course_id, 1)
+    await tiny.quizzes.status(43, tiny.course_id, 1)
+    await tiny.pool.execute(
+        "UPDATE courses SET quiz_question_count = 1, updated_at = now() WHERE id = $1",
+        tiny.course_id,
+    )
+    await tiny.pool.execute("UPDATE enrollments SET status = 'suspended' WHERE user_id = 43")
+
+    attempt = await tiny.quizzes.start(42, tiny.course_id, 1)
+    with pytest.raises(NotEnrolled, match="suspended"):
+        await tiny.quizzes.start(43, tiny.course_id, 1)
+
+    assert attempt.total == 1, "drawn by the rules stored now"
+    assert (await tiny.progress(43))["quiz_attempts"] == 0
 
 
 async def test_ten_concurrent_starts_open_one_attempt_and_count_it_once(tiny: Tiny) -> None:
@@ -344,11 +395,17 @@ class AnswerLandsWhileAbandoning(PgQuizStore):
         super().__init__(pool)
         self._answer: Callable[[], Awaitable[object]] | None = answer
 
-    async def finish_attempt(self, attempt: Attempt, finish: Finish, now: datetime) -> bool:
+    async def finish_attempt(
+        self,
+        attempt: Attempt,
+        finish: Finish,
+        now: datetime,
+        decided_from: ModuleQuizRecord | None = None,
+    ) -> bool:
         if self._answer is not None:
             answer, self._answer = self._answer, None
             await answer()
-        return await super().finish_attempt(attempt, finish, now)
+        return await super().finish_attempt(attempt, finish, now, decided_from)
 
 
 async def test_an_answer_landing_while_abandoning_is_not_lost_from_the_score(tiny: Tiny) -> None:
@@ -473,6 +530,53 @@ async def test_a_remembered_attempt_is_never_shown_or_answered_for_another_learn
 
     row = await tiny.stored_attempt(attempt.id)
     assert (row["current_index"], row["answers"]) == (0, {})
+
+
+async def test_the_last_answer_finishes_by_the_rules_stored_now_when_the_course_changed(
+    tiny: Tiny,
+) -> None:
+    await tiny.enroll(42)
+    attempt = await tiny.quizzes.start(42, tiny.course_id, 1)  # remembered with its rules
+    await tiny.quizzes.answer(42, attempt.id, 0, right(attempt.questions[0]))
+    await tiny.pool.execute(  # a re-import that raises the bar to 100 %
+        "UPDATE courses SET quiz_pass_threshold = 100, updated_at = now() WHERE id = $1",
+        tiny.course_id,
+    )
+
+    last = await tiny.quizzes.answer(42, attempt.id, 1, wrong(attempt.questions[1]))
+
+    assert last.result is not None
+    assert (last.result.threshold, last.result.passed) == (100, False), "50 % passed before"
+    row = await tiny.stored_attempt(attempt.id)
+    assert (row["status"], row["current_index"]) == ("failed", 2)
+    assert await tiny.progress(42, 2) is None
+
+
+async def test_the_last_answer_counts_attempts_granted_while_the_quiz_ran(tiny: Tiny) -> None:
+    await tiny.enroll(42)
+    attempt = await tiny.quizzes.start(42, tiny.course_id, 1)
+    await tiny.pool.execute("UPDATE module_progress SET extra_attempts = 2")
+
+    last = None
+    for index, question in enumerate(attempt.questions):
+        last = await tiny.quizzes.answer(42, attempt.id, index, wrong(question))
+
+    assert last is not None and last.result is not None
+    assert last.result.attempts_left == 3 + 2 - 1
+
+
+async def test_a_learner_suspended_while_the_quiz_ran_cannot_finish_it(tiny: Tiny) -> None:
+    await tiny.enroll(42)
+    attempt = await tiny.quizzes.start(42, tiny.course_id, 1)
+    await tiny.quizzes.answer(42, attempt.id, 0, right(attempt.questions[0]))
+    await tiny.pool.execute("UPDATE enrollments SET status = 'suspended'")
+
+    with pytest.raises(NotEnrolled, match="suspended"):
+        await tiny.quizzes.answer(42, attempt.id, 1, right(attempt.questions[1]))
+
+    row = await tiny.stored_attempt(attempt.id)
+    assert (row["status"], row["current_index"]) == ("in_progress", 1)
+    assert not (await tiny.progress(42))["quiz_passed"]
 
 
 # -- the cooldown scheduler's claims ---------------------------------------------------------

@@ -197,7 +197,7 @@ async def test_the_only_enrolled_course_is_chosen_when_the_chat_has_no_state(tin
 
 async def test_the_learners_persona_comes_with_the_context(tiny: Tiny) -> None:
     await tiny.learner(42)
-    await tiny.learning.set_persona(42, tiny.course_id, Persona.COOKING)
+    await tiny.learning.choose_persona(42, tiny.course_id, Persona.COOKING)
 
     assert (await tiny.context(42)).persona is Persona.COOKING
 
