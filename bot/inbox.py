@@ -25,13 +25,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from telegram import Update
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.logs import log_context
 from bot.metrics import Metrics
 from bot.outgoing import retry_after_seconds
+from bot.updates import parse_update
 from storage.database import is_unavailable
 from storage.inbox import InboxItem, Incoming, PgInbox, Receipt
 
@@ -94,22 +94,6 @@ def parse_incoming(payload: object) -> Incoming:
     if "\\x00" in repr(payload):  # rare, and repr is C-fast where a walk is not
         payload = _without_nul(payload)
     return Incoming(update_id, _chat_key(body), kinds[0][:40], payload)
-
-
-# What a pressed button's own message carries that no handler reads: its keyboard and its
-# formatting. Turned into PTB objects they were most of the cost of parsing a press.
-_UNREAD = ("reply_markup", "entities", "caption_entities", "link_preview_options")
-
-
-def _lean(payload: dict[str, Any]) -> dict[str, Any]:
-    """The update as PTB should parse it: a callback query's message without `_UNREAD`
-    (the chat, the message id and the text stay). The stored payload is untouched."""
-    query = payload.get("callback_query")
-    message = query.get("message") if isinstance(query, dict) else None
-    if not isinstance(message, dict) or not any(key in message for key in _UNREAD):
-        return payload
-    lean = {key: value for key, value in message.items() if key not in _UNREAD}
-    return {**payload, "callback_query": {**query, "message": lean}}
 
 
 def _without_nul(value: Any) -> Any:
@@ -403,29 +387,23 @@ class InboxWorker:
             return outcome
         started = time.perf_counter()
         token = _outcome.set(outcome)
-        try:
-            with log_context(item.update_id, _user_id(item.payload)):
-                update = Update.de_json(_lean(item.payload), self._application.bot)
+        with log_context(item.update_id, _user_id(item.payload)):
+            try:
+                update = parse_update(item.payload, self._application.bot)
                 await self._application.process_update(update)
-        except asyncio.CancelledError:
-            outcome.retry = True  # shutting down: hand it back untouched
-            raise
-        except Exception as exc:
-            log.exception("update %s could not be processed", item.update_id)
-            note_failure(exc)
-        finally:
-            _outcome.reset(token)
-            seconds = time.perf_counter() - started
-            self._metrics.update_done(item.kind, seconds, failed=outcome.error is not None)
-            with log_context(item.update_id, _user_id(item.payload)):
-                log.debug(
-                    "update handled",
-                    extra={
-                        "type": item.kind,
-                        "ms": round(seconds * 1000, 1),
-                        "retry": outcome.retry,
-                    },
-                )
+            except asyncio.CancelledError:
+                outcome.retry = True  # shutting down: hand it back untouched
+                raise
+            except Exception as exc:
+                log.exception("update %s could not be processed", item.update_id)
+                note_failure(exc)
+            finally:
+                _outcome.reset(token)
+                seconds = time.perf_counter() - started
+                self._metrics.update_done(item.kind, seconds, failed=outcome.error is not None)
+                if log.isEnabledFor(logging.DEBUG):
+                    extra = {"type": item.kind, "ms": round(seconds * 1000, 1)}
+                    log.debug("update handled", extra={**extra, "retry": outcome.retry})
         return outcome
 
     async def _settle(self, item: InboxItem, outcome: Outcome) -> InboxItem | None:

@@ -11,7 +11,7 @@ label takes at most `MAX_LABEL_VALUES` distinct values before the rest are count
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar, cast
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,11 +21,14 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.metrics import MetricWrapperBase
 from telegram import Update
 
 MAX_LABEL_CHARS = 40
 MAX_LABEL_VALUES = 100
 OTHER = "other"
+
+_Metric = TypeVar("_Metric", bound=MetricWrapperBase)
 
 # Handler time: 1 ms .. 30 s.
 HANDLER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -93,6 +96,7 @@ class Metrics:
         self._models = _Vocabulary()
         self._errors = _Vocabulary()
         self._jobs = _Vocabulary()
+        self._children: dict[tuple[int, str], MetricWrapperBase] = {}
 
         def counter(name: str, help_text: str, labels: tuple[str, ...]) -> Counter:
             return Counter(_base(name), help_text, labels, registry=registry)
@@ -196,18 +200,28 @@ class Metrics:
 
     # -- updates ---------------------------------------------------------------------------
 
+    def _child(self, metric: _Metric, value: str) -> _Metric:
+        """`metric.labels(value)`, kept: prometheus_client's lookup costs as much as the
+        count itself, several times per update. Label values come from bounded
+        vocabularies, so this stays small."""
+        key = (id(metric), value)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(value)
+        return cast(_Metric, child)
+
     def update_received(self, kind: str) -> None:
-        self._received.labels(type=self._kinds(kind)).inc()
+        self._child(self._received, self._kinds(kind)).inc()
 
     def update_duplicate(self, kind: str) -> None:
         self._duplicate.labels(type=self._kinds(kind)).inc()
 
     def update_done(self, kind: str, seconds: float, *, failed: bool) -> None:
         kind = self._kinds(kind)
-        self._processed.labels(type=kind).inc()
+        self._child(self._processed, kind).inc()
         if failed:
             self._failed.labels(type=kind).inc()
-        self._handler_seconds.labels(type=kind).observe(max(seconds, 0.0))
+        self._child(self._handler_seconds, kind).observe(max(seconds, 0.0))
 
     def update_retried(self, kind: str) -> None:
         self._retried.labels(type=self._kinds(kind)).inc()
@@ -220,7 +234,7 @@ class Metrics:
 
     def bot_api_call(self, method: str, seconds: float, error: str | None) -> None:
         method = self._methods(method)
-        self._bot_api_seconds.labels(method=method).observe(max(seconds, 0.0))
+        self._child(self._bot_api_seconds, method).observe(max(seconds, 0.0))
         if error is not None:
             self._bot_api_errors.labels(method=method, error=self._errors(error)).inc()
 

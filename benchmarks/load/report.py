@@ -214,6 +214,16 @@ def _print_resources(run: Run, cpus: int) -> None:
         if name != "bot"
     ]
     print(f"other CPU in the window ({cpus} CPUs on this machine): " + ", ".join(others))
+    harness, everything = _harness_cpu(run), _all_cpu(run)
+    if harness is not None and everything is not None:
+        per_update = 1e3 / max(result.updates, 1)
+        print(
+            f"CPU per update, every process: {everything * per_update:.2f} ms, of which the "
+            f"harness (fake Bot API + model, load generator) {harness * per_update:.2f} ms: "
+            f"this machine's {cpus} CPUs allow at most {_ceiling(run, cpus, everything):,.0f} "
+            f"updates/s of this mix, and the harness alone "
+            f"{_ceiling(run, cpus, harness):,.0f}/s, however fast the bot"
+        )
     if run.bot_waited is not None:
         print(
             f"bot runnable but waiting for a CPU: {run.bot_waited:.2f} s of the "
@@ -289,6 +299,8 @@ def print_comparison(runs: list[Run]) -> None:
         ("PostgreSQL CPU", lambda r, res: _share(r, res, "PostgreSQL")),
         ("fake Bot API + model CPU", lambda r, res: _share(r, res, "fake Bot API + model")),
         ("load generator CPU", lambda r, res: _share(r, res, "load generator")),
+        ("CPU ms / update, all", lambda r, res: _per_update(_all_cpu(r), res)),
+        ("  of which the harness", lambda r, res: _per_update(_harness_cpu(r), res)),
     ]
     if ours is not None:
         rows.append(("ours / this (updates/s)", lambda r, _: f"{rate(ours) / rate(r):.2f}x"))
@@ -299,6 +311,31 @@ def print_comparison(runs: list[Run]) -> None:
 
 def _cpu(run: Run) -> float:
     return run.cpu.get("bot") or 0.0
+
+
+_HARNESS = ("fake Bot API + model", "load generator")
+
+
+def _harness_cpu(run: Run) -> float | None:
+    """CPU seconds the fake Telegram and the learners spent: the measuring, not the
+    measured. On a machine shared with them it is CPU the bot cannot have."""
+    seconds = [run.cpu.get(name) for name in _HARNESS]
+    return None if any(s is None for s in seconds) else sum(s or 0.0 for s in seconds)
+
+
+def _all_cpu(run: Run) -> float | None:
+    seconds = list(run.cpu.values())
+    return None if any(s is None for s in seconds) else sum(s or 0.0 for s in seconds)
+
+
+def _ceiling(run: Run, cpus: int, seconds: float) -> float:
+    """Updates/s if every CPU did nothing but this share of the work."""
+    assert run.result is not None
+    return cpus * run.result.updates / max(seconds, 1e-9)
+
+
+def _per_update(seconds: float | None, result: Result) -> str:
+    return "-" if seconds is None else f"{seconds / max(result.updates, 1) * 1e3:.2f}"
 
 
 def _share(run: Run, result: Result, name: str) -> str:

@@ -37,6 +37,8 @@ def register(application: Application) -> None:
     flood = application.bot_data.get("flood")
     if flood is not None:
         application.add_handler(flood.handler(), group=-1)
+    # Presses first: nine updates in ten are presses, and PTB asks each handler in turn.
+    application.add_handler(CallbackQueryHandler(buttons.on_button))
     application.add_handler(CommandHandler("start", learning.start, filters=PRIVATE))
     application.add_handler(CommandHandler("help", about.help_command, filters=PRIVATE))
     application.add_handler(CommandHandler("courses", learning.courses, filters=PRIVATE))
@@ -69,7 +71,6 @@ def register(application: Application) -> None:
             pack_admin.import_document,
         )
     )
-    application.add_handler(CallbackQueryHandler(buttons.on_button))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, fallback.unknown_command))
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT, ask.question))
     application.add_handler(MessageHandler(PRIVATE, fallback.not_text))

@@ -13,6 +13,7 @@ from bot.handlers.profile import profile_of
 from bot.handlers.render import show
 from bot.views import admin as admin_views
 from bot.views import broadcast as views
+from bot.views.screen import Screen
 from domain.admin import Action as StaffAction
 from domain.learning import AccessDenied
 from domain.users import User
@@ -43,7 +44,7 @@ async def _send(context: TutorContext, user: User, update: Update, a: Action) ->
     progress = await context.services.broadcasts.confirm(
         user.id, a.broadcast, query.message.chat.id, query.message.message_id
     )
-    await query.edit_message_text(views.progress(progress), parse_mode="HTML")
+    await show(update, Screen(views.progress(progress)))
     start_sending(context.application, a.broadcast)
     return "Sending…"
 
