@@ -57,6 +57,12 @@ class ModelUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class RunningQuiz:
+    attempt_id: UUID
+    module_no: int
+
+
+@dataclass(frozen=True)
 class AskContext:
     """Where a question lands: the course, the module whose quota it uses, what is open."""
 
@@ -72,6 +78,7 @@ class AskContext:
     used: int
     topic_titles: dict[tuple[int, int], str]
     topic: tuple[int, int] | None = None  # the topic the chat is on, for its suggestions
+    quiz_running: RunningQuiz | None = None  # the tutor stays quiet while it runs
 
     @property
     def remaining(self) -> int:

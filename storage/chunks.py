@@ -90,12 +90,25 @@ class PgChunkSearch:
         vector = np.asarray(query_vector, dtype=np.float32)
         limit_module = max_module if max_module is not None else 2**31 - 1
         pool_size = max(self._candidates, 4 * k)
-        async with self._pool.acquire() as conn, conn.transaction():
-            exact = index.chunk_count <= self._exact_max
-            vec_ids = await self._vector_candidates(
-                conn, index, vector, limit_module, pool_size, exact=exact
+        if index.chunk_count <= self._exact_max:
+            rows = await self._pool.fetch(
+                _exact_hybrid(index),
+                index.course_id,
+                limit_module,
+                vector,
+                pool_size,
+                _text_query(query),
+                RRF_K,
+                k,
             )
-            if not exact and len(vec_ids) < min(pool_size, k):
+            return [_hit(rank, r["score"], r) for rank, r in enumerate(rows, 1)]
+        # A large course: an HNSW scan (settings local to the transaction), an exact scan
+        # when the filter left too few, then the text search, fused here.
+        async with self._pool.acquire() as conn, conn.transaction():
+            vec_ids = await self._vector_candidates(
+                conn, index, vector, limit_module, pool_size, exact=False
+            )
+            if len(vec_ids) < min(pool_size, k):
                 vec_ids = await self._vector_candidates(
                     conn, index, vector, limit_module, pool_size, exact=True
                 )
@@ -111,18 +124,7 @@ class PgChunkSearch:
                 best,
             )
         by_id = {r["id"]: r for r in rows}
-        return [
-            SearchHit(
-                rank,
-                scores[i],
-                by_id[i]["citation"],
-                by_id[i]["module_no"],
-                by_id[i]["topic_number"],
-                by_id[i]["source"],
-                by_id[i]["content"],
-            )
-            for rank, i in enumerate(best, 1)
-        ]
+        return [_hit(rank, scores[i], by_id[i]) for rank, i in enumerate(best, 1)]
 
     async def _vector_candidates(
         self,
@@ -134,13 +136,7 @@ class PgChunkSearch:
         *,
         exact: bool,
     ) -> list[int]:
-        dims = int(index.dimensions or 0)
-        model = sql_literal(index.model or "")
-        distance = f"embedding::vector({dims}) <=> $3::vector({dims})"
-        where = (
-            f"course_id = $1 AND (module_no IS NULL OR module_no <= $2) "
-            f"AND embedding_model = {model}"
-        )
+        distance, where = _vector_filter(index)
         if exact:
             # Materialising the filtered rows keeps the planner off the HNSW index.
             sql = (
@@ -178,10 +174,9 @@ class PgChunkSearch:
     async def _text_candidates(
         self, conn: asyncpg.Connection, index: CourseIndex, query: str, max_module: int, limit: int
     ) -> list[int]:
-        words = _WORD.findall(query.lower())
-        if not words:
+        text_query = _text_query(query)
+        if text_query is None:
             return []
-        # OR of the words: a learner's question rarely contains every word of the answer.
         rows = await conn.fetch(
             """
             SELECT id FROM course_chunks, to_tsquery('english', $3) AS q
@@ -190,7 +185,72 @@ class PgChunkSearch:
             """,
             index.course_id,
             max_module,
-            " | ".join(words[:64]),
+            text_query,
             limit,
         )
         return [r["id"] for r in rows]
+
+
+def _hit(rank: int, score: float, row: asyncpg.Record) -> SearchHit:
+    return SearchHit(
+        rank,
+        score,
+        row["citation"],
+        row["module_no"],
+        row["topic_number"],
+        row["source"],
+        row["content"],
+    )
+
+
+def _text_query(question: str) -> str | None:
+    """An OR of the question's words (a learner's question rarely contains every word of
+    the answer), as `to_tsquery` reads it; None when it has no words."""
+    words = _WORD.findall(question.lower())
+    return " | ".join(words[:64]) if words else None
+
+
+def _vector_filter(index: CourseIndex) -> tuple[str, str]:
+    """The distance to the query ($3) and the chunks a search may return: the course ($1),
+    up to a module ($2), embedded by the course's model."""
+    dims = int(index.dimensions or 0)
+    model = sql_literal(index.model or "")
+    distance = f"embedding::vector({dims}) <=> $3::vector({dims})"
+    where = (
+        f"course_id = $1 AND (module_no IS NULL OR module_no <= $2) AND embedding_model = {model}"
+    )
+    return distance, where
+
+
+def _exact_hybrid(index: CourseIndex) -> str:
+    """A small course's whole hybrid search in one statement: the $4 nearest chunks by an
+    exact scan (materialised, which keeps the planner off the HNSW index) and the $4 best
+    by full text ($5), fused by reciprocal rank ($6) into the best $7, with their text.
+    Ties break on the chunk id, as in the two-step search for large courses."""
+    distance, where = _vector_filter(index)
+    return f"""
+        WITH candidates AS MATERIALIZED (
+            SELECT id, {distance} AS distance FROM course_chunks WHERE {where}
+        ),
+        by_vector AS (
+            SELECT id, row_number() OVER (ORDER BY distance, id) AS rank
+            FROM (SELECT id, distance FROM candidates ORDER BY distance, id LIMIT $4) v
+        ),
+        by_text AS (
+            SELECT id, row_number() OVER (ORDER BY score DESC, id) AS rank
+            FROM (
+                SELECT id, ts_rank_cd(tsv, q, 32) AS score
+                FROM course_chunks, to_tsquery('english', $5) AS q
+                WHERE course_id = $1 AND (module_no IS NULL OR module_no <= $2) AND tsv @@ q
+                ORDER BY score DESC, id LIMIT $4
+            ) t
+        ),
+        fused AS (
+            SELECT id, sum(1.0::float8 / ($6 + rank)) AS score
+            FROM (SELECT * FROM by_vector UNION ALL SELECT * FROM by_text) ranked
+            GROUP BY id ORDER BY score DESC, id LIMIT $7
+        )
+        SELECT c.id, f.score, c.citation, c.module_no, c.topic_number, c.source, c.content
+        FROM fused f JOIN course_chunks c ON c.id = f.id
+        ORDER BY f.score DESC, c.id
+    """

@@ -8,12 +8,13 @@ from uuid import UUID
 import asyncpg
 
 from domain.personas import Persona
-from domain.tutor import Answer, AskContext, Suggestion, Turn
+from domain.tutor import Answer, AskContext, RunningQuiz, Suggestion, Turn
 from storage.content import CourseContent, suggestion_record
 
 # Where a question lands, in one round trip: the course given, else the chat's course (its
 # last topic), else the learner's only course; the module whose quota it uses (the chat's
-# topic's module while it is open, else the furthest unlocked one) and that quota's usage.
+# topic's module while it is open, else the furthest unlocked one) and that quota's usage;
+# and a quiz of that course still running, during which the tutor does not answer.
 _CONTEXT = """
 WITH state AS (
     SELECT s.course_id, t.module_no, t.topic_number
@@ -51,13 +52,47 @@ SELECT p.course_id, p.module_no AS chat_module, p.topic_number, p.max_module, p.
     c.slug, c.name, c.typed_prompt_quota, pz.persona, m.title AS module_title,
     coalesce(u.typed_count, 0) AS used, coalesce(u.granted, 0) AS granted,
     (SELECT coalesce(jsonb_object_agg(t.module_no || '.' || t.topic_number, t.title),
-        '{}'::jsonb) FROM topics t WHERE t.course_id = c.id) AS topic_titles
+        '{}'::jsonb) FROM topics t WHERE t.course_id = c.id) AS topic_titles,
+    quiz.id AS quiz_attempt, quiz.module_no AS quiz_module
 FROM placed p
 JOIN courses c ON c.id = p.course_id
 LEFT JOIN topic_personalization pz ON pz.user_id = $1 AND pz.course_id = c.id
 LEFT JOIN modules m ON m.course_id = c.id AND m.module_no = p.quota_module
 LEFT JOIN module_prompt_usage u
     ON u.user_id = $1 AND u.course_id = c.id AND u.module_no = p.quota_module
+LEFT JOIN LATERAL (
+    SELECT a.id, a.module_no FROM quiz_attempts a
+    WHERE a.user_id = $1 AND a.course_id = c.id AND a.status = 'in_progress'
+    ORDER BY a.started_at DESC LIMIT 1
+) quiz ON true
+"""
+
+
+# One statement: the request's effect key ($4: once per update), the module's open thread,
+# and the question with its answer. The thread upsert locks its row until the statement
+# commits, so two exchanges in one thread are written one after the other and a question
+# is always followed by its own answer.
+_RECORD_EXCHANGE = """
+WITH effect AS (
+    INSERT INTO update_effects (update_id, effect)
+    SELECT $4, 'exchange' WHERE $4::bigint IS NOT NULL
+    ON CONFLICT DO NOTHING RETURNING true
+),
+thread AS (
+    INSERT INTO ai_mentor_threads (user_id, course_id, module_no)
+    SELECT $1, $2, $3 WHERE $4::bigint IS NULL OR EXISTS (SELECT 1 FROM effect)
+    ON CONFLICT (user_id, course_id, module_no) WHERE closed_at IS NULL
+    DO UPDATE SET started_at = ai_mentor_threads.started_at
+    RETURNING id
+)
+INSERT INTO ai_mentor_thread_messages
+    (thread_id, role, content, citations, tokens_used, model, typed)
+SELECT thread.id, m.role, m.content, m.citations, m.tokens_used, m.model, $5
+FROM thread, (VALUES
+    (1, 'learner', $6::text, '[]'::jsonb, NULL::int, NULL::text),
+    (2, 'tutor', $7::text, $8::jsonb, $9::int, $10::text)
+) AS m (turn, role, content, citations, tokens_used, model)
+ORDER BY m.turn
 """
 
 
@@ -101,6 +136,11 @@ class PgTutorStore:
                 for module_no, topic_no in [key.split(".")]
             },
             topic=topic,
+            quiz_running=(
+                RunningQuiz(row["quiz_attempt"], row["quiz_module"])
+                if row["quiz_attempt"] is not None
+                else None
+            ),
         )
 
     async def reserve_prompt(
@@ -198,38 +238,19 @@ class PgTutorStore:
             {"n": p.number, "citation": p.citation, "module": p.module_no, "topic": p.topic_number}
             for p in answer.cited
         ]
-        # The thread upsert locks its row until commit, so two exchanges in one thread are
-        # written one after the other and a question is always followed by its own answer.
-        async with self._pool.acquire() as conn, conn.transaction():
-            if request_id is not None and not await conn.fetchval(
-                "INSERT INTO update_effects (update_id, effect) VALUES ($1, 'exchange') "
-                "ON CONFLICT DO NOTHING RETURNING true",
-                request_id,
-            ):
-                return
-            thread = await conn.fetchval(
-                """
-                INSERT INTO ai_mentor_threads (user_id, course_id, module_no)
-                VALUES ($1, $2, $3)
-                ON CONFLICT (user_id, course_id, module_no) WHERE closed_at IS NULL
-                DO UPDATE SET started_at = ai_mentor_threads.started_at
-                RETURNING id
-                """,
-                context.user_id,
-                context.course_id,
-                context.module_no,
-            )
-            await conn.executemany(
-                """
-                INSERT INTO ai_mentor_thread_messages
-                    (thread_id, role, content, citations, tokens_used, model, typed)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
-                """,
-                [
-                    (thread, "learner", answer.question, [], None, None, typed),
-                    (thread, "tutor", answer.text, citations, answer.tokens, answer.model, typed),
-                ],
-            )
+        await self._pool.execute(
+            _RECORD_EXCHANGE,
+            context.user_id,
+            context.course_id,
+            context.module_no,
+            request_id,
+            typed,
+            answer.question,
+            answer.text,
+            citations,
+            answer.tokens,
+            answer.model,
+        )
 
     async def new_thread(self, context: AskContext) -> None:
         await self._pool.execute(

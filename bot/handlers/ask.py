@@ -38,9 +38,8 @@ async def question(update: Update, context: TutorContext) -> None:
     except AccessDenied as denied:
         await show(update, Screen(denied.reason))
         return
-    running = await context.services.quizzes.open_attempt(user.id)
-    if running is not None and running.course_id == ctx.course_id:
-        await show(update, views.paused_for_quiz(running))
+    if ctx.quiz_running is not None:
+        await show(update, views.paused_for_quiz(ctx.quiz_running))
         return
     metrics = context.services.metrics
     if ctx.remaining == 0 and not await tutor.counted(update.update_id):

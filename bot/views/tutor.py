@@ -7,8 +7,7 @@ from html import escape
 
 from bot.views.markdown import MESSAGE_LIMIT, paginate
 from bot.views.screen import Button, Screen, button
-from domain.quiz import Attempt
-from domain.tutor import Answer, AskContext, Passage, Suggestion
+from domain.tutor import Answer, AskContext, Passage, RunningQuiz, Suggestion
 
 THINKING = "💭 Looking through the course material…"
 # Room on an answer's last page for the sources and quota lines.
@@ -74,12 +73,12 @@ def quota_exhausted(context: AskContext, suggestions: list[Suggestion]) -> Scree
     return Screen(text, _suggestion_rows(suggestions))
 
 
-def paused_for_quiz(attempt: Attempt) -> Screen:
+def paused_for_quiz(quiz: RunningQuiz) -> Screen:
     """Asking the tutor mid-quiz would turn it into an open-book quiz."""
     return Screen(
-        f"✋ I'm not answering questions while your Module {attempt.module_no} quiz is running. "
+        f"✋ I'm not answering questions while your Module {quiz.module_no} quiz is running. "
         "Finish it (or abandon it), then ask me anything. Nothing was counted.",
-        [[button("▶ Back to the quiz", "quiz_resume", attempt=attempt.id)]],
+        [[button("▶ Back to the quiz", "quiz_resume", attempt=quiz.attempt_id)]],
     )
 
 

@@ -357,3 +357,23 @@ async def test_answers_quote_only_the_course_the_learner_is_in(
     assert "Camellia sinensis" in passages
     assert "supervised" not in passages.lower() and "(1.1 Learning from data)" not in passages
     assert 'for the course "Tea basics"' in model.chat_requests[-1]["messages"][0]["content"]
+
+
+async def test_a_typed_question_costs_eight_round_trips(
+    chat, tea, model: FakeOpenAI, tutor_app
+) -> None:
+    services, _ = tutor_app
+    model.replies.extend(["Camellia sinensis [1].", "Green tea is not oxidised [1]."])
+    ada = chat()
+    await open_first_topic(ada)
+    await ada.send("Where does tea come from?")
+    before = services.metrics.value("tutorbot_db_queries_total")
+
+    await ada.send("And green tea?")
+
+    spent = int(services.metrics.value("tutorbot_db_queries_total") - before)
+    print(f"\nround trips: typed question {spent}")
+    assert "Green tea is not oxidised" in ada.last.text
+    # The inbox's two; where it lands; the prompt reserved; the course's index entry; the
+    # search; the thread's last turns; the exchange stored.
+    assert spent <= 8

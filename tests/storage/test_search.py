@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import asyncpg
 import numpy as np
 import pytest
@@ -120,3 +122,73 @@ async def fill_with_other_course(pool: asyncpg.Pool, chunks: int) -> None:
             ],
         )
     await pool.execute("ANALYZE course_chunks")
+
+
+async def exact_reciprocal_rank_fusion(
+    pool: asyncpg.Pool, slug: str, query: str, vector: list[float], max_module: int, k: int
+) -> list[tuple[str, float]]:
+    """The search's definition, step by step: the 40 nearest chunks by an exact scan and the
+    40 best by full text, each ranked 1.., fused by 1 / (60 + rank), ties by chunk id."""
+    course = await pool.fetchval("SELECT id FROM courses WHERE slug = $1", slug)
+    scope = "course_id = $1 AND (module_no IS NULL OR module_no <= $2)"
+    nearest = await pool.fetch(
+        f"SELECT id FROM course_chunks WHERE {scope} "
+        f"ORDER BY embedding::vector({len(vector)}) <=> $3::vector({len(vector)}), id LIMIT 40",
+        course,
+        max_module,
+        np.asarray(vector, dtype=np.float32),
+    )
+    words = " | ".join(re.findall(r"[a-z0-9]+", query.lower()))  # any of its words
+    best_text = await pool.fetch(
+        f"SELECT id FROM course_chunks, to_tsquery('english', $3) q WHERE {scope} AND tsv @@ q "
+        "ORDER BY ts_rank_cd(tsv, q, 32) DESC, id LIMIT 40",
+        course,
+        max_module,
+        words or None,
+    )
+    scores: dict[int, float] = {}
+    for ranked in (nearest, best_text):
+        for rank, row in enumerate(ranked, 1):
+            scores[row["id"]] = scores.get(row["id"], 0.0) + 1.0 / (60 + rank)
+    best = sorted(scores, key=lambda i: (-scores[i], i))[:k]
+    citations = dict(
+        await pool.fetch("SELECT id, citation FROM course_chunks WHERE id = ANY($1)", best)
+    )
+    return [(citations[i], scores[i]) for i in best]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "how do I avoid overfitting with regularization and cross-validation?",
+        "what is a loss function",
+        "??? !!!",  # no words: the vector ranking alone
+    ],
+)
+async def test_a_small_course_is_searched_in_one_statement_by_the_same_definition(
+    pool: asyncpg.Pool, query: str
+) -> None:
+    await import_pack(pool, DEMO_PACK)
+    [vector] = await EMBEDDER.embed([query])
+    statements = 0
+
+    def count(_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    async with pool.acquire() as conn:
+        conn.add_query_logger(count)
+        try:
+            engine = PgChunkSearch(conn)  # type: ignore[arg-type]  # a connection fetches too
+            hits = await engine.search(
+                "ml-foundations", query, vector, model=EMBEDDER.model, k=8, max_module=2
+            )
+        finally:
+            conn.remove_query_logger(count)
+
+    expected = await exact_reciprocal_rank_fusion(
+        pool, "ml-foundations", query, vector, max_module=2, k=8
+    )
+    assert [(h.citation, pytest.approx(h.score)) for h in hits] == expected
+    assert [h.rank for h in hits] == list(range(1, 9))
+    assert statements == 2, "the course's index entry, then the search itself"
