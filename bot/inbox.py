@@ -220,6 +220,9 @@ class InboxWorker:
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay_seconds
         self._held: set[int] = set()  # claimed by us, not yet settled
+        # Chats whose updates run here, and updates stored behind them meanwhile: the
+        # running chain's finish hands those on, so the poll loop need not look for them.
+        self._chains: dict[int, set[int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiters: dict[int, asyncio.Future[None]] = {}
         self._wake = asyncio.Event()
@@ -245,7 +248,12 @@ class InboxWorker:
         if receipt.claimed is not None:
             self._start(receipt.claimed)
         elif not receipt.duplicate:
-            self._wake.set()  # queued behind its chat: look again once that one is done
+            chat = incoming.chat_key
+            queued_behind = self._chains.get(chat) if chat is not None else None
+            if queued_behind is not None:
+                queued_behind.add(incoming.update_id)  # our finish hands it on
+            else:
+                self._wake.set()  # queued behind its chat elsewhere: look again soon
         return receipt
 
     async def receive_many(self, payloads: Iterable[dict[str, Any]]) -> int:
@@ -369,15 +377,29 @@ class InboxWorker:
 
     def _start(self, item: InboxItem) -> None:
         self._held.add(item.update_id)
-        task = asyncio.create_task(self._run(item), name=f"update-{item.update_id}")
+        queued = set[int]()  # registered now: updates stored in the same batch queue here
+        if item.chat_key is not None:
+            self._chains[item.chat_key] = queued
+        task = asyncio.create_task(self._run(item, queued), name=f"update-{item.update_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, item: InboxItem | None) -> None:
-        while item is not None:
-            self._held.add(item.update_id)
-            outcome = await self._process(item)
-            item = await self._settle(item, outcome)
+    async def _run(self, item: InboxItem, queued: set[int]) -> None:
+        """One chat's updates, one after another, as each finish hands on the next;
+        `queued`: updates stored behind them meanwhile, which those finishes hand on."""
+        chat = item.chat_key
+        try:
+            following: InboxItem | None = item
+            while following is not None:
+                queued.discard(following.update_id)
+                self._held.add(following.update_id)
+                outcome = await self._process(following)
+                following = await self._settle(following, outcome)
+        finally:
+            if chat is not None and self._chains.get(chat) is queued:
+                del self._chains[chat]
+            if queued:  # stored as the last finish ran, or the chain stopped: poll for it
+                self._wake.set()
 
     async def _process(self, item: InboxItem) -> Outcome:
         outcome = Outcome()

@@ -237,3 +237,27 @@ async def test_readiness_reports_the_database_down(server: str, postgres, db_url
     assert status == 503
     assert "database unavailable" in body
     assert (await get(server + "/healthz"))[0] == 200
+
+
+async def test_updates_queued_behind_a_chat_running_here_are_handed_on_without_polling(
+    server: str, emulator: BotApiEmulator, services: Services
+) -> None:
+    emulator.user(42, "Ada")
+    updates = [
+        emulator.send_text(42, text, deliver=False) for text in ("/start", "/help", "/start")
+    ]
+    await post(server + PATH, start_update(emulator, 43), GOOD)  # warms the pool and Ada's twin
+    await emulator.wait_for(lambda: len(emulator.bot_messages(43)) == 1)
+    before = services.metrics.value("tutorbot_db_queries_total")
+
+    statuses = await asyncio.gather(*(post(server + PATH, u, GOOD) for u in updates))
+    await emulator.wait_for(lambda: len(emulator.bot_messages(42)) == 3)
+    await asyncio.sleep(0.7)  # longer than the poll loop's brisk spell after a wake-up
+
+    spent = services.metrics.value("tutorbot_db_queries_total") - before
+    print(f"\nstatements for three updates of one chat posted at once: {spent:.0f}")
+    assert statuses == [200, 200, 200]
+    assert "Hi Ada!" in emulator.bot_messages(42)[0].text
+    # Each update: stored, handled (the first writes Ada's user row too), done; a poll for
+    # the ones stored behind her chat would add one claim every 20 ms for half a second.
+    assert spent <= 14
