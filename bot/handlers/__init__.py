@@ -38,6 +38,8 @@ def register(application: Application) -> None:
     if flood is not None:
         application.add_handler(flood.handler(), group=-1)
     # Presses first: nine updates in ten are presses, and PTB asks each handler in turn.
+    # (A press's message is a bare MaybeInaccessibleMessage, bot/updates.py; handlers
+    # asked before this one would call `effective_message` on it, which PTB warns about.)
     application.add_handler(CallbackQueryHandler(buttons.on_button))
     application.add_handler(CommandHandler("start", learning.start, filters=PRIVATE))
     application.add_handler(CommandHandler("help", about.help_command, filters=PRIVATE))
