@@ -75,7 +75,7 @@ def _marks(course: str) -> str:
 # $2 NULL: every enrollment; $3 NULL: no topic marks. The modules and marks subqueries
 # refer to the row's own course, so one statement serves one course or all of them.
 LEARNER_COURSES = f"""
-    SELECT {_COURSE_COLUMNS}, c.updated_at AS version, e.status, p.persona,
+    SELECT {_COURSE_COLUMNS}, c.updated_at AS version, e.enrolled_at, e.status, p.persona,
         (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.module_no), '[]')
          FROM ({_MODULES}) m) AS modules,
         (SELECT coalesce(jsonb_agg(to_jsonb(k) ORDER BY k.topic_number), '[]')
@@ -144,10 +144,11 @@ _COMPLETE_AND_READ = f"""
 # catalog (part 1, the same columns with no enrollment) in one statement.
 _HOME = f"""
     SELECT * FROM (
-        SELECT 0 AS part, row_number() OVER () AS ord, s.* FROM ({LEARNER_COURSES}) s
+        SELECT 0 AS part, row_number() OVER (ORDER BY s.enrolled_at) AS ord, s.*
+        FROM ({LEARNER_COURSES}) s
         UNION ALL
         SELECT 1, row_number() OVER (ORDER BY c.name), {_COURSE_COLUMNS}, c.updated_at,
-            NULL, NULL, NULL, NULL, NULL
+            NULL, NULL, NULL, NULL, NULL, NULL
         FROM courses c WHERE c.is_published
     ) home ORDER BY part, ord
 """

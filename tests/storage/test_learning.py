@@ -170,13 +170,16 @@ async def test_the_home_screen_reads_the_learners_courses_and_the_catalog_togeth
     tiny: Tiny, tmp_path: Path
 ) -> None:
     await import_as(tiny.pool, TINY_PACK, tmp_path, "another", "Another tea course")
-    await tiny.learner(42)
+    another = await tiny.pool.fetchval("SELECT id FROM courses WHERE slug = 'another'")
+    await tiny.learner(42)  # Tea basics first, then the other one
+    await tiny.store.ensure_enrollment(42, another)
     await tiny.store.choose_persona(42, tiny.course_id, Persona.COOKING)
 
     mine, catalog = await tiny.store.home(42)
     nothing_yet, same_catalog = await tiny.store.home(43)
 
     assert mine == await tiny.store.learner_courses(42)
-    assert [state.enrollment.persona for state in mine] == [Persona.COOKING]
+    assert [s.enrollment.course.name for s in mine] == ["Tea basics", "Another tea course"]
+    assert [state.enrollment.persona for state in mine] == [Persona.COOKING, None]
     assert [course.name for course in catalog] == ["Another tea course", "Tea basics"]
     assert (nothing_yet, same_catalog) == ([], catalog)
