@@ -424,8 +424,9 @@ class InboxWorker:
                 seconds = time.perf_counter() - started
                 self._metrics.update_done(item.kind, seconds, failed=outcome.error is not None)
                 if log.isEnabledFor(logging.DEBUG):
-                    extra = {"type": item.kind, "ms": round(seconds * 1000, 1)}
-                    log.debug("update handled", extra={**extra, "retry": outcome.retry})
+                    ms = round(seconds * 1000, 1)
+                    extra = {"type": item.kind, "ms": ms, "retry": outcome.retry}
+                    log.debug("update handled", extra=extra)
         return outcome
 
     async def _settle(self, item: InboxItem, outcome: Outcome) -> InboxItem | None:

@@ -214,17 +214,17 @@ class Metrics:
         self._child(self._received, self._kinds(kind)).inc()
 
     def update_duplicate(self, kind: str) -> None:
-        self._duplicate.labels(type=self._kinds(kind)).inc()
+        self._child(self._duplicate, self._kinds(kind)).inc()
 
     def update_done(self, kind: str, seconds: float, *, failed: bool) -> None:
         kind = self._kinds(kind)
         self._child(self._processed, kind).inc()
         if failed:
-            self._failed.labels(type=kind).inc()
+            self._child(self._failed, kind).inc()
         self._child(self._handler_seconds, kind).observe(max(seconds, 0.0))
 
     def update_retried(self, kind: str) -> None:
-        self._retried.labels(type=self._kinds(kind)).inc()
+        self._child(self._retried, self._kinds(kind)).inc()
 
     def inbox(self, depth: int, oldest_age_seconds: float) -> None:
         self._inbox_depth.set(depth)

@@ -210,7 +210,7 @@ def module_state(record: ModuleRecord) -> ModuleState:
 
 class LearningStore(Protocol):
     async def catalog(
-        self, user_id: int | None, course_id: UUID | None = None
+        self, user_id: int, course_id: UUID | None = None
     ) -> list[tuple[CourseInfo, bool]]: ...
 
     async def home(self, user_id: int) -> tuple[list[LearnerCourse], list[CourseInfo]]: ...

@@ -583,9 +583,6 @@ class QuizService:
                 version=record.version,
             )
             if attempt_id is not None:  # stored exactly as drawn: no need to read it back
-                started = replace(
-                    record, attempts_used=record.attempts_used + 1, open_attempt=attempt_id
-                )
                 return self._remembered(
                     Attempt(
                         attempt_id,
@@ -599,7 +596,12 @@ class QuizService:
                         status=AttemptStatus.IN_PROGRESS,
                         started_at=now,
                     ),
-                    replace(started, cooldown_until=None),
+                    replace(  # the record as the start left it
+                        record,
+                        attempts_used=record.attempts_used + 1,
+                        open_attempt=attempt_id,
+                        cooldown_until=None,
+                    ),
                 )
             # Someone (another device, a replayed update) changed the state first: look again.
         raise QuizUnavailable("The quiz is busy starting elsewhere; please try again.")

@@ -178,11 +178,7 @@ class PgChunkSearch:
         if text_query is None:
             return []
         rows = await conn.fetch(
-            """
-            SELECT id FROM course_chunks, to_tsquery('english', $3) AS q
-            WHERE course_id = $1 AND (module_no IS NULL OR module_no <= $2) AND tsv @@ q
-            ORDER BY ts_rank_cd(tsv, q, 32) DESC, id LIMIT $4
-            """,
+            f"SELECT id FROM ({_by_text('$3')}) t ORDER BY score DESC, id",
             index.course_id,
             max_module,
             text_query,
@@ -208,6 +204,17 @@ def _text_query(question: str) -> str | None:
     the answer), as `to_tsquery` reads it; None when it has no words."""
     words = _WORD.findall(question.lower())
     return " | ".join(words[:64]) if words else None
+
+
+def _by_text(query: str) -> str:
+    """The $4 chunks best matching the text query (`query`, the parameter holding it) in
+    the course ($1) up to a module ($2), best first, ties by chunk id."""
+    return f"""
+        SELECT id, ts_rank_cd(tsv, q, 32) AS score
+        FROM course_chunks, to_tsquery('english', {query}) AS q
+        WHERE course_id = $1 AND (module_no IS NULL OR module_no <= $2) AND tsv @@ q
+        ORDER BY score DESC, id LIMIT $4
+    """
 
 
 def _vector_filter(index: CourseIndex) -> tuple[str, str]:
@@ -238,12 +245,7 @@ def _exact_hybrid(index: CourseIndex) -> str:
         ),
         by_text AS (
             SELECT id, row_number() OVER (ORDER BY score DESC, id) AS rank
-            FROM (
-                SELECT id, ts_rank_cd(tsv, q, 32) AS score
-                FROM course_chunks, to_tsquery('english', $5) AS q
-                WHERE course_id = $1 AND (module_no IS NULL OR module_no <= $2) AND tsv @@ q
-                ORDER BY score DESC, id LIMIT $4
-            ) t
+            FROM ({_by_text("$5")}) t
         ),
         fused AS (
             SELECT id, sum(1.0::float8 / ($6 + rank)) AS score

@@ -175,7 +175,7 @@ class PgLearningStore:
         self._content = content or CourseContent(pool)
 
     async def catalog(
-        self, user_id: int | None, course_id: UUID | None = None
+        self, user_id: int, course_id: UUID | None = None
     ) -> list[tuple[CourseInfo, bool]]:
         """Published courses (or one of them), each with whether the learner is enrolled
         (a suspended enrollment does not count): the catalog and a course card in one read."""
