@@ -45,10 +45,12 @@ import asyncpg
 import numpy as np
 from pgvector.asyncpg import register_vector
 
+from domain import lexical
 from storage import embedded
 from storage.chunks import EXACT_SEARCH_MAX_CHUNKS, PgChunkSearch
 from storage.courses import _ensure_vector_index, hnsw_index_name, sql_literal
 from storage.database import create_pool
+from storage.lexical import ranked_by_terms, rebuild_postings
 from storage.migrations import migrate
 
 MODEL = "bench-embedder-384"
@@ -253,7 +255,11 @@ async def load(url: str, corpus: Corpus, n: int) -> tuple[object, float]:
                 "embedding_model",
             ],
         )
+        async with conn.transaction():  # the BM25 postings, as an import writes them
+            postings = await rebuild_postings(conn, course_id)
         await conn.execute("VACUUM ANALYZE course_chunks")
+        await conn.execute("VACUUM ANALYZE chunk_terms")
+        print(f"  {n:,} chunks: {postings:,} postings", flush=True)
         return course_id, time.perf_counter() - started
 
 
@@ -347,10 +353,21 @@ async def vector_ids(
 
 
 async def text_ids(engine: PgChunkSearch, query: str, max_module: int) -> list[int]:
-    """The full-text leg of PgChunkSearch.search on its own (same pool size of 40)."""
+    """The BM25 leg of PgChunkSearch.search on its own (same pool size of 40)."""
     index = await engine.course_index(SLUG)
-    async with engine._pool.acquire() as conn, conn.transaction():
-        return await engine._text_candidates(conn, index, query, max_module, 40)
+    sql = (
+        "WITH stats AS (SELECT $3::float8 AS documents, $4::float8 AS mean_length) "
+        f"SELECT id FROM ({ranked_by_terms(terms='$5::text[]', limit='40')}) t"
+    )
+    rows = await engine._pool.fetch(
+        sql,
+        index.course_id,
+        max_module,
+        float(index.chunk_count),
+        float(index.mean_length or 1.0),
+        lexical.query_terms(query),
+    )
+    return [r["id"] for r in rows]
 
 
 async def plan_uses_index(pool: asyncpg.Pool, sql: str, args: tuple[object, ...]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot import handlers, jobs
 from bot.ai.factory import build_embedder, build_language_model
+from bot.ai.word_frequency import everyday
 from bot.commands import COMMANDS
 from bot.context import Services, TutorContext
 from bot.flood import FloodGuard, rules_of
@@ -38,11 +40,14 @@ from storage.course_admin import PgCourseAdminStore
 from storage.database import create_pool
 from storage.inbox import PgInbox
 from storage.learning import PgLearningStore
+from storage.lexical import upgrade_stale
 from storage.privacy import PgPrivacyStore
 from storage.quizzes import PgQuizStore
 from storage.stats import PgStatsStore
 from storage.tutor import PgTutorStore
 from storage.users import PgUserRepository
+
+log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
@@ -54,6 +59,9 @@ async def open_services(
     """`clock` and `draw` are the service's sense of time and chance; tests fix them."""
     metrics = Metrics()
     pool = await create_pool(database_url, on_query=metrics.db_query)
+    upgraded = await upgrade_stale(pool)
+    if upgraded:
+        log.info("rebuilt the lexical index of %s", ", ".join(upgraded))
     admin = AdminService(PgAdminStore(pool), clock=clock)
     content = CourseContent(pool)  # course structure, shared by the stores that read it
     users = UserService(PgUserRepository(pool), settings.admin_telegram_ids)
@@ -70,6 +78,7 @@ async def open_services(
                 PgChunkSearch(pool),
                 build_embedder(settings),
                 build_language_model(settings, observe=metrics.llm_call),
+                everyday("en"),
             ),
             admin=admin,
             broadcasts=BroadcastService(PgBroadcastStore(pool), admin, clock=clock),

@@ -68,6 +68,10 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await pool.close()
     print(summary_line(summary, time.perf_counter() - started))
+    if summary.placements:
+        print("reference material, by module (course.yaml reference_modules or {module=N}):")
+        for placement in summary.placements:
+            print(f"  {placement.citation} ({placement.source}): {placement.describe()}")
     return 0
 
 
@@ -87,21 +91,31 @@ async def search_command(settings: Settings, args: argparse.Namespace) -> int:
             )
         finally:
             await pool.close()
-    print(render_hits(hits, as_json=args.json))
+    print(render_hits(hits, as_json=args.json, explain=args.explain))
     return 0
 
 
-def render_hits(hits: list[SearchHit], *, as_json: bool) -> str:
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def render_hits(hits: list[SearchHit], *, as_json: bool, explain: bool = False) -> str:
     if as_json:
         return json.dumps(
             [
                 {
                     "rank": h.rank,
                     "score": round(h.score, 6),
+                    "chunk_id": h.chunk_id,
                     "citation": h.citation,
                     "module": h.module_no,
                     "topic": h.topic_number,
                     "source": h.source,
+                    "position": h.position,
+                    "lexical": {"rank": h.lexical_rank, "score": _rounded(h.lexical_score)},
+                    "dense": {"rank": h.dense_rank, "score": _rounded(h.dense_score)},
+                    "coverage": round(h.coverage, 4),
+                    "matched_terms": list(h.matched_terms),
                     "text": h.content,
                 }
                 for h in hits
@@ -113,13 +127,38 @@ def render_hits(hits: list[SearchHit], *, as_json: bool) -> str:
         return "no results"
     blocks = []
     for h in hits:
-        where = f"module {h.module_no}, topic {h.topic_number}" if h.module_no else "reference"
-        text = " ".join(h.content.split())
-        blocks.append(
-            f"#{h.rank}  score {h.score:.4f}  [{h.citation}]  ({where})\n    "
-            + (text[:300] + "…" if len(text) > 300 else text)
+        where = f"module {h.module_no}" + (
+            f", topic {h.topic_number}" if h.topic_number is not None else f", {h.source}"
         )
+        text = " ".join(h.content.split())
+        block = f"#{h.rank}  score {h.score:.4f}  [{h.citation}]  ({where})\n    " + (
+            text[:300] + "…" if len(text) > 300 else text
+        )
+        if explain:
+            block += "\n    " + _explanation(h)
+        blocks.append(block)
     return "\n\n".join(blocks)
+
+
+def _explanation(hit: SearchHit) -> str:
+    """Why the hit ranked where it did: each half's rank and score, the words it matched."""
+    lexical = (
+        f"BM25 #{hit.lexical_rank} ({hit.lexical_score:.3f})"
+        if hit.lexical_rank is not None and hit.lexical_score is not None
+        else "BM25: not among the candidates"
+    )
+    dense = (
+        f"vector #{hit.dense_rank}"
+        if hit.dense_rank is not None
+        else "vector: not among the nearest"
+    )
+    similarity = f"cosine {hit.dense_score:.3f}" if hit.dense_score is not None else ""
+    matched = ", ".join(hit.matched_terms) or "none"
+    return (
+        f"why: {lexical}; {dense} ({similarity}); matched terms: {matched}; "
+        f"covers {hit.coverage:.0%} of the question's term weight; chunk {hit.chunk_id} at "
+        f"{hit.source}#{hit.position}"
+    )
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -133,11 +172,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "search",
         help="show what retrieval returns for a question",
-        description="Hybrid (vector + full-text) search over one course.",
+        description="Hybrid (BM25 + vector) search over one course.",
     )
     p.add_argument("slug", help="course slug")
     p.add_argument("query", help="the question, in quotes")
     p.add_argument("--k", type=int, default=5, help="number of results (default 5)")
     p.add_argument("--max-module", type=int, default=None, help="only modules up to N")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--explain", action="store_true", help="say why each hit ranked where it did")
     p.set_defaults(func=search_command)

@@ -73,6 +73,8 @@ class Metrics:
         "tutorbot_quizzes_finished_total": "Quiz attempts finished (passed, failed, abandoned).",
         "tutorbot_questions_answered_total": "Typed questions the tutor answered.",
         "tutorbot_questions_refused_total": "Typed questions refused: quota used up.",
+        "tutorbot_questions_not_covered_total": "Typed questions the course doesn't cover "
+        "(the relevance gate or the model said so; nothing counted).",
         "tutorbot_model_failures_total": "Questions the language model failed to answer.",
         "tutorbot_suggestions_shown_total": "Curated suggestions answered (free).",
         "tutorbot_cooldown_notices_total": "Learners told their quiz is open again.",

@@ -18,6 +18,16 @@ MAX_CHARS = 1100
 OVERLAP_CHARS = 180
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")  # a setext heading's underline
+_RULE = re.compile(r"^\s{0,3}([-=*_~])(\s*\1){2,}\s*$")  # a horizontal rule, ASCII art
+_MODULE_ATTRIBUTE = re.compile(r"\s*\{\s*module\s*=\s*(\d{1,3})\s*\}\s*$")
+_END_MARKER = re.compile(
+    r"^(end|close)\b.*\b(sidebar|box|note|aside|callout|example|exercise)s?\W*$", re.I
+)
+_CODE_LINE = re.compile(
+    r"^(?!\s*#)\s*(?:(?:import|from|def|class|for|while|if|elif|else|return|print|with|try|except)\b"
+    r"|[\w.\[\]]+\s*[-+*/%]?=(?!=)|.*[;{}]\s*$|.*\)\s*$)"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*`])")
 
 
@@ -39,12 +49,19 @@ class Chunk:
 class Section:
     headings: tuple[str, ...]
     blocks: tuple[str, ...]
+    module_no: int | None = None  # an author's `{module=N}` on this heading or above it
 
 
 def sections(markdown: str) -> list[Section]:
-    """Blocks (paragraphs, lists, code fences) grouped under their heading path."""
+    """Blocks (paragraphs, lists, code fences) grouped under their heading path.
+
+    Headings are ATX (`## Title`) or setext (a line underlined with `===` or `---`). A `#`
+    line inside a paragraph or directly above code is a code comment, not a heading; an
+    "End sidebar" marker closes its section instead of opening one; rules drawn with
+    `----`, `====` or `****` are dropped.
+    """
     result: list[Section] = []
-    path: list[tuple[int, str]] = []
+    path: list[tuple[int, str, int | None]] = []
     blocks: list[str] = []
     current: list[str] = []
     in_fence = False
@@ -59,10 +76,28 @@ def sections(markdown: str) -> list[Section]:
     def end_section() -> None:
         end_block()
         if blocks:
-            result.append(Section(tuple(h for _, h in path), tuple(blocks)))
+            modules = [m for _, _, m in path if m is not None]
+            result.append(
+                Section(
+                    tuple(h for _, h, _ in path), tuple(blocks), modules[-1] if modules else None
+                )
+            )
             blocks.clear()
 
-    for line in markdown.splitlines():
+    def open_heading(level: int, text: str) -> None:
+        end_section()
+        attribute = _MODULE_ATTRIBUTE.search(text)
+        module = int(attribute.group(1)) if attribute else None
+        title = _strip_inline(_MODULE_ATTRIBUTE.sub("", text))
+        if _END_MARKER.match(title):  # back to the section the sidebar interrupted
+            if path:
+                path.pop()
+            return
+        path[:] = [entry for entry in path if entry[0] < level]
+        path.append((level, title, module))
+
+    lines = markdown.splitlines()
+    for number, line in enumerate(lines):
         if line.lstrip().startswith("```"):
             if not in_fence:
                 end_block()
@@ -74,12 +109,20 @@ def sections(markdown: str) -> list[Section]:
         if in_fence:
             current.append(line)
             continue
+        underline = _UNDERLINE.match(line)
+        if underline and len(current) == 1 and len(line.strip()) >= 3:
+            text = current.pop()
+            if len(text) <= 120 and not text.lstrip().startswith(("-", "*", ">", "|")):
+                open_heading(1 if underline.group(1)[0] == "=" else 2, text.strip())
+                continue
+            current.append(text)
+        if _RULE.match(line):
+            end_block()
+            continue
         heading = _HEADING.match(line)
-        if heading:
-            end_section()
-            level = len(heading.group(1))
-            path[:] = [(lvl, h) for lvl, h in path if lvl < level]
-            path.append((level, _strip_inline(heading.group(2))))
+        following = lines[number + 1] if number + 1 < len(lines) else ""
+        if heading and not _is_code_comment(heading, current, following):
+            open_heading(len(heading.group(1)), heading.group(2))
             continue
         if not line.strip():
             end_block()
@@ -105,9 +148,10 @@ def chunk_markdown(
         trail = [h for h in section.headings if h != title]
         label = " › ".join([citation, *trail])
         header = " › ".join([title, *trail])
+        module = module_no if module_no is not None else section.module_no
         for body in _pack(section.blocks, max_chars - len(header) - 2, overlap):
             chunks.append(
-                Chunk(source, len(chunks), label, f"{header}\n\n{body}", module_no, topic_number)
+                Chunk(source, len(chunks), label, f"{header}\n\n{body}", module, topic_number)
             )
     return chunks
 
@@ -170,12 +214,21 @@ def _tail(text: str, overlap: int) -> str:
     return tail
 
 
+def _is_code_comment(heading: re.Match[str], above: list[str], following: str) -> bool:
+    """`# load the data` in unfenced code: under a code line, or a `#` line above one."""
+    if any(_CODE_LINE.match(line) for line in above):
+        return True
+    return len(heading.group(1)) == 1 and bool(_CODE_LINE.match(following))
+
+
 def _strip_inline(text: str) -> str:
     return re.sub(r"[*_`]+", "", text).strip()
 
 
 def chunk_pack(pack: CoursePack) -> list[Chunk]:
-    """Every retrievable chunk of a course: topics' default texts and reference material.
+    """Every retrievable chunk of a course: topics' default texts and reference material
+    (whose sections have a module only where the author gave one: domain.placement
+    places the rest).
 
     Persona variants retell the same facts, so indexing them would only crowd the results.
     """
@@ -203,10 +256,14 @@ def chunk_reference(name: str, text: str) -> list[Chunk]:
 
 
 def _document_title(text: str) -> str | None:
-    for line in text.splitlines():
-        match = _HEADING.match(line)
-        if match and len(match.group(1)) == 1:
-            return _strip_inline(match.group(2))
-        if line.strip():
-            return None
+    """The document's own title: a level-1 heading (`# Title` or `Title` over `====`) on
+    its first line."""
+    lines = [line for line in text.splitlines() if line.strip()][:2]
+    if not lines:
+        return None
+    match = _HEADING.match(lines[0])
+    if match and len(match.group(1)) == 1:
+        return _strip_inline(_MODULE_ATTRIBUTE.sub("", match.group(2)))
+    if len(lines) == 2 and lines[1].strip().startswith("===") and _UNDERLINE.match(lines[1]):
+        return _strip_inline(lines[0])
     return None

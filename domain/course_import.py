@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from domain.chunking import Chunk, chunk_pack, chunk_reference
 from domain.course_pack import CoursePack
+from domain.placement import Placement, ReferencePlacer, TopicText, place_pack
 from domain.retrieval import Embedder
 
 Progress = Callable[[int, int], None]
@@ -39,6 +40,7 @@ class ImportSummary:
     chunks: int
     embedded: int
     unchanged: bool
+    placements: tuple[Placement, ...] = ()  # where each reference chunk went
 
 
 class CourseImporter:
@@ -49,9 +51,9 @@ class CourseImporter:
 
     async def run(self, pack: CoursePack, progress: Progress | None = None) -> ImportSummary:
         slug, model = pack.meta.slug, self._embedder.model
-        chunks = chunk_pack(pack)
+        chunks, placements = place_pack(pack, chunk_pack(pack))
         if await self._store.is_current(slug, pack.content_hash, model):
-            return self._summary(pack, chunks, embedded=0, unchanged=True)
+            return self._summary(pack, chunks, placements, embedded=0, unchanged=True)
         known = await self._store.known_vectors(slug, model)
         unique = {c.content_hash: c.content for c in chunks if c.content_hash not in known}
         missing = list(unique.items())
@@ -66,10 +68,17 @@ class CourseImporter:
         await self._store.save(
             pack, chunks, vectors, model=model, dimensions=self._embedder.dimensions
         )
-        return self._summary(pack, chunks, embedded=len(missing), unchanged=False)
+        return self._summary(pack, chunks, placements, embedded=len(missing), unchanged=False)
 
     @staticmethod
-    def _summary(pack: CoursePack, chunks: list[Chunk], *, embedded: int, unchanged: bool):
+    def _summary(
+        pack: CoursePack,
+        chunks: list[Chunk],
+        placements: list[Placement],
+        *,
+        embedded: int,
+        unchanged: bool,
+    ) -> ImportSummary:
         return ImportSummary(
             pack.meta.slug,
             len(pack.modules),
@@ -79,6 +88,7 @@ class CourseImporter:
             len(chunks),
             embedded,
             unchanged,
+            tuple(placements),
         )
 
 
@@ -138,6 +148,8 @@ class CourseReindexer:
 class ReferenceStore(Protocol):
     async def embedding_model(self, slug: str) -> str | None: ...
 
+    async def topic_texts(self, slug: str) -> list[TopicText]: ...
+
     async def replace_source(
         self,
         slug: str,
@@ -166,6 +178,7 @@ class ReferenceSummary:
     chunks: int  # the document's chunks
     total: int  # the course's chunks afterwards
     replaced: bool  # a reference of that name was there before
+    placements: tuple[Placement, ...] = ()
 
 
 class ReferenceImporter:
@@ -190,7 +203,8 @@ class ReferenceImporter:
         current = await self._store.embedding_model(slug)
         if current is not None and current != model:
             raise ModelMismatch(current, model)
-        chunks = chunk_reference(name, text)
+        placer = ReferencePlacer(await self._store.topic_texts(slug))
+        chunks, placements = placer.place(chunk_reference(name, text))
         unique = list(dict.fromkeys(c.content for c in chunks))
         vectors: dict[str, Any] = {}
         for start in range(0, len(unique), self._batch):
@@ -207,4 +221,4 @@ class ReferenceImporter:
             model=model,
             dimensions=self._embedder.dimensions,
         )
-        return ReferenceSummary(slug, source, len(chunks), total, replaced)
+        return ReferenceSummary(slug, source, len(chunks), total, replaced, tuple(placements))

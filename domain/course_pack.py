@@ -23,6 +23,7 @@ Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=200
 _MODULE_DIR = re.compile(r"^(\d{1,3})-[A-Za-z0-9_-]+$")
 _TOPIC_FILE = re.compile(r"^(\d{1,3})-([A-Za-z0-9_-]+?)(?:\.([A-Za-z]+))?\.md$")
 _REFERENCE_SUFFIXES = (".md", ".txt", ".pdf")
+_MODULE_ATTRIBUTE = re.compile(r"\{\s*module\s*=\s*(\d+)\s*\}\s*$")
 
 
 class _Strict(BaseModel):
@@ -47,6 +48,9 @@ class CourseMeta(_Strict):
     price_cents: int = Field(default=0, ge=0)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     settings: CourseSettings = CourseSettings()
+    # Which module a reference document belongs to ({file name: module}); the import
+    # places the others section by section (docs/course-pack.md, "Reference material").
+    reference_modules: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
 
 
 class ModuleMeta(_Strict):
@@ -226,10 +230,12 @@ def parse_pack(files: Mapping[str, str], problems: list[Problem] | None = None) 
     """
     out = _Collector(list(problems or []))
     meta = None
+    meta_data: Any = None
     if "course.yaml" not in files:
         out.add("course.yaml", 1, "file is missing: every pack needs a course.yaml")
     else:
-        meta = out.model("course.yaml", out.yaml("course.yaml", files["course.yaml"]), CourseMeta)
+        meta_data = out.yaml("course.yaml", files["course.yaml"])
+        meta = out.model("course.yaml", meta_data, CourseMeta)
 
     module_files: dict[int, dict[str, str]] = {}
     module_dirs: dict[int, str] = {}
@@ -284,6 +290,7 @@ def parse_pack(files: Mapping[str, str], problems: list[Problem] | None = None) 
     suggestions: list[SuggestionPack] = []
     if "suggestions.yaml" in files:
         suggestions = _suggestions(out, files["suggestions.yaml"], modules)
+    _reference_modules(out, meta, meta_data, references, len(module_files))
 
     if out.problems or meta is None:
         raise PackError(out.problems)
@@ -293,6 +300,33 @@ def parse_pack(files: Mapping[str, str], problems: list[Problem] | None = None) 
     return CoursePack(
         meta, tuple(modules), tuple(suggestions), tuple(references), digest.hexdigest()
     )
+
+
+def _reference_modules(
+    out: _Collector,
+    meta: CourseMeta | None,
+    meta_data: Any,
+    references: list[ReferenceDoc],
+    modules: int,
+) -> None:
+    """Every module an author gives reference material must exist, and every file named."""
+    names = {doc.name for doc in references}
+    if meta is not None:
+        given = meta_data.get("reference_modules") if isinstance(meta_data, dict) else None
+        line_of = getattr(given, "key_lines", {})
+        for name, module in meta.reference_modules.items():
+            line = line_of.get(name, 1)
+            if name not in names:
+                out.add("course.yaml", line, f"reference_modules: no file reference/{name}")
+            elif module > modules:
+                out.add("course.yaml", line, f"reference_modules: {name}: no module {module}")
+    for doc in references:
+        for number, line in enumerate(doc.text.splitlines(), 1):
+            found = _MODULE_ATTRIBUTE.search(line) if line.lstrip().startswith("#") else None
+            if found and not 1 <= int(found.group(1)) <= modules:
+                out.add(
+                    f"reference/{doc.name}", number, f"{{module={found.group(1)}}}: no such module"
+                )
 
 
 def _module(out: _Collector, number: int, folder: str, files: dict[str, str]) -> ModulePack | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,6 +29,12 @@ class UnknownCourse(Exception):
 
 @dataclass(frozen=True)
 class SearchHit:
+    """One retrieved chunk, with how each half of the hybrid search ranked it.
+
+    `score` is the fused score: the chunk's BM25 score over the best one's plus the dense
+    weight times its cosine similarity over the best one's. `coverage` is the share of the
+    question's term weight (IDF) the chunk contains: the relevance gate reads it."""
+
     rank: int
     score: float
     citation: str
@@ -36,3 +42,44 @@ class SearchHit:
     topic_number: int | None
     source: str
     content: str
+    chunk_id: int | None = None
+    position: int | None = None
+    lexical_rank: int | None = None  # None: not among the lexical candidates
+    lexical_score: float | None = None
+    dense_rank: int | None = None
+    dense_score: float | None = None  # cosine similarity
+    coverage: float = 0.0
+    matched_terms: tuple[str, ...] = ()
+
+
+class SearchResults(list[SearchHit]):
+    """The hits, best first, and what the course's text says about the question's terms:
+    how often each occurs in the whole course (`term_counts`) out of `total_terms` — what
+    the relevance gate compares with the same words' frequency in everyday language."""
+
+    def __init__(
+        self,
+        hits: Sequence[SearchHit] = (),
+        *,
+        term_counts: Mapping[str, int] | None = None,
+        total_terms: float = 0.0,
+    ) -> None:
+        super().__init__(hits)
+        self.term_counts: Mapping[str, int] = dict(term_counts or {})
+        self.total_terms = total_terms
+
+
+# How much the dense half counts beside BM25 in the fused score, per embedding backend,
+# measured on the retrieval sets' tune splits (benchmarks/retrieval_quality.py): the hashing
+# embedder repeats what BM25 already knows, so it only breaks ties; all-MiniLM-L6-v2 adds
+# meaning and earns a weight near BM25's. OpenAI's models could not be measured here (no
+# network): they are at least MiniLM's quality on public benchmarks, so they get its weight.
+DENSE_WEIGHTS = {"local-hash": 0.1, "minilm": 0.8, "openai": 0.8}
+DEFAULT_DENSE_WEIGHT = 0.5
+
+
+def dense_weight(model: str) -> float:
+    for prefix, weight in DENSE_WEIGHTS.items():
+        if model.startswith(prefix):
+            return weight
+    return DEFAULT_DENSE_WEIGHT

@@ -20,9 +20,11 @@ from uuid import UUID
 
 from domain.learning import AccessDenied
 from domain.personas import Persona
-from domain.retrieval import Embedder, SearchHit
+from domain.relevance import Background, Verdict, judge
+from domain.retrieval import Embedder, SearchHit, SearchResults
 
 MAX_QUESTION_CHARS = 1_000
+NOT_COVERED = "[NOT COVERED]"  # how the model says the passages don't answer
 PASSAGES = 5
 HISTORY_TURNS = 3
 PASSAGE_CHARS = 1_200
@@ -46,6 +48,17 @@ class QuotaExhausted(AccessDenied):
     def __init__(self, reason: str, context: AskContext) -> None:
         super().__init__(reason)
         self.context = context
+
+
+class NotCovered(Exception):
+    """The course doesn't cover the question: nothing was counted. `verdict` is the gate's
+    (None when the model itself said so)."""
+
+    def __init__(self, context: AskContext, verdict: Verdict | None, reply: str = "") -> None:
+        super().__init__("not covered")
+        self.context = context
+        self.verdict = verdict
+        self.reply = reply  # the model's own words, when it was the model
 
 
 class ModelUnavailable(Exception):
@@ -159,7 +172,7 @@ class ChunkSearch(Protocol):
         model: str,
         k: int = 5,
         max_module: int | None = None,
-    ) -> list[SearchHit]: ...
+    ) -> SearchResults: ...
 
 
 class TutorStore(Protocol):
@@ -218,8 +231,8 @@ def build_messages(
             "Rules:",
             "- Answer only from the numbered course passages in the learner's message. Cite "
             "them inline as [1], [2] right after the facts they support.",
-            "- If the passages do not cover the question, say so politely in one or two "
-            "sentences and point to what the course does cover; do not answer from general "
+            f"- If the passages do not cover the question, begin your reply with {NOT_COVERED} "
+            "and then say so politely in one or two sentences; do not answer from general "
             "knowledge.",
             "- Teach rather than tell. When the learner seems to want the answer to a quiz or "
             "exercise handed over, give a hint and ask a guiding question back instead.",
@@ -247,6 +260,15 @@ def build_messages(
 
 
 _CITE = re.compile(r"\[(\d{1,2})\]")
+
+
+def not_covered_reply(text: str) -> str | None:
+    """The model's polite refusal without its marker, when it said the course doesn't
+    cover the question; None for an answer."""
+    stripped = text.lstrip()
+    if not stripped.upper().startswith(NOT_COVERED):
+        return None
+    return stripped[len(NOT_COVERED) :].strip(" :—-\n")
 
 
 def cited(text: str, passages: Sequence[Passage]) -> tuple[Passage, ...]:
@@ -279,11 +301,15 @@ class TutorService:
         search: ChunkSearch,
         embedder: Embedder,
         model: LanguageModel | None,
+        background: Background | None = None,
     ) -> None:
+        """`background` is everyday language's word frequencies, for the relevance gate
+        (domain.relevance); without it every question is taken to be about the course."""
         self._store = store
         self._search = search
         self._embedder = embedder
         self._model = model
+        self._background = background
 
     async def context(self, user_id: int, chat_id: int) -> AskContext:
         context = await self._store.ask_context(user_id, chat_id)
@@ -309,15 +335,24 @@ class TutorService:
         """
         if context.remaining == 0 and not await self.counted(request_id):
             raise QuotaExhausted(_exhausted(context), context)
+        question, shortened = clip_question(text)
+        hits = await self._retrieve(context, question)
+        if self._background is not None:
+            verdict = judge(question, hits, self._background)
+            if not verdict.on_topic:
+                raise NotCovered(context, verdict)
         used = await self._store.reserve_prompt(context, request_id)
         if used is None:
             raise QuotaExhausted(_exhausted(context), context)
-        question, shortened = clip_question(text)
         try:
-            answer = await self._answer(context, question, on_text, history=True)
+            answer = await self._compose(context, question, hits, on_text, history=True)
         except BaseException:
             await self._store.refund_prompt(context, request_id)
             raise
+        refusal = None if answer.extractive else not_covered_reply(answer.text)
+        if refusal is not None:
+            await self._store.refund_prompt(context, request_id)
+            raise NotCovered(context, None, refusal)
         answer = replace(answer, remaining=max(context.quota - used, 0), shortened=shortened)
         await self._store.record_exchange(context, answer, typed=True, request_id=request_id)
         return answer
@@ -366,8 +401,12 @@ class TutorService:
     async def _answer(
         self, context: AskContext, question: str, on_text: OnText, *, history: bool
     ) -> Answer:
+        hits = await self._retrieve(context, question)
+        return await self._compose(context, question, hits, on_text, history=history)
+
+    async def _retrieve(self, context: AskContext, question: str) -> SearchResults:
         vector = (await self._embedder.embed([question]))[0]
-        hits = await self._search.search(
+        return await self._search.search(
             context.course_slug,
             question,
             vector,
@@ -375,6 +414,16 @@ class TutorService:
             k=PASSAGES,
             max_module=context.max_module,
         )
+
+    async def _compose(
+        self,
+        context: AskContext,
+        question: str,
+        hits: Sequence[SearchHit],
+        on_text: OnText,
+        *,
+        history: bool,
+    ) -> Answer:
         passages = passages_from(hits)
         if self._model is None:
             text = extractive(question, passages)

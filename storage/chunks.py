@@ -1,29 +1,43 @@
-"""Hybrid retrieval: vector and full-text candidates fused by reciprocal rank.
+"""Hybrid retrieval: BM25 and vector candidates fused on their normalised scores.
 
-Always filtered to one course and an upper module bound. pgvector applies such filters
-after the HNSW scan, so a selective filter can leave fewer than k rows. Small courses
-(up to 2,000 chunks: ~9 ms) are therefore searched exactly through the btree on
-(course_id, module_no); large ones through HNSW — with iterative scans on pgvector >= 0.8,
-else with a candidate list widened when a module bound cuts the course — falling back to
-an exact scan whenever the index still returns fewer rows than asked for.
-Figures: benchmarks/README.md.
+Always filtered to one course and an upper module bound. The lexical half ranks the
+course's postings (storage/lexical.py) by BM25; the dense half by cosine similarity. The
+fused score of a candidate is its BM25 score over the best candidate's plus the backend's
+dense weight (domain.retrieval.dense_weight) times its similarity over the best one's:
+measured on the retrieval sets, this is never below the better half, where equal-weight
+reciprocal-rank fusion fell below BM25 alone (docs/retrieval.md).
+
+pgvector applies filters after the HNSW scan, so a selective filter can leave fewer than k
+rows. Small courses (up to 2,000 chunks) are therefore searched exactly through the btree
+on (course_id, module_no); large ones through HNSW — with iterative scans on pgvector >=
+0.8, else with a candidate list widened when a module bound cuts the course — falling back
+to an exact scan whenever the index still returns fewer rows than asked for. Either way
+the whole search is one statement (plus SET LOCALs on the HNSW path). Figures:
+benchmarks/README.md.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
 import numpy as np
 
-from domain.retrieval import EmbeddingModelMismatch, SearchHit, UnknownCourse
+from domain import lexical
+from domain.relevance import coverage
+from domain.retrieval import (
+    EmbeddingModelMismatch,
+    SearchHit,
+    SearchResults,
+    UnknownCourse,
+    dense_weight,
+)
 from storage.courses import sql_literal
+from storage.lexical import ranked_by_terms
 
 EXACT_SEARCH_MAX_CHUNKS = 2_000
-RRF_K = 60
-_WORD = re.compile(r"[A-Za-z0-9]+")
+NO_MODULE_BOUND = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,7 @@ class CourseIndex:
     dimensions: int | None
     chunk_count: int
     last_module: int
+    mean_length: float
 
 
 class PgChunkSearch:
@@ -42,16 +57,20 @@ class PgChunkSearch:
         *,
         exact_max_chunks: int = EXACT_SEARCH_MAX_CHUNKS,
         candidates: int = 40,
+        dense_weight: float | None = None,
     ) -> None:
+        """`dense_weight` overrides the backend's measured weight (for benchmarks)."""
         self._pool = pool
         self._exact_max = exact_max_chunks
         self._candidates = candidates
+        self._dense_weight = dense_weight
         self._iterative_scans: bool | None = None
 
     async def course_index(self, slug: str) -> CourseIndex:
         row = await self._pool.fetchrow(
             """
             SELECT c.id, c.embedding_model, c.embedding_dims, c.chunk_count,
+                c.lexical_mean_length,
                 (SELECT coalesce(max(module_no), 0) FROM modules m WHERE m.course_id = c.id)
                     AS last_module
             FROM courses c WHERE c.slug = $1
@@ -66,6 +85,7 @@ class PgChunkSearch:
             row["embedding_dims"],
             row["chunk_count"],
             row["last_module"],
+            row["lexical_mean_length"],
         )
 
     async def search(
@@ -77,90 +97,64 @@ class PgChunkSearch:
         model: str,
         k: int = 5,
         max_module: int | None = None,
-    ) -> list[SearchHit]:
+    ) -> SearchResults:
         index = await self.course_index(slug)
         if index.chunk_count == 0:
-            return []
+            return SearchResults()
         if index.model != model or index.dimensions != len(query_vector):
             raise EmbeddingModelMismatch(
                 f"course {slug!r} was indexed with {index.model} ({index.dimensions} dimensions) "
                 f"but the configured embedder is {model} ({len(query_vector)} dimensions); "
                 "re-import the course with the configured embedder"
             )
-        vector = np.asarray(query_vector, dtype=np.float32)
-        limit_module = max_module if max_module is not None else 2**31 - 1
-        pool_size = max(self._candidates, 4 * k)
+        terms = lexical.query_terms(query)
+        if not terms and not any(query_vector):
+            return SearchResults()  # "??? !!!": no word to match and no meaning to compare
+        args = (
+            index.course_id,
+            max_module if max_module is not None else NO_MODULE_BOUND,
+            np.asarray(query_vector, dtype=np.float32),
+            max(self._candidates, 4 * k),
+            terms,
+            float(index.chunk_count),
+            float(index.mean_length or 1.0),
+            self._dense_weight if self._dense_weight is not None else dense_weight(model),
+            k,
+        )
         if index.chunk_count <= self._exact_max:
-            rows = await self._pool.fetch(
-                _exact_hybrid(index),
-                index.course_id,
-                limit_module,
-                vector,
-                pool_size,
-                _text_query(query),
-                RRF_K,
-                k,
-            )
-            return [_hit(rank, r["score"], r) for rank, r in enumerate(rows, 1)]
-        # A large course: an HNSW scan (settings local to the transaction), an exact scan
-        # when the filter left too few, then the text search, fused here.
-        async with self._pool.acquire() as conn, conn.transaction():
-            vec_ids = await self._vector_candidates(
-                conn, index, vector, limit_module, pool_size, exact=False
-            )
-            if len(vec_ids) < min(pool_size, k):
-                vec_ids = await self._vector_candidates(
-                    conn, index, vector, limit_module, pool_size, exact=True
-                )
-            text_ids = await self._text_candidates(conn, index, query, limit_module, pool_size)
-            scores: dict[int, float] = {}
-            for ranked in (vec_ids, text_ids):
-                for rank, chunk_id in enumerate(ranked, 1):
-                    scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
-            best = sorted(scores, key=lambda i: (-scores[i], i))[:k]
-            rows = await conn.fetch(
-                "SELECT id, citation, module_no, topic_number, source, content "
-                "FROM course_chunks WHERE id = ANY($1::bigint[])",
-                best,
-            )
-        by_id = {r["id"]: r for r in rows}
-        return [_hit(rank, scores[i], by_id[i]) for rank, i in enumerate(best, 1)]
-
-    async def _vector_candidates(
-        self,
-        conn: asyncpg.Connection,
-        index: CourseIndex,
-        vector: np.ndarray,
-        max_module: int,
-        limit: int,
-        *,
-        exact: bool,
-    ) -> list[int]:
-        distance, where = _vector_filter(index)
-        if exact:
-            # Materialising the filtered rows keeps the planner off the HNSW index.
-            sql = (
-                f"WITH candidates AS MATERIALIZED (SELECT id, embedding FROM course_chunks "
-                f"WHERE {where}) SELECT id FROM candidates ORDER BY {distance}, id LIMIT $4"
-            )
+            rows = await self._pool.fetch(_hybrid(index, exact=True), *args)
         else:
+            rows = await self._hnsw_search(index, args, k)
+        stats = (rows[0]["term_stats"] if rows else None) or {}  # jsonb arrives decoded
+        frequencies = {term: df for term, (df, _) in stats.items()}
+        return SearchResults(
+            [
+                _hit(rank, row, terms, frequencies, index.chunk_count)
+                for rank, row in enumerate(rows, 1)
+            ],
+            term_counts={term: count for term, (_, count) in stats.items()},
+            total_terms=index.chunk_count * index.mean_length,
+        )
+
+    async def _hnsw_search(self, index: CourseIndex, args: tuple, k: int) -> list[asyncpg.Record]:
+        """The HNSW path: ef_search set for this transaction only, and an exact scan when
+        the post-filtered index scan found fewer candidates than needed."""
+        pool_size, max_module = args[3], args[1]
+        async with self._pool.acquire() as conn, conn.transaction():
             if await self._supports_iterative_scans(conn):
                 # pgvector >= 0.8 keeps scanning the graph until enough rows pass the filter.
                 await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-                ef_search = max(limit * 4, 100)
+                ef_search = max(pool_size * 4, 100)
             else:
                 # A module bound removes a clustered share of the course after the scan,
                 # so it needs a much wider candidate list (measured: benchmarks/retrieval.py).
                 bounded = max_module < index.last_module
-                ef_search = 1000 if bounded else max(limit * 4, 100)
+                ef_search = 1000 if bounded else max(pool_size * 4, 100)
             await conn.execute(f"SET LOCAL hnsw.ef_search = {min(ef_search, 1000)}")
-            sql = (
-                f"WITH nearest AS MATERIALIZED (SELECT id, {distance} AS distance "
-                f"FROM course_chunks WHERE {where} ORDER BY {distance} LIMIT $4) "
-                "SELECT id FROM nearest ORDER BY distance, id"
-            )
-        rows = await conn.fetch(sql, index.course_id, max_module, vector, limit)
-        return [r["id"] for r in rows]
+            rows = await conn.fetch(_hybrid(index, exact=False), *args)
+            if rows and rows[0]["vector_found"] < min(pool_size, k):
+                rows = await conn.fetch(_hybrid(index, exact=True), *args)
+        return rows
 
     async def _supports_iterative_scans(self, conn: asyncpg.Connection) -> bool:
         if self._iterative_scans is None:
@@ -171,88 +165,94 @@ class PgChunkSearch:
             self._iterative_scans = (major, minor) >= (0, 8)
         return self._iterative_scans
 
-    async def _text_candidates(
-        self, conn: asyncpg.Connection, index: CourseIndex, query: str, max_module: int, limit: int
-    ) -> list[int]:
-        text_query = _text_query(query)
-        if text_query is None:
-            return []
-        rows = await conn.fetch(
-            f"SELECT id FROM ({_by_text('$3')}) t ORDER BY score DESC, id",
-            index.course_id,
-            max_module,
-            text_query,
-            limit,
-        )
-        return [r["id"] for r in rows]
 
-
-def _hit(rank: int, score: float, row: asyncpg.Record) -> SearchHit:
+def _hit(
+    rank: int,
+    row: asyncpg.Record,
+    terms: list[str],
+    frequencies: dict[str, int],
+    documents: int,
+) -> SearchHit:
+    matched = tuple(row["matched"] or ())
     return SearchHit(
         rank,
-        score,
+        row["score"],
         row["citation"],
         row["module_no"],
         row["topic_number"],
         row["source"],
         row["content"],
+        chunk_id=row["id"],
+        position=row["position"],
+        lexical_rank=row["text_rank"],
+        lexical_score=row["text_score"],
+        dense_rank=row["vector_rank"],
+        dense_score=row["similarity"],
+        coverage=coverage(terms, frequencies, documents, matched),
+        matched_terms=matched,
     )
 
 
-def _text_query(question: str) -> str | None:
-    """An OR of the question's words (a learner's question rarely contains every word of
-    the answer), as `to_tsquery` reads it; None when it has no words."""
-    words = _WORD.findall(question.lower())
-    return " | ".join(words[:64]) if words else None
+def _hybrid(index: CourseIndex, *, exact: bool) -> str:
+    """The whole hybrid search in one statement. Parameters: course $1, module bound $2,
+    query vector $3, candidates per half $4, query terms $5, the course's chunk count $6
+    and mean chunk length $7 (BM25's statistics), dense weight $8, results $9.
 
-
-def _by_text(query: str) -> str:
-    """The $4 chunks best matching the text query (`query`, the parameter holding it) in
-    the course ($1) up to a module ($2), best first, ties by chunk id."""
-    return f"""
-        SELECT id, ts_rank_cd(tsv, q, 32) AS score
-        FROM course_chunks, to_tsquery('english', {query}) AS q
-        WHERE course_id = $1 AND (module_no IS NULL OR module_no <= $2) AND tsv @@ q
-        ORDER BY score DESC, id LIMIT $4
-    """
-
-
-def _vector_filter(index: CourseIndex) -> tuple[str, str]:
-    """The distance to the query ($3) and the chunks a search may return: the course ($1),
-    up to a module ($2), embedded by the course's model."""
+    The dense candidates are the $4 nearest chunks: by an exact scan (materialised, which
+    keeps the planner off the HNSW index) or through the HNSW index. Every candidate of
+    either half gets its cosine similarity, so a chunk found only by its words still
+    counts its meaning. Ties break on the chunk id."""
     dims = int(index.dimensions or 0)
     model = sql_literal(index.model or "")
     distance = f"embedding::vector({dims}) <=> $3::vector({dims})"
-    where = (
-        f"course_id = $1 AND (module_no IS NULL OR module_no <= $2) AND embedding_model = {model}"
-    )
-    return distance, where
-
-
-def _exact_hybrid(index: CourseIndex) -> str:
-    """A small course's whole hybrid search in one statement: the $4 nearest chunks by an
-    exact scan (materialised, which keeps the planner off the HNSW index) and the $4 best
-    by full text ($5), fused by reciprocal rank ($6) into the best $7, with their text.
-    Ties break on the chunk id, as in the two-step search for large courses."""
-    distance, where = _vector_filter(index)
+    scope = f"course_id = $1 AND module_no <= $2 AND embedding_model = {model}"
+    if exact:
+        scanned = f"""
+        everything AS MATERIALIZED (
+            SELECT id, {distance} AS distance FROM course_chunks WHERE {scope}
+        ),"""
+        nearest = "SELECT id, distance FROM everything ORDER BY distance, id LIMIT $4"
+    else:
+        scanned = ""
+        nearest = (
+            f"SELECT id, {distance} AS distance FROM course_chunks WHERE {scope} "
+            f"ORDER BY {distance} LIMIT $4"
+        )
     return f"""
-        WITH candidates AS MATERIALIZED (
-            SELECT id, {distance} AS distance FROM course_chunks WHERE {where}
+        WITH stats AS (SELECT $6::float8 AS documents, $7::float8 AS mean_length),{scanned}
+        by_vector AS MATERIALIZED (
+            SELECT id, 1 - distance AS similarity,
+                row_number() OVER (ORDER BY distance, id) AS rank
+            FROM ({nearest}) v
         ),
-        by_vector AS (
-            SELECT id, row_number() OVER (ORDER BY distance, id) AS rank
-            FROM (SELECT id, distance FROM candidates ORDER BY distance, id LIMIT $4) v
+        by_text AS MATERIALIZED (
+            SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS rank
+            FROM ({ranked_by_terms(terms="$5::text[]", limit="$4")}) t
         ),
-        by_text AS (
-            SELECT id, row_number() OVER (ORDER BY score DESC, id) AS rank
-            FROM ({_by_text("$5")}) t
+        candidates AS (
+            SELECT ch.id, ch.citation, ch.module_no, ch.topic_number, ch.source, ch.position,
+                ch.content, t.score AS text_score, t.rank AS text_rank, v.rank AS vector_rank,
+                coalesce(v.similarity, 1 - ({distance.replace("embedding", "ch.embedding")}))
+                    AS similarity
+            FROM (SELECT id FROM by_vector UNION SELECT id FROM by_text) u
+            JOIN course_chunks ch ON ch.id = u.id
+            LEFT JOIN by_text t ON t.id = u.id
+            LEFT JOIN by_vector v ON v.id = u.id
         ),
         fused AS (
-            SELECT id, sum(1.0::float8 / ($6 + rank)) AS score
-            FROM (SELECT * FROM by_vector UNION ALL SELECT * FROM by_text) ranked
-            GROUP BY id ORDER BY score DESC, id LIMIT $7
+            SELECT *, coalesce(text_score / nullif(max(text_score) OVER (), 0), 0)
+                + $8::float8 * greatest(similarity, 0)
+                    / coalesce(nullif(max(similarity) OVER (), 0), 1) AS score
+            FROM candidates
         )
-        SELECT c.id, f.score, c.citation, c.module_no, c.topic_number, c.source, c.content
-        FROM fused f JOIN course_chunks c ON c.id = f.id
-        ORDER BY f.score DESC, c.id
+        SELECT f.id, f.score, f.citation, f.module_no, f.topic_number, f.source, f.position,
+            f.content, f.text_score, f.text_rank::int, f.vector_rank::int, f.similarity,
+            (SELECT array_agg(term) FROM chunk_terms
+                WHERE course_id = $1 AND chunk_id = f.id AND term = ANY($5::text[])) AS matched,
+            (SELECT jsonb_object_agg(term, jsonb_build_array(n, total)) FROM (
+                SELECT term, count(*) AS n, sum(tf) AS total FROM chunk_terms
+                WHERE course_id = $1 AND term = ANY($5::text[]) GROUP BY term) d) AS term_stats,
+            (SELECT count(*) FROM by_vector) AS vector_found
+        FROM fused f
+        ORDER BY f.score DESC, f.id LIMIT $9
     """

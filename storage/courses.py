@@ -16,10 +16,13 @@ import asyncpg
 import numpy as np
 from pgvector import Vector
 
+from domain import lexical
 from domain.chunking import Chunk
 from domain.course_import import ModelMismatch
 from domain.course_pack import CoursePack
 from domain.personas import Persona
+from domain.placement import TopicText
+from storage.lexical import rebuild_postings
 
 INDEX_BUILD_TIMEOUT = 3600.0
 BULK_WRITE_TIMEOUT = 600.0
@@ -30,6 +33,16 @@ class SaveResult:
     course_id: UUID
     changed: bool
     chunks_written: int
+
+
+async def topic_texts(db: asyncpg.Pool | asyncpg.Connection, slug: str) -> list[TopicText]:
+    rows = await db.fetch(
+        "SELECT t.module_no, t.topic_number, t.title, t.text_content FROM topics t "
+        "JOIN courses c ON c.id = t.course_id WHERE c.slug = $1 "
+        "ORDER BY t.module_no, t.topic_number",
+        slug,
+    )
+    return [TopicText(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def hnsw_index_name(model: str) -> str:
@@ -62,10 +75,11 @@ class PgCourseRepository:
         return bool(
             await self._pool.fetchval(
                 "SELECT true FROM courses WHERE slug = $1 AND content_hash = $2 "
-                "AND embedding_model = $3",
+                "AND embedding_model = $3 AND lexical_version = $4",
                 slug,
                 content_hash,
                 model,
+                lexical.VERSION,
             )
         )
 
@@ -85,6 +99,7 @@ class PgCourseRepository:
             await _sync_questions(conn, course_id, pack)
             await _sync_suggestions(conn, course_id, pack, topic_ids)
             written = await _sync_chunks(conn, course_id, chunks, vectors, model, topic_ids)
+            await rebuild_postings(conn, course_id)
             await _ensure_vector_index(conn, model, dimensions)
         return SaveResult(course_id, True, written)
 
@@ -132,6 +147,10 @@ class PgCourseRepository:
             await _ensure_vector_index(conn, model, dimensions)
         return int(status.split()[-1])
 
+    async def topic_texts(self, slug: str) -> list[TopicText]:
+        """The course's topics' default texts, which reference material is placed against."""
+        return await topic_texts(self._pool, slug)
+
     async def embedding_model(self, slug: str) -> str | None:
         return await self._pool.fetchval(
             "SELECT embedding_model FROM courses WHERE slug = $1", slug
@@ -170,9 +189,9 @@ class PgCourseRepository:
             await conn.execute(
                 """
                 INSERT INTO course_chunks (course_id, source, position, citation, content,
-                    content_hash, embedding, embedding_model)
+                    content_hash, embedding, embedding_model, module_no)
                 SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::text[],
-                    $7::vector[], $8::text[])
+                    $7::vector[], $8::text[], $9::int[])
                 """,
                 course_id,
                 source,
@@ -182,8 +201,10 @@ class PgCourseRepository:
                 [c.content_hash for c in chunks],
                 [v if isinstance(v, Vector) else Vector(v) for v in vectors],
                 [model] * len(chunks),
+                [c.module_no for c in chunks],
                 timeout=BULK_WRITE_TIMEOUT,
             )
+            await rebuild_postings(conn, course_id)
             total = await conn.fetchval(
                 """
                 UPDATE courses SET chunk_count = (SELECT count(*) FROM course_chunks

@@ -23,7 +23,7 @@ from bot.views import tutor as views
 from bot.views.screen import Screen
 from domain.learning import AccessDenied
 from domain.retrieval import EmbeddingModelMismatch
-from domain.tutor import AskContext, ModelUnavailable, QuotaExhausted
+from domain.tutor import AskContext, ModelUnavailable, NotCovered, QuotaExhausted
 from domain.users import User
 
 
@@ -64,6 +64,10 @@ async def _answer_question(
         metrics.inc("tutorbot_questions_refused_total")
         offers = await tutor.suggestions(ctx.course_id, topic=ctx.topic)
         await _replace(placeholder, [views.quota_exhausted(ctx, offers)])
+        return
+    except NotCovered as refused:
+        metrics.inc("tutorbot_questions_not_covered_total")
+        await _replace(placeholder, [views.not_covered(ctx, refused.reply)])
         return
     except ModelUnavailable as failed:
         metrics.inc("tutorbot_model_failures_total")

@@ -7,13 +7,14 @@ from html import escape
 
 from bot.views.markdown import MESSAGE_LIMIT, paginate
 from bot.views.screen import Button, Screen, button
-from domain.tutor import Answer, AskContext, Passage, RunningQuiz, Suggestion
+from domain.tutor import Answer, AskContext, Passage, RunningQuiz, Suggestion, not_covered_reply
 
 THINKING = "💭 Looking through the course material…"
 # Room on an answer's last page for the sources and quota lines.
 ANSWER_PAGE_CHARS = MESSAGE_LIMIT - 600
 STREAM_PREVIEW_CHARS = 3_800
 MAX_SUGGESTIONS = 3
+MAX_TOPIC_BUTTONS = 6
 
 MODEL_FAILED = {
     "timeout": "the AI model took too long to answer",
@@ -25,6 +26,7 @@ MODEL_FAILED = {
 
 def streaming(text: str) -> str:
     """The answer as it arrives: plain text (half-written Markdown isn't valid HTML yet)."""
+    text = not_covered_reply(text) or text
     preview = text if len(text) <= STREAM_PREVIEW_CHARS else text[:STREAM_PREVIEW_CHARS] + "…"
     return escape(preview, quote=False) + " ▍"
 
@@ -71,6 +73,41 @@ def quota_exhausted(context: AskContext, suggestions: list[Suggestion]) -> Scree
     if suggestions:
         text += " The suggested questions below are free — tap one."
     return Screen(text, _suggestion_rows(suggestions))
+
+
+def not_covered(context: AskContext, reply: str = "") -> Screen:
+    """The course doesn't answer that: say so, count nothing, show what it does cover."""
+    said = reply.strip() or (
+        f"{context.course_name} doesn't cover that, so I can't answer it from the course."
+    )
+    lines = [
+        f"🤔 {escape(said)}",
+        "",
+        "<i>Nothing was counted against your typed questions.</i> "
+        f"Here is what the course covers up to Module {context.max_module}:",
+    ]
+    return Screen("\n".join(lines), _covered_topics(context))
+
+
+def _covered_topics(context: AskContext) -> list[list[Button]]:
+    """The open topics, the chat's module first."""
+    open_topics = sorted(
+        (key for key in context.topic_titles if key[0] <= context.max_module),
+        key=lambda key: (key[0] != context.module_no, key),
+    )
+    return [
+        [
+            button(
+                f"📖 {module}.{topic} {context.topic_titles[(module, topic)]}",
+                "topic",
+                course=context.course_id,
+                module=module,
+                topic=topic,
+                page=0,
+            )
+        ]
+        for module, topic in open_topics[:MAX_TOPIC_BUTTONS]
+    ]
 
 
 def paused_for_quiz(quiz: RunningQuiz) -> Screen:

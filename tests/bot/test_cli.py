@@ -131,8 +131,16 @@ async def test_import_then_search_prints_what_retrieval_returns(
     assert code == 0, err
     hits = json.loads(out)
     assert [h["rank"] for h in hits] == [1, 2, 3]
-    assert all(h["module"] in (None, 1) for h in hits)
-    assert {"citation", "score", "text", "topic"} <= set(hits[0])
+    assert all(h["module"] == 1 for h in hits), "reference chunks have a module too"
+    assert {"chunk_id", "citation", "score", "text", "topic", "source", "position"} <= set(hits[0])
+    assert len({h["chunk_id"] for h in hits}) == 3
+    assert {"rank", "score"} == set(hits[0]["lexical"]) == set(hits[0]["dense"])
+
+    code, out, err = await tutorbot(
+        "search", "tiny", "how hot should the water be?", "--explain", env=env, cwd=tmp_path
+    )
+    assert code == 0, err
+    assert "why: BM25 #1" in out and "matched terms: hot, water" in out
 
 
 async def test_a_broken_pack_is_refused_whole(db_url: str, tmp_path: Path) -> None:

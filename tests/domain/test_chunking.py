@@ -82,3 +82,53 @@ def test_content_hash_changes_only_with_content() -> None:
     same = chunk_markdown("# A\n\nText.", source="s", title="A", citation="A")[0]
     other = chunk_markdown("# A\n\nText!", source="s", title="A", citation="A")[0]
     assert one.content_hash == same.content_hash != other.content_hash
+
+
+def test_a_setext_heading_is_a_heading_and_its_underline_is_not_text() -> None:
+    text = "CHEAT SHEET\n===========\n\n1. DATA\n-------\nSplit: 70/15/15\n"
+
+    found = sections(text)
+
+    assert [s.headings for s in found] == [("CHEAT SHEET", "1. DATA")]
+    assert found[0].blocks == ("Split: 70/15/15",)
+
+
+def test_ascii_rules_are_dropped() -> None:
+    found = sections("Above the line.\n\n----------\n\nBelow it.\n\n*****\n")
+    assert found[0].blocks == ("Above the line.", "Below it.")
+
+
+def test_comment_lines_of_unfenced_code_are_not_headings() -> None:
+    text = "## Code\n\nx = load()\n# scale the features\ny = scale(x)\n\n# fit\nmodel = fit(y)\n"
+
+    found = sections(text)
+
+    assert [s.headings for s in found] == [("Code",)]
+    assert found[0].blocks == (
+        "x = load()\n# scale the features\ny = scale(x)",
+        "# fit\nmodel = fit(y)",
+    )
+
+
+def test_an_end_sidebar_marker_returns_to_the_section_it_interrupted() -> None:
+    text = "## Loss\n\nBefore.\n\n### Sidebar: history\n\nOld story.\n\n### End sidebar\n\nAfter.\n"
+
+    found = sections(text)
+
+    assert [(s.headings, s.blocks) for s in found] == [
+        (("Loss",), ("Before.",)),
+        (("Loss", "Sidebar: history"), ("Old story.",)),
+        (("Loss",), ("After.",)),
+    ]
+
+
+def test_a_module_attribute_on_a_heading_places_its_section_and_is_not_shown() -> None:
+    text = "# Notes\n\nIntro.\n\n## Descent {module=2}\n\nSteps.\n\n### Detail\n\nMore.\n"
+
+    found = sections(text)
+
+    assert [(s.headings, s.module_no) for s in found] == [
+        (("Notes",), None),
+        (("Notes", "Descent"), 2),
+        (("Notes", "Descent", "Detail"), 2),
+    ]

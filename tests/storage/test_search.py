@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 
 import asyncpg
 import numpy as np
 import pytest
 
 from bot.ai.local_embeddings import LocalHashEmbedder
-from domain.retrieval import EmbeddingModelMismatch
+from domain import lexical
+from domain.retrieval import EmbeddingModelMismatch, dense_weight
 from storage.chunks import PgChunkSearch
+from storage.lexical import upgrade_stale
 from tests.support.courses import DEMO_PACK, TINY_PACK, import_pack
 
 EMBEDDER = LocalHashEmbedder()
@@ -124,37 +126,47 @@ async def fill_with_other_course(pool: asyncpg.Pool, chunks: int) -> None:
     await pool.execute("ANALYZE course_chunks")
 
 
-async def exact_reciprocal_rank_fusion(
+async def fused_by_definition(
     pool: asyncpg.Pool, slug: str, query: str, vector: list[float], max_module: int, k: int
 ) -> list[tuple[str, float]]:
-    """The search's definition, step by step: the 40 nearest chunks by an exact scan and the
-    40 best by full text, each ranked 1.., fused by 1 / (60 + rank), ties by chunk id."""
-    course = await pool.fetchval("SELECT id FROM courses WHERE slug = $1", slug)
-    scope = "course_id = $1 AND (module_no IS NULL OR module_no <= $2)"
-    nearest = await pool.fetch(
-        f"SELECT id FROM course_chunks WHERE {scope} "
-        f"ORDER BY embedding::vector({len(vector)}) <=> $3::vector({len(vector)}), id LIMIT 40",
-        course,
-        max_module,
-        np.asarray(vector, dtype=np.float32),
+    """The search's definition, step by step in Python: BM25 over the course's chunk texts
+    (IDF over the whole course) for the 40 best by their words, cosine similarity for the
+    40 nearest, each score divided by its best candidate's, the dense one weighted by the
+    backend's measured weight, ties by chunk id."""
+    rows = await pool.fetch(
+        "SELECT ch.id, ch.citation, ch.module_no, ch.content, ch.embedding "
+        "FROM course_chunks ch JOIN courses c ON c.id = ch.course_id WHERE c.slug = $1",
+        slug,
     )
-    words = " | ".join(re.findall(r"[a-z0-9]+", query.lower()))  # any of its words
-    best_text = await pool.fetch(
-        f"SELECT id FROM course_chunks, to_tsquery('english', $3) q WHERE {scope} AND tsv @@ q "
-        "ORDER BY ts_rank_cd(tsv, q, 32) DESC, id LIMIT 40",
-        course,
-        max_module,
-        words or None,
-    )
-    scores: dict[int, float] = {}
-    for ranked in (nearest, best_text):
-        for rank, row in enumerate(ranked, 1):
-            scores[row["id"]] = scores.get(row["id"], 0.0) + 1.0 / (60 + rank)
-    best = sorted(scores, key=lambda i: (-scores[i], i))[:k]
-    citations = dict(
-        await pool.fetch("SELECT id, citation FROM course_chunks WHERE id = ANY($1)", best)
-    )
-    return [(citations[i], scores[i]) for i in best]
+    counts = {r["id"]: lexical.term_counts(r["content"]) for r in rows}
+    mean_length = sum(sum(c.values()) for c in counts.values()) / len(rows)
+    df = Counter(term for c in counts.values() for term in c)
+    wanted = lexical.query_terms(query)
+    visible = [r for r in rows if r["module_no"] <= max_module]
+
+    def bm25(chunk_id: int) -> float:
+        c, length = counts[chunk_id], sum(counts[chunk_id].values())
+        return sum(
+            lexical.idf(df[t], len(rows)) * lexical.term_weight(c[t], length, mean_length)
+            for t in wanted
+            if c[t]
+        )
+
+    query_vector = np.asarray(vector)
+    similarity = {
+        r["id"]: float(np.asarray(r["embedding"].to_list()) @ query_vector) for r in visible
+    }
+    by_words = sorted((r["id"] for r in visible if bm25(r["id"]) > 0), key=lambda i: (-bm25(i), i))
+    by_meaning = sorted(similarity, key=lambda i: (-similarity[i], i))
+    candidates = set(by_words[:40]) | set(by_meaning[:40])
+    best_words = max((bm25(i) for i in candidates), default=0) or 1
+    best_meaning = max(similarity[i] for i in candidates)
+    weight = dense_weight(EMBEDDER.model)
+    fused = {
+        i: bm25(i) / best_words + weight * max(similarity[i], 0) / best_meaning for i in candidates
+    }
+    citations = {r["id"]: r["citation"] for r in rows}
+    return [(citations[i], fused[i]) for i in sorted(fused, key=lambda i: (-fused[i], i))[:k]]
 
 
 @pytest.mark.parametrize(
@@ -162,7 +174,6 @@ async def exact_reciprocal_rank_fusion(
     [
         "how do I avoid overfitting with regularization and cross-validation?",
         "what is a loss function",
-        "??? !!!",  # no words: the vector ranking alone
     ],
 )
 async def test_a_small_course_is_searched_in_one_statement_by_the_same_definition(
@@ -186,9 +197,57 @@ async def test_a_small_course_is_searched_in_one_statement_by_the_same_definitio
         finally:
             conn.remove_query_logger(count)
 
-    expected = await exact_reciprocal_rank_fusion(
-        pool, "ml-foundations", query, vector, max_module=2, k=8
-    )
+    expected = await fused_by_definition(pool, "ml-foundations", query, vector, max_module=2, k=8)
     assert [(h.citation, pytest.approx(h.score)) for h in hits] == expected
     assert [h.rank for h in hits] == list(range(1, 9))
     assert statements == 2, "the course's index entry, then the search itself"
+
+
+async def test_a_question_without_words_finds_nothing(pool: asyncpg.Pool) -> None:
+    await import_pack(pool, DEMO_PACK)
+
+    assert await search(pool, "ml-foundations", "??? !!! 🙂", k=5) == []
+
+
+async def test_a_rare_term_outranks_a_common_one(pool: asyncpg.Pool) -> None:
+    await import_pack(pool, DEMO_PACK)
+
+    hits = await search(pool, "ml-foundations", "What does MAE mean?", k=3)
+
+    assert "mae" in hits[0].matched_terms
+    assert "MAE" in hits[0].content
+
+
+async def test_a_hit_says_where_it_is_and_how_each_half_ranked_it(pool: asyncpg.Pool) -> None:
+    await import_pack(pool, DEMO_PACK)
+
+    hits = await search(pool, "ml-foundations", "what is a loss function", k=5)
+
+    ids = {r["id"]: r for r in await pool.fetch("SELECT id, source, position FROM course_chunks")}
+    assert len({h.chunk_id for h in hits}) == 5
+    for hit in hits:
+        assert (ids[hit.chunk_id]["source"], ids[hit.chunk_id]["position"]) == (
+            hit.source,
+            hit.position,
+        )
+        assert hit.lexical_rank is not None or hit.dense_rank is not None
+        assert hit.dense_score is not None and -1 <= hit.dense_score <= 1
+    assert hits[0].lexical_rank == 1 and hits[0].coverage > 0.5
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+async def test_a_course_from_before_the_lexical_index_is_upgraded_on_start(
+    pool: asyncpg.Pool,
+) -> None:
+    await import_pack(pool, DEMO_PACK)
+    await pool.execute("DELETE FROM chunk_terms")
+    await pool.execute("UPDATE courses SET lexical_version = NULL")
+    await pool.execute("UPDATE course_chunks SET module_no = NULL WHERE source LIKE 'reference/%'")
+
+    assert await upgrade_stale(pool) == ["ml-foundations"]
+    assert await upgrade_stale(pool) == [], "once is enough"
+
+    loose = await pool.fetchval("SELECT count(*) FROM course_chunks WHERE module_no IS NULL")
+    assert loose == 0
+    hits = await search(pool, "ml-foundations", "What does MAE mean?", k=3)
+    assert "mae" in hits[0].matched_terms

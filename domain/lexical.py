@@ -1,0 +1,365 @@
+"""The words a text is searched by, and how much a match on them is worth (BM25).
+
+A learner's question is mostly about its rarest words: an acronym, a parameter name, an
+operator. So terms keep what a technical text is made of — `snake_case` identifiers (and
+their parts), hyphenated words (and their parts), decimals, and operators standing on
+their own such as `@` or `**` — and everything else is lower-cased, stripped of stop
+words and stemmed with the Snowball stemmer. Chunks and questions go through the same
+function, so they always meet on the same terms.
+
+BM25 (Robertson and Zaragoza, "The Probabilistic Relevance Framework", 2009) then weighs
+a matched term by its rarity in the course (inverse document frequency) and by how often
+it occurs in the chunk, saturating with `K1` and normalised by the chunk's length with
+`B`. The parameters were tuned on the retrieval sets' `tune` splits
+(benchmarks/retrieval_quality.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+VERSION = 1  # bump when terms() changes: stored postings are then rebuilt
+LANGUAGE = "english"
+K1 = 1.2
+B = 0.75
+MAX_QUERY_TERMS = 64
+
+_OPERATORS = frozenset(
+    [
+        "@",
+        "==",
+        "!=",
+        "<=",
+        ">=",
+        "->",
+        "=>",
+        "**",
+        "//",
+        "+=",
+        "-=",
+        "*=",
+        "/=",
+        ":=",
+        "<<",
+        ">>",
+        "%",
+        "^",
+        "&",
+        "|",
+        "~",
+        "+",
+        "=",
+        "<",
+        ">",
+    ]
+)
+_TOKEN = re.compile(
+    r"(?P<number>\d+(?:[.,]\d+)+)"  # 1.5, 0.001, 3,000
+    r"|(?P<word>[^\W_]+(?:[_'-][^\W_]+)*)"  # words, snake_case, k-fold, learner's
+    r"|(?P<op>(?<!\S)[^\w\s]{1,3}(?!\S))"  # an operator standing on its own
+    r"|(?P<at>@)"
+)
+_SPLIT = re.compile(r"[_'-]")
+_POSSESSIVE = re.compile(r"'s\b")
+
+# Snowball's English stop words plus the words every question is made of.
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "aren't",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "can't",
+        "cannot",
+        "could",
+        "couldn't",
+        "did",
+        "didn't",
+        "do",
+        "does",
+        "doesn't",
+        "doing",
+        "don't",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "hadn't",
+        "has",
+        "hasn't",
+        "have",
+        "haven't",
+        "having",
+        "he",
+        "he'd",
+        "he'll",
+        "he's",
+        "her",
+        "here",
+        "here's",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "how's",
+        "i",
+        "i'd",
+        "i'll",
+        "i'm",
+        "i've",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn't",
+        "it",
+        "it's",
+        "its",
+        "itself",
+        "let's",
+        "me",
+        "more",
+        "most",
+        "mustn't",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "ought",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "shan't",
+        "she",
+        "she'd",
+        "she'll",
+        "she's",
+        "should",
+        "shouldn't",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "that's",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "there's",
+        "these",
+        "they",
+        "they'd",
+        "they'll",
+        "they're",
+        "they've",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "wasn't",
+        "we",
+        "we'd",
+        "we'll",
+        "we're",
+        "we've",
+        "were",
+        "weren't",
+        "what",
+        "what's",
+        "when",
+        "when's",
+        "where",
+        "where's",
+        "which",
+        "while",
+        "who",
+        "who's",
+        "whom",
+        "why",
+        "why's",
+        "will",
+        "with",
+        "won't",
+        "would",
+        "wouldn't",
+        "you",
+        "you'd",
+        "you'll",
+        "you're",
+        "you've",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "also",
+        "just",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "would",
+        "could",
+        "us",
+        "tell",
+        "explain",
+        "please",
+        "want",
+        "wants",
+        "know",
+        "mean",
+        "means",
+        "meant",
+        "like",
+        "describe",
+        "give",
+        "show",
+    ]
+)
+
+
+@lru_cache(maxsize=8)
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(language)
+
+
+def terms(text: str, language: str = LANGUAGE) -> list[str]:
+    """The text's search terms in order (repeats kept: they are the term frequencies)."""
+    stem = _stemmer(language).stemWord
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
+    folded = _POSSESSIVE.sub("", folded)
+    found: list[str] = []
+    for match in _TOKEN.finditer(folded):
+        kind, token = match.lastgroup, match.group()
+        if kind == "word":
+            parts = [p for p in _SPLIT.split(token) if p]
+            if len(parts) == 1:
+                if token not in _STOPWORDS:
+                    found.append(stem(token) if token.isalpha() else token)
+                continue
+            if token in _STOPWORDS:  # don't, learner's
+                continue
+            if "_" in token or "-" in token:
+                found.append(token)
+            found += [stem(p) if p.isalpha() else p for p in parts if p not in _STOPWORDS]
+        elif kind == "op":
+            if token in _OPERATORS:
+                found.append(token)
+        else:
+            found.append(token)
+    return found
+
+
+def term_counts(text: str, language: str = LANGUAGE) -> Counter[str]:
+    return Counter(terms(text, language))
+
+
+def query_terms(question: str, language: str = LANGUAGE) -> list[str]:
+    """A question's distinct terms, first occurrence first, at most MAX_QUERY_TERMS."""
+    return list(dict.fromkeys(terms(question, language)))[:MAX_QUERY_TERMS]
+
+
+def idf(document_frequency: int, documents: int) -> float:
+    """BM25's inverse document frequency, never negative (the "+1" variant of Lucene)."""
+    return math.log(1 + (documents - document_frequency + 0.5) / (document_frequency + 0.5))
+
+
+def term_weight(tf: int, length: int, average_length: float) -> float:
+    """How much one chunk's occurrences of a term count before the term's IDF."""
+    norm = K1 * (1 - B + B * length / max(average_length, 1e-9))
+    return tf * (K1 + 1) / (tf + norm)
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    """What BM25 needs to know of the whole course: its size and its chunks' mean length."""
+
+    documents: int
+    average_length: float
+
+
+class Bm25:
+    """An in-memory BM25 index over a few texts, for decisions made at import time (which
+    module a reference section belongs to); searching a course is done in the database."""
+
+    def __init__(self, texts: Iterable[str], language: str = LANGUAGE) -> None:
+        self._language = language
+        self._counts = [term_counts(t, language) for t in texts]
+        lengths = [sum(c.values()) for c in self._counts]
+        self._lengths = lengths
+        self.stats = CorpusStats(len(lengths), sum(lengths) / len(lengths) if lengths else 0.0)
+        df: Counter[str] = Counter()
+        for counts in self._counts:
+            df.update(counts.keys())
+        self._df: Mapping[str, int] = df
+
+    def scores(self, text: str) -> list[float]:
+        wanted = query_terms(text, self._language)
+        result = []
+        for counts, length in zip(self._counts, self._lengths, strict=True):
+            result.append(
+                sum(
+                    idf(self._df[t], self.stats.documents)
+                    * term_weight(counts[t], length, self.stats.average_length)
+                    for t in wanted
+                    if counts.get(t)
+                )
+            )
+        return result
