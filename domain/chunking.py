@@ -222,7 +222,12 @@ def _is_code_comment(heading: re.Match[str], above: list[str], following: str) -
 
 
 def _strip_inline(text: str) -> str:
-    return re.sub(r"[*_`]+", "", text).strip()
+    """A heading as plain text: no emphasis marks, and not shouted (`1. DATA` -> `1. Data`)."""
+    plain = re.sub(r"[*_`]+", "", text).strip()
+    letters = [c for c in plain if c.isalpha()]
+    if len(letters) > 3 and all(c.isupper() for c in letters):
+        plain = plain.title()
+    return plain
 
 
 def chunk_pack(pack: CoursePack) -> list[Chunk]:

@@ -50,6 +50,8 @@ class SearchHit:
     dense_score: float | None = None  # cosine similarity
     coverage: float = 0.0
     matched_terms: tuple[str, ...] = ()
+    before: str | None = None  # the chunk before it in its source, if within the bound
+    after: str | None = None  # and the one after it
 
 
 class SearchResults(list[SearchHit]):

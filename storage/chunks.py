@@ -190,6 +190,8 @@ def _hit(
         dense_score=row["similarity"],
         coverage=coverage(terms, frequencies, documents, matched),
         matched_terms=matched,
+        before=row["before"],
+        after=row["after"],
     )
 
 
@@ -201,7 +203,8 @@ def _hybrid(index: CourseIndex, *, exact: bool) -> str:
     The dense candidates are the $4 nearest chunks: by an exact scan (materialised, which
     keeps the planner off the HNSW index) or through the HNSW index. Every candidate of
     either half gets its cosine similarity, so a chunk found only by its words still
-    counts its meaning. Ties break on the chunk id."""
+    counts its meaning. Each result brings the chunks on either side of it in its source
+    (within the bound), for the model's context. Ties break on the chunk id."""
     dims = int(index.dimensions or 0)
     model = sql_literal(index.model or "")
     distance = f"embedding::vector({dims}) <=> $3::vector({dims})"
@@ -252,7 +255,13 @@ def _hybrid(index: CourseIndex, *, exact: bool) -> str:
             (SELECT jsonb_object_agg(term, jsonb_build_array(n, total)) FROM (
                 SELECT term, count(*) AS n, sum(tf) AS total FROM chunk_terms
                 WHERE course_id = $1 AND term = ANY($5::text[]) GROUP BY term) d) AS term_stats,
-            (SELECT count(*) FROM by_vector) AS vector_found
+            (SELECT count(*) FROM by_vector) AS vector_found,
+            (SELECT n.content FROM course_chunks n WHERE n.course_id = $1
+                AND n.source = f.source AND n.position = f.position - 1 AND n.module_no <= $2)
+                AS before,
+            (SELECT n.content FROM course_chunks n WHERE n.course_id = $1
+                AND n.source = f.source AND n.position = f.position + 1 AND n.module_no <= $2)
+                AS after
         FROM fused f
         ORDER BY f.score DESC, f.id LIMIT $9
     """

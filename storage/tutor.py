@@ -3,6 +3,7 @@ and curated suggestions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
@@ -86,12 +87,12 @@ thread AS (
     RETURNING id
 )
 INSERT INTO ai_mentor_thread_messages
-    (thread_id, role, content, citations, tokens_used, model, typed)
-SELECT thread.id, m.role, m.content, m.citations, m.tokens_used, m.model, $5
+    (thread_id, role, content, citations, tokens_used, model, typed, teaching)
+SELECT thread.id, m.role, m.content, m.citations, m.tokens_used, m.model, $5, m.teaching
 FROM thread, (VALUES
-    (1, 'learner', $6::text, '[]'::jsonb, NULL::int, NULL::text),
-    (2, 'tutor', $7::text, $8::jsonb, $9::int, $10::text)
-) AS m (turn, role, content, citations, tokens_used, model)
+    (1, 'learner', $6::text, '[]'::jsonb, NULL::int, NULL::text, NULL::text),
+    (2, 'tutor', $7::text, $8::jsonb, $9::int, $10::text, $11::text)
+) AS m (turn, role, content, citations, tokens_used, model, teaching)
 ORDER BY m.turn
 """
 
@@ -209,7 +210,7 @@ class PgTutorStore:
     async def recent_turns(self, context: AskContext, limit: int) -> list[Turn]:
         rows = await self._pool.fetch(
             """
-            SELECT m.role, m.content FROM ai_mentor_thread_messages m
+            SELECT m.role, m.content, m.teaching FROM ai_mentor_thread_messages m
             JOIN ai_mentor_threads t ON t.id = m.thread_id
             WHERE t.user_id = $1 AND t.course_id = $2 AND t.module_no = $3
               AND t.closed_at IS NULL
@@ -226,7 +227,7 @@ class PgTutorStore:
             if row["role"] == "learner":
                 pending = row["content"]
             elif pending is not None:
-                turns.append(Turn(pending, row["content"]))
+                turns.append(Turn(pending, row["content"], row["teaching"]))
                 pending = None
         return turns[-limit:]
 
@@ -250,6 +251,7 @@ class PgTutorStore:
             citations,
             answer.tokens,
             answer.model,
+            answer.mode,
         )
 
     async def new_thread(self, context: AskContext) -> None:
@@ -262,6 +264,37 @@ class PgTutorStore:
             context.course_id,
             context.module_no,
         )
+
+    async def quiz_questions(self, course_id: UUID, max_module: int) -> list[str]:
+        async def load() -> list[tuple[int, str]]:
+            rows = await self._pool.fetch(
+                "SELECT module_no, question_text FROM quiz_questions "
+                "WHERE course_id = $1 AND is_active ORDER BY module_no, position",
+                course_id,
+            )
+            return [(r["module_no"], r["question_text"]) for r in rows]
+
+        questions = await self._content.derived(course_id, "quiz-texts", load)
+        return [text for module_no, text in questions if module_no <= max_module]
+
+    async def variant_texts(
+        self, course_id: UUID, persona: Persona, topics: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], str]:
+        if persona is Persona.NORMAL or not topics:
+            return {}
+        column = f"text_content_{persona.value}"  # a member of the enum, never user text
+        rows = await self._pool.fetch(
+            f"""
+            SELECT t.module_no, t.topic_number, t.{column} AS text FROM topics t
+            JOIN unnest($2::int[], $3::int[]) AS wanted (module_no, topic_number)
+                USING (module_no, topic_number)
+            WHERE t.course_id = $1 AND t.{column} IS NOT NULL
+            """,
+            course_id,
+            [m for m, _ in topics],
+            [t for _, t in topics],
+        )
+        return {(r["module_no"], r["topic_number"]): r["text"] for r in rows}
 
     async def suggestions(
         self, course_id: UUID, *, topic: tuple[int, int] | None, parent: UUID | None

@@ -85,11 +85,11 @@ def test_content_hash_changes_only_with_content() -> None:
 
 
 def test_a_setext_heading_is_a_heading_and_its_underline_is_not_text() -> None:
-    text = "CHEAT SHEET\n===========\n\n1. DATA\n-------\nSplit: 70/15/15\n"
+    text = "Cheat sheet\n===========\n\n1. Data\n-------\nSplit: 70/15/15\n"
 
     found = sections(text)
 
-    assert [s.headings for s in found] == [("CHEAT SHEET", "1. DATA")]
+    assert [s.headings for s in found] == [("Cheat sheet", "1. Data")]
     assert found[0].blocks == ("Split: 70/15/15",)
 
 
@@ -132,3 +132,8 @@ def test_a_module_attribute_on_a_heading_places_its_section_and_is_not_shown() -
         (("Notes", "Descent"), 2),
         (("Notes", "Descent", "Detail"), 2),
     ]
+
+
+def test_a_shouted_heading_is_written_in_title_case() -> None:
+    found = sections("# CHEAT SHEET\n\n## 2. MODELS\n\nLinear regression.\n")
+    assert [s.headings for s in found] == [("Cheat Sheet", "2. Models")]

@@ -3,16 +3,17 @@ in, which passages an answer cites, and the quoted fallback when no model is con
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import uuid4
 
 import pytest
 
+from domain.extract import WORD_BUDGET
 from domain.personas import Persona
 from domain.retrieval import SearchHit
 from domain.tutor import (
     MAX_QUESTION_CHARS,
     PASSAGE_CHARS,
-    QUOTE_CHARS,
     STYLES,
     AskContext,
     Passage,
@@ -22,6 +23,7 @@ from domain.tutor import (
     clip_question,
     extractive,
     passages_from,
+    with_surroundings,
 )
 
 OPEN = "<<<QUESTION\n"
@@ -215,51 +217,117 @@ def test_cited_ignores_numbers_that_name_no_passage() -> None:
 # -- the quoted fallback ---------------------------------------------------------------------
 
 
-def test_the_fallback_quotes_at_most_three_passages_with_their_numbers() -> None:
-    passages = [passage(n, f"Fact number {n}.") for n in range(1, 6)]
+def chunk(number: int, trail: str, body: str, *, module: int = 1, topic: int | None = 1):
+    citation = f"{module}.{topic} {trail}" if topic else trail
+    return Passage(number, citation, module, topic, f"{trail}\n\n{body}")
 
-    text = extractive("Tell me everything", passages)
+
+def test_the_fallback_quotes_the_sentences_that_answer_not_whole_chunks() -> None:
+    passages = [
+        chunk(
+            1,
+            "The tea plant",
+            "Tea is old. All true tea comes from Camellia sinensis. "
+            "Its leaves are picked by hand. Gardens sit on hills.",
+        ),
+    ]
+
+    text = extractive("Which plant does all true tea come from?", passages)
 
     assert text.startswith("*Quoted from the course material*")
-    for n in (1, 2, 3):
-        assert f"[{n}] “Fact number {n}.”" in text
-    assert "[4]" not in text and "Fact number 4" not in text
-    assert "[5]" not in text
-    assert cited(text, passages) == tuple(passages[:3])
+    assert "All true tea comes from Camellia sinensis." in text
+    assert "Gardens sit on hills" not in text
+    assert cited(text, passages) == (passages[0],)
 
 
-def test_the_fallback_flattens_markdown_headings_and_whitespace() -> None:
-    text = extractive("?", [passage(1, "## Key ideas\n\n- True tea   comes from one plant.")])
+def test_headings_stay_headings_and_lists_stay_lists() -> None:
+    passages = [
+        chunk(
+            1,
+            "Brewing › Water",
+            "Water temperature matters:\n\n- green tea: 80 °C water\n- black tea: boiling water",
+        ),
+    ]
 
-    assert "[1] “Key ideas - True tea comes from one plant.”" in text
+    text = extractive("How hot should the water be for green tea?", passages)
 
-
-def test_a_long_passage_is_quoted_up_to_a_sentence_end_and_marked_as_cut() -> None:
-    sentence = "Tea leaves wither, roll and oxidise before they dry. "
-    content = sentence * 20  # far beyond the quote length
-    assert len(content) > QUOTE_CHARS
-
-    text = extractive("?", [passage(1, content)])
-
-    quote = text[text.index("“") + 1 : text.index("”")]
-    assert quote.endswith("dry. …")
-    assert len(quote) <= QUOTE_CHARS + len(" …")
-    assert content.startswith(quote.removesuffix(" …"))
+    assert "**1.1 Brewing › Water**" in text
+    assert "- green tea: 80 °C water" in text
+    assert "Brewing › Water\n\nWater" not in text, "the chunk's own heading isn't run in"
 
 
-def test_a_long_passage_without_an_early_sentence_end_is_cut_at_the_quote_length() -> None:
-    content = "word " * 200
+def test_the_fallback_stays_short() -> None:
+    long = " ".join(f"Oolong tea is partly oxidised, step {i} of many." for i in range(60))
+    text = extractive("Is oolong tea oxidised?", [chunk(1, "Oolong", long)])
 
-    text = extractive("?", [passage(1, content)])
+    quoted = text.split("\n\n", 1)[1]
+    assert len(quoted.split()) <= WORD_BUDGET + 10
 
-    quote = text[text.index("“") + 1 : text.index("”")]
-    assert quote.endswith(" …")
-    assert len(quote.removesuffix(" …")) <= QUOTE_CHARS
-    assert not quote.removesuffix(" …").endswith(" "), "no dangling blank before the ellipsis"
+
+def test_other_relevant_places_are_quoted_rather_than_one_place_three_times() -> None:
+    same = "Green tea is steamed or pan-fired to stop oxidation."
+    passages = [
+        chunk(1, "Green tea", f"{same} {same} {same} {same}"),
+        chunk(2, "Green tea", f"Green tea is not oxidised, so it stays green. {same}"),
+        chunk(3, "Glossary › Green tea", "Green tea: unoxidised tea.", module=1, topic=None),
+    ]
+
+    text = extractive("What is green tea?", passages)
+
+    assert "[3]" in text, "the glossary was relevant too"
+    assert text.count(same) <= 2
+
+
+def test_a_persona_reads_its_own_retelling_of_a_topic() -> None:
+    passages = [chunk(1, "The tea plant", "All true tea comes from Camellia sinensis.")]
+    sports = "Like one squad in many formations, every true tea comes from Camellia sinensis."
+
+    text = extractive(
+        "Where does tea come from?",
+        passages,
+        variants={(1, 1): sports},
+        topic_titles={(1, 1): "The tea plant"},
+    )
+
+    assert "one squad in many formations" in text and "**1.1 The tea plant**" in text
 
 
 def test_the_fallback_with_no_passages_still_says_it_is_quoting() -> None:
     text = extractive("?", [])
 
     assert text.startswith("*Quoted from the course material*")
+    assert "nothing in the course" in text
     assert cited(text, []) == ()
+
+
+# -- the text around a hit -------------------------------------------------------------------
+
+
+def around(before: str | None, content: str, after: str | None) -> SearchHit:
+    return replace(hit(1, content), before=before, after=after, position=1, chunk_id=7)
+
+
+def test_a_passage_brings_the_text_around_its_hit_without_repeating_the_overlap() -> None:
+    found = around(
+        "Brewing › Water\n\nSoft water is best. Use fresh water.",
+        "Brewing › Water\n\nUse fresh water. Green tea wants 80 °C.",
+        "Brewing › Water\n\nGreen tea wants 80 °C. Black tea wants boiling water.",
+    )
+
+    [passage] = with_surroundings([found])
+
+    assert passage.content == (
+        "Brewing › Water\n\nSoft water is best. Use fresh water. Green tea wants 80 °C. "
+        "Black tea wants boiling water."
+    )
+
+
+def test_the_surroundings_stay_within_the_budget_best_hits_first() -> None:
+    first = around(None, "T › S\n\nThe answer.", "T › S\n\n" + "More detail. " * 40)
+    second = replace(around(None, "T › S\n\nAnother.", "T › S\n\n" + "Even more. " * 40), rank=2)
+
+    passages = with_surroundings([first, second], budget=600)
+
+    assert "More detail." in passages[0].content
+    assert passages[1].content == "T › S\n\nAnother.", "no room left for the second's"
+    assert sum(len(p.content) for p in passages) <= 600

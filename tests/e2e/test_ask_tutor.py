@@ -275,8 +275,9 @@ async def test_without_a_model_the_tutor_quotes_the_course(talk, tea, pool) -> N
     await open_first_topic(ada)
     await ada.send("Where does tea come from?")
     assert "Quoted from the course material" in ada.last.text
-    assert "[1] “" in ada.last.text and "Sources" in ada.last.text
-    assert "4 of 5 typed questions left" in ada.last.text
+    assert "Camellia sinensis" in ada.last.text and "[1]" in ada.last.text
+    assert "<b>1.1 The tea plant" in ada.last.html, "the place quoted, as a heading"
+    assert "Sources" in ada.last.text and "4 of 5 typed questions left" in ada.last.text
 
 
 async def test_a_question_outside_any_course_is_pointed_to_the_catalog(chat, tea) -> None:
@@ -416,3 +417,45 @@ async def test_the_models_own_not_covered_verdict_costs_nothing(
     assert "NOT COVERED" not in ada.last.text
     assert "Nothing was counted" in ada.last.text
     assert len(model.chat_requests) == 1 and await typed(pool) == 0
+
+
+async def test_an_exercise_gets_a_hint_then_the_attempt_gets_a_worked_explanation(
+    chat, tea, model: FakeOpenAI
+) -> None:
+    model.replies.extend(
+        [
+            "Hint: look at how hot the water is for green tea [1]. What happens to leaves in "
+            "boiling water?",
+            "Right: 80 °C, not boiling [1]. Boiling water scalds the leaves, so...",
+        ]
+    )
+    ada = chat()
+    await open_first_topic(ada)
+
+    await ada.send("Solve this exercise: how hot should the water be for green tea?")
+    hinted = model.chat_requests[-1]["messages"]
+    assert "Do not give the final answer" in hinted[0]["content"]
+    assert "Hint:" in ada.last.text
+
+    await ada.send("I think 80 degrees, because boiling would burn the tea?")
+    worked = model.chat_requests[-1]["messages"]
+    assert "this message is the learner's attempt" in worked[0]["content"]
+    assert "The learner's attempt, between the markers" in worked[-1]["content"]
+    assert "I think 80 degrees" in worked[-1]["content"]
+    assert worked[-2]["content"].startswith("Hint:"), "the hint is in the history"
+
+
+async def test_a_quiz_question_never_gets_its_answer_even_after_an_attempt(
+    chat, tea, model: FakeOpenAI
+) -> None:
+    ada = chat()
+    await open_first_topic(ada)
+
+    await ada.send("Which plant do green and black tea both come from?")
+    assert (
+        "never reveal which option is correct" in model.chat_requests[-1]["messages"][0]["content"]
+    )
+    await ada.send("Is it Camellia sinensis? Which plant do green and black tea come from?")
+    system = model.chat_requests[-1]["messages"][0]["content"]
+    assert "never reveal which option is correct" in system
+    assert "Do not give the final answer" in system
