@@ -74,6 +74,7 @@ import asyncpg
 import yaml
 
 from bot.ai.local_embeddings import LocalHashEmbedder
+from bot.ai.word_frequency import everyday
 from domain.tutor import Completion, OnText, TutorService
 from storage import embedded
 from storage.chunks import PgChunkSearch
@@ -217,17 +218,17 @@ class TimedStore:
         with span("context"):
             return await self._inner.ask_context(user_id, chat_id)
 
-    async def reserve_prompt(self, context: Any) -> Any:
+    async def reserve_prompt(self, *args: Any, **kwargs: Any) -> Any:
         with span("reserve"):
-            return await self._inner.reserve_prompt(context)
+            return await self._inner.reserve_prompt(*args, **kwargs)
 
-    async def recent_turns(self, context: Any, limit: int) -> Any:
+    async def recent_turns(self, *args: Any, **kwargs: Any) -> Any:
         with span("history"):
-            return await self._inner.recent_turns(context, limit)
+            return await self._inner.recent_turns(*args, **kwargs)
 
-    async def record_exchange(self, context: Any, answer: Any, *, typed: bool) -> None:
+    async def record_exchange(self, *args: Any, **kwargs: Any) -> None:
         with span("record"):
-            await self._inner.record_exchange(context, answer, typed=typed)
+            await self._inner.record_exchange(*args, **kwargs)
 
 
 class TimedSearch:
@@ -415,6 +416,7 @@ async def run_service(
             PgChunkSearch(timed_pool),  # type: ignore[arg-type]
             LocalHashEmbedder(),
             InstantModel(args.model_ms / 1000, rng),
+            everyday("en"),  # the relevance gate, as the bot has it
         )
         instrument(tutor)
         failures: list[str] = []

@@ -533,6 +533,7 @@ async def run_size(
     print(f"  {size:,}: HNSW index built in {build_s:.1f}s ({index_mb:.0f} MB)", flush=True)
     for notice in notices:
         print(f"    notice: {notice}")
+    LEXICAL_LINES.extend(await compare_lexical(pool, corpus, queries, size, args))
     mismatches = await check_same_as_pgchunksearch(pool, course_id, queries, 20)
     if mismatches:
         print(f"    WARNING: {mismatches}/20 queries differ from PgChunkSearch's own HNSW query")
@@ -552,6 +553,65 @@ async def run_size(
         )
         print(f"  {size:,}: measured, {label}", flush=True)
     return SizeResult(size, load_s, build_s, notices, index_mb, scenarios)
+
+
+# -- the lexical half: BM25 in PostgreSQL vs bm25s in each replica ---------------------------
+
+LEXICAL_LINES: list[str] = []
+
+
+async def compare_lexical(
+    pool: asyncpg.Pool, corpus: Corpus, queries: Queries, size: int, args: argparse.Namespace
+) -> list[str]:
+    """BM25 top-40 p50/p95 for the same queries: our SQL over chunk_terms (what every
+    replica shares) against a bm25s index in this process (what each replica would build
+    and hold), with and without a module bound; bm25s' build time and memory too."""
+    import tracemalloc
+
+    import bm25s
+    import Stemmer
+
+    engine = PgChunkSearch(pool)
+    texts = queries.texts
+    lines = []
+    stemmer = Stemmer.Stemmer("english")
+    tracemalloc.start()
+    started = time.perf_counter()
+    tokens = bm25s.tokenize(
+        corpus.texts[:size], stopwords="en", stemmer=stemmer, show_progress=False
+    )
+    index = bm25s.BM25()
+    index.index(tokens, show_progress=False)
+    build_s = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    held = sum(a.nbytes for a in index.scores.values() if hasattr(a, "nbytes"))
+    modules = corpus.module[:size]
+    postings = await pool.fetchval("SELECT count(*) FROM chunk_terms")
+    table_mb = await pool.fetchval("SELECT pg_total_relation_size('chunk_terms')") / 2**20
+    for max_module, label in ((MAX_MODULE_NONE, "no bound"), (args.bounded_module, "bounded")):
+        if max_module is None:
+            continue
+        sql_ms = []
+        for text in texts:
+            t0 = time.perf_counter()
+            await text_ids(engine, text, max_module)
+            sql_ms.append((time.perf_counter() - t0) * 1000)
+        mask = (modules <= max_module).astype(np.float32)
+        mem_ms = []
+        for text in texts:
+            t0 = time.perf_counter()
+            q = bm25s.tokenize([text], stopwords="en", stemmer=stemmer, show_progress=False)
+            index.retrieve(q, k=40, weight_mask=mask, show_progress=False, n_threads=1)
+            mem_ms.append((time.perf_counter() - t0) * 1000)
+        sql = np.percentile(sql_ms, [50, 95])
+        mem = np.percentile(mem_ms, [50, 95])
+        lines.append(
+            f"{size:>9,}  {label:<9} {sql[0]:>8.1f} {sql[1]:>8.1f}   {mem[0]:>8.2f} {mem[1]:>8.2f}"
+            f"   {postings:>11,} {table_mb:>8.0f}   {build_s:>7.1f} {held / 2**20:>7.0f} "
+            f"{peak / 2**20:>8.0f}"
+        )
+    return lines
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -730,6 +790,16 @@ async def main() -> None:
         finally:
             await pool.close()
     print_report(results, args)
+    print()
+    print("The lexical half: BM25 top-40 in PostgreSQL (chunk_terms, shared) vs bm25s in-process")
+    print(
+        f"{'chunks':>9}  {'bound':<9} {'sql p50':>8} {'sql p95':>8}   {'bm25s50':>8} "
+        f"{'bm25s95':>8}   {'postings':>11} {'table MB':>8}   {'build s':>7} {'held MB':>7} "
+        f"{'peak MB':>8}"
+    )
+    print("\n".join(LEXICAL_LINES))
+    print("(ms per query; bm25s: build = tokenize + index in this process, held = its score")
+    print(" arrays, peak = Python allocations while building; every replica would pay these)")
     print()
     print(f"Data: {profile}")
     print(f"Server: {settings}; {os.cpu_count()} CPUs, took {time.perf_counter() - started:.0f}s")

@@ -68,6 +68,8 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await pool.close()
     print(summary_line(summary, time.perf_counter() - started))
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if summary.placements:
         print("reference material, by module (course.yaml reference_modules or {module=N}):")
         for placement in summary.placements:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 import asyncpg
@@ -11,6 +12,7 @@ import asyncpg
 from bot.pack_files import load_pack
 from domain.course_import import CourseImporter, ImportSummary, Progress
 from domain.course_pack import CoursePack
+from domain.placement import Placement
 from domain.retrieval import Embedder
 from storage.courses import PgCourseRepository
 
@@ -38,3 +40,19 @@ def contents(summary: ImportSummary) -> str:
         f"{summary.modules} modules, {summary.topics} topics, {summary.questions} questions, "
         f"{summary.suggestions} suggestions, {summary.chunks} chunks"
     )
+
+
+def placement_lines(placements: Sequence[Placement], warnings: Sequence[str] = ()) -> str:
+    """Where the reference material went, module by module, and the author's warnings."""
+    lines = []
+    if placements:
+        by_module: dict[int, int] = {}
+        for placement in placements:
+            by_module[placement.module_no] = by_module.get(placement.module_no, 0) + 1
+        counts = ", ".join(f"module {m}: {n}" for m, n in sorted(by_module.items()))
+        lines.append(f"Reference sections by module ({counts}); `tutorbot import` lists each.")
+    shown = list(warnings[:5])
+    lines += [f"⚠ {w}" for w in shown]
+    if len(warnings) > len(shown):
+        lines.append(f"⚠ … and {len(warnings) - len(shown)} more warnings")
+    return "\n".join(lines)

@@ -272,3 +272,41 @@ def _document_title(text: str) -> str | None:
     if len(lines) == 2 and lines[1].strip().startswith("===") and _UNDERLINE.match(lines[1]):
         return _strip_inline(lines[0])
     return None
+
+
+LONG_TOPIC_CHARS = 8_000
+
+
+def warnings(pack: CoursePack) -> list[str]:
+    """What an author may want to fix, though the pack imports: very long topics (a wall
+    of pages in the chat) and headings that look like code or are too long to be one."""
+    found: list[str] = []
+    for module in pack.modules:
+        for topic in module.topics:
+            if len(topic.text) > LONG_TOPIC_CHARS:
+                found.append(
+                    f"{topic.source}:1: long topic ({len(topic.text):,} characters): "
+                    "consider splitting it into two topics"
+                )
+            found += _heading_warnings(topic.source, topic.text)
+    for doc in pack.references:
+        found += _heading_warnings(f"reference/{doc.name}", doc.text)
+    return found
+
+
+def _heading_warnings(file: str, text: str) -> list[str]:
+    found = []
+    in_fence = False
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+            continue
+        heading = _HEADING.match(line)
+        if in_fence or not heading:
+            continue
+        title = _MODULE_ATTRIBUTE.sub("", heading.group(2))
+        if len(title) > 120:
+            found.append(f"{file}:{number}: a {len(title)}-character heading: is it text?")
+        elif re.search(r"[=;{}]|\w\(|^(import|def|class|for|if|return)\b", title):
+            found.append(f"{file}:{number}: heading {title!r} looks like code: fence the code")
+    return found

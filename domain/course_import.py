@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from domain.chunking import Chunk, chunk_pack, chunk_reference
+from domain.chunking import Chunk, chunk_pack, chunk_reference, warnings
 from domain.course_pack import CoursePack
 from domain.placement import Placement, ReferencePlacer, TopicText, place_pack
 from domain.retrieval import Embedder
@@ -41,6 +41,7 @@ class ImportSummary:
     embedded: int
     unchanged: bool
     placements: tuple[Placement, ...] = ()  # where each reference chunk went
+    warnings: tuple[str, ...] = ()  # `file:line: …` an author may want to fix
 
 
 class CourseImporter:
@@ -89,6 +90,7 @@ class CourseImporter:
             embedded,
             unchanged,
             tuple(placements),
+            tuple(warnings(pack)),
         )
 
 

@@ -26,7 +26,14 @@ from bot.handlers.admin import show_plain
 from bot.handlers.profile import profile_of
 from bot.handlers.render import show
 from bot.pack_files import MAX_FILE_BYTES, pdf_text
-from bot.pack_import import MAX_DOWNLOAD_BYTES, check_pack, contents, import_checked, is_zip
+from bot.pack_import import (
+    MAX_DOWNLOAD_BYTES,
+    check_pack,
+    contents,
+    import_checked,
+    is_zip,
+    placement_lines,
+)
 from bot.views import admin as admin_views
 from domain.admin import Action, CourseRef, Staff
 from domain.chunking import chunk_pack
@@ -133,10 +140,11 @@ async def import_document(update: Update, context: TutorContext) -> None:
     detail = {"slug": summary.slug, "chunks": summary.chunks, "embedded": summary.embedded}
     await admin.record(staff, Action.IMPORT, summary.slug, "done", detail)
     what = "Unchanged" if summary.unchanged else "Imported"
+    report = placement_lines(summary.placements, summary.warnings)
     await _edit(
         progress,
         f"✅ {what} {pack.meta.name} ({summary.slug}): {contents(summary)} "
-        f"({summary.embedded} embedded) in {seconds:.1f} s",
+        f"({summary.embedded} embedded) in {seconds:.1f} s" + (f"\n{report}" if report else ""),
     )
 
 
@@ -205,10 +213,11 @@ async def import_reference(
     detail = {"file": name[:64], "chunks": summary.chunks, "replaced": summary.replaced}
     await admin.record(staff, Action.IMPORT, course.slug, "done", detail)
     what = "Replaced" if summary.replaced else "Added"
+    report = placement_lines(summary.placements)
     await _edit(
         progress,
         f"✅ {what} {name} in {course.slug}: {summary.chunks} chunks "
-        f"({summary.total} in the course) in {seconds:.1f} s",
+        f"({summary.total} in the course) in {seconds:.1f} s" + (f"\n{report}" if report else ""),
     )
 
 

@@ -137,3 +137,22 @@ def test_a_module_attribute_on_a_heading_places_its_section_and_is_not_shown() -
 def test_a_shouted_heading_is_written_in_title_case() -> None:
     found = sections("# CHEAT SHEET\n\n## 2. MODELS\n\nLinear regression.\n")
     assert [s.headings for s in found] == [("Cheat Sheet", "2. Models")]
+
+
+def test_an_author_is_warned_of_long_topics_and_code_looking_headings() -> None:
+    from domain.chunking import warnings
+    from domain.course_pack import parse_pack
+
+    body = "Intro.\n\n# x = load(path)\n\nText.\n\n" + "Long text. " * 800
+    pack = parse_pack(
+        {
+            "course.yaml": "slug: w\nname: W\n",
+            "modules/01-a/module.yaml": "title: A\n",
+            "modules/01-a/01-t.md": f"---\ntitle: T\n---\n{body}",
+        }
+    )
+
+    found = warnings(pack)
+
+    assert any(w.startswith("modules/01-a/01-t.md:1: long topic (") for w in found)
+    assert any("heading 'x = load(path)' looks like code" in w for w in found)

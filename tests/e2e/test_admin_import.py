@@ -60,6 +60,7 @@ async def test_a_zip_sent_in_the_chat_imports_like_the_cli(
     assert progress.text.startswith(
         "✅ Imported Tea basics (tiny): 2 modules, 4 topics, 4 questions, 3 suggestions, "
     )
+    assert "Reference sections by module (module " in progress.text
     assert await audit(pool) == [(ADMIN_ID, "import", "done")]
     # The CLI's importer finds the very same course already there: nothing to write.
     again = await import_pack(pool, TINY_PACK)
@@ -267,6 +268,12 @@ async def test_a_reference_file_is_added_to_a_course_and_replaced_when_sent_agai
     assert progress.text.startswith(f"✅ Added notes.md in tiny: {added} chunks ({total} in"), (
         progress.text
     )
+    assert "Reference sections by module (module " in progress.text
+    placed = await pool.fetchval(
+        "SELECT count(*) FROM course_chunks WHERE source = 'reference/notes.md' "
+        "AND module_no IS NOT NULL"
+    )
+    assert placed == added, "an added document is placed in modules too"
     assert await pool.fetchval("SELECT chunk_count FROM courses") == total
     embedder = LocalHashEmbedder()
     [vector] = await embedder.embed(["zanzibar-kettle-whistle"])
