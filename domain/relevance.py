@@ -74,10 +74,13 @@ def judge(
         found = terms(word, language)
         if not found or len(word) < 2:
             continue  # a stop word, or a single letter
-        everyday = max(background(word), _RAREST)
+        count = max((results.term_counts.get(t, 0) for t in found), default=0)
+        frequency = background(word)
+        if not count and not frequency:
+            continue  # in neither the course nor the language: a typo or an id, no evidence
+        everyday = max(frequency, _RAREST)
         weight = -math.log(everyday)
         information += weight
-        count = max((results.term_counts.get(t, 0) for t in found), default=0)
         if count:
             known += weight
             specificity += max(math.log(count / results.total_terms / everyday), 0.0)

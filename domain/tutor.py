@@ -273,9 +273,12 @@ def _body(chunk: str) -> str:
 
 def _joined(first: str, second: str) -> str:
     """`second` after `first`, without the sentences they share (the chunks' overlap)."""
-    for size in range(min(len(first), len(second), 600), 9, -1):
-        if first.endswith(second[:size]):
-            return first + second[size:]
+    probe = second[:10]
+    start = first.find(probe, max(len(first) - 600, 0)) if len(probe) == 10 else -1
+    while start != -1:
+        if second.startswith(first[start:]):
+            return first + second[len(first) - start :]
+        start = first.find(probe, start + 1)
     return f"{first}\n\n{second}"
 
 

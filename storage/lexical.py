@@ -106,13 +106,15 @@ def ranked_by_terms(*, terms: str, limit: str) -> str:
     """SQL: the course's ($1) chunks up to a module ($2) ranked by BM25 for the query's
     terms (`terms`, a text[] parameter), the best `limit` with their score, ties by id.
     A term's document frequency is its number of postings in the whole course, so a
-    module bound changes which chunks compete, never how rare a word is. The course's
-    chunk count ($n) and mean length come from the `stats` CTE the caller provides."""
+    module bound changes which chunks compete, never how rare a word is. A chunk shorter
+    than the mean counts as the mean (domain.lexical.term_weight). The course's chunk
+    count and mean length come from the `stats` CTE the caller provides."""
     k1, b = lexical.K1, lexical.B
     return f"""
         SELECT chunk_id AS id, sum(
             ln(1 + (stats.documents - df + 0.5) / (df + 0.5))
-            * tf * {k1 + 1} / (tf + {k1} * (1 - {b} + {b} * length / stats.mean_length))
+            * tf * {k1 + 1} / (tf + {k1} * (1 - {b} + {b} * greatest(length, stats.mean_length)
+                / stats.mean_length))
         )::float8 AS score
         FROM (
             SELECT chunk_id, module_no, tf, length,

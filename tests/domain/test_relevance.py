@@ -61,3 +61,8 @@ def test_a_course_question_wrapped_in_other_words_is_still_on_topic() -> None:
 def test_nothing_found_is_never_on_topic() -> None:
     results = SearchResults([], term_counts={"tea": 400}, total_terms=10_000)
     assert not judge("tea?", results, lambda word: 1e-5).on_topic
+
+
+def test_a_typo_is_no_evidence_of_another_subject() -> None:
+    assert verdict("where do oolong tea leavs come from? (#q17)").on_topic
+    assert not verdict("asdfghjkl qwrtzp").on_topic

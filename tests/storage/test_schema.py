@@ -58,24 +58,31 @@ async def test_only_known_personas_are_stored(pool: asyncpg.Pool) -> None:
         )
 
 
-async def test_chunks_get_a_full_text_vector_and_accept_embeddings(pool: asyncpg.Pool) -> None:
+async def test_chunks_accept_embeddings_and_their_terms_go_with_their_course(
+    pool: asyncpg.Pool,
+) -> None:
     course_id = await make_course(pool)
-    await pool.execute(
+    chunk_id = await pool.fetchval(
         "INSERT INTO course_chunks (course_id, module_no, source, position, citation, content, "
         "content_hash, embedding, embedding_model) "
-        "VALUES ($1, 1, 'ref', 0, 'Ref §1', 'Gradient descent lowers the loss', 'h', $2, 'm')",
+        "VALUES ($1, 1, 'ref', 0, 'Ref §1', 'Gradient descent lowers the loss', 'h', $2, 'm') "
+        "RETURNING id",
         course_id,
         np.array([0.1, 0.2, 0.3], dtype=np.float32),
     )
-    found = await pool.fetchval(
-        "SELECT count(*) FROM course_chunks "
-        "WHERE tsv @@ plainto_tsquery('english', 'lowering losses')"
+    await pool.execute(
+        "INSERT INTO chunk_terms (course_id, term, chunk_id, module_no, tf, length) "
+        "VALUES ($1, 'loss', $2, 1, 1, 4)",
+        course_id,
+        chunk_id,
     )
     nearest = await pool.fetchval(
         "SELECT embedding <=> $1 FROM course_chunks", np.array([0.1, 0.2, 0.3], dtype=np.float32)
     )
-    assert found == 1
     assert nearest == pytest.approx(0.0, abs=1e-6)
+
+    await pool.execute("DELETE FROM courses WHERE id = $1", course_id)
+    assert await pool.fetchval("SELECT count(*) FROM chunk_terms") == 0
 
 
 async def test_at_most_one_open_quiz_attempt_per_module(pool: asyncpg.Pool) -> None:

@@ -232,7 +232,8 @@ async def test_a_hit_says_where_it_is_and_how_each_half_ranked_it(pool: asyncpg.
         )
         assert hit.lexical_rank is not None or hit.dense_rank is not None
         assert hit.dense_score is not None and -1 <= hit.dense_score <= 1
-    assert hits[0].lexical_rank == 1 and hits[0].coverage > 0.5
+    assert hits[0].lexical_rank is not None and hits[0].lexical_rank <= 3
+    assert hits[0].coverage > 0.5
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 

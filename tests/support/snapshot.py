@@ -18,7 +18,7 @@ NOT_STATE = frozenset({"update_inbox", "admin_audit", "schema_migrations"})
 LEFT_OUT = {
     "users": ("first_name", "last_name", "username", "language_code", "updated_at"),
     # The vector and its text search column are derived from `content`/`content_hash`.
-    "course_chunks": ("embedding", "tsv"),
+    "course_chunks": ("embedding",),
 }
 
 Snapshot = dict[str, list[str]]
