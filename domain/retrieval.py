@@ -76,7 +76,7 @@ class SearchResults(list[SearchHit]):
 # embedder repeats what BM25 already knows, so it only breaks ties; all-MiniLM-L6-v2 adds
 # meaning and earns a weight near BM25's. OpenAI's models could not be measured here (no
 # network): they are at least MiniLM's quality on public benchmarks, so they get its weight.
-DENSE_WEIGHTS = {"local-hash": 0.1, "minilm": 0.8, "openai": 0.8}
+DENSE_WEIGHTS = {"local-hash": 0.05, "minilm": 0.8, "openai": 0.8}
 DEFAULT_DENSE_WEIGHT = 0.5
 
 
