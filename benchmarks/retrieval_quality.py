@@ -39,6 +39,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import asyncpg
@@ -50,7 +51,7 @@ sys.path.insert(0, str(REPO))
 
 from bot.ai.word_frequency import everyday  # noqa: E402
 from domain.course_import import CourseImporter  # noqa: E402
-from domain.course_pack import parse_pack  # noqa: E402
+from domain.course_pack import CoursePack, parse_pack  # noqa: E402
 from domain.relevance import judge  # noqa: E402
 from domain.retrieval import SearchHit  # noqa: E402
 from storage.chunks import PgChunkSearch  # noqa: E402
@@ -72,6 +73,10 @@ class Question:
     text: str
     gold: list[str]  # verbatim strings; empty for the demo course
     topic: tuple[int, int] | None = None  # the demo course's right topic
+
+    @cached_property
+    def golds_normed(self) -> list[str]:
+        return [norm(g) for g in self.gold]
 
 
 @dataclass
@@ -98,7 +103,7 @@ def dataset_pack(name: str, docs: list[dict]) -> dict[str, str]:
     return files
 
 
-def load_dataset(name: str, extra_docs: str | None = None) -> tuple[dict[str, str], dict]:
+def load_dataset(name: str, extra_docs: str | None = None) -> tuple[CoursePack, dict]:
     folder = DATASETS / name.split("+")[0]
     docs = [json.loads(line) for line in (folder / "corpus.jsonl").open()]
     if extra_docs:
@@ -107,7 +112,7 @@ def load_dataset(name: str, extra_docs: str | None = None) -> tuple[dict[str, st
     for line in (folder / "questions.jsonl").open():
         q = json.loads(line)
         questions.setdefault(q["split"], []).append(Question(q["question"], q["gold"]))
-    return dataset_pack(re.sub(r"[^a-z0-9-]", "-", name), docs), questions
+    return parse_pack(dataset_pack(re.sub(r"[^a-z0-9-]", "-", name), docs)), questions
 
 
 def demo_questions() -> list[Question]:
@@ -117,10 +122,10 @@ def demo_questions() -> list[Question]:
     ]
 
 
-def demo_files() -> dict[str, str]:
+def demo_pack() -> CoursePack:
     from bot.pack_files import load_pack
 
-    return {"__pack__": load_pack(DEMO)}  # type: ignore[dict-item]
+    return load_pack(DEMO)
 
 
 def build_embedder(backend: str):
@@ -200,7 +205,7 @@ def first_hit(ranked: Sequence[int], question: Question, chunks: dict[int, tuple
         if question.topic is not None:
             if (module, topic) == question.topic:
                 return rank
-        elif any(g in text for g in question.golds_normed):  # type: ignore[attr-defined]
+        elif any(g in text for g in question.golds_normed):
             return rank
     return None
 
@@ -216,8 +221,7 @@ def scores(ranks: list[int | None]) -> tuple[float, float, float]:
 # -- the run -----------------------------------------------------------------------------------
 
 
-async def import_course(pool: asyncpg.Pool, files, embedder) -> str:
-    pack = files["__pack__"] if "__pack__" in files else parse_pack(files)
+async def import_course(pool: asyncpg.Pool, pack: CoursePack, embedder) -> str:
     started = time.perf_counter()
     summary = await CourseImporter(PgCourseRepository(pool), embedder).run(pack)
     seconds = time.perf_counter() - started
@@ -247,8 +251,6 @@ async def evaluate(
         qs = questions.get(split)
         if not qs:
             continue
-        for q in qs:
-            q.golds_normed = [norm(g) for g in q.gold]  # type: ignore[attr-defined]
         texts = [q.text for q in qs]
         vectors = await embedder.embed(texts)
         methods: dict[str, list[list[int]]] = {
@@ -314,17 +316,17 @@ async def chunk_stats(pool: asyncpg.Pool, slug: str, questions: dict[str, list[Q
 
 
 async def main(args: argparse.Namespace) -> None:
-    sets: list[tuple[str, dict, dict]] = []
+    sets: list[tuple[str, CoursePack, dict]] = []
     for name in args.sets.split(","):
         if name == "demo":
-            sets.append(("demo", demo_files(), {"all": demo_questions()}))
+            sets.append(("demo", demo_pack(), {"all": demo_questions()}))
             continue
         extra = "squad-stem-wiki/passages.jsonl" if name.endswith("+distractors") else None
         if not (DATASETS / name.split("+")[0]).is_dir():
             print(f"skipping {name}: {DATASETS / name.split('+')[0]} not found")
             continue
-        files, questions = load_dataset(name, extra)
-        sets.append((name, files, questions))
+        pack, questions = load_dataset(name, extra)
+        sets.append((name, pack, questions))
     table: list[tuple] = []
     gate: dict[str, list[bool]] = {}
     off_topic: dict[str, list[bool]] = {}
@@ -338,9 +340,9 @@ async def main(args: argparse.Namespace) -> None:
             await migrate(url)
             pool = await create_pool(url, max_size=4)
             try:
-                for name, files, questions in sets:
+                for name, pack, questions in sets:
                     print(f"{name} with {backend}:", flush=True)
-                    slug = await import_course(pool, files, embedder)
+                    slug = await import_course(pool, pack, embedder)
                     if backend == args.backends.split(",")[0]:
                         stats.append(await chunk_stats(pool, slug, questions))
                     await evaluate(pool, slug, questions, embedder, backend, args, table, gate)

@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from domain.course_pack import CoursePack
+from domain.course_pack import MODULE_ATTRIBUTE, CoursePack
 
 MAX_CHARS = 1100
 OVERLAP_CHARS = 180
@@ -20,7 +20,6 @@ OVERLAP_CHARS = 180
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")  # a setext heading's underline
 _RULE = re.compile(r"^\s{0,3}([-=*_~])(\s*\1){2,}\s*$")  # a horizontal rule, ASCII art
-_MODULE_ATTRIBUTE = re.compile(r"\s*\{\s*module\s*=\s*(\d{1,3})\s*\}\s*$")
 _END_MARKER = re.compile(
     r"^(end|close)\b.*\b(sidebar|box|note|aside|callout|example|exercise)s?\W*$", re.I
 )
@@ -86,9 +85,9 @@ def sections(markdown: str) -> list[Section]:
 
     def open_heading(level: int, text: str) -> None:
         end_section()
-        attribute = _MODULE_ATTRIBUTE.search(text)
+        attribute = MODULE_ATTRIBUTE.search(text)
         module = int(attribute.group(1)) if attribute else None
-        title = _strip_inline(_MODULE_ATTRIBUTE.sub("", text))
+        title = _strip_inline(MODULE_ATTRIBUTE.sub("", text))
         if _END_MARKER.match(title):  # back to the section the sidebar interrupted
             if path:
                 path.pop()
@@ -268,7 +267,7 @@ def _document_title(text: str) -> str | None:
         return None
     match = _HEADING.match(lines[0])
     if match and len(match.group(1)) == 1:
-        return _strip_inline(_MODULE_ATTRIBUTE.sub("", match.group(2)))
+        return _strip_inline(MODULE_ATTRIBUTE.sub("", match.group(2)))
     if len(lines) == 2 and lines[1].strip().startswith("===") and _UNDERLINE.match(lines[1]):
         return _strip_inline(lines[0])
     return None
@@ -304,7 +303,7 @@ def _heading_warnings(file: str, text: str) -> list[str]:
         heading = _HEADING.match(line)
         if in_fence or not heading:
             continue
-        title = _MODULE_ATTRIBUTE.sub("", heading.group(2))
+        title = MODULE_ATTRIBUTE.sub("", heading.group(2))
         if len(title) > 120:
             found.append(f"{file}:{number}: a {len(title)}-character heading: is it text?")
         elif re.search(r"[=;{}]|\w\(|^(import|def|class|for|if|return)\b", title):

@@ -23,7 +23,8 @@ Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=200
 _MODULE_DIR = re.compile(r"^(\d{1,3})-[A-Za-z0-9_-]+$")
 _TOPIC_FILE = re.compile(r"^(\d{1,3})-([A-Za-z0-9_-]+?)(?:\.([A-Za-z]+))?\.md$")
 _REFERENCE_SUFFIXES = (".md", ".txt", ".pdf")
-_MODULE_ATTRIBUTE = re.compile(r"\{\s*module\s*=\s*(\d+)\s*\}\s*$")
+# `## Heading {module=2}`: the module a reference section belongs to (domain.placement).
+MODULE_ATTRIBUTE = re.compile(r"\s*\{\s*module\s*=\s*(\d+)\s*\}\s*$")
 
 
 class _Strict(BaseModel):
@@ -322,7 +323,7 @@ def _reference_modules(
                 out.add("course.yaml", line, f"reference_modules: {name}: no module {module}")
     for doc in references:
         for number, line in enumerate(doc.text.splitlines(), 1):
-            found = _MODULE_ATTRIBUTE.search(line) if line.lstrip().startswith("#") else None
+            found = MODULE_ATTRIBUTE.search(line) if line.lstrip().startswith("#") else None
             if found and not 1 <= int(found.group(1)) <= modules:
                 out.add(
                     f"reference/{doc.name}", number, f"{{module={found.group(1)}}}: no such module"

@@ -80,9 +80,11 @@ class ReferencePlacer:
         if best <= 0:
             return Placement(chunk.source, chunk.citation, self._last, "unmatched")
         close = [
-            t for t, s in zip(self._topics, scores, strict=True) if s >= PLACEMENT_MARGIN * best
+            (t.module_no, s, t)
+            for t, s in zip(self._topics, scores, strict=True)
+            if s >= PLACEMENT_MARGIN * best
         ]
-        topic = max(close, key=lambda t: (t.module_no, scores[self._topics.index(t)]))
+        *_, topic = max(close, key=lambda entry: entry[:2])
         return Placement(
             chunk.source,
             chunk.citation,

@@ -361,17 +361,20 @@ def extractive(
     sources: list[Source] = []
     retold: set[tuple[int, int]] = set()
     for p in passages:
-        topic = (p.module_no, p.topic_number) if p.topic_number is not None else None
-        if topic and variants and topic in variants:
+        document = p.citation.split(" › ")[0]  # "1.1 The tea plant", "Glossary"
+        topic = None
+        if p.module_no is not None and p.topic_number is not None:
+            topic = (p.module_no, p.topic_number)
+        if topic is not None and variants and topic in variants:
             if topic in retold:
                 continue
             retold.add(topic)
-            title = (topic_titles or {}).get(topic, p.citation.split(" › ")[0])  # type: ignore[arg-type]
-            label = title if title.startswith(f"{topic[0]}.") else f"{topic[0]}.{topic[1]} {title}"
+            title = (topic_titles or {}).get(topic)
+            label = f"{topic[0]}.{topic[1]} {title}" if title else document
             sources.append(Source(p.number, label, variants[topic], f"topic {topic}"))
             continue
         _, _, body = p.content.partition("\n\n")  # a chunk opens with its heading trail
-        place = f"topic {topic}" if topic else p.citation.split(" › ")[0]
+        place = f"topic {topic}" if topic else document
         sources.append(Source(p.number, p.citation, body or p.content, place))
     return quote_answer(question, sources, term_weights or {})
 

@@ -22,7 +22,7 @@ from domain.course_import import ModelMismatch
 from domain.course_pack import CoursePack
 from domain.personas import Persona
 from domain.placement import TopicText
-from storage.lexical import rebuild_postings
+from storage.lexical import rebuild_postings, topic_texts
 
 INDEX_BUILD_TIMEOUT = 3600.0
 BULK_WRITE_TIMEOUT = 600.0
@@ -33,16 +33,6 @@ class SaveResult:
     course_id: UUID
     changed: bool
     chunks_written: int
-
-
-async def topic_texts(db: asyncpg.Pool | asyncpg.Connection, slug: str) -> list[TopicText]:
-    rows = await db.fetch(
-        "SELECT t.module_no, t.topic_number, t.title, t.text_content FROM topics t "
-        "JOIN courses c ON c.id = t.course_id WHERE c.slug = $1 "
-        "ORDER BY t.module_no, t.topic_number",
-        slug,
-    )
-    return [TopicText(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def hnsw_index_name(model: str) -> str:
@@ -149,7 +139,7 @@ class PgCourseRepository:
 
     async def topic_texts(self, slug: str) -> list[TopicText]:
         """The course's topics' default texts, which reference material is placed against."""
-        return await topic_texts(self._pool, slug)
+        return await topic_texts(self._pool, slug=slug)
 
     async def embedding_model(self, slug: str) -> str | None:
         return await self._pool.fetchval(

@@ -88,11 +88,7 @@ async def _place_unplaced(conn: asyncpg.Connection, course_id: UUID) -> None:
     )
     if not loose:
         return
-    topics = await conn.fetch(
-        "SELECT module_no, topic_number, title, text_content FROM topics WHERE course_id = $1",
-        course_id,
-    )
-    placer = ReferencePlacer([TopicText(t[0], t[1], t[2], t[3]) for t in topics])
+    placer = ReferencePlacer(await topic_texts(conn, course_id=course_id))
     placed, _ = placer.place(
         [Chunk(r["source"], r["position"], r["citation"], r["content"]) for r in loose]
     )
@@ -100,6 +96,21 @@ async def _place_unplaced(conn: asyncpg.Connection, course_id: UUID) -> None:
         "UPDATE course_chunks SET module_no = $2 WHERE id = $1",
         [(r["id"], c.module_no) for r, c in zip(loose, placed, strict=True)],
     )
+
+
+async def topic_texts(
+    db: asyncpg.Pool | asyncpg.Connection, *, slug: str | None = None, course_id: UUID | None = None
+) -> list[TopicText]:
+    """A course's topics' default texts (by slug or id), which reference material is placed
+    against."""
+    rows = await db.fetch(
+        "SELECT t.module_no, t.topic_number, t.title, t.text_content FROM topics t "
+        "JOIN courses c ON c.id = t.course_id WHERE c.slug = $1 OR c.id = $2 "
+        "ORDER BY t.module_no, t.topic_number",
+        slug,
+        course_id,
+    )
+    return [TopicText(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def ranked_by_terms(*, terms: str, limit: str) -> str:

@@ -96,17 +96,8 @@ def _covered_topics(context: AskContext) -> list[list[Button]]:
         key=lambda key: (key[0] != context.module_no, key),
     )
     return [
-        [
-            button(
-                f"📖 {module}.{topic} {context.topic_titles[(module, topic)]}",
-                "topic",
-                course=context.course_id,
-                module=module,
-                topic=topic,
-                page=0,
-            )
-        ]
-        for module, topic in open_topics[:MAX_TOPIC_BUTTONS]
+        [_topic_button(context, key, f"{key[0]}.{key[1]} {context.topic_titles[key]}")]
+        for key in open_topics[:MAX_TOPIC_BUTTONS]
     ]
 
 
@@ -171,19 +162,15 @@ def _source_buttons(sources: tuple[Passage, ...], context: AskContext) -> list[l
         if key in seen:
             continue
         seen.add(key)
-        rows.append(
-            [
-                button(
-                    f"📖 {_label(passage, context)}",
-                    "topic",
-                    course=context.course_id,
-                    module=passage.module_no,
-                    topic=passage.topic_number,
-                    page=0,
-                )
-            ]
-        )
+        rows.append([_topic_button(context, key, _label(passage, context))])
     return rows
+
+
+def _topic_button(context: AskContext, topic: tuple[int, int], label: str) -> Button:
+    module, number = topic
+    return button(
+        f"📖 {label}", "topic", course=context.course_id, module=module, topic=number, page=0
+    )
 
 
 def _label(passage: Passage, context: AskContext) -> str:
