@@ -9,9 +9,9 @@ Setup: a scratch PostgreSQL (embedded under a temp dir, or a scratch database ne
 ``DATABASE_URL``, dropped afterwards), migrated, with the demo course (courses/ml-foundations)
 imported with the local hash embedder. N learners (``--learners``, default 50), each enrolled
 (module 1 unlocked), their chat on topic 1.1, and a typed-prompt quota of 10,000. Questions
-come from tests/data/retrieval_questions.yaml; learner i asks them in its own rotation, each
-with a tag such as ``(#l7q12)`` appended so every question is unique (the tag is one word that
-matches no chunk; Mode B needs it to pair requests with questions).
+are module 1's in tests/data/retrieval_questions.yaml; learner i asks them in its own
+rotation, each with a tag such as ``(#l7q12)`` appended so every question is unique (the
+tag is one word that matches no chunk; Mode B needs it to pair requests with questions).
 
 Mode A, the default (service level, the headline figure): ``TutorService(PgTutorStore,
 PgChunkSearch, LocalHashEmbedder, model)`` on a pool sized as in production
@@ -157,7 +157,11 @@ async def seed(url: str, learners: int) -> Setup:
 
 
 def load_questions() -> list[str]:
-    return [item["question"] for item in yaml.safe_load(QUESTIONS_FILE.read_text())]
+    """Module 1's questions, the learners' open module: a question a locked module teaches
+    is answered with where it is taught and never reaches the model, so it would time a
+    shorter path."""
+    items = yaml.safe_load(QUESTIONS_FILE.read_text())
+    return [item["question"] for item in items if item["module"] == 1]
 
 
 def question_for(questions: Sequence[str], learner: int, n: int) -> str:

@@ -20,7 +20,8 @@ paragraphs to clapnq's corpus (the README's "harder test"). The demo course is s
 its own 48 learner questions (tests/data/retrieval_questions.yaml): the right topic among
 the top k. Then the chunks' statistics and the relevance gate (domain.relevance): the
 share of in-scope questions it refuses, and of tests/data/off_topic.txt it refuses on the
-demo course.
+demo course; and, with the demo course's Module 1 open, which of its questions are said to
+be taught in a later module (domain.relevance.taught_later).
 
 Run:  .venv/bin/python benchmarks/retrieval_quality.py                  (hashing, ~3 min)
       .venv/bin/python benchmarks/retrieval_quality.py --backends local,minilm
@@ -52,7 +53,7 @@ sys.path.insert(0, str(REPO))
 from bot.ai.word_frequency import everyday  # noqa: E402
 from domain.course_import import CourseImporter  # noqa: E402
 from domain.course_pack import CoursePack, parse_pack  # noqa: E402
-from domain.relevance import judge  # noqa: E402
+from domain.relevance import judge, taught_later  # noqa: E402
 from domain.retrieval import SearchHit  # noqa: E402
 from storage.chunks import PgChunkSearch  # noqa: E402
 from storage.courses import PgCourseRepository  # noqa: E402
@@ -299,6 +300,32 @@ async def gate_off_topic(pool, slug: str, embedder) -> list[bool]:
     return refused
 
 
+async def taught_later_check(pool, slug: str, questions: list[Question], embedder) -> str:
+    """The demo course with Module 1 open: which questions are said to be taught later."""
+    engine = PgChunkSearch(pool)
+    wrongly = named = right = wider = 0
+    for q in questions:
+        [vector] = await embedder.embed([q.text])
+        hits = await engine.search(slug, q.text, vector, model=embedder.model, k=3, max_module=1)
+        later = None
+        if judge(q.text, hits, BACKGROUND).may_be_taught_later:
+            wider += 1
+            whole = await engine.search(slug, q.text, vector, model=embedder.model, k=3)
+            later = taught_later(whole, judge(q.text, whole, BACKGROUND), 1)
+        if q.topic[0] == 1:
+            wrongly += later is not None
+        else:
+            named += later is not None
+            right += later is not None and later[0] == q.topic[0]
+    first = sum(1 for q in questions if q.topic[0] == 1)
+    return (
+        f"  taught later, demo course with Module 1 open: Module 1's questions sent to a "
+        f"later module {wrongly}/{first}; later modules' questions told where they are taught "
+        f"{named}/{len(questions) - first} (the right module {right}); second search for "
+        f"{wider}/{len(questions)}"
+    )
+
+
 async def chunk_stats(pool: asyncpg.Pool, slug: str, questions: dict[str, list[Question]]) -> str:
     rows = await pool.fetch(
         "SELECT ch.content FROM course_chunks ch JOIN courses c ON c.id = ch.course_id "
@@ -330,6 +357,7 @@ async def main(args: argparse.Namespace) -> None:
     table: list[tuple] = []
     gate: dict[str, list[bool]] = {}
     off_topic: dict[str, list[bool]] = {}
+    later: list[str] = []
     stats: list[str] = []
     args.splits = args.splits + ",all"
     for backend in args.backends.split(","):
@@ -348,12 +376,15 @@ async def main(args: argparse.Namespace) -> None:
                     await evaluate(pool, slug, questions, embedder, backend, args, table, gate)
                     if name == "demo":
                         off_topic[backend] = await gate_off_topic(pool, slug, embedder)
+                        later.append(
+                            await taught_later_check(pool, slug, questions["all"], embedder)
+                        )
             finally:
                 await pool.close()
-    print_report(table, stats, gate, off_topic)
+    print_report(table, stats, gate, off_topic, later)
 
 
-def print_report(table, stats, gate, off_topic) -> None:
+def print_report(table, stats, gate, off_topic, later) -> None:
     print()
     print(f"{'set':<24} {'split':<6} {'n':>5}  {'method':<28} {'R@5':>6} {'R@10':>6} {'MRR@10':>7}")
     print("-" * 88)
@@ -380,6 +411,8 @@ def print_report(table, stats, gate, off_topic) -> None:
             f"  off topic (tests/data/off_topic.txt) on the demo course, {backend}: refused "
             f"{sum(refused)}/{len(refused)} = {sum(refused) / len(refused):.1%}"
         )
+    for line in later:
+        print(line)
 
 
 def parse_args() -> argparse.Namespace:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -50,6 +50,8 @@ class SearchHit:
     dense_score: float | None = None  # cosine similarity
     coverage: float = 0.0
     matched_terms: tuple[str, ...] = ()
+    term_frequencies: Mapping[str, int] = field(default_factory=dict)  # of the matched terms
+    length: int = 0  # the chunk's number of terms (BM25's document length)
     before: str | None = None  # the chunk before it in its source, if within the bound
     after: str | None = None  # and the one after it
 

@@ -22,7 +22,7 @@ from uuid import UUID
 from domain.extract import Source, quote_answer
 from domain.learning import AccessDenied
 from domain.personas import Persona
-from domain.relevance import Background, Verdict, judge
+from domain.relevance import Background, Verdict, judge, taught_later
 from domain.retrieval import Embedder, SearchHit, SearchResults
 from domain.teaching import Mode, Plan, instructions, plan
 
@@ -57,11 +57,19 @@ class NotCovered(Exception):
     """The course doesn't cover the question: nothing was counted. `verdict` is the gate's
     (None when the model itself said so)."""
 
-    def __init__(self, context: AskContext, verdict: Verdict | None, reply: str = "") -> None:
+    def __init__(
+        self,
+        context: AskContext,
+        verdict: Verdict | None,
+        reply: str = "",
+        *,
+        taught_later: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__("not covered")
         self.context = context
         self.verdict = verdict
         self.reply = reply  # the model's own words, when it was the model
+        self.taught_later = taught_later  # the locked (module, topic) that teaches it
 
 
 class ModelUnavailable(Exception):
@@ -99,6 +107,11 @@ class AskContext:
     @property
     def remaining(self) -> int:
         return max(self.quota - self.used, 0)
+
+    @property
+    def locked(self) -> bool:
+        """Whether the course has modules the learner hasn't opened yet."""
+        return any(module > self.max_module for module, _ in self.topic_titles)
 
 
 @dataclass(frozen=True)
@@ -427,16 +440,23 @@ class TutorService:
         if context.remaining == 0 and not await self.counted(request_id):
             raise QuotaExhausted(_exhausted(context), context)
         question, shortened = clip_question(text)
-        hits = await self._retrieve(context, question)
-        if self._background is not None:
+        vector = (await self._embedder.embed([question]))[0]
+        hits = await self._retrieve(context, question, vector)
+        turns = await self._store.recent_turns(context, HISTORY_TURNS) if self._model else []
+        attempt = bool(turns) and turns[-1].mode == Mode.HINT  # the answer to a hint: on topic
+        if self._background is not None and not attempt:
             verdict = judge(question, hits, self._background)
+            if verdict.may_be_taught_later and context.locked:
+                later = await self._taught_later(context, question, vector, self._background)
+                if later is not None:
+                    raise NotCovered(context, verdict, taught_later=later)
             if not verdict.on_topic:
                 raise NotCovered(context, verdict)
         used = await self._store.reserve_prompt(context, request_id)
         if used is None:
             raise QuotaExhausted(_exhausted(context), context)
         try:
-            answer = await self._compose(context, question, hits, on_text, history=True)
+            answer = await self._compose(context, question, hits, on_text, turns=turns)
         except BaseException:
             await self._store.refund_prompt(context, request_id)
             raise
@@ -476,7 +496,7 @@ class TutorService:
                 extractive=False,
             )
         else:
-            answer = await self._answer(context, suggestion.prompt, on_text, history=False)
+            answer = await self._answer(context, suggestion.prompt, on_text)
             await self._store.cache_suggestion_answer(suggestion.id, answer)
         await self._store.record_exchange(context, answer, typed=False, request_id=request_id)
         follow_ups = await self._store.suggestions(
@@ -489,22 +509,39 @@ class TutorService:
         await self._store.new_thread(context)
         return context
 
-    async def _answer(
-        self, context: AskContext, question: str, on_text: OnText, *, history: bool
-    ) -> Answer:
+    async def _answer(self, context: AskContext, question: str, on_text: OnText) -> Answer:
+        """A question asked outside the thread (a suggestion): no history."""
         hits = await self._retrieve(context, question)
-        return await self._compose(context, question, hits, on_text, history=history)
+        return await self._compose(context, question, hits, on_text, turns=[])
 
-    async def _retrieve(self, context: AskContext, question: str) -> SearchResults:
-        vector = (await self._embedder.embed([question]))[0]
+    async def _retrieve(
+        self,
+        context: AskContext,
+        question: str,
+        vector: Sequence[float] | None = None,
+        *,
+        bounded: bool = True,
+    ) -> SearchResults:
+        if vector is None:
+            vector = (await self._embedder.embed([question]))[0]
         return await self._search.search(
             context.course_slug,
             question,
             vector,
             model=self._embedder.model,
             k=PASSAGES,
-            max_module=context.max_module,
+            max_module=context.max_module if bounded else None,
         )
+
+    async def _taught_later(
+        self, context: AskContext, question: str, vector: Sequence[float], background: Background
+    ) -> tuple[int, int] | None:
+        """The locked topic that is about the question, when nothing open is: the learner
+        hears where it is taught, never what it says. Asked only when no open passage
+        supports the question and the course knows some of its words, so an answerable
+        question costs no second search."""
+        hits = await self._retrieve(context, question, vector, bounded=False)
+        return taught_later(hits, judge(question, hits, background), context.max_module)
 
     async def _compose(
         self,
@@ -513,8 +550,9 @@ class TutorService:
         hits: Sequence[SearchHit],
         on_text: OnText,
         *,
-        history: bool,
+        turns: Sequence[Turn],
     ) -> Answer:
+        """`turns` are the thread's last exchanges, for the model (none without one)."""
         passages = passages_from(hits)
         if self._model is None:
             variants: Mapping[tuple[int, int], str] = {}
@@ -542,7 +580,6 @@ class TutorService:
                 extractive=True,
             )
         passages = with_surroundings(hits)
-        turns = await self._store.recent_turns(context, HISTORY_TURNS) if history else []
         quiz = await self._store.quiz_questions(context.course_id, context.max_module)
         teaching = plan(question, turns[-1].mode if turns else None, quiz)
         messages = build_messages(context, question, passages, turns, teaching)

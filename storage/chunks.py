@@ -173,7 +173,8 @@ def _hit(
     frequencies: dict[str, int],
     documents: int,
 ) -> SearchHit:
-    matched = tuple(row["matched"] or ())
+    frequencies_here, length = row["matched"] or ({}, 0)  # jsonb arrives decoded
+    matched = tuple(frequencies_here or {})
     return SearchHit(
         rank,
         row["score"],
@@ -190,6 +191,8 @@ def _hit(
         dense_score=row["similarity"],
         coverage=coverage(terms, frequencies, documents, matched),
         matched_terms=matched,
+        term_frequencies=frequencies_here or {},
+        length=length or 0,
         before=row["before"],
         after=row["after"],
     )
@@ -250,7 +253,7 @@ def _hybrid(index: CourseIndex, *, exact: bool) -> str:
         )
         SELECT f.id, f.score, f.citation, f.module_no, f.topic_number, f.source, f.position,
             f.content, f.text_score, f.text_rank::int, f.vector_rank::int, f.similarity,
-            (SELECT array_agg(term) FROM chunk_terms
+            (SELECT jsonb_build_array(jsonb_object_agg(term, tf), max(length)) FROM chunk_terms
                 WHERE course_id = $1 AND chunk_id = f.id AND term = ANY($5::text[])) AS matched,
             (SELECT jsonb_object_agg(term, jsonb_build_array(n, total)) FROM (
                 SELECT term, count(*) AS n, sum(tf) AS total FROM chunk_terms

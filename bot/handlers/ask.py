@@ -67,7 +67,7 @@ async def _answer_question(
         return
     except NotCovered as refused:
         metrics.inc("tutorbot_questions_not_covered_total")
-        await _replace(placeholder, [views.not_covered(ctx, refused.reply)])
+        await _replace(placeholder, [views.not_covered(ctx, refused.reply, refused.taught_later)])
         return
     except ModelUnavailable as failed:
         metrics.inc("tutorbot_model_failures_total")

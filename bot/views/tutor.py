@@ -75,8 +75,12 @@ def quota_exhausted(context: AskContext, suggestions: list[Suggestion]) -> Scree
     return Screen(text, _suggestion_rows(suggestions))
 
 
-def not_covered(context: AskContext, reply: str = "") -> Screen:
-    """The course doesn't answer that: say so, count nothing, show what it does cover."""
+def not_covered(
+    context: AskContext, reply: str = "", taught_later: tuple[int, int] | None = None
+) -> Screen:
+    """The course doesn't answer that (yet): say so, count nothing, show what it covers."""
+    if taught_later is not None:
+        return _taught_later(context, *taught_later)
     said = reply.strip() or (
         f"{context.course_name} doesn't cover that, so I can't answer it from the course."
     )
@@ -85,6 +89,21 @@ def not_covered(context: AskContext, reply: str = "") -> Screen:
         "",
         "<i>Nothing was counted against your typed questions.</i> "
         f"Here is what the course covers up to Module {context.max_module}:",
+    ]
+    return Screen("\n".join(lines), _covered_topics(context))
+
+
+def _taught_later(context: AskContext, module_no: int, topic_number: int) -> Screen:
+    """Where a locked module teaches it: its number and topic title, never its text."""
+    title = context.topic_titles.get((module_no, topic_number))
+    where = f" (topic {module_no}.{topic_number} “{escape(title)}”)" if title else ""
+    lines = [
+        f"🔒 That's taught in <b>Module {module_no}</b>{where}, which isn't open yet.",
+        f"Finish Module {context.max_module} and pass its quiz to move on — "
+        "I'll gladly answer it then.",
+        "",
+        "<i>Nothing was counted against your typed questions.</i> "
+        f"Here is what you can explore now, up to Module {context.max_module}:",
     ]
     return Screen("\n".join(lines), _covered_topics(context))
 

@@ -130,7 +130,7 @@ async def test_locked_modules_are_never_quoted(chat, pool, model: FakeOpenAI) ->
     ada = chat()
     await open_first_topic(ada, slug="ml-foundations")
 
-    await ada.send("What is regularization and how does cross-validation work?")
+    await ada.send("Why keep a test set apart from the training and validation sets?")
 
     passages = model.chat_requests[-1]["messages"][-1]["content"]
     assert "(1." in passages
@@ -404,6 +404,22 @@ async def test_questions_the_course_does_not_cover_are_refused_for_free(
     assert len(model.chat_requests) == 1 and await typed(pool) == 1
 
 
+async def test_a_question_a_locked_module_teaches_says_where_for_free(
+    chat, pool, model: FakeOpenAI
+) -> None:
+    await import_pack(pool, DEMO_PACK)
+    ada = chat()
+    await open_first_topic(ada, slug="ml-foundations")
+
+    await ada.send("What is L2 regularization?")
+
+    assert "That's taught in Module 3 (topic 3.2 “Regularization”)" in ada.last.text
+    assert "isn't open yet" in ada.last.text and "Nothing was counted" in ada.last.text
+    assert "penal" not in ada.last.text.lower()  # where it is taught, nothing of what
+    assert "📖 1.1 What machine learning is" in str(ada.last.buttons)
+    assert model.chat_requests == [] and await typed(pool) == 0
+
+
 async def test_the_models_own_not_covered_verdict_costs_nothing(
     chat, tea, pool, model: FakeOpenAI
 ) -> None:
@@ -424,24 +440,24 @@ async def test_an_exercise_gets_a_hint_then_the_attempt_gets_a_worked_explanatio
 ) -> None:
     model.replies.extend(
         [
-            "Hint: look at how hot the water is for green tea [1]. What happens to leaves in "
-            "boiling water?",
-            "Right: 80 °C, not boiling [1]. Boiling water scalds the leaves, so...",
+            "Hint: think about what air does to the picked leaves [1]. Which tea waits "
+            "longest before it is heated?",
+            "Right: black tea is fully oxidised [1], so it is darker...",
         ]
     )
     ada = chat()
     await open_first_topic(ada)
 
-    await ada.send("Solve this exercise: how hot should the water be for green tea?")
+    await ada.send("Solve this exercise: why is black tea darker than green tea?")
     hinted = model.chat_requests[-1]["messages"]
     assert "Do not give the final answer" in hinted[0]["content"]
     assert "Hint:" in ada.last.text
 
-    await ada.send("I think 80 degrees, because boiling would burn the tea?")
+    await ada.send("Maybe because it waits longer?")
     worked = model.chat_requests[-1]["messages"]
     assert "this message is the learner's attempt" in worked[0]["content"]
     assert "The learner's attempt, between the markers" in worked[-1]["content"]
-    assert "I think 80 degrees" in worked[-1]["content"]
+    assert "Maybe because it waits longer" in worked[-1]["content"]
     assert worked[-2]["content"].startswith("Hint:"), "the hint is in the history"
 
 

@@ -218,6 +218,16 @@ async def test_a_rare_term_outranks_a_common_one(pool: asyncpg.Pool) -> None:
     assert "MAE" in hits[0].content
 
 
+async def test_each_hit_counts_the_questions_terms_in_it(pool: asyncpg.Pool) -> None:
+    """What the relevance gate weighs a passage by: the postings BM25 ranked it with."""
+    await import_pack(pool, DEMO_PACK)
+
+    [hit] = await search(pool, "ml-foundations", "What does MAE mean?", k=1)
+
+    assert hit.term_frequencies["mae"] == Counter(lexical.terms(hit.content))["mae"] > 0
+    assert hit.length == sum(Counter(lexical.terms(hit.content)).values())
+
+
 async def test_a_hit_says_where_it_is_and_how_each_half_ranked_it(pool: asyncpg.Pool) -> None:
     await import_pack(pool, DEMO_PACK)
 
