@@ -291,7 +291,7 @@ async def test_a_reference_file_is_added_to_a_course_and_replaced_when_sent_agai
     await admin.send_document(
         b"Plain words about oolong.", file_name="x.txt", caption="/import tiny"
     )
-    assert admin.last.text.startswith("✅ Added x.txt in tiny: 1 chunks"), admin.last.text
+    assert admin.last.text.startswith("✅ Added x.txt in tiny: 1 chunk ("), admin.last.text
 
     # The next full import of the pack is not skipped: it keeps only the pack's own chunks.
     again = await import_pack(pool, TINY_PACK)
@@ -305,7 +305,7 @@ async def test_a_pdf_reference_is_read_and_an_empty_one_refused(admin: Dialogue,
     await import_pack(pool, TINY_PACK)
     pdf = text_pdf("Matcha is whisked, never steeped.")
     await admin.send_document(pdf, file_name="matcha.pdf", caption="/import tiny")
-    assert admin.last.text.startswith("✅ Added matcha.pdf in tiny: 1 chunks"), admin.last.text
+    assert admin.last.text.startswith("✅ Added matcha.pdf in tiny: 1 chunk ("), admin.last.text
     content = await pool.fetchval(
         "SELECT content FROM course_chunks WHERE source = 'reference/matcha.pdf'"
     )
