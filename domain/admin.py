@@ -204,7 +204,8 @@ class AdminService:
         if person.role is role:
             await self._audit(staff, action, ref, "done", {"role": role.value, "changed": False})
             return Done(
-                f"Nothing to change: {person.label} is already {wording.a(role.value)}.", False
+                f"Nothing to change: {person.label} is already {wording.a(role.value)}.",
+                changed=False,
             )
         await self._store.set_role(person.id, role)
         await self._audit(staff, action, ref, "done", {"role": role.value})
@@ -274,12 +275,13 @@ class AdminService:
         await self._audit(staff, action, ref, "done", {"course": course.slug, "changed": changed})
         if before is None:
             return Done(
-                f"Nothing to change: {person.label} is not enrolled in {course.slug}.", False
+                f"Nothing to change: {person.label} is not enrolled in {course.slug}.",
+                changed=False,
             )
         if not changed:
             return Done(
                 f"Nothing to change: {person.label}'s enrollment in {course.slug} is {before}.",
-                False,
+                changed=False,
             )
         return Done(f"{person.label}'s enrollment in {course.slug} is now {status}.")
 
