@@ -14,6 +14,7 @@ from domain.course_import import CourseImporter, ImportSummary, Progress
 from domain.course_pack import CoursePack
 from domain.placement import Placement
 from domain.retrieval import Embedder
+from domain.wording import count
 from storage.courses import PgCourseRepository
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -37,8 +38,9 @@ async def import_checked(
 
 def contents(summary: ImportSummary) -> str:
     return (
-        f"{summary.modules} modules, {summary.topics} topics, {summary.questions} questions, "
-        f"{summary.suggestions} suggestions, {summary.chunks} chunks"
+        f"{count(summary.modules, 'module')}, {count(summary.topics, 'topic')}, "
+        f"{count(summary.questions, 'question')}, {count(summary.suggestions, 'suggestion')}, "
+        f"{count(summary.chunks, 'chunk')}"
     )
 
 

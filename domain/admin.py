@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
+from domain import wording
 from domain.learning import AccessDenied
 from domain.quiz import Clock, utc_now
 from domain.users import Role
@@ -156,7 +157,9 @@ class AdminStore(Protocol):
         self, user_id: int, course: CourseRef, module: int, now: datetime
     ) -> bool: ...
 
-    async def set_enrollment_status(self, user_id: int, course: CourseRef, status: str) -> bool: ...
+    async def set_enrollment_status(
+        self, user_id: int, course: CourseRef, status: str
+    ) -> str | None: ...
 
     async def report(self, person: Person, courses: frozenset[UUID] | None) -> LearnerReport: ...
 
@@ -167,9 +170,12 @@ class AdminStore(Protocol):
 
 @dataclass(frozen=True)
 class Done:
-    """What a command did, for the reply."""
+    """What a command did, for the reply. ``changed`` is False when there was nothing to
+    do (no cooldown to reset, the role already held): the reply says so plainly instead
+    of wearing a success tick."""
 
     message: str
+    changed: bool = True
     learner: int | None = None  # someone to tell, when the command concerns them
     released_at: datetime | None = None
 
@@ -195,9 +201,15 @@ class AdminService:
         if person.id == actor_id and role is not Role.ADMIN:
             await self._audit(staff, action, ref, "invalid", {"why": "self"})
             raise Invalid("You can't demote yourself; ask another admin.")
+        if person.role is role:
+            await self._audit(staff, action, ref, "done", {"role": role.value, "changed": False})
+            return Done(
+                f"Nothing to change: {person.label} is already {wording.a(role.value)}.",
+                changed=False,
+            )
         await self._store.set_role(person.id, role)
         await self._audit(staff, action, ref, "done", {"role": role.value})
-        return Done(f"{person.label} is now {role.value}.", learner=person.id)
+        return Done(f"{person.label} is now {wording.a(role.value)}.", learner=person.id)
 
     async def grant(
         self,
@@ -220,13 +232,13 @@ class AdminService:
         detail = {"course": course.slug, "module": module_no, "n": n}
         if action is Action.GRANT_PROMPTS:
             total = await self._store.grant_prompts(person.id, course, module_no, n, request_id)
-            what = "typed questions"
+            what = wording.count(n, "extra typed question")
         else:
             total = await self._store.grant_attempts(person.id, course, module_no, n, request_id)
-            what = "quiz attempts"
+            what = wording.count(n, "extra quiz attempt")
         await self._audit(staff, action, ref, "done", {**detail, "total": total})
         return Done(
-            f"Granted {n} extra {what} to {person.label} in {course.slug} module {module_no} "
+            f"Granted {what} to {person.label} in {course.slug} module {module_no} "
             f"({total} granted in all).",
             learner=person.id,
         )
@@ -239,7 +251,11 @@ class AdminService:
         detail = {"course": course.slug, "module": module_no, "released": released}
         await self._audit(staff, action, ref, "done", detail)
         if not released:
-            return Done(f"{person.label} has no cooldown on {course.slug} module {module_no}.")
+            return Done(
+                f"Nothing to reset: {person.label} has no cooldown on {course.slug} "
+                f"module {module_no}.",
+                changed=False,
+            )
         return Done(
             f"Cooldown released: {person.label} can retake the {course.slug} module "
             f"{module_no} quiz now; they'll be told.",
@@ -254,10 +270,19 @@ class AdminService:
         course = await self._course(staff, action, ref, slug)
         await self._authorise_course(staff, action, ref, course)
         status = "suspended" if suspended else "active"
-        changed = await self._store.set_enrollment_status(person.id, course, status)
+        before = await self._store.set_enrollment_status(person.id, course, status)
+        changed = before not in (None, status, "completed")
         await self._audit(staff, action, ref, "done", {"course": course.slug, "changed": changed})
+        if before is None:
+            return Done(
+                f"Nothing to change: {person.label} is not enrolled in {course.slug}.",
+                changed=False,
+            )
         if not changed:
-            return Done(f"{person.label} has no enrollment in {course.slug} to change.")
+            return Done(
+                f"Nothing to change: {person.label}'s enrollment in {course.slug} is {before}.",
+                changed=False,
+            )
         return Done(f"{person.label}'s enrollment in {course.slug} is now {status}.")
 
     async def authorise(

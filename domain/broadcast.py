@@ -27,7 +27,7 @@ LEASE = timedelta(minutes=2)
 class Draft:
     id: UUID
     audience: str  # a course slug, or "all"
-    audience_name: str
+    course_name: str | None  # None: every learner
     text: str
     recipients: int
 
@@ -112,7 +112,7 @@ class BroadcastService:
             "done",
             {"draft": str(broadcast_id), "recipients": recipients},
         )
-        name = course.name if course else "every learner"
+        name = course.name if course else None
         return Draft(broadcast_id, course.slug if course else "all", name, text, recipients)
 
     async def confirm(

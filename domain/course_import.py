@@ -90,7 +90,7 @@ class CourseImporter:
             embedded,
             unchanged,
             tuple(placements),
-            tuple(warnings(pack)),
+            (*pack.warnings, *warnings(pack)),
         )
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from domain import yaml_lines
+from domain import wording, yaml_lines
 from domain.personas import VARIANT_PERSONAS, Persona
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -168,6 +168,9 @@ class CoursePack:
     suggestions: tuple[SuggestionPack, ...]
     references: tuple[ReferenceDoc, ...]
     content_hash: str
+    # `file:line: …` worth fixing though the pack imports (a quiz too short to draw from);
+    # the import adds the text warnings of domain.chunking to these.
+    warnings: tuple[str, ...] = ()
 
     @property
     def topic_count(self) -> int:
@@ -183,14 +186,25 @@ def topic_pair_index(topic_number: int) -> int:
     return (topic_number - 1) // 2
 
 
+# What `yaml()` returns for a file that isn't valid YAML: its one syntax error is the
+# problem; validating the nothing it parsed to would add "title: is required" and the like.
+UNREADABLE: Any = object()
+
+
 @dataclass
 class _Collector:
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def add(self, file: str, line: int, message: str) -> None:
         self.problems.append(Problem(file, line, message))
 
+    def warn(self, file: str, line: int, message: str) -> None:
+        self.warnings.append(Problem(file, line, message))
+
     def model(self, file: str, data: Any, model: type[BaseModel]) -> Any:
+        if data is UNREADABLE:
+            return None
         if data is None:
             data = {}
         try:
@@ -198,8 +212,8 @@ class _Collector:
         except ValidationError as exc:
             for error in exc.errors():
                 loc = tuple(error["loc"])
-                where = ".".join(str(p) for p in loc)
-                message = _friendly(error)
+                where = _where(loc)
+                message = _friendly(error, yaml_lines.raw_of(data, loc))
                 self.add(
                     file, yaml_lines.line_of(data, loc), f"{where}: {message}" if where else message
                 )
@@ -210,17 +224,50 @@ class _Collector:
             return yaml_lines.load(text, first_line)
         except yaml_lines.YamlProblem as exc:
             self.add(file, exc.line, exc.message)
-            return None
+            return UNREADABLE
 
 
-def _friendly(error: Any) -> str:
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A field's place as authors count: ("questions", 0, "options", 1, "text") is
+    "question 1, option 2, text" — from 1, like every other message about a pack."""
+    places: list[str] = []
+    names: list[str] = []
+    for part in loc:
+        if isinstance(part, int) and names:
+            name = names.pop()
+            if names:
+                places.append(".".join(names))
+                names = []
+            places.append(f"{name[:-1] if name.endswith('s') else name} {part + 1}")
+        else:
+            names.append(str(part))
+    if names:
+        places.append(".".join(names))
+    return ", ".join(places)
+
+
+_YAML_TYPES = {bool: "a yes/no value", int: "a number", float: "a number"}
+
+
+def _friendly(error: Any, raw: str | None) -> str:
     kind = error["type"]
+    value = error.get("input")
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
         return "is not a known field"
     if kind == "string_pattern_mismatch" and error["loc"][-1:] in (("slug",), ("id",), ("parent",)):
         return "use lower-case letters, digits and '-' (at most 63)"
+    if kind == "string_type" and type(value) in _YAML_TYPES:
+        # `text: True`, `topic: 1.10`: YAML reads them as true/false and numbers.
+        written = raw if raw is not None else str(value)
+        return (
+            f'YAML reads {written} as {_YAML_TYPES[type(value)]}, not text: quote it, "{written}"'
+        )
+    if kind == "bool_type" and isinstance(value, str):
+        return f"write true or false without quotes (not {value!r})"
+    if kind == "int_type" and isinstance(value, str):
+        return f"write a whole number without quotes (not {value!r})"
     return error["msg"]
 
 
@@ -272,21 +319,16 @@ def parse_pack(files: Mapping[str, str], problems: list[Problem] | None = None) 
             continue
         out.add(path, 1, "unexpected file: not part of the course-pack format")
 
+    draws = meta.settings.quiz_question_count if meta else CourseSettings().quiz_question_count
     modules = [
         module
         for number in sorted(module_files)
-        if (module := _module(out, number, module_dirs[number], module_files[number]))
+        if (module := _module(out, number, module_dirs[number], module_files[number], draws))
     ]
     if not module_files:
         out.add("modules", 1, "a course needs at least one module folder (modules/01-name/)")
-    expected = list(range(1, len(module_files) + 1))
-    if sorted(module_files) != expected and module_files:
-        out.add(
-            "modules",
-            1,
-            f"modules must be numbered 1..{len(module_files)} without gaps, "
-            f"found {sorted(module_files)}",
-        )
+    for folder, gap in _gaps({n: module_dirs[n] for n in module_files}, "module", "folder"):
+        out.add(f"modules/{folder}", 1, gap)
 
     suggestions: list[SuggestionPack] = []
     if "suggestions.yaml" in files:
@@ -299,7 +341,12 @@ def parse_pack(files: Mapping[str, str], problems: list[Problem] | None = None) 
     for path in sorted(files):
         digest.update(path.encode() + b"\0" + files[path].encode() + b"\0")
     return CoursePack(
-        meta, tuple(modules), tuple(suggestions), tuple(references), digest.hexdigest()
+        meta,
+        tuple(modules),
+        tuple(suggestions),
+        tuple(references),
+        digest.hexdigest(),
+        tuple(str(w) for w in sorted(out.warnings, key=lambda w: (w.file, w.line))),
     )
 
 
@@ -330,7 +377,30 @@ def _reference_modules(
                 )
 
 
-def _module(out: _Collector, number: int, folder: str, files: dict[str, str]) -> ModulePack | None:
+def _gaps(names: Mapping[int, str], what: str, kind: str) -> list[tuple[str, str]]:
+    """Where numbering 1, 2, 3 … breaks, said at the first folder or file after the gap
+    (the one misnumbered, or the one after the missing one), with the name it would have
+    if it were the one missing. ``names``: number → folder or file name."""
+    found = []
+    numbers = sorted(names)
+    for previous, number in zip([0, *numbers], numbers, strict=False):
+        if number == previous + 1:
+            continue
+        first, last = previous + 1, number - 1
+        after = f"{what} {number} follows {what} {previous}" if previous else f"{what}s start at 1"
+        if first == last:
+            missing = f"{what} {first} is missing; add it"
+        else:
+            span = "and" if last == first + 1 else "to"
+            missing = f"{what}s {first} {span} {last} are missing; add them"
+        renamed = f"{first:02d}-{names[number].split('-', 1)[1]}"
+        found.append((names[number], f"{after}: {missing}, or rename this {kind} {renamed}"))
+    return found
+
+
+def _module(
+    out: _Collector, number: int, folder: str, files: dict[str, str], draws: int
+) -> ModulePack | None:
     base = f"modules/{folder}"
     meta = None
     if "module.yaml" in files:
@@ -400,16 +470,14 @@ def _module(out: _Collector, number: int, folder: str, files: dict[str, str]) ->
             )
     if not defaults:
         out.add(f"{base}/module.yaml", 1, "a module needs at least one topic (NN-name.md)")
-    elif sorted(defaults) != list(range(1, len(defaults) + 1)):
-        out.add(
-            f"{base}/module.yaml",
-            1,
-            f"topics must be numbered 1..{len(defaults)} without gaps, found {sorted(defaults)}",
-        )
+    for name, gap in _gaps({n: d[0] for n, d in defaults.items()}, "topic", "file"):
+        out.add(f"{base}/{name}", 1, gap)
 
     questions: list[QuestionPack] = []
     if "quiz.yaml" in files:
-        questions = _quiz(out, f"{base}/quiz.yaml", files["quiz.yaml"], number, sorted(defaults))
+        questions = _quiz(
+            out, f"{base}/quiz.yaml", files["quiz.yaml"], number, sorted(defaults), draws
+        )
     if meta is None:
         return None
     return ModulePack(number, meta.title, meta.description, tuple(topics), tuple(questions))
@@ -445,7 +513,7 @@ def _topic(
 
 
 def _quiz(
-    out: _Collector, path: str, text: str, module_no: int, topic_numbers: list[int]
+    out: _Collector, path: str, text: str, module_no: int, topic_numbers: list[int], draws: int
 ) -> list[QuestionPack]:
     data = out.yaml(path, text)
     quiz = out.model(path, data, QuizFile)
@@ -492,7 +560,29 @@ def _quiz(
     keys = [q.key for q in questions]
     if len(set(keys)) != len(keys):
         out.add(path, 1, "the same question text appears twice")
+    _short_quiz(out, path, data.key_lines.get("questions", 1), len(questions), draws)
     return questions
+
+
+# Fewer questions than this and one answer decides the result (with 2, a 70 % pass mark
+# needs both right); the demo course has 8–10 a module.
+FEW_QUESTIONS = 3
+
+
+def _short_quiz(out: _Collector, path: str, line: int, questions: int, draws: int) -> None:
+    """A quiz that imports but is thin: warned, not refused (a short quiz is the author's
+    choice, and a draft course may add questions later)."""
+    n = wording.count(questions, "question")
+    same = f"every attempt asks the same ones (quiz_question_count is {draws})"
+    if questions < FEW_QUESTIONS:
+        said = f"only {n}: one answer decides the result" + (
+            f", and {same}" if questions < draws else ""
+        )
+    elif questions < draws:
+        said = f"{n}, fewer than quiz_question_count ({draws}): every attempt asks all of them"
+    else:
+        return
+    out.warn(path, line, f"{said}; add questions (4 or more per topic pair)")
 
 
 def _suggestions(out: _Collector, text: str, modules: list[ModulePack]) -> list[SuggestionPack]:

@@ -6,7 +6,10 @@
      "about": "<what this is>", "sections": {"<table>": [<row>, ...], ...}}
 
 One section per database table that holds rows about the person, named after the table,
-each row as stored (every column, JSON types; course rows gain the course `course_slug`).
+each row as stored (every column, JSON types; course rows gain the course `course_slug`)
+— except the updates of their chat the inbox still holds, which are summarised as a person
+reads them (time, kind, the text typed or the button pressed, handled or not) rather than
+as Telegram's raw JSON.
 A section is present, possibly empty, for every such table, so the shape does not depend on
 what the person did. New columns appear by themselves; a new table needs a section (the
 storage tests fail until it has one).
@@ -48,7 +51,9 @@ FORMAT_VERSION = 1
 CONFIRM_WITHIN = timedelta(minutes=10)
 ABOUT = (
     "Everything Tutorbot stores about you: one section per database table, each a list of "
-    "rows as stored. Course rows carry the course slug. Sent with /mydata; /deleteme erases it."
+    "rows as stored. Course rows carry the course slug; update_inbox lists the messages and "
+    "button presses of yours the bot still holds (when, what you typed or pressed). "
+    "Sent with /mydata; /deleteme erases it."
 )
 
 # Staff commands whose audit row names a person (their first argument, "@user" or an id):

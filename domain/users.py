@@ -55,6 +55,8 @@ class UserRepository(Protocol):
 
     async def mark_blocked(self, telegram_id: int) -> None: ...
 
+    async def reachable(self) -> list[Profile]: ...
+
 
 class UserService:
     """Keeps the user row in step with Telegram and with the configured admin list.
@@ -106,6 +108,10 @@ class UserService:
         """Telegram answered 403: stop sending until they write to us again."""
         self._recent.pop(user_id, None)
         await self._users.mark_blocked(user_id)
+
+    async def reachable(self) -> list[Profile]:
+        """Everyone the bot may message (they talked to it and haven't blocked it)."""
+        return await self._users.reachable()
 
     def forget(self, user_id: int) -> None:
         """Their user row is gone (erased): the next update must write it again."""

@@ -139,19 +139,27 @@ class PgAdminStore:
         )
         return bool(released)
 
-    async def set_enrollment_status(self, user_id: int, course: CourseRef, status: str) -> bool:
-        changed = await self._pool.fetchval(
+    async def set_enrollment_status(
+        self, user_id: int, course: CourseRef, status: str
+    ) -> str | None:
+        """Sets the status (never over a completed one) and returns the status it had
+        before, None without an enrollment: the reply tells a change from a no-op."""
+        return await self._pool.fetchval(
             """
-            UPDATE enrollments SET status = $3::enrollment_status, updated_at = now()
-            WHERE user_id = $1 AND course_id = $2 AND status <> $3::enrollment_status
-              AND status <> 'completed'
-            RETURNING true
+            WITH before AS (
+                SELECT status FROM enrollments WHERE user_id = $1 AND course_id = $2
+                FOR UPDATE
+            ), changed AS (
+                UPDATE enrollments SET status = $3::enrollment_status, updated_at = now()
+                WHERE user_id = $1 AND course_id = $2 AND status <> $3::enrollment_status
+                  AND status <> 'completed'
+            )
+            SELECT status::text FROM before
             """,
             user_id,
             course.id,
             status,
         )
-        return bool(changed)
 
     async def report(self, person: Person, courses: frozenset[UUID] | None) -> LearnerReport:
         rows = await self._pool.fetch(

@@ -9,12 +9,16 @@ import asyncpg
 
 from domain.broadcast import Progress
 
-# Learners who can be messaged: not blocked, and (for a course) actively enrolled.
+# Learners who can be messaged: not blocked, and actively enrolled in the course (for
+# "all": in any course, or a learner by role who hasn't enrolled yet). Staff enrolled in a
+# course are learners of it, so an admin taking the course gets its broadcasts too.
 _AUDIENCE = """
 SELECT u.id FROM users u
-WHERE NOT u.is_blocked AND u.role = 'learner'
-  AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM enrollments e
-        WHERE e.user_id = u.id AND e.course_id = $1 AND e.status <> 'suspended'))
+WHERE NOT u.is_blocked
+  AND (($1::uuid IS NULL AND u.role = 'learner')
+       OR EXISTS (SELECT 1 FROM enrollments e
+            WHERE e.user_id = u.id AND ($1::uuid IS NULL OR e.course_id = $1)
+              AND e.status <> 'suspended'))
 """
 
 

@@ -74,9 +74,35 @@ EXPORT: dict[str, str] = {
         WHERE t.user_id = $1 ORDER BY b.created_at
     """,
     "erasure_requests": "SELECT to_jsonb(t) FROM erasure_requests t WHERE t.user_id = $1",
-    "update_inbox": (
-        "SELECT to_jsonb(t) FROM update_inbox t WHERE t.chat_key = $1 ORDER BY t.update_id"
-    ),
+    # Each update as a person reads it (when, what kind, what they typed or pressed, and
+    # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
+    # and the bot's whole message and keyboard under every button press, which made the
+    # inbox half of a one-session export. Nothing the person sent is left out.
+    "update_inbox": """
+        SELECT jsonb_strip_nulls(jsonb_build_object(
+            'update_id', t.update_id,
+            'received_at', t.received_at,
+            'kind', t.kind,
+            'text', coalesce(m->>'text', m->>'caption'),
+            'attachment', (SELECT k FROM unnest(ARRAY['document', 'photo', 'video', 'voice',
+                    'audio', 'sticker', 'animation', 'video_note', 'location', 'contact'])
+                    AS k WHERE m ? k LIMIT 1),
+            'file_name', m->'document'->>'file_name',
+            'pressed', (SELECT b->>'text'
+                FROM jsonb_array_elements(coalesce(
+                    q->'message'->'reply_markup'->'inline_keyboard', '[]')) AS r(row),
+                    jsonb_array_elements(r.row) AS b
+                WHERE b->>'callback_data' = q->>'data' LIMIT 1),
+            'on_message', q->'message'->>'message_id',
+            'processed_at', t.processed_at,
+            'failed', nullif(t.failed, false),
+            'content', CASE WHEN t.payload - 'update_id' = '{}'::jsonb THEN 'erased' END
+        ))
+        FROM update_inbox t,
+            LATERAL (SELECT coalesce(t.payload->'message', t.payload->'edited_message',
+                t.payload->'channel_post') AS m, t.payload->'callback_query' AS q) x
+        WHERE t.chat_key = $1 ORDER BY t.update_id
+    """,
 }
 
 # table -> what erasing a person does to its rows about them.

@@ -78,3 +78,13 @@ class PgUserRepository:
             "WHERE id = $1 AND NOT is_blocked",
             telegram_id,
         )
+
+    async def reachable(self) -> list[Profile]:
+        rows = await self._pool.fetch(
+            "SELECT id, first_name, last_name, username, language_code FROM users "
+            "WHERE NOT is_blocked ORDER BY id"
+        )
+        return [
+            Profile(r["id"], r["first_name"], r["last_name"], r["username"], r["language_code"])
+            for r in rows
+        ]

@@ -48,6 +48,7 @@ async def polling_bot(services: Services) -> AsyncIterator[tuple[BotApiEmulator,
         bot_first_name=DEMO_BOT_NAME,
         first_update_id=first_update_id,
     ) as emulator:
+        await _remember_people(services, emulator)
         application = build_application(
             services, DEMO_TOKEN, polling=True, api_url=emulator.base_url
         )
@@ -67,6 +68,21 @@ async def polling_bot(services: Services) -> AsyncIterator[tuple[BotApiEmulator,
             finally:
                 await worker.stop()
                 await application.stop()
+
+
+async def _remember_people(services: Services, emulator: BotApiEmulator) -> None:
+    """The local Telegram is new each run, the database is not: everyone who talked to the
+    bot in an earlier run on this DATA_DIR (the chat learner under another --user-id, a
+    script's learner) is a person Telegram knows, so a broadcast or a cooldown notice to
+    them is delivered (into a chat nobody watches) instead of "chat not found"."""
+    for person in await services.users.reachable():
+        emulator.user(
+            person.telegram_id,
+            person.first_name,
+            last_name=person.last_name,
+            username=person.username,
+            language_code=person.language_code,
+        )
 
 
 @dataclass(frozen=True)

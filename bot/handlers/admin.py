@@ -88,7 +88,7 @@ async def staff_command(update: Update, context: TutorContext) -> None:
     except AccessDenied as refused:
         await show_plain(update, refused.reason)
         return
-    await show(update, views.done(done.message))
+    await show(update, views.done(done.message, changed=done.changed))
 
 
 async def menu(update: Update, context: TutorContext) -> None:

@@ -15,6 +15,7 @@ from domain.admin import Action as StaffAction
 from domain.course_admin import Change
 from domain.learning import AccessDenied
 from domain.users import User
+from domain.wording import count
 
 CHANGES = {"p": Change.PUBLISH, "u": Change.UNPUBLISH, "a": Change.ARCHIVE}
 
@@ -44,7 +45,7 @@ async def export_command(update: Update, context: TutorContext) -> None:
         return
     assert update.effective_message is not None
     await update.effective_message.reply_document(
-        InputFile(data, filename=name), caption=f"{learners} learners, one row per module."
+        InputFile(data, filename=name), caption=f"{count(learners, 'learner')}, one row per module."
     )
 
 

@@ -35,6 +35,7 @@ from bot.pack_import import (
     placement_lines,
 )
 from bot.views import admin as admin_views
+from domain import wording
 from domain.admin import Action, CourseRef, Staff
 from domain.chunking import chunk_pack
 from domain.course_import import CourseReindexer, ModelMismatch, ReferenceImporter
@@ -134,7 +135,7 @@ async def import_document(update: Update, context: TutorContext) -> None:
             await _edit(progress, refusal_text(problems, document.file_name or "pack.zip"))
             return
 
-    await _edit(progress, f"⏳ Embedding {len(chunk_pack(pack))} chunks…")
+    await _edit(progress, f"⏳ Embedding {wording.count(len(chunk_pack(pack)), 'chunk')}…")
     summary = await import_checked(context.services.pool, _embedder(context), pack)
     seconds = time.perf_counter() - started
     detail = {"slug": summary.slug, "chunks": summary.chunks, "embedded": summary.embedded}
@@ -216,7 +217,7 @@ async def import_reference(
     report = placement_lines(summary.placements)
     await _edit(
         progress,
-        f"✅ {what} {name} in {course.slug}: {summary.chunks} chunks "
+        f"✅ {what} {name} in {course.slug}: {wording.count(summary.chunks, 'chunk')} "
         f"({summary.total} in the course) in {seconds:.1f} s" + (f"\n{report}" if report else ""),
     )
 
@@ -237,7 +238,7 @@ async def _reference_text(name: str, data: bytes) -> tuple[str, str | None]:
 def refusal_text(problems: list[str], name: str) -> str:
     """The problems, one a line, cut to fit one message."""
     count = len(problems)
-    head = f"❌ {name} was refused ({count} problem{'s' * (count != 1)}); nothing was imported:"
+    head = f"❌ {name} was refused ({wording.count(count, 'problem')}); nothing was imported:"
     lines = [head]
     length = len(head)
     for shown, problem in enumerate(problems):
@@ -267,8 +268,9 @@ async def reindex_command(update: Update, context: TutorContext) -> None:
     await admin.record(staff, Action.REINDEX, course.slug, "done", detail)
     await show_plain(
         update,
-        f"✅ Reindexed {course.slug}: {summary.chunks} chunks ({summary.embedded} distinct texts "
-        f"embedded) with {summary.model} ({summary.dimensions} dimensions) in {seconds:.1f} s",
+        f"✅ Reindexed {course.slug}: {wording.count(summary.chunks, 'chunk')} "
+        f"({summary.embedded} distinct texts embedded) with {summary.model} "
+        f"({summary.dimensions} dimensions) in {seconds:.1f} s",
     )
 
 

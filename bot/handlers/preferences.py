@@ -8,11 +8,13 @@ from telegram import Update
 
 from bot.context import TutorContext
 from bot.handlers.profile import profile_of
-from bot.views.clock import clock_time, is_timezone
+from bot.timezones import Ambiguous, Found, resolve
+from bot.views.clock import clock_time
 
 USAGE = (
-    "Send /timezone followed by your timezone, e.g. <code>/timezone Europe/Berlin</code> or "
-    "<code>/timezone America/New_York</code>. <code>/timezone UTC</code> resets it."
+    "Send /timezone and your city or zone, e.g. <code>/timezone Berlin</code>, "
+    "<code>/timezone America/New_York</code> or <code>/timezone UTC+2</code>. "
+    "<code>/timezone UTC</code> resets it."
 )
 
 
@@ -28,13 +30,25 @@ async def timezone_command(update: Update, context: TutorContext) -> None:
             f"{clock_time(now, current)}).\n\n{USAGE}"
         )
         return
-    name = context.args[0].strip()[:64]
-    if len(context.args) > 1 or not is_timezone(name):
-        await message.reply_html(f"I don't know the timezone “{escape(name)}”.\n\n{USAGE}")
+    found = resolve(" ".join(context.args))
+    if isinstance(found, Ambiguous):
+        options = ", ".join(f"<code>{escape(name)}</code>" for name in found.candidates)
+        await message.reply_html(
+            f"“{escape(' '.join(context.args)[:64])}” could be several time zones: {options}. "
+            f"Send the one you mean, e.g. <code>/timezone {escape(found.candidates[0])}</code>."
+        )
         return
-    chosen = None if name.upper() == "UTC" else name
-    await context.services.users.set_timezone(user.id, chosen)
+    if not isinstance(found, Found):
+        await message.reply_html(f"I don't know the timezone “{escape(found.text)}”.\n\n{USAGE}")
+        return
+    await context.services.users.set_timezone(user.id, found.name)
+    note = (
+        " A fixed offset doesn't change with daylight saving time; a city does "
+        "(e.g. <code>/timezone Berlin</code>)."
+        if found.fixed
+        else ""
+    )
     await message.reply_html(
-        f"Timezone set: <b>{escape(name)}</b> (your time now: {clock_time(now, name)}). "
-        "Quiz times are shown in it from now on."
+        f"Timezone set: <b>{escape(found.label)}</b> (your time now: "
+        f"{clock_time(now, found.name)}). Quiz times are shown in it from now on.{note}"
     )

@@ -45,8 +45,9 @@ def usage(name: str) -> Screen:
     return Screen(f"Usage: <code>{escape(USAGE[name])}</code>")
 
 
-def done(message: str) -> Screen:
-    return Screen(f"✅ {escape(message)}")
+def done(message: str, *, changed: bool = True) -> Screen:
+    """A success tick only for what changed something; a no-op reads as plain text."""
+    return Screen(f"✅ {escape(message)}" if changed else escape(message))
 
 
 def report(report: LearnerReport, timezone: str | None, now: datetime) -> Screen:

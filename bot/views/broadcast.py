@@ -6,15 +6,21 @@ from html import escape
 
 from bot.views.screen import Screen, bar, button
 from domain.broadcast import Draft, Progress
+from domain.wording import count
 
 PREVIEW_CHARS = 1_500
 
 
 def draft(d: Draft) -> Screen:
     preview = d.text if len(d.text) <= PREVIEW_CHARS else d.text[:PREVIEW_CHARS] + "…"
-    who = "learner" if d.recipients == 1 else "learners"
+    who = count(d.recipients, "learner")
+    head = (
+        f"📣 <b>Broadcast to {who}</b> of {escape(d.course_name)}"
+        if d.course_name is not None
+        else f"📣 <b>Broadcast to everyone: {who}</b>"
+    )
     lines = [
-        f"📣 <b>Broadcast to {d.recipients} {who}</b> of {escape(d.audience_name)}",
+        head,
         "",
         escape(preview),
         "",

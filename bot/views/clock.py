@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, tzinfo
 
-# What ZoneInfo raises for a name that is no zone: unknown, malformed, or a folder of the
-# tz database ("Europe" raises IsADirectoryError, an OSError).
-_NOT_A_ZONE = (ZoneInfoNotFoundError, ValueError, OSError)
+from bot.timezones import tzinfo_of
 
 
-def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name) if name else ZoneInfo("UTC")
-    except _NOT_A_ZONE:
-        return ZoneInfo("UTC")
-
-
-def is_timezone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except _NOT_A_ZONE:
-        return False
-    return True
+def zone(name: str | None) -> tzinfo:
+    """The learner's stored zone (an IANA name or a fixed "UTC+02:00"); UTC otherwise."""
+    return tzinfo_of(name)
 
 
 def clock_time(moment: datetime, timezone: str | None) -> str:
@@ -57,7 +44,7 @@ def until(moment: datetime, now: datetime) -> str:
     return f"in {round(hours / 24)} days"
 
 
-def _abbreviation(local: datetime, tz: ZoneInfo) -> str:
-    name = local.tzname() or tz.key
+def _abbreviation(local: datetime, tz: tzinfo) -> str:
+    name = local.tzname() or str(tz)
     # Zones without a letter abbreviation report an offset like "+03"; say "UTC+03" then.
     return f"UTC{name}" if name[:1] in "+-" else name

@@ -6,6 +6,7 @@ from html import escape
 
 from bot.views.screen import Screen, button
 from domain.course_admin import CourseRow, Visibility
+from domain.wording import count
 
 MARKS = {Visibility.PUBLISHED: "🟢", Visibility.DRAFT: "📝", Visibility.ARCHIVED: "🗄"}
 
@@ -18,7 +19,7 @@ def overview(courses: list[CourseRow]) -> Screen:
     for c in courses:
         lines.append(
             f"{MARKS[c.visibility]} <b>{escape(c.name)}</b> (<code>{escape(c.slug)}</code>) — "
-            f"{c.visibility.value}, {c.learners} learners"
+            f"{c.visibility.value}, {count(c.learners, 'learner')}"
         )
         actions = []
         if c.visibility is not Visibility.PUBLISHED:

@@ -118,7 +118,12 @@ def test_front_matter_errors_point_into_the_topic_file() -> None:
             "No front matter",
             "modules/01-basics/03-third.md:1: topic file must start with front matter",
         ),
-        ("modules/03-later/module.yaml", "title: Later\n", "modules:1: modules must be numbered"),
+        (
+            "modules/03-later/module.yaml",
+            "title: Later\n",
+            "modules/03-later:1: module 3 follows module 1: module 2 is missing; add it, "
+            "or rename this folder 02-later",
+        ),
         ("modules/01-basics/01-first.normal.md", "x", "the normal persona is the default text"),
     ],
 )
@@ -126,6 +131,66 @@ def test_single_mistakes(path: str, text: str, expected: str) -> None:
     files = valid_files()
     files[path] = text
     assert any(p.startswith(expected) or expected in p for p in problems(files)), problems(files)
+
+
+def test_an_unquoted_colon_gives_one_problem_with_the_quoted_line() -> None:
+    files = valid_files()
+    files["modules/01-basics/module.yaml"] = "title: Basics: the idea\n"
+    files["modules/01-basics/02-second.md"] = "---\ntitle: Loss: why it matters\n---\nText.\n"
+
+    assert problems(files) == [
+        "modules/01-basics/02-second.md:2: invalid YAML in title: a ': ' inside a value "
+        'starts another key; quote the value: title: "Loss: why it matters"',
+        "modules/01-basics/module.yaml:1: invalid YAML in title: a ': ' inside a value "
+        'starts another key; quote the value: title: "Basics: the idea"',
+    ]
+
+
+def test_values_yaml_reads_as_yes_no_or_numbers_are_to_be_quoted_counted_from_1() -> None:
+    files = valid_files()
+    files["modules/01-basics/quiz.yaml"] = QUIZ.replace('"This"', "True").replace('"That"', "False")
+    files["suggestions.yaml"] = (
+        "suggestions:\n  - id: a\n    prompt: Why?\n    topic: '1.1'\n"
+        "  - id: b\n    prompt: And?\n    topic: 1.10\n"
+    )
+
+    assert problems(files) == [
+        "modules/01-basics/quiz.yaml:5: question 1, option 1, text: YAML reads True as a "
+        'yes/no value, not text: quote it, "True"',
+        "modules/01-basics/quiz.yaml:7: question 1, option 2, text: YAML reads False as a "
+        'yes/no value, not text: quote it, "False"',
+        "suggestions.yaml:7: suggestion 2, topic: YAML reads 1.10 as a number, not text: "
+        'quote it, "1.10"',
+    ]
+
+
+def test_a_numbering_gap_is_reported_at_the_file_after_it() -> None:
+    files = valid_files()
+    files["modules/01-basics/04-fourth.md"] = files.pop("modules/01-basics/02-second.md")
+
+    assert problems(files) == [
+        "modules/01-basics/04-fourth.md:1: topic 4 follows topic 1: topics 2 and 3 are "
+        "missing; add them, or rename this file 02-fourth.md"
+    ]
+
+
+def test_a_thin_quiz_imports_with_a_warning() -> None:
+    files = valid_files()
+    assert parse_pack(files).warnings == (
+        "modules/01-basics/quiz.yaml:1: only 1 question: one answer decides the result, and "
+        "every attempt asks the same ones (quiz_question_count is 10); add questions "
+        "(4 or more per topic pair)",
+    )
+
+    others = [QUIZ.split("\n", 1)[1].replace("What is it", w) for w in ("Why", "How", "Who")]
+    files["modules/01-basics/quiz.yaml"] = QUIZ + "".join(others)
+    files["course.yaml"] = COURSE + "  quiz_question_count: 5\n"
+    assert parse_pack(files).warnings == (
+        "modules/01-basics/quiz.yaml:1: 4 questions, fewer than quiz_question_count (5): "
+        "every attempt asks all of them; add questions (4 or more per topic pair)",
+    )
+    files["course.yaml"] = COURSE + "  quiz_question_count: 4\n"
+    assert parse_pack(files).warnings == ()
 
 
 def test_several_correct_options_must_be_announced() -> None:

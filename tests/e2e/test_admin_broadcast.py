@@ -128,3 +128,28 @@ async def test_500_learners_at_telegrams_pace_resumed_after_a_restart_without_du
     final = emulator.message(ADMIN_ID, progress.message_id).text
     assert final.startswith("✅ Broadcast sent")
     assert "499 delivered · 1 blocked the bot · 0 failed · 0 to go (of 500)" in final
+
+
+async def test_staff_enrolled_in_the_course_are_among_its_learners(
+    talk, tea, pool, emulator: BotApiEmulator
+) -> None:
+    ids = await learners(pool, emulator, tea, 1)
+    admin: Dialogue = talk(ADMIN_ID, "Grace")
+    await admin.send("/start tiny")
+    await admin.send(f"/broadcast tiny {NEWS}")
+    assert admin.last.text.startswith("📣 Broadcast to 2 learners of Tea basics")
+    await admin.press("✅ Send to 2")  # the draft becomes the progress message
+
+    def shown() -> str:
+        return "\n".join(m.text for m in emulator.bot_messages(ADMIN_ID))
+
+    await emulator.wait_for(lambda: "✅ Broadcast sent" in shown(), within=10)
+    assert "2 delivered · 0 blocked the bot · 0 failed" in shown()
+    assert received(emulator, [*ids, ADMIN_ID]) == {ids[0]: 1, ADMIN_ID: 1}
+
+    await admin.send(f"/broadcast all {NEWS}")
+    assert admin.last.text.startswith("📣 Broadcast to everyone: 2 learners")
+    await pool.execute("DELETE FROM enrollments WHERE user_id = $1", ids[0])
+    await pool.execute("UPDATE users SET role = 'tutor' WHERE id = $1", ids[0])
+    await admin.send(f"/broadcast tiny {NEWS}")
+    assert admin.last.text.startswith("📣 Broadcast to 1 learner of Tea basics"), "one, not ones"

@@ -99,7 +99,7 @@ async def test_a_released_cooldown_is_announced_once_and_the_quiz_opens(
     assert "▶ Start the quiz" in str(ada.last.buttons)
 
     await admin.send("/reset_cooldown @ada tiny 1")
-    assert admin.last.text == "✅ Ada (@ada, 42) has no cooldown on tiny module 1."
+    assert admin.last.text == "Nothing to reset: Ada (@ada, 42) has no cooldown on tiny module 1."
 
 
 async def test_a_suspended_learner_is_locked_out_until_unsuspended(
@@ -107,6 +107,8 @@ async def test_a_suspended_learner_is_locked_out_until_unsuspended(
 ) -> None:
     await admin.send("/suspend @ada tiny")
     assert admin.last.text == "✅ Ada (@ada, 42)'s enrollment in tiny is now suspended."
+    await admin.send("/suspend @ada tiny")
+    assert admin.last.text == "Nothing to change: Ada (@ada, 42)'s enrollment in tiny is suspended."
     await ada.press("⬅ Module")
     assert ada.answer_text == "Your enrollment in this course is suspended."
     await admin.send("/unsuspend @ada tiny")
@@ -120,19 +122,29 @@ async def test_roles_change_by_command_and_tutors_act_only_on_their_courses(
     bob = talk(43, "Bob", username="bob")
     await bob.send("/start")
     await admin.send("/promote @bob tutor")
-    assert admin.last.text == "✅ Bob (@bob, 43) is now tutor."
+    assert admin.last.text == "✅ Bob (@bob, 43) is now a tutor."
+    await admin.send("/promote @bob tutor")
+    assert admin.last.text == "Nothing to change: Bob (@bob, 43) is already a tutor."
 
     await bob.send("/grant_prompts @ada tiny 1 1")
     assert bob.last.text == NOT_ALLOWED, "a tutor of no course"
     await pool.execute("INSERT INTO course_tutors (course_id, user_id) VALUES ($1, 43)", tea)
     await bob.send("/grant_prompts @ada tiny 1 1")
-    assert bob.last.text.startswith("✅ Granted 1 extra typed question")
+    assert bob.last.text == (
+        "✅ Granted 1 extra typed question to Ada (@ada, 42) in tiny module 1 (1 granted in all)."
+    )
     await bob.send("/learner @ada")
     assert "Tea basics" in bob.last.text
     await bob.send("/promote @ada admin")
     assert bob.last.text == NOT_ALLOWED, "only admins change roles"
 
     await admin.send("/demote @bob")
+    assert admin.last.text == "✅ Bob (@bob, 43) is now a learner."
+    await admin.send("/promote @bob admin")
+    assert admin.last.text == "✅ Bob (@bob, 43) is now an admin."
+    await admin.send("/demote @bob")
+    await admin.send("/unsuspend @bob tiny")
+    assert admin.last.text == "Nothing to change: Bob (@bob, 43) is not enrolled in tiny."
     await bob.send("/learner @ada")
     assert bob.last.text == NOT_ALLOWED
     assert await pool.fetchval("SELECT role FROM users WHERE id = 43") == "learner"

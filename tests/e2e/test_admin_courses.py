@@ -77,7 +77,7 @@ async def test_export_sends_one_row_per_learner_and_module(
 
     document = admin.last.document
     assert document["file_name"] == "tiny-progress.csv"
-    assert admin.last.caption == "1 learners, one row per module."
+    assert admin.last.caption == "1 learner, one row per module."
     data = emulator.files[document["file_id"]].data
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert [(r["module"], r["topics_done"], r["topics"]) for r in rows] == [

@@ -61,6 +61,10 @@ async def test_a_zip_sent_in_the_chat_imports_like_the_cli(
         "✅ Imported Tea basics (tiny): 2 modules, 4 topics, 4 questions, 3 suggestions, "
     )
     assert "Reference sections by module (module " in progress.text
+    assert (
+        "⚠ modules/01-kinds-of-tea/quiz.yaml:1: only 2 questions: one answer decides the "
+        "result, and every attempt asks the same ones (quiz_question_count is 10)"
+    ) in progress.text, "a thin quiz imports, with a warning"
     assert await audit(pool) == [(ADMIN_ID, "import", "done")]
     # The CLI's importer finds the very same course already there: nothing to write.
     again = await import_pack(pool, TINY_PACK)
@@ -75,6 +79,8 @@ async def test_a_broken_pack_lists_its_problems_and_imports_nothing(
     pack = editable_copy(TINY_PACK, tmp_path / "src")
     quiz = next((pack / "modules").glob("01-*/quiz.yaml"))
     quiz.write_text(quiz.read_text().replace('question: "Which', 'question: ["Which', 1))
+    module = next((pack / "modules").glob("02-*/module.yaml"))
+    module.write_text("title: Brewing: time and heat\n")
     before = await counts(pool)
 
     await admin.send_document(zipped(pack, tmp_path), file_name="tiny.zip", caption="/import")
@@ -83,6 +89,11 @@ async def test_a_broken_pack_lists_its_problems_and_imports_nothing(
     assert text.startswith("❌ tiny.zip was refused"), text
     assert "nothing was imported" in text
     assert "• modules/01-kinds-of-tea/quiz.yaml:4: invalid YAML" in text, text
+    assert (
+        "• modules/02-brewing/module.yaml:1: invalid YAML in title: a ': ' inside a value "
+        'starts another key; quote the value: title: "Brewing: time and heat"'
+    ) in text, text
+    assert "title: is required" not in text, "only the real problem"
     assert await counts(pool) == before
     assert await audit(pool) == [(ADMIN_ID, "import", "invalid")]
 
@@ -291,7 +302,7 @@ async def test_a_reference_file_is_added_to_a_course_and_replaced_when_sent_agai
     await admin.send_document(
         b"Plain words about oolong.", file_name="x.txt", caption="/import tiny"
     )
-    assert admin.last.text.startswith("✅ Added x.txt in tiny: 1 chunks"), admin.last.text
+    assert admin.last.text.startswith("✅ Added x.txt in tiny: 1 chunk ("), admin.last.text
 
     # The next full import of the pack is not skipped: it keeps only the pack's own chunks.
     again = await import_pack(pool, TINY_PACK)
@@ -305,7 +316,7 @@ async def test_a_pdf_reference_is_read_and_an_empty_one_refused(admin: Dialogue,
     await import_pack(pool, TINY_PACK)
     pdf = text_pdf("Matcha is whisked, never steeped.")
     await admin.send_document(pdf, file_name="matcha.pdf", caption="/import tiny")
-    assert admin.last.text.startswith("✅ Added matcha.pdf in tiny: 1 chunks"), admin.last.text
+    assert admin.last.text.startswith("✅ Added matcha.pdf in tiny: 1 chunk ("), admin.last.text
     content = await pool.fetchval(
         "SELECT content FROM course_chunks WHERE source = 'reference/matcha.pdf'"
     )

@@ -186,7 +186,7 @@ TABLE = [
         TUTOR: "📊 Your courses\nLearners: 1",
         ADMIN: "📊 All courses\nLearners: 1",
     }),
-    Row("/export", typed("/export tiny"), COURSE_STAFF, "1 learners, one row per module."),
+    Row("/export", typed("/export tiny"), COURSE_STAFF, "1 learner, one row per module."),
     Row("/grant_prompts", typed("/grant_prompts @ada tiny 1 2"), COURSE_STAFF,
         "✅ Granted 2 extra typed questions to Ada (@ada, 42) in tiny module 1"),
     Row("/grant_attempts", typed("/grant_attempts @ada tiny 1 2"), COURSE_STAFF,
@@ -210,8 +210,8 @@ TABLE = [
         "✅ Added notes.md in tiny"),
     Row("/import + .zip", sent_file("pack", "/import"), ADMINS, "✅ Imported Tea basics (tiny)"),
     Row("/reindex", typed("/reindex tiny"), ADMINS, "✅ Reindexed tiny"),
-    Row("/promote", typed("/promote @zed tutor"), ADMINS, "✅ Zed (@zed, 60) is now tutor."),
-    Row("/demote", typed("/demote @zed"), ADMINS, "✅ Zed (@zed, 60) is now learner."),
+    Row("/promote", typed("/promote @zed tutor"), ADMINS, "✅ Zed (@zed, 60) is now a tutor."),
+    Row("/demote", typed("/demote @zed"), ADMINS, "✅ Zed (@zed, 60) is now a learner."),
 ]  # fmt: skip
 
 

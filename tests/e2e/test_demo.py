@@ -132,6 +132,45 @@ async def test_a_failing_step_stops_the_script_with_exit_1(
     assert "Traceback" not in err
 
 
+async def test_an_admins_broadcast_reaches_learners_of_earlier_runs_and_the_admin(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Each run is a new local Telegram on the same database: a learner from an earlier
+    run is still someone Telegram knows, and the admin enrolled in the course is one of
+    its learners."""
+    enroll = "/start\npress Tea basics\npress Enroll for free\npress Normal\n"
+    (tmp_path / "learner.demo").write_text(enroll)
+    (tmp_path / "admin.demo").write_text(
+        enroll
+        + "/broadcast tiny Tea tasting on Friday\n"
+        + "expect Broadcast to 2 learners of Tea basics\n"
+        + "press Send to 2\n"
+        + "wait 3\n"
+        + "expect Tea tasting on Friday\n"
+        + "expect 2 delivered · 0 blocked the bot · 0 failed\n"
+        + "expect-not refuse\n"
+        + "/broadcast all Tea for everyone\n"
+        + "expect Broadcast to everyone: 2 learners\n"
+    )
+    course = ("--course", str(TINY_PACK))
+
+    first = await demo(
+        *course, "--script", str(tmp_path / "learner.demo"), db_url=db_url, tmp_path=tmp_path
+    )
+    code, out, err = await demo(
+        *course,
+        "--as-admin",
+        "--script",
+        str(tmp_path / "admin.demo"),
+        db_url=db_url,
+        tmp_path=tmp_path,
+    )
+
+    assert first[0] == 0, first[1] + first[2]
+    assert code == 0, out + err
+    assert "Chat not found" not in err and "would refuse" not in out
+
+
 async def test_a_broken_script_or_pack_is_refused_with_file_and_line(
     db_url: str, tmp_path: Path
 ) -> None:

@@ -79,8 +79,14 @@ async def test_mydata_sends_a_json_file_of_everything_stored_about_the_learner(
     ]
     said = [m["content"] for m in sections["ai_mentor_thread_messages"] if m["role"] == "learner"]
     assert said == ["Where does my pangolin tea come from?"]
-    texts = [r["payload"].get("message", {}).get("text") for r in sections["update_inbox"]]
-    assert "/start tiny" in texts and "/mydata" in texts, "what they sent, as Telegram sent it"
+    updates = sections["update_inbox"]
+    texts = [r.get("text") for r in updates]
+    assert "/start tiny" in texts and "/mydata" in texts, "what they typed"
+    assert "⚽ Sports" in [r.get("pressed") for r in updates], "the buttons they pressed"
+    assert {r["kind"] for r in updates} == {"message", "callback_query"}
+    assert all({"update_id", "received_at", "kind"} <= set(r) for r in updates)
+    assert not any("payload" in r for r in updates), "a summary a person reads, not raw JSON"
+    assert len(json.dumps(updates)) < 300 * len(updates), "a few lines each, not kilobytes"
     report(
         "privacy: /mydata",
         bytes=len(emulator.files[document["file_id"]].data),

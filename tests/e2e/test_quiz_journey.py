@@ -286,7 +286,16 @@ async def test_times_are_shown_in_the_learners_timezone(talk, noon: FakeClock) -
     ada = talk(42, "Ada")
     await ada.send("/timezone Mars/Olympus")
     assert "I don't know the timezone “Mars/Olympus”." in ada.last.text
-    await ada.send("/timezone Europe/Berlin")
+    await ada.send("/timezone europe/berlin")
+    assert "Timezone set: Europe/Berlin (your time now: 13:00 CET)" in ada.last.text
+    await ada.send("/timezone UTC+2")
+    assert "Timezone set: UTC+02:00 (your time now: 14:00 UTC+02:00)" in ada.last.text
+    assert "A fixed offset doesn't change with daylight saving time" in ada.last.text
+    await ada.send("/timezone eastern")
+    assert ada.last.text.startswith(
+        "“eastern” could be several time zones: Canada/Eastern, US/Eastern. Send the one you mean"
+    )
+    await ada.send("/timezone berlin")
     assert "Timezone set: Europe/Berlin (your time now: 13:00 CET)" in ada.last.text
     await enroll(ada)
     await finish_topics(ada, 1)
