@@ -308,10 +308,12 @@ async def taught_later_check(pool, slug: str, questions: list[Question], embedde
         [vector] = await embedder.embed([q.text])
         hits = await engine.search(slug, q.text, vector, model=embedder.model, k=3, max_module=1)
         later = None
-        if judge(q.text, hits, BACKGROUND).may_be_taught_later:
+        bounded = judge(q.text, hits, BACKGROUND)
+        if bounded.may_be_taught_later:
             wider += 1
             whole = await engine.search(slug, q.text, vector, model=embedder.model, k=3)
-            later = taught_later(whole, judge(q.text, whole, BACKGROUND), 1)
+            verdict = judge(q.text, whole, BACKGROUND)
+            later = taught_later(whole, verdict, 1, bounded.passage_share)
         if q.topic[0] == 1:
             wrongly += later is not None
         else:

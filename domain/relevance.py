@@ -41,8 +41,9 @@ Background = Callable[[str], float]  # a word's frequency in everyday language, 
 MIN_SPECIFICITY = 1.5
 MIN_KNOWN_SHARE = 0.5
 CLEARLY_SPECIFIC = 8.0  # this much course language answers whatever else is said
-MIN_PASSAGE_SHARE = 0.6
-MIN_PASSAGE_SPECIFICITY = 6.0
+MIN_PASSAGE_SHARE = 0.5
+MIN_PASSAGE_SPECIFICITY = 7.0
+TAUGHT_LATER_MARGIN = 0.1  # how much more of the question a locked passage must carry
 PASSAGES = 3  # how many of the best hits may each be the passage that supports a question
 _RAREST = 1e-8  # what an unknown word's everyday frequency counts as
 _WORD = re.compile(r"[^\W\d_][^\W_]*(?:[-_][^\W_]+)*")
@@ -162,13 +163,17 @@ def _passage(hit: SearchHit, words: Sequence[_Word]) -> tuple[float, float]:
 
 
 def taught_later(
-    results: SearchResults, verdict: Verdict, max_module: int
+    results: SearchResults, verdict: Verdict, max_module: int, open_share: float = 0.0
 ) -> tuple[int, int] | None:
     """The (module, topic) beyond `max_module` whose passage supports the question, from
-    a search of the whole course and its verdict; None when no locked passage does, or
-    when an open one ranks above it (the open material is then the better answer). The
-    topic is 0 for reference material placed in the module."""
+    a search of the whole course and its verdict; None when no locked passage does, when
+    an open one ranks above it (the open material is then the better answer), or when it
+    carries barely more of the question than the best open passage did (`open_share`):
+    a learner told "that's in Module 3" about a Module 1 question is misled. The topic is
+    0 for reference material placed in the module."""
     if not verdict.passage_supported or verdict.passage is None:
+        return None
+    if verdict.passage_share < open_share + TAUGHT_LATER_MARGIN:
         return None
     if any((h.module_no or 0) <= max_module for h in results[: verdict.passage + 1]):
         return None

@@ -447,7 +447,7 @@ class TutorService:
         if self._background is not None and not attempt:
             verdict = judge(question, hits, self._background)
             if verdict.may_be_taught_later and context.locked:
-                later = await self._taught_later(context, question, vector, self._background)
+                later = await self._taught_later(context, question, vector, verdict)
                 if later is not None:
                     raise NotCovered(context, verdict, taught_later=later)
             if not verdict.on_topic:
@@ -534,14 +534,16 @@ class TutorService:
         )
 
     async def _taught_later(
-        self, context: AskContext, question: str, vector: Sequence[float], background: Background
+        self, context: AskContext, question: str, vector: Sequence[float], open_verdict: Verdict
     ) -> tuple[int, int] | None:
         """The locked topic that is about the question, when nothing open is: the learner
         hears where it is taught, never what it says. Asked only when no open passage
         supports the question and the course knows some of its words, so an answerable
         question costs no second search."""
+        assert self._background is not None  # only asked after the gate
         hits = await self._retrieve(context, question, vector, bounded=False)
-        return taught_later(hits, judge(question, hits, background), context.max_module)
+        verdict = judge(question, hits, self._background)
+        return taught_later(hits, verdict, context.max_module, open_verdict.passage_share)
 
     async def _compose(
         self,
