@@ -206,20 +206,20 @@ def result(outcome: QuizResult, timezone: str | None, now: datetime) -> Screen:
         )
         mark = "⚠️" if section.weak else "✅"
         lines.append(f"{mark} {names}: {section.correct}/{section.total}")
-        if section.weak and section.topic_numbers:
-            first = section.topic_numbers[0]
-            rows.append(
+        if section.weak:  # every topic the weak questions came from, not just the first
+            rows += [
                 [
                     button(
-                        f"📖 Revisit {module}.{first} {outcome.topic_titles.get(first, '')}",
+                        f"📖 Revisit {module}.{number} {outcome.topic_titles.get(number, '')}",
                         "topic",
                         course=course,
                         module=module,
-                        topic=first,
+                        topic=number,
                         page=0,
                     )
                 ]
-            )
+                for number in section.topic_numbers
+            ]
     lines.append("")
     if outcome.course_completed:
         lines.append(f"🎓 <b>You completed {escape(outcome.course_name)}!</b> Congratulations.")

@@ -1,0 +1,72 @@
+"""The rough edges a new learner met in their first hour (issue 19), each as the dialogue
+that showed it. Real Application, real database, the Bot API emulator (which refuses what
+Telegram refuses); the tiny tea course has 2 modules × 2 topics, the demo course 3 × 4."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from tests.support import Dialogue
+from tests.support.clock import FakeClock
+from tests.support.courses import DEMO_PACK, TINY_PACK, import_pack
+
+# What a learner who did not study answers in the tiny tea course.
+WRONG = {
+    "Which plant": "Peppermint",
+    "What mainly makes": "Black tea is never dried",
+    "Roughly what water": "Room temperature",
+    "What usually happens": "It loses all its colour",
+}
+
+
+@pytest.fixture
+async def tea(pool: asyncpg.Pool) -> None:
+    await import_pack(pool, TINY_PACK)
+
+
+@pytest.fixture
+async def demo(pool: asyncpg.Pool) -> None:
+    await import_pack(pool, DEMO_PACK)
+
+
+@pytest.fixture
+def noon(clock: FakeClock) -> FakeClock:
+    clock.now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    return clock
+
+
+async def answer_wrongly(chat: Dialogue) -> None:
+    question = chat.last.text
+    await chat.press(next(bad for start, bad in WRONG.items() if start in question))
+
+
+async def fail_the_first_quiz(ada: Dialogue) -> None:
+    await ada.send("/start tiny")
+    await ada.press("📘 Normal")
+    await ada.press("1. Kinds of tea")
+    await ada.press("1. The tea plant")
+    await ada.press("✅ Mark complete")
+    await ada.press("Next ➡")
+    await ada.press("✅ Mark complete")
+    await ada.press("📝 Module 1 quiz")
+    await ada.press("▶ Start the quiz")
+    await answer_wrongly(ada)
+    await answer_wrongly(ada)
+    assert "Not passed this time" in ada.last.text
+
+
+# -- "Revisit" after a failed quiz --------------------------------------------------------------
+
+
+async def test_revisit_offers_every_topic_of_a_weak_pair(talk, tea, noon) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await fail_the_first_quiz(ada)
+
+    assert "⚠️ 1.1 The tea plant, 1.2 Green, oolong and black tea: 0/2" in ada.last.text
+    revisits = [row[0] for row in ada.last.buttons if row[0].startswith("📖 Revisit")]
+    assert revisits == ["📖 Revisit 1.1 The tea plant", "📖 Revisit 1.2 Green, oolong and black tea"]
+    await ada.press("📖 Revisit 1.2 Green, oolong and black tea")
+    assert "Module 1 · Topic 2 of 2" in ada.last.text
