@@ -66,6 +66,7 @@ _LAYOUTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "md": ("module", ("course", "module")),
     "t": ("topic", ("course", "module", "topic", "page")),
     "tc": ("complete", ("course", "module", "topic")),
+    "tn": ("complete_next", ("course", "module", "topic")),  # complete, then the next topic
     # Quizzes. An answer carries only the index of the option pressed (or, for a
     # multiple-choice question, the bit mask of the options ticked): never correctness.
     "qi": ("quiz", ("course", "module")),

@@ -14,7 +14,7 @@ from bot.handlers.render import show
 from bot.views import learning as views
 from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
-from domain.learning import AccessDenied
+from domain.learning import AccessDenied, TopicView
 from domain.users import User
 
 
@@ -112,10 +112,33 @@ async def _complete(context: TutorContext, user: User, _u: Update, a: Action) ->
     view, newly = await context.services.learning.complete_topic(
         user.id, _course_id(a), a.module, a.topic
     )
-    done = f"{view.module.completed}/{view.module.topics} topics of Module {view.module.number}"
-    toast = f"✅ Completed — {done}" if newly else "Already completed"
+    toast = _completed_toast(view, newly)
     offers = await context.services.tutor.suggestions(view.course.id, topic=(a.module, a.topic))
     return views.topic_screen(view, a.page, offers), toast
+
+
+async def _complete_next(context: TutorContext, user: User, update: Update, a: Action) -> Result:
+    """Mark the topic done and open the next one in the same press."""
+    assert a.module is not None and a.topic is not None
+    learning = context.services.learning
+    done, newly = await learning.complete_topic(user.id, _course_id(a), a.module, a.topic)
+    toast = _completed_toast(done, newly)
+    if not done.has_next:
+        return await _topic_after(context, done, toast)
+    chat_id = update.effective_chat.id if update.effective_chat else user.id
+    view = await learning.open_topic(user.id, chat_id, _course_id(a), a.module, a.topic + 1, 0)
+    return await _topic_after(context, view, toast)
+
+
+async def _topic_after(context: TutorContext, view: TopicView, toast: str) -> Result:
+    topic = (view.module.number, view.topic.number)
+    offers = await context.services.tutor.suggestions(view.course.id, topic=topic)
+    return views.topic_screen(view, 0, offers), toast
+
+
+def _completed_toast(view: TopicView, newly: bool) -> str:
+    done = f"{view.module.completed}/{view.module.topics} topics of Module {view.module.number}"
+    return f"✅ Completed — {done}" if newly else "Already completed"
 
 
 async def _enroll(context: TutorContext, user_id: int, course_id: UUID) -> Screen:
@@ -159,6 +182,7 @@ _SCREENS: dict[str, Callable[[TutorContext, User, Update, Action], Awaitable[Res
     "module": _module,
     "topic": _topic,
     "complete": _complete,
+    "complete_next": _complete_next,
 }
 
 BUTTONS = {name: _shown(screen_for) for name, screen_for in _SCREENS.items()}

@@ -48,6 +48,7 @@ STATE_WORDS = {
     ModuleState.COMPLETED: "completed",
     ModuleState.QUIZ_PASSED: "quiz passed",
 }
+COMPLETE_AND_GO_ON = "✅ Complete & go on ➡"
 # Room left on a topic page for its header and footer lines.
 TOPIC_PAGE_CHARS = 3500
 TOPIC_SUGGESTIONS = 3
@@ -266,6 +267,8 @@ def topic_screen(view: TopicView, page: int, suggestions: Sequence[Suggestion] =
     if view.has_next:
         nav.append(button("Next ➡", "topic", **ids, topic=topic.number + 1, page=0))
     rows.append(nav)
+    if not view.completed and view.has_next:  # finishing a topic usually means going on
+        rows.append([button(COMPLETE_AND_GO_ON, "complete_next", **ids, topic=topic.number)])
     media = []
     if topic.ppt_url:
         media.append(link("📊 Slides", topic.ppt_url))

@@ -70,3 +70,30 @@ async def test_revisit_offers_every_topic_of_a_weak_pair(talk, tea, noon) -> Non
     assert revisits == ["📖 Revisit 1.1 The tea plant", "📖 Revisit 1.2 Green, oolong and black tea"]
     await ada.press("📖 Revisit 1.2 Green, oolong and black tea")
     assert "Module 1 · Topic 2 of 2" in ada.last.text
+
+
+# -- "Mark complete" and going on --------------------------------------------------------------
+
+
+async def test_completing_a_topic_can_go_on_to_the_next_in_the_same_press(talk, demo) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/start ml-foundations")
+    await ada.press("📘 Normal")
+    await ada.press("▶ Continue")
+    assert "Module 1 · Topic 1 of 4" in ada.last.text
+
+    await ada.press("✅ Complete & go on ➡")
+    assert ada.answer_text == "✅ Completed — 1/4 topics of Module 1"
+    assert "Module 1 · Topic 2 of 4" in ada.last.text
+    assert len(ada.messages) == 1, "the same message, edited"
+    await ada.press("⬅ Previous")
+    assert "✅ completed" in ada.last.text
+
+    await ada.press("Next ➡")
+    await ada.press("✅ Complete & go on ➡")
+    await ada.press("✅ Complete & go on ➡")
+    assert "Module 1 · Topic 4 of 4" in ada.last.text
+    assert "Complete & go on" not in str(ada.last.buttons), "the last topic has no next"
+    await ada.press("✅ Mark complete")
+    assert ada.answer_text == "✅ Completed — 4/4 topics of Module 1"
+    assert "📝 Module 1 quiz" in str(ada.last.buttons)
