@@ -172,6 +172,28 @@ class Position:
     topic_number: int
 
 
+@dataclass(frozen=True)
+class OpenTopic:
+    """A topic of an unlocked module, by number and title."""
+
+    module_no: int
+    number: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Continue:
+    """Where "Continue" takes the learner: a topic (named), or, with every open topic done,
+    the quiz of the module (`topic_number` None) that still waits for it."""
+
+    module_no: int
+    topic_number: int | None
+    title: str
+
+
+Resume = Continue | None
+
+
 def percent(done: int, total: int) -> int:
     return 0 if total == 0 else round(100 * done / total)
 
@@ -185,6 +207,7 @@ class LearnerCourse:
     modules: tuple[ModuleRecord, ...]
     marks: tuple[TopicMark, ...]
     last: Position | None = None  # the topic visited or completed most recently
+    unfinished: tuple[OpenTopic, ...] = ()  # topics of unlocked modules not completed yet
 
     def with_completed(self, module_no: int, number: int) -> LearnerCourse:
         """The same learner right after completing a topic (no need to read it again)."""
@@ -193,7 +216,12 @@ class LearnerCourse:
             for m in self.modules
         )
         marks = tuple(replace(k, completed=True) if k.number == number else k for k in self.marks)
-        return LearnerCourse(self.enrollment, modules, marks, self.last)
+        unfinished = tuple(
+            t for t in self.unfinished if (t.module_no, t.number) != (module_no, number)
+        )
+        return LearnerCourse(
+            self.enrollment, modules, marks, Position(module_no, number), unfinished
+        )
 
 
 def module_state(record: ModuleRecord) -> ModuleState:
@@ -295,10 +323,10 @@ class LearningService:
 
     async def choose_persona(
         self, user_id: int, course_id: UUID, persona: Persona
-    ) -> tuple[CourseProgress, Position]:
+    ) -> tuple[CourseProgress, Resume]:
         """Save the persona; returns the course menu that follows, from the same read."""
         state = _checked(await self._store.choose_persona(user_id, course_id, persona))
-        return _progress_of(state), await self._continue_from(user_id, state)
+        return _progress_of(state), self._continue_from(state)
 
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment:
         return await self._active(user_id, course_id)
@@ -346,31 +374,28 @@ class LearningService:
             await self._store.complete_enrollment(user_id, course_id)
         return view, newly
 
-    async def course_overview(
-        self, user_id: int, course_id: UUID
-    ) -> tuple[CourseProgress, Position]:
+    async def course_overview(self, user_id: int, course_id: UUID) -> tuple[CourseProgress, Resume]:
         """The course's progress and where to continue, from one read of the state."""
         state = await self._state(user_id, course_id, None)
-        return _progress_of(state), await self._continue_from(user_id, state)
+        return _progress_of(state), self._continue_from(state)
 
-    async def _continue_from(self, user_id: int, state: LearnerCourse) -> Position:
-        """Where the learner left off, or the first unfinished topic of an open module."""
+    @staticmethod
+    def _continue_from(state: LearnerCourse) -> Resume:
+        """Where the learner should go next: the topic they left unfinished, else the next
+        unfinished topic after it (then from the start) in an open module, else the quiz
+        of the first open module not passed yet. None: nothing is left to do."""
         progress = _progress_of(state)
-        course_id = progress.course.id
-        last = state.last
-        if last is not None and any(
-            m.number == last.module_no and m.is_open for m in progress.modules
-        ):
-            return last
-        for module in progress.modules:
-            if module.is_open and module.completed < module.topics:
-                if module.completed == 0:  # topics are numbered from 1
-                    return Position(module.number, 1)
-                marks = await self._store.topic_marks(user_id, course_id, module.number)
-                first = next(t for t in marks if not t.completed)
-                return Position(module.number, first.number)
         open_modules = [m for m in progress.modules if m.is_open]
-        return Position(open_modules[-1].number if open_modules else 1, 1)
+        last = state.last
+        start = (last.module_no, last.topic_number) if last is not None else (0, 0)
+        left = list(state.unfinished)
+        after = [t for t in left if (t.module_no, t.number) >= start]
+        topic = (after or left or [None])[0]
+        if topic is not None:
+            return Continue(topic.module_no, topic.number, topic.title)
+        waiting = (m for m in open_modules if m.has_quiz and m.state is not ModuleState.QUIZ_PASSED)
+        quiz = next(waiting, None)
+        return Continue(quiz.number, None, quiz.title) if quiz is not None else None
 
     async def _topic_view(
         self, user_id: int, course_id: UUID, module_no: int, number: int

@@ -15,6 +15,7 @@ from domain.learning import (
     EnrollOutcome,
     LearnerCourse,
     ModuleRecord,
+    OpenTopic,
     Position,
     TopicMark,
     TopicRecord,
@@ -83,7 +84,14 @@ LEARNER_COURSES = f"""
         (SELECT jsonb_build_array(t.module_no, t.topic_number)
          FROM topic_progress tp JOIN topics t ON t.id = tp.topic_id
          WHERE tp.user_id = $1 AND t.course_id = c.id
-         ORDER BY tp.updated_at DESC LIMIT 1) AS last_topic
+         ORDER BY tp.updated_at DESC LIMIT 1) AS last_topic,
+        (SELECT coalesce(jsonb_agg(jsonb_build_array(t.module_no, t.topic_number, t.title)
+                ORDER BY t.module_no, t.topic_number), '[]')
+         FROM topics t
+         JOIN module_progress mp ON mp.user_id = $1 AND mp.course_id = t.course_id
+            AND mp.module_no = t.module_no AND mp.unlocked_at IS NOT NULL
+         LEFT JOIN topic_progress tp ON tp.topic_id = t.id AND tp.user_id = $1
+         WHERE t.course_id = c.id AND NOT coalesce(tp.is_completed, false)) AS unfinished
     FROM enrollments e JOIN courses c ON c.id = e.course_id
     LEFT JOIN topic_personalization p ON p.user_id = e.user_id AND p.course_id = c.id
     WHERE e.user_id = $1 AND ($2::uuid IS NULL OR e.course_id = $2)
@@ -148,7 +156,7 @@ _HOME = f"""
         FROM ({LEARNER_COURSES}) s
         UNION ALL
         SELECT 1, row_number() OVER (ORDER BY c.name), {_COURSE_COLUMNS}, c.updated_at,
-            NULL, NULL, NULL, NULL, NULL, NULL
+            NULL, NULL, NULL, NULL, NULL, NULL, NULL
         FROM courses c WHERE c.is_published
     ) home ORDER BY part, ord
 """
@@ -386,6 +394,7 @@ def learner_course_from(row: asyncpg.Record, content: CourseContent) -> LearnerC
         tuple(_module(m) for m in row["modules"]),
         tuple(TopicMark(k["topic_number"], k["title"], k["completed"]) for k in row["marks"]),
         Position(*last) if last else None,
+        tuple(OpenTopic(*u) for u in row["unfinished"]),
     )
 
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from html import escape
+from uuid import UUID
 
 from bot.views.common import INTRO
 from bot.views.markdown import MESSAGE_LIMIT, paginate, plain_length
 from bot.views.screen import Button, Screen, bar, button, link
 from domain.learning import (
+    Continue,
     CourseInfo,
     CourseProgress,
     ModuleState,
     ModuleStatus,
     ModuleView,
-    Position,
+    Resume,
     TopicView,
 )
 from domain.personas import Persona
@@ -152,7 +154,7 @@ def persona_picker(course: CourseInfo, current: Persona | None, *, welcome: bool
     return Screen("\n".join(lines), rows)
 
 
-def course_menu(progress: CourseProgress, resume: Position) -> Screen:
+def course_menu(progress: CourseProgress, resume: Resume) -> Screen:
     course = progress.course
     persona = progress.persona or Persona.NORMAL
     lines = [
@@ -163,18 +165,7 @@ def course_menu(progress: CourseProgress, resume: Position) -> Screen:
     ]
     if progress.completed_course:
         lines[1:1] = ["🎓 <b>Course completed</b> — every module's quiz passed."]
-    rows = [
-        [
-            button(
-                f"▶ Continue: {resume.module_no}.{resume.topic_number}",
-                "topic",
-                course=course.id,
-                module=resume.module_no,
-                topic=resume.topic_number,
-                page=0,
-            )
-        ]
-    ]
+    rows = [[continue_button(course.id, resume)]] if resume is not None else []
     for module in progress.modules:
         lines.append(_module_line(module))
         label = f"{STATE_MARKS[module.state]} {module.number}. {module.title}"
@@ -184,6 +175,15 @@ def course_menu(progress: CourseProgress, resume: Position) -> Screen:
     )
     rows.append([button("🏠 Home", "home")])
     return Screen(_fit("\n".join(lines)), rows)
+
+
+def continue_button(course: UUID, resume: Continue) -> Button:
+    """Named, so the learner knows where it leads: the next topic, or the quiz waiting."""
+    ids = {"course": course, "module": resume.module_no}
+    if resume.topic_number is None:
+        return button(f"▶ Continue: Module {resume.module_no} quiz", "quiz", **ids)
+    label = f"▶ Continue: {resume.module_no}.{resume.topic_number} {resume.title}"
+    return button(label, "topic", **ids, topic=resume.topic_number, page=0)
 
 
 def _module_line(module: ModuleStatus) -> str:

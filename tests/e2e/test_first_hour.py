@@ -67,7 +67,10 @@ async def test_revisit_offers_every_topic_of_a_weak_pair(talk, tea, noon) -> Non
 
     assert "⚠️ 1.1 The tea plant, 1.2 Green, oolong and black tea: 0/2" in ada.last.text
     revisits = [row[0] for row in ada.last.buttons if row[0].startswith("📖 Revisit")]
-    assert revisits == ["📖 Revisit 1.1 The tea plant", "📖 Revisit 1.2 Green, oolong and black tea"]
+    assert revisits == [
+        "📖 Revisit 1.1 The tea plant",
+        "📖 Revisit 1.2 Green, oolong and black tea",
+    ]
     await ada.press("📖 Revisit 1.2 Green, oolong and black tea")
     assert "Module 1 · Topic 2 of 2" in ada.last.text
 
@@ -97,3 +100,37 @@ async def test_completing_a_topic_can_go_on_to_the_next_in_the_same_press(talk, 
     await ada.press("✅ Mark complete")
     assert ada.answer_text == "✅ Completed — 4/4 topics of Module 1"
     assert "📝 Module 1 quiz" in str(ada.last.buttons)
+
+
+# -- "▶ Continue" ----------------------------------------------------------------------------
+
+
+async def test_continue_names_the_topic_and_skips_what_is_done(talk, demo) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/start ml-foundations")
+    await ada.press("📘 Normal")
+    assert ada.last.buttons[0] == ["▶ Continue: 1.1 What machine learning is"]
+
+    await ada.press("▶ Continue")
+    await ada.press("✅ Mark complete")  # done with 1.1, and still on it
+    await ada.press("⬅ Module")
+    await ada.press("⬅ Course")
+    assert ada.last.buttons[0] == [
+        "▶ Continue: 1.2 Supervised, unsupervised and reinforcement learning"
+    ]
+    await ada.press("▶ Continue")
+    assert "Module 1 · Topic 2 of 4" in ada.last.text
+
+    await ada.press("Next ➡")  # looked at 1.3, left it unfinished: that is where to go on
+    await ada.press("⬅ Module")
+    await ada.press("⬅ Course")
+    assert ada.last.buttons[0][0].startswith("▶ Continue: 1.3 ")
+
+    for _ in range(3):  # 1.3, 1.4, then back to 1.2, which was skipped
+        await ada.press("▶ Continue")
+        await ada.press("✅ Mark complete")
+        await ada.press("⬅ Module")
+        await ada.press("⬅ Course")
+    assert ada.last.buttons[0] == ["▶ Continue: Module 1 quiz"], "every open topic is done"
+    await ada.press("▶ Continue: Module 1 quiz")
+    assert "📝 Module 1 quiz" in ada.last.text
