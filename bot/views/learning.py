@@ -63,36 +63,41 @@ def price(course: CourseInfo) -> str:
 
 
 def home(user: User, mine: list[CourseProgress], catalog: list[CourseInfo]) -> Screen:
-    lines = [f"👋 Hi <b>{escape(user.profile.display_name)}</b>!", ""]
-    if not mine:
-        lines += [INTRO, ""]
+    """One block per state, a blank line between blocks: the learner's courses (which stay
+    theirs when a course is unpublished), the courses they could still join, and "nothing
+    is published" only when there is nothing at all to show."""
+    blocks = [f"👋 Hi <b>{escape(user.profile.display_name)}</b>!"]
     rows = []
-    if mine:
-        lines.append("<b>Your courses</b>")
+    if not mine:
+        blocks.append(INTRO)
+    else:
+        lines = ["<b>Your courses</b>"]
         for progress in mine:
             lines.append(f"• {escape(progress.course.name)} — {_standing(progress)}")
             rows.append(
                 [button(f"▶ {progress.course.name}", "course_menu", course=progress.course.id)]
             )
-        lines.append("")
+        blocks.append("\n".join(lines))
     enrolled = {p.course.id for p in mine}
     others = [c for c in catalog if c.id not in enrolled]
     if others:
-        lines.append("<b>Catalog</b>")
+        lines = ["<b>Catalog</b>"]
         lines += [f"• {escape(c.name)} ({escape(c.level)}, {price(c)})" for c in others]
         rows += [[button(f"📘 {c.name}", "course", course=c.id)] for c in others]
-    elif not catalog:
-        lines.append("No courses are published yet — please come back soon.")
-    lines += ["", "Type /help to see what I can do."]
+        blocks.append("\n".join(lines))
+    elif not mine:
+        blocks.append(NOTHING_PUBLISHED)
+    blocks.append("Type /help to see what I can do.")
     rows.append([button("📊 Progress", "progress"), button("📚 All courses", "catalog")])
-    return Screen("\n".join(lines).strip(), rows)
+    return Screen("\n\n".join(b.strip() for b in blocks), rows)
+
+
+NOTHING_PUBLISHED = "No courses are published yet — please come back soon."
 
 
 def catalog(courses: list[CourseInfo], enrolled: set) -> Screen:
     if not courses:
-        return Screen(
-            "No courses are published yet — please come back soon.", [[button("🏠 Home", "home")]]
-        )
+        return Screen(NOTHING_PUBLISHED, [[button("🏠 Home", "home")]])
     lines = ["<b>📚 Courses</b>", ""]
     rows = []
     for course in courses:

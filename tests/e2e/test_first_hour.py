@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from tests.conftest import ADMIN_ID
 from tests.support import Dialogue
 from tests.support.clock import FakeClock
 from tests.support.courses import DEMO_PACK, TINY_PACK, import_pack
@@ -134,3 +135,32 @@ async def test_continue_names_the_topic_and_skips_what_is_done(talk, demo) -> No
     assert ada.last.buttons[0] == ["▶ Continue: Module 1 quiz"], "every open topic is done"
     await ada.press("▶ Continue: Module 1 quiz")
     assert "📝 Module 1 quiz" in ada.last.text
+
+
+# -- Home -------------------------------------------------------------------------------------
+
+
+async def test_home_says_one_thing_per_state(talk, tea) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/start")
+    assert "<b>Catalog</b>\n• Tea basics" in ada.last.html
+
+    await ada.send("/start tiny")
+    await ada.press("📘 Normal")
+    await ada.send("/start")  # enrolled in every course there is
+    assert "<b>Your courses</b>\n• Tea basics" in ada.last.html
+    assert "\n\n\n" not in ada.last.html and "Catalog" not in ada.last.text
+    assert ada.last.text.endswith("Tea basics — ▱▱▱▱▱▱▱▱▱▱ 0%\n\nType /help to see what I can do.")
+
+    admin: Dialogue = talk(ADMIN_ID, "Grace")
+    await admin.send("/courses_admin")
+    await admin.press("📝 Unpublish tiny")
+    await ada.send("/start")  # still hers, though no longer in the catalog
+    assert "Tea basics — ▱▱▱▱▱▱▱▱▱▱ 0%" in ada.last.text
+    assert "No courses are published yet" not in ada.last.text
+    assert "\n\n\n" not in ada.last.html
+
+    bob: Dialogue = talk(43, "Bob")
+    await bob.send("/start")  # nothing to join, nothing joined
+    assert "No courses are published yet" in bob.last.text
+    assert "\n\n\n" not in bob.last.html
