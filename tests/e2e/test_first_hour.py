@@ -5,10 +5,12 @@ Telegram refuses); the tiny tea course has 2 modules × 2 topics, the demo cours
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
+from bot.pack_files import load_pack
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue
 from tests.support.clock import FakeClock
@@ -164,3 +166,26 @@ async def test_home_says_one_thing_per_state(talk, tea) -> None:
     await bob.send("/start")  # nothing to join, nothing joined
     assert "No courses are published yet" in bob.last.text
     assert "\n\n\n" not in bob.last.html
+
+
+# -- the demo course's media buttons -----------------------------------------------------------
+
+
+async def test_the_demo_course_links_to_real_videos(talk, demo, pool: asyncpg.Pool) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/start ml-foundations")
+    await ada.press("📘 Normal")
+    await ada.press("▶ Continue")
+    video = next(b for row in ada.last.inline_keyboard for b in row if b["text"] == "🎬 Video")
+    assert video["url"] == "https://www.youtube.com/watch?v=Gv9_4yMHFhI"  # StatQuest's intro
+
+    links = [
+        url
+        for module in load_pack(DEMO_PACK).modules
+        for topic in module.topics
+        for url in (topic.ppt_url, topic.video_url)
+        if url
+    ]
+    assert links and all(urlsplit(url).hostname == "www.youtube.com" for url in links), links
+    stored = await pool.fetch("SELECT ppt_url, video_url FROM topics")
+    assert not [r for r in stored if "example." in f"{r['ppt_url']}{r['video_url']}"]
