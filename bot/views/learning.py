@@ -255,13 +255,14 @@ def topic_screen(view: TopicView, page: int, suggestions: Sequence[Suggestion] =
     ids = {"course": course.id, "module": module.number}
     rows = []
     if len(pages) > 1:
+        # At the ends, and on the counter, a press leads to this same page: it is answered
+        # with the screen's `unchanged` note instead of an edit that would change nothing.
+        turn = {**ids, "topic": topic.number}
         rows.append(
             [
-                button("◀ Page", "topic", **ids, topic=topic.number, page=max(page - 1, 0)),
-                button(f"{page + 1}/{len(pages)}", "noop"),
-                button(
-                    "Page ▶", "topic", **ids, topic=topic.number, page=min(page + 1, len(pages) - 1)
-                ),
+                button("◀ Page", "topic", **turn, page=max(page - 1, 0)),
+                button(f"{page + 1}/{len(pages)}", "topic", **turn, page=page),
+                button("Page ▶", "topic", **turn, page=min(page + 1, len(pages) - 1)),
             ]
         )
     nav = []
@@ -289,7 +290,17 @@ def topic_screen(view: TopicView, page: int, suggestions: Sequence[Suggestion] =
     if view.module.state is ModuleState.COMPLETED and view.module.has_quiz:
         rows.append([button(f"📝 Module {module.number} quiz", "quiz", **ids)])
     rows.append([button("⬅ Module", "module", **ids)])
-    return Screen(text, [r for r in rows if r])
+    return Screen(text, [r for r in rows if r], unchanged=_page_note(page, len(pages)))
+
+
+def _page_note(page: int, pages: int) -> str:
+    if pages == 1:
+        return "You're already on this topic."
+    if page == 0:
+        return f"Page 1 of {pages} — the first page."
+    if page == pages - 1:
+        return f"Page {pages} of {pages} — the last page."
+    return f"Page {page + 1} of {pages}."
 
 
 def progress_summary(mine: list[CourseProgress]) -> Screen:

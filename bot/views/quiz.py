@@ -10,7 +10,7 @@ from datetime import datetime
 from html import escape
 
 from bot.views.clock import local_time, until
-from bot.views.screen import Button, Screen, button
+from bot.views.screen import Button, Screen, button, opening
 from domain.quiz import (
     AnswerOutcome,
     Attempt,
@@ -162,6 +162,14 @@ def question(attempt: Attempt, mask: int = 0) -> Screen:
     return Screen("\n".join(lines), rows)
 
 
+def question_moved(attempt: Attempt) -> str:
+    """What a copy of the question left behind says, without buttons: one live copy."""
+    return (
+        f"<b>Module {attempt.module_no} quiz · Question {attempt.current_index + 1} of "
+        f"{attempt.total}</b>\n\n<i>⬇ This question moved to a newer message below.</i>"
+    )
+
+
 def feedback(outcome: AnswerOutcome) -> Screen:
     """The answered question, kept in the chat with its verdict and explanation."""
     asked = outcome.question
@@ -208,8 +216,8 @@ def result(outcome: QuizResult, timezone: str | None, now: datetime) -> Screen:
         lines.append(f"{mark} {names}: {section.correct}/{section.total}")
         if section.weak:  # every topic the weak questions came from, not just the first
             rows += [
-                [
-                    button(
+                [  # below the result, which stays in the chat
+                    opening(
                         f"📖 Revisit {module}.{number} {outcome.topic_titles.get(number, '')}",
                         "topic",
                         course=course,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.views.markdown import MESSAGE_LIMIT, paginate
-from bot.views.screen import Button, Screen, button
+from bot.views.screen import Button, Screen, button, opening
 from domain.tutor import Answer, AskContext, Passage, RunningQuiz, Suggestion, not_covered_reply
 
 THINKING = "💭 Looking through the course material…"
@@ -167,8 +167,9 @@ def _source_buttons(sources: tuple[Passage, ...], context: AskContext) -> list[l
 
 
 def _topic_button(context: AskContext, topic: tuple[int, int], label: str) -> Button:
+    """Opens the topic below the answer, which stays in the chat to be read again."""
     module, number = topic
-    return button(
+    return opening(
         f"📖 {label}", "topic", course=context.course_id, module=module, topic=number, page=0
     )
 

@@ -189,3 +189,107 @@ async def test_the_demo_course_links_to_real_videos(talk, demo, pool: asyncpg.Po
     assert links and all(urlsplit(url).hostname == "www.youtube.com" for url in links), links
     stored = await pool.fetch("SELECT ppt_url, video_url FROM topics")
     assert not [r for r in stored if "example." in f"{r['ppt_url']}{r['video_url']}"]
+
+
+# -- a source button under an answer ----------------------------------------------------------
+
+
+async def test_a_source_button_opens_the_topic_below_and_the_answer_stays(talk, tea) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/start tiny")
+    await ada.press("📘 Normal")
+    await ada.press("▶ Continue")
+    await ada.send("What is oolong?")
+    answer = ada.last
+    assert "Sources" in answer.text
+    assert "📖 1.2 Green, oolong and black tea" in str(answer.buttons)
+
+    await ada.press("📖 1.2 Green, oolong and black tea")
+    assert "Module 1 · Topic 2 of 2" in ada.last.text, "the topic, in a new message"
+    assert ada.last.message_id != answer.message_id
+    kept = next(m for m in ada.messages if m.message_id == answer.message_id)
+    assert kept.text == answer.text and kept.edit_count == answer.edit_count
+
+
+# -- buttons that lead nowhere new ----------------------------------------------------------------
+
+
+async def test_page_buttons_at_the_ends_and_the_counter_answer_with_a_note(
+    talk, demo, pool: asyncpg.Pool, emulator
+) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/start ml-foundations")
+    await ada.press("📘 Normal")
+    await pool.execute(
+        "INSERT INTO module_progress (user_id, course_id, module_no, unlocked_at) "
+        "SELECT 42, id, 2, now() FROM courses"
+    )
+    await ada.press("2. Models and training")
+    await ada.press("2. Loss functions and gradient descent")
+    assert "page 1/2" in ada.last.text
+    edits = ada.last.edit_count
+
+    await ada.press("◀ Page")
+    assert ada.answer_text == "Page 1 of 2 — the first page."
+    await ada.press("1/2")
+    assert ada.answer_text == "Page 1 of 2 — the first page."
+    assert ada.last.edit_count == edits, "nothing to change, nothing sent"
+
+    await ada.press("Page ▶")
+    assert "page 2/2" in ada.last.text and ada.answer_text is None
+    await ada.press("Page ▶")
+    assert ada.answer_text == "Page 2 of 2 — the last page."
+    await ada.press("2/2")
+    assert ada.answer_text == "Page 2 of 2 — the last page."
+
+    back = next(b for row in ada.last.inline_keyboard for b in row if b["text"] == "⬅ Module")
+    await ada.press("⬅ Module")
+    await ada.press_forged(back["callback_data"])  # a double tap lands on the same screen
+    assert ada.answer_text == "You're already here."
+    assert not [c for c in emulator.calls if not c.ok], "Telegram never had to refuse a call"
+
+
+# -- one live copy of the quiz question ------------------------------------------------------
+
+
+def live_questions(chat: Dialogue) -> list[int]:
+    """The messages with buttons that answer a quiz question."""
+    return [
+        m.message_id
+        for m in chat.messages
+        if any(
+            str(b.get("callback_data", "")).startswith(("qa:", "qt:"))
+            for r in m.inline_keyboard
+            for b in r
+        )
+    ]
+
+
+async def test_back_to_the_quiz_moves_the_question_instead_of_copying_it(talk, tea, noon) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/start tiny")
+    await ada.press("📘 Normal")
+    await ada.press("1. Kinds of tea")
+    await ada.press("1. The tea plant")
+    await ada.press("✅ Complete & go on ➡")
+    await ada.press("✅ Mark complete")
+    await ada.press("📝 Module 1 quiz")
+    await ada.press("▶ Start the quiz")
+    first = ada.last
+    assert live_questions(ada) == [first.message_id]
+
+    await ada.send("Which plant does tea come from?")
+    assert "I'm not answering questions while your Module 1 quiz is running" in ada.last.text
+    await ada.press("▶ Back to the quiz")
+    assert "Question 1 of 2" in ada.last.text
+    assert live_questions(ada) == [ada.last.message_id], "one live copy"
+    left = next(m for m in ada.messages if m.message_id == first.message_id)
+    assert "This question moved to a newer message below." in left.text
+    assert left.buttons == []
+
+    await ada.send("/quiz")  # shows it again, below: the copy above retires
+    assert live_questions(ada) == [ada.last.message_id]
+    await answer_wrongly(ada)
+    assert "Question 2 of 2" in ada.last.text
+    assert live_questions(ada) == [ada.last.message_id]
+    assert len([m for m in ada.messages if "❌ Not quite." in m.text]) == 1
