@@ -64,8 +64,14 @@ def answer(
         footer.append("<i>" + " ".join(escape(n) for n in notes) + "</i>")
     rows = _source_buttons(sources, context)
     rows += _suggestion_rows(suggestions)
+    rows.append([back_to_course(context)])
     last = pages[-1] + ("\n\n" + "\n".join(footer) if footer else "")
     return [Screen(p) for p in pages[:-1]] + [Screen(last, rows)]
+
+
+def back_to_course(context: AskContext) -> Button:
+    """Every answer ends with a way on: the course menu, below the answer (which stays)."""
+    return opening(f"📚 {context.course_name}", "course_menu", course=context.course_id)
 
 
 def quota_exhausted(context: AskContext, suggestions: list[Suggestion]) -> Screen:

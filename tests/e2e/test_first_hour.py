@@ -293,3 +293,23 @@ async def test_back_to_the_quiz_moves_the_question_instead_of_copying_it(talk, t
     assert "Question 2 of 2" in ada.last.text
     assert live_questions(ada) == [ada.last.message_id]
     assert len([m for m in ada.messages if "❌ Not quite." in m.text]) == 1
+
+
+# -- the end of a suggestion thread -------------------------------------------------------------
+
+
+async def test_a_follow_up_answer_ends_with_somewhere_to_go(talk, tea) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/start tiny")
+    await ada.press("📘 Normal")
+    await ada.press("▶ Continue")
+    await ada.press("💡 Is chamomile a real tea?")
+    assert ada.last.buttons[0] == ["💡 Do herbal infusions contain caffeine?"]
+
+    await ada.press("💡 Do herbal infusions contain caffeine?")  # has no follow-ups of its own
+    assert "naturally caffeine-free" in ada.last.text
+    assert ada.last.buttons == [["💡 Which tea should a beginner try first?"], ["📚 Tea basics"]]
+    answer = ada.last
+    await ada.press("📚 Tea basics")
+    assert ada.last.text.startswith("Tea basics\nProgress:"), "the course menu, below"
+    assert ada.last.message_id != answer.message_id
