@@ -7,7 +7,8 @@ buttons whose data the client can forge or replay long after the fact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
@@ -61,10 +62,22 @@ class CourseInfo:
     currency: str
     modules: int
     topics: int
+    # Topics with their own retelling, per persona that has variants (the rest read the
+    # default text in that persona).
+    variants: Mapping[Persona, int] = field(default_factory=dict)
 
     @property
     def is_free(self) -> bool:
         return self.price_cents == 0
+
+    def persona_topics(self, persona: Persona) -> int:
+        """How many topics the persona has its own telling of (normal: every topic)."""
+        return self.topics if persona is Persona.NORMAL else self.variants.get(persona, 0)
+
+    @property
+    def personas(self) -> tuple[Persona, ...]:
+        """The personas worth offering: those the course has something written for."""
+        return tuple(p for p in Persona if self.persona_topics(p) > 0 or p is Persona.NORMAL)
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,7 @@ class TopicView:
     topic_count: int
     has_previous: bool
     has_next: bool
+    told_in_persona: bool = True  # False: no retelling for the persona, the default text
 
 
 @dataclass(frozen=True)
@@ -324,8 +338,13 @@ class LearningService:
     async def choose_persona(
         self, user_id: int, course_id: UUID, persona: Persona
     ) -> tuple[CourseProgress, Resume]:
-        """Save the persona; returns the course menu that follows, from the same read."""
+        """Save the persona; returns the course menu that follows, from the same read. A
+        persona the course has nothing written for is not offered, and refused if forged
+        (the store writes only a persona with something written for it)."""
         state = _checked(await self._store.choose_persona(user_id, course_id, persona))
+        course = state.enrollment.course
+        if persona not in course.personas:
+            raise AccessDenied(f"{course.name} has no {persona.value} version yet.")
         return _progress_of(state), self._continue_from(state)
 
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment:
@@ -417,6 +436,7 @@ class LearningService:
             topic=topic,
             persona=persona,
             text=text_for(persona, topic.text, topic.variants),
+            told_in_persona=persona is Persona.NORMAL or bool(topic.variants.get(persona)),
             completed=any(m.number == number and m.completed for m in state.marks),
             topic_count=len(state.marks),
             has_previous=number > 1,

@@ -26,7 +26,12 @@ from storage.content import CourseContent
 _COURSE_COLUMNS = """
     c.id, c.slug, c.name, c.description, c.category, c.level, c.price_cents, c.currency,
     (SELECT count(*) FROM modules m WHERE m.course_id = c.id) AS module_count,
-    (SELECT count(*) FROM topics t WHERE t.course_id = c.id) AS topic_count
+    (SELECT count(*) FROM topics t WHERE t.course_id = c.id) AS topic_count,
+    (SELECT jsonb_build_object(
+        'sports', count(*) FILTER (WHERE coalesce(t.text_content_sports, '') <> ''),
+        'cooking', count(*) FILTER (WHERE coalesce(t.text_content_cooking, '') <> ''),
+        'adventure', count(*) FILTER (WHERE coalesce(t.text_content_adventure, '') <> ''))
+     FROM topics t WHERE t.course_id = c.id) AS variant_counts
 """
 
 
@@ -42,6 +47,7 @@ def _course(row: asyncpg.Record) -> CourseInfo:
         currency=row["currency"],
         modules=row["module_count"],
         topics=row["topic_count"],
+        variants={Persona(k): v for k, v in (row["variant_counts"] or {}).items()},
     )
 
 
@@ -169,6 +175,11 @@ _PERSONA_AND_READ = f"""
         INSERT INTO topic_personalization (user_id, course_id, persona)
         SELECT user_id, course_id, $4 FROM enrollments
         WHERE user_id = $1 AND course_id = $2 AND status <> 'suspended'
+          AND ($4::study_persona = 'normal' OR EXISTS (  -- only a persona with variants
+              SELECT 1 FROM topics t WHERE t.course_id = $2 AND coalesce(CASE $4::study_persona
+                  WHEN 'sports' THEN t.text_content_sports
+                  WHEN 'cooking' THEN t.text_content_cooking
+                  WHEN 'adventure' THEN t.text_content_adventure END, '') <> ''))
         ON CONFLICT (user_id, course_id) DO UPDATE
             SET persona = EXCLUDED.persona, updated_at = now()
         RETURNING persona

@@ -140,23 +140,40 @@ def persona_picker(course: CourseInfo, current: Persona | None, *, welcome: bool
         if welcome
         else ""
     )
+    offered = course.personas
     lines = [intro + "<b>Pick a study persona</b> — the same lessons, told your way:", ""]
-    lines += [f"{PERSONA_LABELS[p]} — {PERSONA_BLURBS[p]}" for p in Persona]
+    lines += [f"{PERSONA_LABELS[p]} — {PERSONA_BLURBS[p]}{_coverage(course, p)}" for p in offered]
+    if len(offered) < len(Persona):
+        lines += ["", "<i>Only the personas this course is written for are offered.</i>"]
     lines += ["", "You can change it any time from the course menu."]
     rows = [
         [
             button(
-                ("✓ " if p is current else "") + PERSONA_LABELS[p],
+                ("✓ " if p is current else "") + persona_label(course, p),
                 "persona",
                 course=course.id,
                 persona=p,
             )
         ]
-        for p in Persona
+        for p in offered
     ]
     if current is not None:
         rows.append([button("⬅ Course", "course_menu", course=course.id)])
     return Screen("\n".join(lines), rows)
+
+
+def persona_label(course: CourseInfo, persona: Persona) -> str:
+    """The persona's name, saying when only some of the course's topics are told in it."""
+    told = course.persona_topics(persona)
+    partial = f" · {told} of {course.topics} topics" if told < course.topics else ""
+    return PERSONA_LABELS[persona] + partial
+
+
+def _coverage(course: CourseInfo, persona: Persona) -> str:
+    told = course.persona_topics(persona)
+    if told >= course.topics:
+        return ""
+    return f" <i>({told} of {course.topics} topics; the others in the plain text)</i>"
 
 
 def course_menu(progress: CourseProgress, resume: Resume) -> Screen:
@@ -165,7 +182,7 @@ def course_menu(progress: CourseProgress, resume: Resume) -> Screen:
     lines = [
         f"<b>{escape(course.name)}</b>",
         f"Progress: {bar(progress.percent)} ({progress.completed}/{progress.topics} topics)",
-        f"Persona: {PERSONA_LABELS[persona]}",
+        f"Persona: {persona_label(course, persona)}",
         "",
     ]
     if progress.completed_course:
@@ -249,7 +266,10 @@ def topic_screen(view: TopicView, page: int, suggestions: Sequence[Suggestion] =
         f"<b>{escape(topic.title)}</b>"
     )
     status = "✅ completed" if view.completed else "not completed yet"
-    footer = f"<i>{PERSONA_LABELS[view.persona]} · {status}"
+    persona = PERSONA_LABELS[view.persona]
+    if not view.told_in_persona:  # say so rather than label the plain text with the theme
+        persona = f"{persona}: no version of this topic yet, shown in the plain text"
+    footer = f"<i>{persona} · {status}"
     footer += f" · page {page + 1}/{len(pages)}</i>" if len(pages) > 1 else "</i>"
     text = f"{header}\n\n{pages[page]}\n\n{footer}"
     ids = {"course": course.id, "module": module.number}

@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
+from bot.callbacks import action
 from bot.pack_files import load_pack
+from domain.personas import Persona
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue
 from tests.support.clock import FakeClock
@@ -313,3 +315,28 @@ async def test_a_follow_up_answer_ends_with_somewhere_to_go(talk, tea) -> None:
     await ada.press("📚 Tea basics")
     assert ada.last.text.startswith("Tea basics\nProgress:"), "the course menu, below"
     assert ada.last.message_id != answer.message_id
+
+
+# -- personas the course is written for --------------------------------------------------------
+
+
+async def test_only_personas_the_course_has_are_offered_and_a_missing_variant_is_said(
+    talk, tea, pool: asyncpg.Pool
+) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/start tiny")  # tea: a sports retelling of 1.1 only, nothing else
+    assert ada.last.buttons == [["📘 Normal"], ["⚽ Sports · 1 of 4 topics"]]
+    assert "(1 of 4 topics; the others in the plain text)" in ada.last.text
+    assert "Cooking" not in ada.last.text and "Adventure" not in ada.last.text
+
+    await ada.press("⚽ Sports")
+    assert "Persona: ⚽ Sports · 1 of 4 topics" in ada.last.text
+    await ada.press("▶ Continue")
+    assert "⚽ Sports · not completed yet" in ada.last.text, "1.1 has its sports version"
+    await ada.press("Next ➡")
+    assert "⚽ Sports: no version of this topic yet, shown in the plain text" in ada.last.text
+
+    course = await pool.fetchval("SELECT id FROM courses")
+    await ada.press_forged(action("persona", course=course, persona=Persona.COOKING))
+    assert ada.answer_text == "Tea basics has no cooking version yet."
+    assert await pool.fetchval("SELECT persona FROM topic_personalization") == "sports"
