@@ -7,8 +7,9 @@ buttons whose data the client can forge or replay long after the fact.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
@@ -37,10 +38,16 @@ class ModuleLocked(AccessDenied):
 
 
 class ModuleState(StrEnum):
+    """Where a learner stands in a module, topics and quiz together: the one notion every
+    screen (course menu, module, /progress, /quiz, the staff's /learner) words the same way."""
+
     LOCKED = "locked"
     UNLOCKED = "unlocked"
     IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
+    COMPLETED = "completed"  # every topic done; with a quiz: the quiz is to take
+    QUIZ_RUNNING = "quiz_running"
+    QUIZ_COOLDOWN = "quiz_cooldown"  # failed (or abandoned): reopens at `cooldown_until`
+    NO_ATTEMPTS = "no_attempts"  # failed with every attempt used
     QUIZ_PASSED = "quiz_passed"
 
 
@@ -92,6 +99,9 @@ class ModuleRecord:
     unlocked: bool
     quiz_passed: bool
     has_quiz: bool
+    quiz_running: bool = False
+    cooldown_until: datetime | None = None
+    out_of_attempts: bool = False  # the course limits attempts and all were used
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,7 @@ class ModuleStatus:
     completed: int
     state: ModuleState
     has_quiz: bool = True
+    cooldown_until: datetime | None = None  # with QUIZ_COOLDOWN: when the quiz reopens
 
     @property
     def percent(self) -> int:
@@ -238,10 +249,21 @@ class LearnerCourse:
         )
 
 
-def module_state(record: ModuleRecord) -> ModuleState:
+def module_state(record: ModuleRecord, now: datetime) -> ModuleState:
+    """The quiz's state wins over the topics' once the quiz has been started: a failed
+    quiz's module is waiting for its retry, not simply "completed"."""
     if not record.unlocked:
         return ModuleState.LOCKED
-    if record.quiz_passed:
+    if record.has_quiz:
+        if record.quiz_passed:
+            return ModuleState.QUIZ_PASSED
+        if record.quiz_running:
+            return ModuleState.QUIZ_RUNNING
+        if record.cooldown_until is not None and record.cooldown_until > now:
+            return ModuleState.QUIZ_COOLDOWN
+        if record.out_of_attempts:
+            return ModuleState.NO_ATTEMPTS
+    elif record.quiz_passed:
         return ModuleState.QUIZ_PASSED
     if record.topics and record.completed >= record.topics:
         return ModuleState.COMPLETED
@@ -299,8 +321,14 @@ class LearningStore(Protocol):
 
 
 class LearningService:
-    def __init__(self, store: LearningStore) -> None:
+    def __init__(
+        self, store: LearningStore, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._store = store
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
 
     async def catalog_for(self, user_id: int) -> tuple[list[CourseInfo], frozenset[UUID]]:
         """The published courses and which of them the learner is enrolled in."""
@@ -320,10 +348,10 @@ class LearningService:
     async def home(self, user_id: int) -> tuple[list[CourseProgress], list[CourseInfo]]:
         """The learner's courses and the catalog, read together."""
         mine, catalog = await self._store.home(user_id)
-        return _progress_of_each(mine), catalog
+        return _progress_of_each(mine, self._clock()), catalog
 
     async def my_courses(self, user_id: int) -> list[CourseProgress]:
-        return _progress_of_each(await self._store.learner_courses(user_id))
+        return _progress_of_each(await self._store.learner_courses(user_id), self._clock())
 
     async def enroll(self, user_id: int, course_id: UUID) -> tuple[EnrollOutcome, Enrollment]:
         enrolled = await self._store.ensure_enrollment(user_id, course_id)
@@ -345,13 +373,13 @@ class LearningService:
         course = state.enrollment.course
         if persona not in course.personas:
             raise AccessDenied(f"{course.name} has no {persona.value} version yet.")
-        return _progress_of(state), self._continue_from(state)
+        return _progress_of(state, self._clock()), self._continue_from(state)
 
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment:
         return await self._active(user_id, course_id)
 
     async def progress(self, user_id: int, course_id: UUID) -> CourseProgress:
-        return _progress_of(await self._state(user_id, course_id, None))
+        return _progress_of(await self._state(user_id, course_id, None), self._clock())
 
     async def open_topic(
         self, user_id: int, chat_id: int, course_id: UUID, module_no: int, number: int, page: int
@@ -396,14 +424,13 @@ class LearningService:
     async def course_overview(self, user_id: int, course_id: UUID) -> tuple[CourseProgress, Resume]:
         """The course's progress and where to continue, from one read of the state."""
         state = await self._state(user_id, course_id, None)
-        return _progress_of(state), self._continue_from(state)
+        return _progress_of(state, self._clock()), self._continue_from(state)
 
-    @staticmethod
-    def _continue_from(state: LearnerCourse) -> Resume:
+    def _continue_from(self, state: LearnerCourse) -> Resume:
         """Where the learner should go next: the topic they left unfinished, else the next
         unfinished topic after it (then from the start) in an open module, else the quiz
         of the first open module not passed yet. None: nothing is left to do."""
-        progress = _progress_of(state)
+        progress = _progress_of(state, self._clock())
         open_modules = [m for m in progress.modules if m.is_open]
         last = state.last
         start = (last.module_no, last.topic_number) if last is not None else (0, 0)
@@ -424,7 +451,7 @@ class LearningService:
         )
 
     async def _view_of(self, state: LearnerCourse, module_no: int, number: int) -> TopicView:
-        progress = _progress_of(state)
+        progress = _progress_of(state, self._clock())
         module = _open_module(progress, module_no)
         topic = await self._store.topic(progress.course.id, module_no, number)
         if topic is None:
@@ -455,11 +482,11 @@ class LearningService:
         return enrollment
 
 
-def module_view(state: LearnerCourse | None, module_no: int) -> ModuleView:
+def module_view(state: LearnerCourse | None, module_no: int, now: datetime) -> ModuleView:
     """A module's screen from the learner's state read with its marks, or the refusal that
     applies: not enrolled, suspended, no such module, still locked."""
     checked = _checked(state)
-    progress = _progress_of(checked)
+    progress = _progress_of(checked, now)
     return ModuleView(progress.course, _open_module(progress, module_no), checked.marks)
 
 
@@ -483,27 +510,30 @@ def _open_module(progress: CourseProgress, module_no: int) -> ModuleStatus:
     return module
 
 
-def _progress_of_each(states: list[LearnerCourse]) -> list[CourseProgress]:
+def _progress_of_each(states: list[LearnerCourse], now: datetime) -> list[CourseProgress]:
     """The courses a learner may see: a suspended enrollment is not listed."""
-    return [_progress_of(s) for s in states if s.enrollment.status != "suspended"]
+    return [_progress_of(s, now) for s in states if s.enrollment.status != "suspended"]
 
 
-def _progress_of(state: LearnerCourse) -> CourseProgress:
-    modules = tuple(
-        ModuleStatus(
-            r.number,
-            r.title,
-            r.description,
-            r.topics,
-            r.completed,
-            module_state(r),
-            r.has_quiz,
-        )
-        for r in state.modules
-    )
+def _progress_of(state: LearnerCourse, now: datetime) -> CourseProgress:
+    modules = tuple(module_status(r, now) for r in state.modules)
     return CourseProgress(
         state.enrollment.course,
         state.enrollment.persona,
         modules,
         completed_course=state.enrollment.status == "completed",
+    )
+
+
+def module_status(record: ModuleRecord, now: datetime) -> ModuleStatus:
+    state = module_state(record, now)
+    return ModuleStatus(
+        record.number,
+        record.title,
+        record.description,
+        record.topics,
+        record.completed,
+        state,
+        record.has_quiz,
+        record.cooldown_until if state is ModuleState.QUIZ_COOLDOWN else None,
     )

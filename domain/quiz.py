@@ -568,7 +568,7 @@ class QuizService:
     ) -> tuple[ModuleView, QuizStatus | None]:
         """A module's screen and, when it has a quiz, the quiz's state: one read for both."""
         state, record = await self._store.module_with_quiz(user_id, course_id, module_no)
-        view = module_view(state, module_no)
+        view = module_view(state, module_no, self._clock())
         if not view.module.has_quiz or record is None:
             return view, None
         self._saw(user_id, record)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -58,14 +59,21 @@ _MODULES = """
         coalesce(mp.unlocked_at IS NOT NULL, false) AS unlocked,
         coalesce(mp.quiz_passed, false) AS quiz_passed,
         EXISTS (SELECT 1 FROM quiz_questions q WHERE q.course_id = m.course_id
-                AND q.module_no = m.module_no AND q.is_active) AS has_quiz
+                AND q.module_no = m.module_no AND q.is_active) AS has_quiz,
+        EXISTS (SELECT 1 FROM quiz_attempts a WHERE a.user_id = $1
+                AND a.course_id = m.course_id AND a.module_no = m.module_no
+                AND a.status = 'in_progress') AS quiz_running,
+        mp.cooldown_until,
+        (c.quiz_attempts_limit > 0 AND coalesce(mp.quiz_attempts, 0)
+            >= c.quiz_attempts_limit + coalesce(mp.extra_attempts, 0)) AS out_of_attempts
     FROM modules m
     LEFT JOIN topics t ON t.course_id = m.course_id AND t.module_no = m.module_no
     LEFT JOIN topic_progress tp ON tp.topic_id = t.id AND tp.user_id = $1
     LEFT JOIN module_progress mp ON mp.course_id = m.course_id
         AND mp.module_no = m.module_no AND mp.user_id = $1
     WHERE m.course_id = c.id
-    GROUP BY m.course_id, m.module_no, m.title, m.description, mp.unlocked_at, mp.quiz_passed
+    GROUP BY m.course_id, m.module_no, m.title, m.description, mp.unlocked_at, mp.quiz_passed,
+        mp.cooldown_until, mp.quiz_attempts, mp.extra_attempts
 """
 
 
@@ -419,7 +427,15 @@ def _module(r: Mapping[str, Any]) -> ModuleRecord:
         r["unlocked"],
         r["quiz_passed"],
         r["has_quiz"],
+        r["quiz_running"],
+        _timestamp(r["cooldown_until"]),
+        r["out_of_attempts"],
     )
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    """A timestamptz that came through jsonb (as ISO text)."""
+    return datetime.fromisoformat(value) if value is not None else None
 
 
 def _enrollment(row: asyncpg.Record) -> Enrollment:

@@ -31,7 +31,9 @@ async def quiz_command(update: Update, context: TutorContext) -> None:
     user = await context.services.users.register(profile_of(update.effective_user))
     attempt = await context.services.quizzes.open_attempt(user.id)
     if attempt is None:
-        await show(update, views.nothing_running())
+        mine = await context.services.learning.my_courses(user.id)
+        now = context.services.learning.now()
+        await show(update, views.nothing_running(mine, user.timezone, now))
         return
     await _show_question(context, user, update, attempt)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from uuid import UUID
 
 from bot.views.common import INTRO
 from bot.views.markdown import MESSAGE_LIMIT, paginate, plain_length
+from bot.views.modules import MARKS, state_words
 from bot.views.screen import Button, Screen, bar, button, link
 from domain.learning import (
     Continue,
@@ -35,20 +38,6 @@ PERSONA_BLURBS = {
     Persona.SPORTS: "told through athletes, training and matches",
     Persona.COOKING: "told through recipes, kitchens and tasting",
     Persona.ADVENTURE: "told through expeditions, maps and explorers",
-}
-STATE_MARKS = {
-    ModuleState.LOCKED: "🔒",
-    ModuleState.UNLOCKED: "🔓",
-    ModuleState.IN_PROGRESS: "📖",
-    ModuleState.COMPLETED: "✅",
-    ModuleState.QUIZ_PASSED: "🏆",
-}
-STATE_WORDS = {
-    ModuleState.LOCKED: "locked",
-    ModuleState.UNLOCKED: "unlocked",
-    ModuleState.IN_PROGRESS: "in progress",
-    ModuleState.COMPLETED: "completed",
-    ModuleState.QUIZ_PASSED: "quiz passed",
 }
 COMPLETE_AND_GO_ON = "✅ Complete & go on ➡"
 # Room left on a topic page for its header and footer lines.
@@ -176,7 +165,7 @@ def _coverage(course: CourseInfo, persona: Persona) -> str:
     return f" <i>({told} of {course.topics} topics; the others in the plain text)</i>"
 
 
-def course_menu(progress: CourseProgress, resume: Resume) -> Screen:
+def course_menu(progress: CourseProgress, resume: Resume, clock: Reader) -> Screen:
     course = progress.course
     persona = progress.persona or Persona.NORMAL
     lines = [
@@ -189,8 +178,8 @@ def course_menu(progress: CourseProgress, resume: Resume) -> Screen:
         lines[1:1] = ["🎓 <b>Course completed</b> — every module's quiz passed."]
     rows = [[continue_button(course.id, resume)]] if resume is not None else []
     for module in progress.modules:
-        lines.append(_module_line(module))
-        label = f"{STATE_MARKS[module.state]} {module.number}. {module.title}"
+        lines.append(_module_line(module, clock))
+        label = f"{MARKS[module.state]} {module.number}. {module.title}"
         rows.append([button(label, "module", course=course.id, module=module.number)])
     rows.append(
         [button(f"🎭 Persona: {PERSONA_LABELS[persona]}", "persona_menu", course=course.id)]
@@ -208,18 +197,36 @@ def continue_button(course: UUID, resume: Continue) -> Button:
     return button(label, "topic", **ids, topic=resume.topic_number, page=0)
 
 
-def _module_line(module: ModuleStatus) -> str:
+def _module_line(module: ModuleStatus, clock: Reader) -> str:
     return (
-        f"{STATE_MARKS[module.state]} <b>Module {module.number}</b>: {escape(module.title)} — "
-        f"{STATE_WORDS[module.state]}, {module.completed}/{module.topics}"
+        f"{MARKS[module.state]} <b>Module {module.number}</b>: {escape(module.title)} — "
+        f"{_state(module, clock)}, {module.completed}/{module.topics}"
     )
 
 
-def module_screen(view: ModuleView, quiz: Button | None = None) -> Screen:
+@dataclass(frozen=True)
+class Reader:
+    """Whom times are written for: their time zone, and now."""
+
+    timezone: str | None
+    now: datetime
+
+
+def _state(module: ModuleStatus, clock: Reader) -> str:
+    return state_words(
+        module.state,
+        has_quiz=module.has_quiz,
+        reopens_at=module.cooldown_until,
+        timezone=clock.timezone,
+        now=clock.now,
+    )
+
+
+def module_screen(view: ModuleView, clock: Reader, quiz: Button | None = None) -> Screen:
     module, course = view.module, view.course
     lines = [
         f"<b>Module {module.number}: {escape(module.title)}</b>",
-        f"{bar(module.percent)} · {STATE_WORDS[module.state]}",
+        f"{bar(module.percent)} · {_state(module, clock)}",
     ]
     if module.description.strip():
         lines += ["", escape(module.description.strip())]
@@ -323,7 +330,7 @@ def _page_note(page: int, pages: int) -> str:
     return f"Page {page + 1} of {pages}."
 
 
-def progress_summary(mine: list[CourseProgress]) -> Screen:
+def progress_summary(mine: list[CourseProgress], clock: Reader) -> Screen:
     if not mine:
         return Screen(
             "You're not enrolled in any course yet. Pick one from the catalog:",
@@ -334,8 +341,8 @@ def progress_summary(mine: list[CourseProgress]) -> Screen:
     for progress in mine:
         lines += ["", f"<b>{escape(progress.course.name)}</b> — {_standing(progress)}"]
         lines += [
-            f"  {STATE_MARKS[m.state]} Module {m.number}: {bar(m.percent, 5)} "
-            f"({m.completed}/{m.topics}, {STATE_WORDS[m.state]})"
+            f"  {MARKS[m.state]} Module {m.number}: {bar(m.percent, 5)} "
+            f"({m.completed}/{m.topics}, {_state(m, clock)})"
             for m in progress.modules
         ]
         rows.append([button(f"▶ {progress.course.name}", "course_menu", course=progress.course.id)])

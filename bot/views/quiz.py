@@ -10,7 +10,9 @@ from datetime import datetime
 from html import escape
 
 from bot.views.clock import local_time, until
+from bot.views.modules import MARKS, state_words
 from bot.views.screen import Button, Screen, button, opening
+from domain.learning import CourseProgress, ModuleState
 from domain.quiz import (
     AnswerOutcome,
     Attempt,
@@ -293,11 +295,36 @@ def cooldown_over(due: DueCooldown) -> Screen:
     )
 
 
-def nothing_running() -> Screen:
-    return Screen(
-        "You have no quiz in progress. Open a module and take its quiz from there.",
-        [[button("📊 My courses", "progress")]],
-    )
+def nothing_running(mine: list[CourseProgress], timezone: str | None, now: datetime) -> Screen:
+    """No quiz is running: say so, and where each quiz the learner has reached stands."""
+    lines = ["You have no quiz in progress."]
+    rows = []
+    for progress in mine:
+        for module in progress.modules:
+            if module.state not in _QUIZ_STATES or not module.has_quiz:
+                continue
+            words = state_words(
+                module.state,
+                has_quiz=True,
+                reopens_at=module.cooldown_until,
+                timezone=timezone,
+                now=now,
+            )
+            lines.append(
+                f"{MARKS[module.state]} {escape(progress.course.name)}, Module {module.number}: "
+                f"{escape(words)}"
+            )
+            if module.state is ModuleState.COMPLETED:
+                ids = {"course": progress.course.id, "module": module.number}
+                rows.append([button(f"📝 Take the Module {module.number} quiz", "quiz", **ids)])
+    if len(lines) == 1:
+        lines[0] += " Open a module and take its quiz from there."
+    rows.append([button("📊 My courses", "progress")])
+    return Screen("\n".join(lines), rows)
+
+
+# The states in which a quiz has something to say when none is running.
+_QUIZ_STATES = (ModuleState.COMPLETED, ModuleState.QUIZ_COOLDOWN, ModuleState.NO_ATTEMPTS)
 
 
 def _options(asked: Question, picked: frozenset[int]) -> str:

@@ -340,3 +340,37 @@ async def test_only_personas_the_course_has_are_offered_and_a_missing_variant_is
     await ada.press_forged(action("persona", course=course, persona=Persona.COOKING))
     assert ada.answer_text == "Tea basics has no cooking version yet."
     assert await pool.fetchval("SELECT persona FROM topic_personalization") == "sports"
+
+
+# -- one module state, worded one way -----------------------------------------------------------
+
+
+async def test_a_failed_quiz_is_the_same_module_state_on_every_screen(talk, tea, noon) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await fail_the_first_quiz(ada)
+    said = "quiz not passed, reopens at 13:00 UTC"
+
+    await ada.send("/quiz")
+    assert ada.last.text.startswith("You have no quiz in progress.")
+    assert f"⏳ Tea basics, Module 1: {said}" in ada.last.text
+    await ada.send("/progress")
+    assert f"⏳ Module 1: ▰▰▰▰▰ 100% (2/2, {said})" in ada.last.text
+    assert "completed" not in ada.last.text
+    await ada.press("▶ Tea basics")
+    assert f"⏳ Module 1: Kinds of tea — {said}, 2/2" in ada.last.text
+    await ada.press("⏳ 1. Kinds of tea")
+    assert f"▰▰▰▰▰▰▰▰▰▰ 100% · {said}" in ada.last.text
+
+    admin: Dialogue = talk(ADMIN_ID, "Grace")
+    await admin.send("/learner 42")
+    assert f"M1 ⏳ {said} · topics 2/2" in admin.last.text
+    assert "🔓" not in admin.last.text and "cooldown until" not in admin.last.text
+    assert "M2 🔒 locked" in admin.last.text
+
+    noon.advance(hours=1)  # the cooldown ran out: every screen says the quiz is to take
+    await ada.send("/quiz")
+    assert "✅ Tea basics, Module 1: completed, quiz to take" in ada.last.text
+    await ada.press("📝 Take the Module 1 quiz")
+    assert "Ready? One question at a time" in ada.last.text
+    await admin.send("/learner 42")
+    assert "M1 ✅ completed, quiz to take" in admin.last.text
