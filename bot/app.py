@@ -71,7 +71,7 @@ async def open_services(
             pool=pool,
             users=users,
             inbox=PgInbox(pool),
-            learning=LearningService(PgLearningStore(pool, content)),
+            learning=LearningService(PgLearningStore(pool, content), clock=clock),
             quizzes=QuizService(PgQuizStore(pool, content), clock=clock, draw=draw),
             tutor=TutorService(
                 PgTutorStore(pool, content),

@@ -3,7 +3,8 @@
 The server never trusts what comes back: decoding only proves the shape; every use case
 re-checks ownership and state. Course ids (UUIDs) travel as 22 base64url characters.
 
-Format: an action code, then fields separated by ':' — e.g. `t:<course>:1:2:0`.
+Format: an action code, then fields separated by ':' — e.g. `t:<course>:1:2:0`. A `+`
+before the code asks for the screen in a new message instead of in place of the pressed one.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Action:
     broadcast: UUID | None = None
     op: str | None = None
     request: UUID | None = None
+    new_message: bool = False  # show the screen below, keep the message pressed on
 
 
 _PERSONA_CODES = {
@@ -66,6 +68,7 @@ _LAYOUTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "md": ("module", ("course", "module")),
     "t": ("topic", ("course", "module", "topic", "page")),
     "tc": ("complete", ("course", "module", "topic")),
+    "tn": ("complete_next", ("course", "module", "topic")),  # complete, then the next topic
     # Quizzes. An answer carries only the index of the option pressed (or, for a
     # multiple-choice question, the bit mask of the options ticked): never correctness.
     "qi": ("quiz", ("course", "module")),
@@ -109,7 +112,7 @@ _TEXT_FIELDS = ("op",)
 
 def encode(action: Action) -> str:
     code = _CODES[action.name]
-    parts = [code]
+    parts = [("+" if action.new_message else "") + code]
     for field in _LAYOUTS[code][1]:
         value = getattr(action, field)
         if field in _UUID_FIELDS:
@@ -130,7 +133,8 @@ def decode(data: str | None) -> Action:
     if not data or len(data.encode()) > MAX_BYTES:
         raise ForgedCallback("empty or oversized")
     code, *values = data.split(":")
-    layout = _LAYOUTS.get(code)
+    new_message = code.startswith("+")
+    layout = _LAYOUTS.get(code.removeprefix("+"))
     if layout is None or len(values) != len(layout[1]):
         raise ForgedCallback(f"unknown action {code!r}")
     name, fields = layout
@@ -146,7 +150,7 @@ def decode(data: str | None) -> Action:
             parsed[field] = value
         else:
             parsed[field] = int(value)
-    return Action(name, **parsed)  # type: ignore[arg-type]
+    return Action(name, **parsed, new_message=new_message)  # type: ignore[arg-type]
 
 
 def action(name: str, **fields: object) -> str:

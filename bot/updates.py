@@ -3,7 +3,7 @@
 Telegram sends the pressed button's whole message back with every press: its text, its
 formatting, its keyboard. PTB turns that into a `Message` of some 150 attributes (its parse
 of a press took ~0.27 ms, ~0.1 ms this way), while no handler reads more of it than where
-it is: its chat and its id. So a press is built around a
+it is: its chat and its id (and, for rendering, what it shows). So a press is built around a
 `MaybeInaccessibleMessage` (PTB's own base class of `Message`, carrying just those) and
 everything else goes through PTB's `Update.de_json` unchanged. The stored update is
 untouched.
@@ -19,6 +19,9 @@ from telegram import Bot, CallbackQuery, Chat, MaybeInaccessibleMessage, Update,
 _PRESS_FIELDS = frozenset(
     {"id", "from", "message", "chat_instance", "data", "inline_message_id", "game_short_name"}
 )
+
+# The parts of the pressed message that say what it shows (bot/handlers/render.py).
+_SHOWN_FIELDS = ("text", "entities", "reply_markup")
 
 
 def parse_update(payload: dict[str, Any], bot: Bot) -> Update:
@@ -45,6 +48,8 @@ def _press(query: dict[str, Any], bot: Bot) -> CallbackQuery | None:
         chat=Chat.de_json(message["chat"], bot),
         message_id=int(message["message_id"]),
         date=datetime.fromtimestamp(message["date"], UTC),
+        # What the message shows, kept raw: rendering compares a new screen with it.
+        api_kwargs={key: message[key] for key in _SHOWN_FIELDS if key in message},
     )
     where.set_bot(bot)
     press = CallbackQuery(

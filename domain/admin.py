@@ -14,7 +14,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain import wording
-from domain.learning import AccessDenied
+from domain.learning import AccessDenied, ModuleRecord, ModuleStatus, module_status
 from domain.quiz import Clock, utc_now
 from domain.users import Role
 
@@ -117,6 +117,26 @@ class ModuleLine:
     typed_granted: int
     topics_done: int
     topics: int
+    has_quiz: bool = True
+    quiz_running: bool = False
+
+    def status(self, attempts_limit: int, now: datetime) -> ModuleStatus:
+        """The module's state as the learner's own screens word it (domain.learning)."""
+        out = bool(attempts_limit) and self.attempts_used >= attempts_limit + self.extra_attempts
+        record = ModuleRecord(
+            self.module_no,
+            "",
+            "",
+            self.topics,
+            self.topics_done,
+            self.unlocked,
+            self.quiz_passed,
+            self.has_quiz,
+            self.quiz_running,
+            self.cooldown_until,
+            out,
+        )
+        return module_status(record, now)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ buttons whose data the client can forge or replay long after the fact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
@@ -36,10 +38,16 @@ class ModuleLocked(AccessDenied):
 
 
 class ModuleState(StrEnum):
+    """Where a learner stands in a module, topics and quiz together: the one notion every
+    screen (course menu, module, /progress, /quiz, the staff's /learner) words the same way."""
+
     LOCKED = "locked"
     UNLOCKED = "unlocked"
     IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
+    COMPLETED = "completed"  # every topic done; with a quiz: the quiz is to take
+    QUIZ_RUNNING = "quiz_running"
+    QUIZ_COOLDOWN = "quiz_cooldown"  # failed (or abandoned): reopens at `cooldown_until`
+    NO_ATTEMPTS = "no_attempts"  # failed with every attempt used
     QUIZ_PASSED = "quiz_passed"
 
 
@@ -61,10 +69,22 @@ class CourseInfo:
     currency: str
     modules: int
     topics: int
+    # Topics with their own retelling, per persona that has variants (the rest read the
+    # default text in that persona).
+    variants: Mapping[Persona, int] = field(default_factory=dict)
 
     @property
     def is_free(self) -> bool:
         return self.price_cents == 0
+
+    def persona_topics(self, persona: Persona) -> int:
+        """How many topics the persona has its own telling of (normal: every topic)."""
+        return self.topics if persona is Persona.NORMAL else self.variants.get(persona, 0)
+
+    @property
+    def personas(self) -> tuple[Persona, ...]:
+        """The personas worth offering: those the course has something written for."""
+        return tuple(p for p in Persona if self.persona_topics(p) > 0 or p is Persona.NORMAL)
 
 
 @dataclass(frozen=True)
@@ -79,6 +99,9 @@ class ModuleRecord:
     unlocked: bool
     quiz_passed: bool
     has_quiz: bool
+    quiz_running: bool = False
+    cooldown_until: datetime | None = None
+    out_of_attempts: bool = False  # the course limits attempts and all were used
 
 
 @dataclass(frozen=True)
@@ -90,6 +113,7 @@ class ModuleStatus:
     completed: int
     state: ModuleState
     has_quiz: bool = True
+    cooldown_until: datetime | None = None  # with QUIZ_COOLDOWN: when the quiz reopens
 
     @property
     def percent(self) -> int:
@@ -164,12 +188,35 @@ class TopicView:
     topic_count: int
     has_previous: bool
     has_next: bool
+    told_in_persona: bool = True  # False: no retelling for the persona, the default text
 
 
 @dataclass(frozen=True)
 class Position:
     module_no: int
     topic_number: int
+
+
+@dataclass(frozen=True)
+class OpenTopic:
+    """A topic of an unlocked module, by number and title."""
+
+    module_no: int
+    number: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Continue:
+    """Where "Continue" takes the learner: a topic (named), or, with every open topic done,
+    the quiz of the module (`topic_number` None) that still waits for it."""
+
+    module_no: int
+    topic_number: int | None
+    title: str
+
+
+Resume = Continue | None
 
 
 def percent(done: int, total: int) -> int:
@@ -185,6 +232,7 @@ class LearnerCourse:
     modules: tuple[ModuleRecord, ...]
     marks: tuple[TopicMark, ...]
     last: Position | None = None  # the topic visited or completed most recently
+    unfinished: tuple[OpenTopic, ...] = ()  # topics of unlocked modules not completed yet
 
     def with_completed(self, module_no: int, number: int) -> LearnerCourse:
         """The same learner right after completing a topic (no need to read it again)."""
@@ -193,13 +241,29 @@ class LearnerCourse:
             for m in self.modules
         )
         marks = tuple(replace(k, completed=True) if k.number == number else k for k in self.marks)
-        return LearnerCourse(self.enrollment, modules, marks, self.last)
+        unfinished = tuple(
+            t for t in self.unfinished if (t.module_no, t.number) != (module_no, number)
+        )
+        return LearnerCourse(
+            self.enrollment, modules, marks, Position(module_no, number), unfinished
+        )
 
 
-def module_state(record: ModuleRecord) -> ModuleState:
+def module_state(record: ModuleRecord, now: datetime) -> ModuleState:
+    """The quiz's state wins over the topics' once the quiz has been started: a failed
+    quiz's module is waiting for its retry, not simply "completed"."""
     if not record.unlocked:
         return ModuleState.LOCKED
-    if record.quiz_passed:
+    if record.has_quiz:
+        if record.quiz_passed:
+            return ModuleState.QUIZ_PASSED
+        if record.quiz_running:
+            return ModuleState.QUIZ_RUNNING
+        if record.cooldown_until is not None and record.cooldown_until > now:
+            return ModuleState.QUIZ_COOLDOWN
+        if record.out_of_attempts:
+            return ModuleState.NO_ATTEMPTS
+    elif record.quiz_passed:
         return ModuleState.QUIZ_PASSED
     if record.topics and record.completed >= record.topics:
         return ModuleState.COMPLETED
@@ -257,8 +321,14 @@ class LearningStore(Protocol):
 
 
 class LearningService:
-    def __init__(self, store: LearningStore) -> None:
+    def __init__(
+        self, store: LearningStore, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._store = store
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
 
     async def catalog_for(self, user_id: int) -> tuple[list[CourseInfo], frozenset[UUID]]:
         """The published courses and which of them the learner is enrolled in."""
@@ -278,10 +348,10 @@ class LearningService:
     async def home(self, user_id: int) -> tuple[list[CourseProgress], list[CourseInfo]]:
         """The learner's courses and the catalog, read together."""
         mine, catalog = await self._store.home(user_id)
-        return _progress_of_each(mine), catalog
+        return _progress_of_each(mine, self._clock()), catalog
 
     async def my_courses(self, user_id: int) -> list[CourseProgress]:
-        return _progress_of_each(await self._store.learner_courses(user_id))
+        return _progress_of_each(await self._store.learner_courses(user_id), self._clock())
 
     async def enroll(self, user_id: int, course_id: UUID) -> tuple[EnrollOutcome, Enrollment]:
         enrolled = await self._store.ensure_enrollment(user_id, course_id)
@@ -295,16 +365,21 @@ class LearningService:
 
     async def choose_persona(
         self, user_id: int, course_id: UUID, persona: Persona
-    ) -> tuple[CourseProgress, Position]:
-        """Save the persona; returns the course menu that follows, from the same read."""
+    ) -> tuple[CourseProgress, Resume]:
+        """Save the persona; returns the course menu that follows, from the same read. A
+        persona the course has nothing written for is not offered, and refused if forged
+        (the store writes only a persona with something written for it)."""
         state = _checked(await self._store.choose_persona(user_id, course_id, persona))
-        return _progress_of(state), await self._continue_from(user_id, state)
+        course = state.enrollment.course
+        if persona not in course.personas:
+            raise AccessDenied(f"{course.name} has no {persona.value} version yet.")
+        return _progress_of(state, self._clock()), self._continue_from(state)
 
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment:
         return await self._active(user_id, course_id)
 
     async def progress(self, user_id: int, course_id: UUID) -> CourseProgress:
-        return _progress_of(await self._state(user_id, course_id, None))
+        return _progress_of(await self._state(user_id, course_id, None), self._clock())
 
     async def open_topic(
         self, user_id: int, chat_id: int, course_id: UUID, module_no: int, number: int, page: int
@@ -346,31 +421,27 @@ class LearningService:
             await self._store.complete_enrollment(user_id, course_id)
         return view, newly
 
-    async def course_overview(
-        self, user_id: int, course_id: UUID
-    ) -> tuple[CourseProgress, Position]:
+    async def course_overview(self, user_id: int, course_id: UUID) -> tuple[CourseProgress, Resume]:
         """The course's progress and where to continue, from one read of the state."""
         state = await self._state(user_id, course_id, None)
-        return _progress_of(state), await self._continue_from(user_id, state)
+        return _progress_of(state, self._clock()), self._continue_from(state)
 
-    async def _continue_from(self, user_id: int, state: LearnerCourse) -> Position:
-        """Where the learner left off, or the first unfinished topic of an open module."""
-        progress = _progress_of(state)
-        course_id = progress.course.id
-        last = state.last
-        if last is not None and any(
-            m.number == last.module_no and m.is_open for m in progress.modules
-        ):
-            return last
-        for module in progress.modules:
-            if module.is_open and module.completed < module.topics:
-                if module.completed == 0:  # topics are numbered from 1
-                    return Position(module.number, 1)
-                marks = await self._store.topic_marks(user_id, course_id, module.number)
-                first = next(t for t in marks if not t.completed)
-                return Position(module.number, first.number)
+    def _continue_from(self, state: LearnerCourse) -> Resume:
+        """Where the learner should go next: the topic they left unfinished, else the next
+        unfinished topic after it (then from the start) in an open module, else the quiz
+        of the first open module not passed yet. None: nothing is left to do."""
+        progress = _progress_of(state, self._clock())
         open_modules = [m for m in progress.modules if m.is_open]
-        return Position(open_modules[-1].number if open_modules else 1, 1)
+        last = state.last
+        start = (last.module_no, last.topic_number) if last is not None else (0, 0)
+        left = list(state.unfinished)
+        after = [t for t in left if (t.module_no, t.number) >= start]
+        topic = (after or left or [None])[0]
+        if topic is not None:
+            return Continue(topic.module_no, topic.number, topic.title)
+        waiting = (m for m in open_modules if m.has_quiz and m.state is not ModuleState.QUIZ_PASSED)
+        quiz = next(waiting, None)
+        return Continue(quiz.number, None, quiz.title) if quiz is not None else None
 
     async def _topic_view(
         self, user_id: int, course_id: UUID, module_no: int, number: int
@@ -380,7 +451,7 @@ class LearningService:
         )
 
     async def _view_of(self, state: LearnerCourse, module_no: int, number: int) -> TopicView:
-        progress = _progress_of(state)
+        progress = _progress_of(state, self._clock())
         module = _open_module(progress, module_no)
         topic = await self._store.topic(progress.course.id, module_no, number)
         if topic is None:
@@ -392,6 +463,7 @@ class LearningService:
             topic=topic,
             persona=persona,
             text=text_for(persona, topic.text, topic.variants),
+            told_in_persona=persona is Persona.NORMAL or bool(topic.variants.get(persona)),
             completed=any(m.number == number and m.completed for m in state.marks),
             topic_count=len(state.marks),
             has_previous=number > 1,
@@ -410,11 +482,11 @@ class LearningService:
         return enrollment
 
 
-def module_view(state: LearnerCourse | None, module_no: int) -> ModuleView:
+def module_view(state: LearnerCourse | None, module_no: int, now: datetime) -> ModuleView:
     """A module's screen from the learner's state read with its marks, or the refusal that
     applies: not enrolled, suspended, no such module, still locked."""
     checked = _checked(state)
-    progress = _progress_of(checked)
+    progress = _progress_of(checked, now)
     return ModuleView(progress.course, _open_module(progress, module_no), checked.marks)
 
 
@@ -438,27 +510,30 @@ def _open_module(progress: CourseProgress, module_no: int) -> ModuleStatus:
     return module
 
 
-def _progress_of_each(states: list[LearnerCourse]) -> list[CourseProgress]:
+def _progress_of_each(states: list[LearnerCourse], now: datetime) -> list[CourseProgress]:
     """The courses a learner may see: a suspended enrollment is not listed."""
-    return [_progress_of(s) for s in states if s.enrollment.status != "suspended"]
+    return [_progress_of(s, now) for s in states if s.enrollment.status != "suspended"]
 
 
-def _progress_of(state: LearnerCourse) -> CourseProgress:
-    modules = tuple(
-        ModuleStatus(
-            r.number,
-            r.title,
-            r.description,
-            r.topics,
-            r.completed,
-            module_state(r),
-            r.has_quiz,
-        )
-        for r in state.modules
-    )
+def _progress_of(state: LearnerCourse, now: datetime) -> CourseProgress:
+    modules = tuple(module_status(r, now) for r in state.modules)
     return CourseProgress(
         state.enrollment.course,
         state.enrollment.persona,
         modules,
         completed_course=state.enrollment.status == "completed",
+    )
+
+
+def module_status(record: ModuleRecord, now: datetime) -> ModuleStatus:
+    state = module_state(record, now)
+    return ModuleStatus(
+        record.number,
+        record.title,
+        record.description,
+        record.topics,
+        record.completed,
+        state,
+        record.has_quiz,
+        record.cooldown_until if state is ModuleState.QUIZ_COOLDOWN else None,
     )

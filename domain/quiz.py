@@ -301,6 +301,25 @@ class CooldownKey:
     module_no: int
 
 
+@dataclass(frozen=True)
+class LiveQuestion:
+    """The one message in a chat that shows the question an attempt waits for, with
+    answer buttons. Showing the question elsewhere (/quiz, "Back to the quiz", a module's
+    "Resume") moves it there: the copy left behind must stop taking answers."""
+
+    attempt_id: UUID
+    index: int
+    message_id: int
+
+    def left_behind(self, moved_to: LiveQuestion) -> bool:
+        """Whether this copy still shows, with buttons, the question now shown elsewhere."""
+        return (
+            self.attempt_id == moved_to.attempt_id
+            and self.index == moved_to.index
+            and self.message_id != moved_to.message_id
+        )
+
+
 @dataclass
 class Draw:
     """Randomness behind an attempt, injectable so tests can fix it."""
@@ -329,6 +348,7 @@ class QuizStore(Protocol):
         attempts_used: int,
         now: datetime,
         version: datetime | None = None,
+        live_at: tuple[int, int] | None = None,
     ) -> UUID | None: ...
 
     async def attempt(self, user_id: int, attempt_id: UUID) -> Attempt | None: ...
@@ -348,6 +368,10 @@ class QuizStore(Protocol):
     ) -> bool: ...
 
     async def answered_by(self, request_id: int) -> bool: ...
+
+    async def move_live_question(
+        self, chat_id: int, user_id: int, live: LiveQuestion
+    ) -> LiveQuestion | None: ...
 
     async def finish_attempt(
         self,
@@ -544,14 +568,32 @@ class QuizService:
     ) -> tuple[ModuleView, QuizStatus | None]:
         """A module's screen and, when it has a quiz, the quiz's state: one read for both."""
         state, record = await self._store.module_with_quiz(user_id, course_id, module_no)
-        view = module_view(state, module_no)
+        view = module_view(state, module_no, self._clock())
         if not view.module.has_quiz or record is None:
             return view, None
         self._saw(user_id, record)
         return view, gate(record, self._clock())
 
+    async def start_shown(
+        self, user_id: int, course_id: UUID, module_no: int, chat_id: int, message_id: int
+    ) -> tuple[Attempt, int | None]:
+        """`start`, the question to be shown in `message_id`: a new attempt records its live
+        copy in the statement that opens it; a resumed one moves it there (`question_shown`:
+        the second value is the copy left behind, whose buttons must go)."""
+        spot = (chat_id, message_id)
+        attempt, fresh = await self._start(user_id, course_id, module_no, spot)
+        if fresh:
+            return attempt, None
+        return attempt, await self.question_shown(user_id, chat_id, attempt, message_id)
+
     async def start(self, user_id: int, course_id: UUID, module_no: int) -> Attempt:
-        """Begin the module's quiz, or resume the attempt already running.
+        """Begin the module's quiz, or resume the attempt already running."""
+        return (await self._start(user_id, course_id, module_no, None))[0]
+
+    async def _start(
+        self, user_id: int, course_id: UUID, module_no: int, spot: tuple[int, int] | None
+    ) -> tuple[Attempt, bool]:
+        """Begin the module's quiz (True), or resume the attempt already running (False).
 
         The quiz's state as this process last showed it (the quiz's intro, say) is tried
         first: the start is a compare-and-set on everything the gate was decided from, so a
@@ -566,7 +608,7 @@ class QuizService:
             if status.gate is Gate.IN_PROGRESS and record.open_attempt is not None:
                 attempt = await self._store.attempt(user_id, record.open_attempt)
                 if attempt is not None and attempt.status is AttemptStatus.IN_PROGRESS:
-                    return self._remembered(attempt, record)
+                    return self._remembered(attempt, record), False
                 continue
             if status.gate is not Gate.OPEN:
                 raise QuizUnavailable(unavailable_reason(status), status)
@@ -581,9 +623,10 @@ class QuizService:
                 attempts_used=record.attempts_used,
                 now=now,
                 version=record.version,
+                live_at=spot,
             )
             if attempt_id is not None:  # stored exactly as drawn: no need to read it back
-                return self._remembered(
+                started = self._remembered(
                     Attempt(
                         attempt_id,
                         user_id,
@@ -603,6 +646,7 @@ class QuizService:
                         cooldown_until=None,
                     ),
                 )
+                return started, True
             # Someone (another device, a replayed update) changed the state first: look again.
         raise QuizUnavailable("The quiz is busy starting elsewhere; please try again.")
 
@@ -624,6 +668,15 @@ class QuizService:
         """The learner's most recently started quiz still running, for /quiz."""
         attempts = await self._store.open_attempts(user_id)
         return attempts[0] if attempts else None
+
+    async def question_shown(
+        self, user_id: int, chat_id: int, attempt: Attempt, message_id: int
+    ) -> int | None:
+        """Record that `message_id` now shows the attempt's current question; returns the
+        message of an older copy of that same question, whose buttons must go."""
+        live = LiveQuestion(attempt.id, attempt.current_index, message_id)
+        before = await self._store.move_live_question(chat_id, user_id, live)
+        return before.message_id if before is not None and before.left_behind(live) else None
 
     async def answer(
         self,

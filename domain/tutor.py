@@ -502,6 +502,10 @@ class TutorService:
         follow_ups = await self._store.suggestions(
             suggestion.course_id, topic=None, parent=suggestion.id
         )
+        if not follow_ups:  # the end of a thread: what else is free to ask, not a dead end
+            asked = {suggestion.id, suggestion.parent_id}
+            others = await self._store.suggestions(suggestion.course_id, topic=None, parent=None)
+            follow_ups = [s for s in others if s.id not in asked]
         return SuggestionReply(context, suggestion, answer, follow_ups)
 
     async def new_thread(self, user_id: int, chat_id: int) -> AskContext:

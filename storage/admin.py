@@ -175,7 +175,12 @@ class PgAdminStore:
                     AND t.module_no = m.module_no) AS topics,
                 (SELECT count(*) FROM topic_progress tp JOIN topics t ON t.id = tp.topic_id
                     WHERE tp.user_id = $1 AND t.course_id = c.id AND t.module_no = m.module_no
-                      AND tp.is_completed) AS done
+                      AND tp.is_completed) AS done,
+                EXISTS (SELECT 1 FROM quiz_questions q WHERE q.course_id = c.id
+                    AND q.module_no = m.module_no AND q.is_active) AS has_quiz,
+                EXISTS (SELECT 1 FROM quiz_attempts a WHERE a.user_id = $1
+                    AND a.course_id = c.id AND a.module_no = m.module_no
+                    AND a.status = 'in_progress') AS quiz_running
             FROM enrollments e
             JOIN courses c ON c.id = e.course_id
             JOIN modules m ON m.course_id = c.id
@@ -217,6 +222,8 @@ class PgAdminStore:
                     r["granted"],
                     r["done"],
                     r["topics"],
+                    r["has_quiz"],
+                    r["quiz_running"],
                 )
             )
         quiz = await self._pool.fetchrow(

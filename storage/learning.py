@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from domain.learning import (
     EnrollOutcome,
     LearnerCourse,
     ModuleRecord,
+    OpenTopic,
     Position,
     TopicMark,
     TopicRecord,
@@ -25,7 +27,12 @@ from storage.content import CourseContent
 _COURSE_COLUMNS = """
     c.id, c.slug, c.name, c.description, c.category, c.level, c.price_cents, c.currency,
     (SELECT count(*) FROM modules m WHERE m.course_id = c.id) AS module_count,
-    (SELECT count(*) FROM topics t WHERE t.course_id = c.id) AS topic_count
+    (SELECT count(*) FROM topics t WHERE t.course_id = c.id) AS topic_count,
+    (SELECT jsonb_build_object(
+        'sports', count(*) FILTER (WHERE coalesce(t.text_content_sports, '') <> ''),
+        'cooking', count(*) FILTER (WHERE coalesce(t.text_content_cooking, '') <> ''),
+        'adventure', count(*) FILTER (WHERE coalesce(t.text_content_adventure, '') <> ''))
+     FROM topics t WHERE t.course_id = c.id) AS variant_counts
 """
 
 
@@ -41,6 +48,7 @@ def _course(row: asyncpg.Record) -> CourseInfo:
         currency=row["currency"],
         modules=row["module_count"],
         topics=row["topic_count"],
+        variants={Persona(k): v for k, v in (row["variant_counts"] or {}).items()},
     )
 
 
@@ -51,14 +59,21 @@ _MODULES = """
         coalesce(mp.unlocked_at IS NOT NULL, false) AS unlocked,
         coalesce(mp.quiz_passed, false) AS quiz_passed,
         EXISTS (SELECT 1 FROM quiz_questions q WHERE q.course_id = m.course_id
-                AND q.module_no = m.module_no AND q.is_active) AS has_quiz
+                AND q.module_no = m.module_no AND q.is_active) AS has_quiz,
+        EXISTS (SELECT 1 FROM quiz_attempts a WHERE a.user_id = $1
+                AND a.course_id = m.course_id AND a.module_no = m.module_no
+                AND a.status = 'in_progress') AS quiz_running,
+        mp.cooldown_until,
+        (c.quiz_attempts_limit > 0 AND coalesce(mp.quiz_attempts, 0)
+            >= c.quiz_attempts_limit + coalesce(mp.extra_attempts, 0)) AS out_of_attempts
     FROM modules m
     LEFT JOIN topics t ON t.course_id = m.course_id AND t.module_no = m.module_no
     LEFT JOIN topic_progress tp ON tp.topic_id = t.id AND tp.user_id = $1
     LEFT JOIN module_progress mp ON mp.course_id = m.course_id
         AND mp.module_no = m.module_no AND mp.user_id = $1
     WHERE m.course_id = c.id
-    GROUP BY m.course_id, m.module_no, m.title, m.description, mp.unlocked_at, mp.quiz_passed
+    GROUP BY m.course_id, m.module_no, m.title, m.description, mp.unlocked_at, mp.quiz_passed,
+        mp.cooldown_until, mp.quiz_attempts, mp.extra_attempts
 """
 
 
@@ -83,7 +98,14 @@ LEARNER_COURSES = f"""
         (SELECT jsonb_build_array(t.module_no, t.topic_number)
          FROM topic_progress tp JOIN topics t ON t.id = tp.topic_id
          WHERE tp.user_id = $1 AND t.course_id = c.id
-         ORDER BY tp.updated_at DESC LIMIT 1) AS last_topic
+         ORDER BY tp.updated_at DESC LIMIT 1) AS last_topic,
+        (SELECT coalesce(jsonb_agg(jsonb_build_array(t.module_no, t.topic_number, t.title)
+                ORDER BY t.module_no, t.topic_number), '[]')
+         FROM topics t
+         JOIN module_progress mp ON mp.user_id = $1 AND mp.course_id = t.course_id
+            AND mp.module_no = t.module_no AND mp.unlocked_at IS NOT NULL
+         LEFT JOIN topic_progress tp ON tp.topic_id = t.id AND tp.user_id = $1
+         WHERE t.course_id = c.id AND NOT coalesce(tp.is_completed, false)) AS unfinished
     FROM enrollments e JOIN courses c ON c.id = e.course_id
     LEFT JOIN topic_personalization p ON p.user_id = e.user_id AND p.course_id = c.id
     WHERE e.user_id = $1 AND ($2::uuid IS NULL OR e.course_id = $2)
@@ -148,7 +170,7 @@ _HOME = f"""
         FROM ({LEARNER_COURSES}) s
         UNION ALL
         SELECT 1, row_number() OVER (ORDER BY c.name), {_COURSE_COLUMNS}, c.updated_at,
-            NULL, NULL, NULL, NULL, NULL, NULL
+            NULL, NULL, NULL, NULL, NULL, NULL, NULL
         FROM courses c WHERE c.is_published
     ) home ORDER BY part, ord
 """
@@ -161,6 +183,11 @@ _PERSONA_AND_READ = f"""
         INSERT INTO topic_personalization (user_id, course_id, persona)
         SELECT user_id, course_id, $4 FROM enrollments
         WHERE user_id = $1 AND course_id = $2 AND status <> 'suspended'
+          AND ($4::study_persona = 'normal' OR EXISTS (  -- only a persona with variants
+              SELECT 1 FROM topics t WHERE t.course_id = $2 AND coalesce(CASE $4::study_persona
+                  WHEN 'sports' THEN t.text_content_sports
+                  WHEN 'cooking' THEN t.text_content_cooking
+                  WHEN 'adventure' THEN t.text_content_adventure END, '') <> ''))
         ON CONFLICT (user_id, course_id) DO UPDATE
             SET persona = EXCLUDED.persona, updated_at = now()
         RETURNING persona
@@ -386,6 +413,7 @@ def learner_course_from(row: asyncpg.Record, content: CourseContent) -> LearnerC
         tuple(_module(m) for m in row["modules"]),
         tuple(TopicMark(k["topic_number"], k["title"], k["completed"]) for k in row["marks"]),
         Position(*last) if last else None,
+        tuple(OpenTopic(*u) for u in row["unfinished"]),
     )
 
 
@@ -399,7 +427,15 @@ def _module(r: Mapping[str, Any]) -> ModuleRecord:
         r["unlocked"],
         r["quiz_passed"],
         r["has_quiz"],
+        r["quiz_running"],
+        _timestamp(r["cooldown_until"]),
+        r["out_of_attempts"],
     )
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    """A timestamptz that came through jsonb (as ISO text)."""
+    return datetime.fromisoformat(value) if value is not None else None
 
 
 def _enrollment(row: asyncpg.Record) -> Enrollment:

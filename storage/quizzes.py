@@ -21,6 +21,7 @@ from domain.quiz import (
     CooldownKey,
     DueCooldown,
     Finish,
+    LiveQuestion,
     ModuleQuizRecord,
     Question,
     QuizRules,
@@ -192,9 +193,11 @@ class PgQuizStore:
         attempts_used: int,
         now: datetime,
         version: datetime | None = None,
+        live_at: tuple[int, int] | None = None,
     ) -> UUID | None:
         """Count the attempt and open it, only if nothing moved since the rules were checked
-        (`version`: the course's as read, so a re-import since refuses it).
+        (`version`: the course's as read, so a re-import since refuses it). `live_at`: the
+        chat and message that will show its first question, the chat's live copy.
 
         One statement, so atomic without BEGIN / COMMIT: if another attempt is already
         running, the insert's unique violation undoes the count as well."""
@@ -214,10 +217,20 @@ class PgQuizStore:
                                   AND e.course_id = $2 AND e.status <> 'suspended')
                     RETURNING user_id
                 )
-                INSERT INTO quiz_attempts (user_id, course_id, module_no, question_set,
-                    question_count, started_at)
-                SELECT $1, $2, $3, $6, $7, $5 FROM counted
-                RETURNING id
+                , started AS (
+                    INSERT INTO quiz_attempts (user_id, course_id, module_no, question_set,
+                        question_count, started_at)
+                    SELECT $1, $2, $3, $6, $7, $5 FROM counted
+                    RETURNING id
+                ), live AS (
+                    INSERT INTO conversation_state (chat_id, user_id, data)
+                    SELECT $9, $1, jsonb_build_object('live_question', jsonb_build_object(
+                        'attempt', id, 'index', 0, 'message', $10::bigint))
+                    FROM started WHERE $9::bigint IS NOT NULL
+                    ON CONFLICT (chat_id) DO UPDATE
+                        SET data = conversation_state.data || EXCLUDED.data, updated_at = now()
+                )
+                SELECT id FROM started
                 """,
                 user_id,
                 course_id,
@@ -227,6 +240,8 @@ class PgQuizStore:
                 [q.to_json() for q in questions],
                 len(questions),
                 version,
+                live_at[0] if live_at else None,
+                live_at[1] if live_at else None,
             )
         except asyncpg.UniqueViolationError:
             return None
@@ -236,6 +251,34 @@ class PgQuizStore:
             "SELECT * FROM quiz_attempts WHERE id = $1 AND user_id = $2", attempt_id, user_id
         )
         return _attempt(row) if row else None
+
+    async def move_live_question(
+        self, chat_id: int, user_id: int, live: LiveQuestion
+    ) -> LiveQuestion | None:
+        """The chat's live question moves to `live`; returns where it was (one statement,
+        and a chat's updates are handled one after another, so no one moves it between)."""
+        before = await self._pool.fetchval(
+            """
+            WITH before AS (
+                SELECT data -> 'live_question' AS live FROM conversation_state
+                WHERE chat_id = $1
+            )
+            INSERT INTO conversation_state (chat_id, user_id, data)
+            VALUES ($1, $2, jsonb_build_object('live_question', jsonb_build_object(
+                'attempt', $3::uuid, 'index', $4::int, 'message', $5::bigint)))
+            ON CONFLICT (chat_id) DO UPDATE
+                SET data = conversation_state.data || EXCLUDED.data, updated_at = now()
+            RETURNING (SELECT live FROM before)
+            """,
+            chat_id,
+            user_id,
+            live.attempt_id,
+            live.index,
+            live.message_id,
+        )
+        if before is None:
+            return None
+        return LiveQuestion(UUID(before["attempt"]), before["index"], before["message"])
 
     async def open_attempts(self, user_id: int) -> list[Attempt]:
         rows = await self._pool.fetch(

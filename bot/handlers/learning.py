@@ -14,7 +14,7 @@ from bot.handlers.render import show
 from bot.views import learning as views
 from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
-from domain.learning import AccessDenied
+from domain.learning import AccessDenied, TopicView
 from domain.users import User
 
 
@@ -27,7 +27,7 @@ async def start(update: Update, context: TutorContext) -> None:
         course = await learning.course_by_slug(context.args[0].strip().lower()[:64])
         if course is not None:
             try:
-                await show(update, await _enroll(context, user.id, course.id))
+                await show(update, await _enroll(context, user, course.id))
             except AccessDenied as denied:
                 await show(update, Screen(denied.reason))
             return
@@ -42,7 +42,8 @@ async def courses(update: Update, context: TutorContext) -> None:
 
 async def progress(update: Update, context: TutorContext) -> None:
     user = await context.services.users.register(profile_of(update.effective_user))
-    await show(update, views.progress_summary(await context.services.learning.my_courses(user.id)))
+    mine = await context.services.learning.my_courses(user.id)
+    await show(update, views.progress_summary(mine, _reader(context, user)))
 
 
 Result = tuple[Screen, str | None]
@@ -58,7 +59,7 @@ async def _catalog_screen(context: TutorContext, user: User, _u: Update, _a: Act
 
 async def _progress(context: TutorContext, user: User, _u: Update, _a: Action) -> Result:
     mine = await context.services.learning.my_courses(user.id)
-    return views.progress_summary(mine), None
+    return views.progress_summary(mine, _reader(context, user)), None
 
 
 async def _course(context: TutorContext, user: User, _u: Update, pressed: Action) -> Result:
@@ -68,7 +69,7 @@ async def _course(context: TutorContext, user: User, _u: Update, pressed: Action
 
 
 async def _enroll_pressed(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
-    return await _enroll(context, user.id, _course_id(a)), None
+    return await _enroll(context, user, _course_id(a)), None
 
 
 async def _persona_menu(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
@@ -81,12 +82,13 @@ async def _persona(context: TutorContext, user: User, _u: Update, a: Action) -> 
     progress, where = await context.services.learning.choose_persona(
         user.id, _course_id(a), a.persona
     )
-    return views.course_menu(progress, where), f"Persona set: {views.PERSONA_LABELS[a.persona]}"
+    menu = views.course_menu(progress, where, _reader(context, user))
+    return menu, f"Persona set: {views.PERSONA_LABELS[a.persona]}"
 
 
 async def _course_menu(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
     progress, where = await context.services.learning.course_overview(user.id, _course_id(a))
-    return views.course_menu(progress, where), None
+    return views.course_menu(progress, where, _reader(context, user)), None
 
 
 async def _module(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
@@ -94,7 +96,7 @@ async def _module(context: TutorContext, user: User, _u: Update, a: Action) -> R
     quizzes = context.services.quizzes
     view, status = await quizzes.module(user.id, _course_id(a), a.module)
     quiz = quiz_views.quiz_button(status, user.timezone, quizzes.now()) if status else None
-    return views.module_screen(view, quiz), None
+    return views.module_screen(view, _reader(context, user), quiz), None
 
 
 async def _topic(context: TutorContext, user: User, update: Update, a: Action) -> Result:
@@ -112,23 +114,50 @@ async def _complete(context: TutorContext, user: User, _u: Update, a: Action) ->
     view, newly = await context.services.learning.complete_topic(
         user.id, _course_id(a), a.module, a.topic
     )
-    done = f"{view.module.completed}/{view.module.topics} topics of Module {view.module.number}"
-    toast = f"✅ Completed — {done}" if newly else "Already completed"
+    toast = _completed_toast(view, newly)
     offers = await context.services.tutor.suggestions(view.course.id, topic=(a.module, a.topic))
     return views.topic_screen(view, a.page, offers), toast
 
 
-async def _enroll(context: TutorContext, user_id: int, course_id: UUID) -> Screen:
-    _, enrollment = await context.services.learning.enroll(user_id, course_id)
+async def _complete_next(context: TutorContext, user: User, update: Update, a: Action) -> Result:
+    """Mark the topic done and open the next one in the same press."""
+    assert a.module is not None and a.topic is not None
+    learning = context.services.learning
+    done, newly = await learning.complete_topic(user.id, _course_id(a), a.module, a.topic)
+    toast = _completed_toast(done, newly)
+    if not done.has_next:
+        return await _topic_after(context, done, toast)
+    chat_id = update.effective_chat.id if update.effective_chat else user.id
+    view = await learning.open_topic(user.id, chat_id, _course_id(a), a.module, a.topic + 1, 0)
+    return await _topic_after(context, view, toast)
+
+
+async def _topic_after(context: TutorContext, view: TopicView, toast: str) -> Result:
+    topic = (view.module.number, view.topic.number)
+    offers = await context.services.tutor.suggestions(view.course.id, topic=topic)
+    return views.topic_screen(view, 0, offers), toast
+
+
+def _completed_toast(view: TopicView, newly: bool) -> str:
+    done = f"{view.module.completed}/{view.module.topics} topics of Module {view.module.number}"
+    return f"✅ Completed — {done}" if newly else "Already completed"
+
+
+async def _enroll(context: TutorContext, user: User, course_id: UUID) -> Screen:
+    _, enrollment = await context.services.learning.enroll(user.id, course_id)
     if enrollment.persona is None:
         return views.persona_picker(enrollment.course, None, welcome=True)
-    progress, where = await context.services.learning.course_overview(user_id, course_id)
-    return views.course_menu(progress, where)
+    progress, where = await context.services.learning.course_overview(user.id, course_id)
+    return views.course_menu(progress, where, _reader(context, user))
 
 
 async def _catalog(context: TutorContext, user_id: int) -> Screen:
     courses, enrolled = await context.services.learning.catalog_for(user_id)
     return views.catalog(courses, enrolled)
+
+
+def _reader(context: TutorContext, user: User) -> views.Reader:
+    return views.Reader(user.timezone, context.services.learning.now())
 
 
 def _course_id(pressed: Action) -> UUID:
@@ -159,6 +188,7 @@ _SCREENS: dict[str, Callable[[TutorContext, User, Update, Action], Awaitable[Res
     "module": _module,
     "topic": _topic,
     "complete": _complete,
+    "complete_next": _complete_next,
 }
 
 BUTTONS = {name: _shown(screen_for) for name, screen_for in _SCREENS.items()}

@@ -8,9 +8,12 @@ result) arrives as a new message below it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from uuid import UUID
 
 from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from bot.callbacks import Action
 from bot.context import TutorContext
@@ -27,7 +30,12 @@ async def quiz_command(update: Update, context: TutorContext) -> None:
     """/quiz: back to the question the learner is on, wherever they left it."""
     user = await context.services.users.register(profile_of(update.effective_user))
     attempt = await context.services.quizzes.open_attempt(user.id)
-    await show(update, views.question(attempt) if attempt else views.nothing_running())
+    if attempt is None:
+        mine = await context.services.learning.my_courses(user.id)
+        now = context.services.learning.now()
+        await show(update, views.nothing_running(mine, user.timezone, now))
+        return
+    await _show_question(context, user, update, attempt)
 
 
 async def _intro(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
@@ -39,20 +47,56 @@ async def _intro(context: TutorContext, user: User, update: Update, a: Action) -
 
 async def _start(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
     quizzes = context.services.quizzes
-    try:
-        attempt = await quizzes.start(user.id, _course(a), _module(a))
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    where = query.message
+    try:  # the question takes the pressed message's place
+        attempt, left_behind = await quizzes.start_shown(
+            user.id, _course(a), _module(a), where.chat.id, where.message_id
+        )
     except QuizUnavailable as refused:
         if refused.status is None:
             raise
         raise QuizUnavailable(views.refusal(refused.status, user.timezone, quizzes.now())) from None
     await show(update, views.question(attempt))
+    await _retire(context, where.chat.id, attempt, left_behind)
     return "Quiz resumed" if attempt.current_index else None
 
 
 async def _resume(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
     attempt = await _running(context, user, a)
-    await show(update, views.question(attempt))
+    await _show_question(context, user, update, attempt)
     return None
+
+
+async def _show_question(
+    context: TutorContext, user: User, update: Update, attempt: Attempt, *, below: bool = False
+) -> None:
+    """The current question, in the pressed message (or `below` it, as a new one). It is
+    the chat's one live copy of it: a copy shown before elsewhere loses its buttons."""
+    assert update.effective_chat is not None
+    chat_id = update.effective_chat.id
+    screen = views.question(attempt)
+    shown = await send(context.bot, chat_id, screen) if below else await show(update, screen)
+    if shown is None:
+        return
+    left_behind = await context.services.quizzes.question_shown(user.id, chat_id, attempt, shown)
+    await _retire(context, chat_id, attempt, left_behind)
+
+
+async def _retire(
+    context: TutorContext, chat_id: int, attempt: Attempt, message_id: int | None
+) -> None:
+    """The copy of the question left behind keeps its text's header, loses its buttons."""
+    if message_id is None:
+        return
+    with suppress(BadRequest):  # deleted by the learner, say: nothing left to retire
+        await context.bot.edit_message_text(
+            views.question_moved(attempt),
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+        )
 
 
 async def _answer(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
@@ -106,11 +150,10 @@ async def _record(
     context.services.metrics.inc("tutorbot_quiz_answers_total")
     await show(update, views.feedback(outcome))
     if outcome.result is not None:
-        screen = views.result(outcome.result, user.timezone, quizzes.now())
         _after_finish(context, outcome.result)
+        await _send(update, context, views.result(outcome.result, user.timezone, quizzes.now()))
     else:
-        screen = views.question(outcome.attempt)
-    await _send(update, context, screen)
+        await _show_question(context, user, update, outcome.attempt, below=True)
     return "✅ Correct!" if outcome.correct else "❌ Not quite"
 
 

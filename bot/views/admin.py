@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from bot.views.clock import local_time
+from bot.views.modules import MARKS, state_words
 from bot.views.screen import Screen
 from domain.admin import LearnerReport
 from domain.users import Role
@@ -62,15 +62,21 @@ def report(report: LearnerReport, timezone: str | None, now: datetime) -> Screen
             f"{escape(line.status)}, persona {escape(line.persona or 'not chosen')}",
         ]
         for m in line.modules:
-            state = "🏆 passed" if m.quiz_passed else ("🔓 open" if m.unlocked else "🔒 locked")
+            status = m.status(line.attempts_limit, now)
+            words = state_words(
+                status.state,
+                has_quiz=status.has_quiz,
+                reopens_at=status.cooldown_until,
+                timezone=timezone,
+                now=now,
+            )
+            state = f"{MARKS[status.state]} {escape(words)}"
             parts = [f"M{m.module_no} {state}", f"topics {m.topics_done}/{m.topics}"]
             limit = line.attempts_limit + m.extra_attempts if line.attempts_limit else None
             attempts = f"{m.attempts_used}/{limit}" if limit else f"{m.attempts_used}"
             parts.append(f"attempts {attempts}")
             if m.best_score is not None:
                 parts.append(f"best {round(m.best_score)}%")
-            if m.cooldown_until is not None and m.cooldown_until > now:
-                parts.append(f"cooldown until {local_time(m.cooldown_until, timezone, now)}")
             parts.append(f"typed {m.typed_used}/{line.typed_quota + m.typed_granted}")
             lines.append("  " + " · ".join(parts))
     if report.open_quiz is not None:

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from html import escape
+from uuid import UUID
 
 from bot.views.common import INTRO
 from bot.views.markdown import MESSAGE_LIMIT, paginate, plain_length
+from bot.views.modules import MARKS, state_words
 from bot.views.screen import Button, Screen, bar, button, link
 from domain.learning import (
+    Continue,
     CourseInfo,
     CourseProgress,
     ModuleState,
     ModuleStatus,
     ModuleView,
-    Position,
+    Resume,
     TopicView,
 )
 from domain.personas import Persona
@@ -34,20 +39,7 @@ PERSONA_BLURBS = {
     Persona.COOKING: "told through recipes, kitchens and tasting",
     Persona.ADVENTURE: "told through expeditions, maps and explorers",
 }
-STATE_MARKS = {
-    ModuleState.LOCKED: "🔒",
-    ModuleState.UNLOCKED: "🔓",
-    ModuleState.IN_PROGRESS: "📖",
-    ModuleState.COMPLETED: "✅",
-    ModuleState.QUIZ_PASSED: "🏆",
-}
-STATE_WORDS = {
-    ModuleState.LOCKED: "locked",
-    ModuleState.UNLOCKED: "unlocked",
-    ModuleState.IN_PROGRESS: "in progress",
-    ModuleState.COMPLETED: "completed",
-    ModuleState.QUIZ_PASSED: "quiz passed",
-}
+COMPLETE_AND_GO_ON = "✅ Complete & go on ➡"
 # Room left on a topic page for its header and footer lines.
 TOPIC_PAGE_CHARS = 3500
 TOPIC_SUGGESTIONS = 3
@@ -60,36 +52,41 @@ def price(course: CourseInfo) -> str:
 
 
 def home(user: User, mine: list[CourseProgress], catalog: list[CourseInfo]) -> Screen:
-    lines = [f"👋 Hi <b>{escape(user.profile.display_name)}</b>!", ""]
-    if not mine:
-        lines += [INTRO, ""]
+    """One block per state, a blank line between blocks: the learner's courses (which stay
+    theirs when a course is unpublished), the courses they could still join, and "nothing
+    is published" only when there is nothing at all to show."""
+    blocks = [f"👋 Hi <b>{escape(user.profile.display_name)}</b>!"]
     rows = []
-    if mine:
-        lines.append("<b>Your courses</b>")
+    if not mine:
+        blocks.append(INTRO)
+    else:
+        lines = ["<b>Your courses</b>"]
         for progress in mine:
             lines.append(f"• {escape(progress.course.name)} — {_standing(progress)}")
             rows.append(
                 [button(f"▶ {progress.course.name}", "course_menu", course=progress.course.id)]
             )
-        lines.append("")
+        blocks.append("\n".join(lines))
     enrolled = {p.course.id for p in mine}
     others = [c for c in catalog if c.id not in enrolled]
     if others:
-        lines.append("<b>Catalog</b>")
+        lines = ["<b>Catalog</b>"]
         lines += [f"• {escape(c.name)} ({escape(c.level)}, {price(c)})" for c in others]
         rows += [[button(f"📘 {c.name}", "course", course=c.id)] for c in others]
-    elif not catalog:
-        lines.append("No courses are published yet — please come back soon.")
-    lines += ["", "Type /help to see what I can do."]
+        blocks.append("\n".join(lines))
+    elif not mine:
+        blocks.append(NOTHING_PUBLISHED)
+    blocks.append("Type /help to see what I can do.")
     rows.append([button("📊 Progress", "progress"), button("📚 All courses", "catalog")])
-    return Screen("\n".join(lines).strip(), rows)
+    return Screen("\n\n".join(b.strip() for b in blocks), rows)
+
+
+NOTHING_PUBLISHED = "No courses are published yet — please come back soon."
 
 
 def catalog(courses: list[CourseInfo], enrolled: set) -> Screen:
     if not courses:
-        return Screen(
-            "No courses are published yet — please come back soon.", [[button("🏠 Home", "home")]]
-        )
+        return Screen(NOTHING_PUBLISHED, [[button("🏠 Home", "home")]])
     lines = ["<b>📚 Courses</b>", ""]
     rows = []
     for course in courses:
@@ -132,51 +129,57 @@ def persona_picker(course: CourseInfo, current: Persona | None, *, welcome: bool
         if welcome
         else ""
     )
+    offered = course.personas
     lines = [intro + "<b>Pick a study persona</b> — the same lessons, told your way:", ""]
-    lines += [f"{PERSONA_LABELS[p]} — {PERSONA_BLURBS[p]}" for p in Persona]
+    lines += [f"{PERSONA_LABELS[p]} — {PERSONA_BLURBS[p]}{_coverage(course, p)}" for p in offered]
+    if len(offered) < len(Persona):
+        lines += ["", "<i>Only the personas this course is written for are offered.</i>"]
     lines += ["", "You can change it any time from the course menu."]
     rows = [
         [
             button(
-                ("✓ " if p is current else "") + PERSONA_LABELS[p],
+                ("✓ " if p is current else "") + persona_label(course, p),
                 "persona",
                 course=course.id,
                 persona=p,
             )
         ]
-        for p in Persona
+        for p in offered
     ]
     if current is not None:
         rows.append([button("⬅ Course", "course_menu", course=course.id)])
     return Screen("\n".join(lines), rows)
 
 
-def course_menu(progress: CourseProgress, resume: Position) -> Screen:
+def persona_label(course: CourseInfo, persona: Persona) -> str:
+    """The persona's name, saying when only some of the course's topics are told in it."""
+    told = course.persona_topics(persona)
+    partial = f" · {told} of {course.topics} topics" if told < course.topics else ""
+    return PERSONA_LABELS[persona] + partial
+
+
+def _coverage(course: CourseInfo, persona: Persona) -> str:
+    told = course.persona_topics(persona)
+    if told >= course.topics:
+        return ""
+    return f" <i>({told} of {course.topics} topics; the others in the plain text)</i>"
+
+
+def course_menu(progress: CourseProgress, resume: Resume, clock: Reader) -> Screen:
     course = progress.course
     persona = progress.persona or Persona.NORMAL
     lines = [
         f"<b>{escape(course.name)}</b>",
         f"Progress: {bar(progress.percent)} ({progress.completed}/{progress.topics} topics)",
-        f"Persona: {PERSONA_LABELS[persona]}",
+        f"Persona: {persona_label(course, persona)}",
         "",
     ]
     if progress.completed_course:
         lines[1:1] = ["🎓 <b>Course completed</b> — every module's quiz passed."]
-    rows = [
-        [
-            button(
-                f"▶ Continue: {resume.module_no}.{resume.topic_number}",
-                "topic",
-                course=course.id,
-                module=resume.module_no,
-                topic=resume.topic_number,
-                page=0,
-            )
-        ]
-    ]
+    rows = [[continue_button(course.id, resume)]] if resume is not None else []
     for module in progress.modules:
-        lines.append(_module_line(module))
-        label = f"{STATE_MARKS[module.state]} {module.number}. {module.title}"
+        lines.append(_module_line(module, clock))
+        label = f"{MARKS[module.state]} {module.number}. {module.title}"
         rows.append([button(label, "module", course=course.id, module=module.number)])
     rows.append(
         [button(f"🎭 Persona: {PERSONA_LABELS[persona]}", "persona_menu", course=course.id)]
@@ -185,18 +188,45 @@ def course_menu(progress: CourseProgress, resume: Position) -> Screen:
     return Screen(_fit("\n".join(lines)), rows)
 
 
-def _module_line(module: ModuleStatus) -> str:
+def continue_button(course: UUID, resume: Continue) -> Button:
+    """Named, so the learner knows where it leads: the next topic, or the quiz waiting."""
+    ids = {"course": course, "module": resume.module_no}
+    if resume.topic_number is None:
+        return button(f"▶ Continue: Module {resume.module_no} quiz", "quiz", **ids)
+    label = f"▶ Continue: {resume.module_no}.{resume.topic_number} {resume.title}"
+    return button(label, "topic", **ids, topic=resume.topic_number, page=0)
+
+
+def _module_line(module: ModuleStatus, clock: Reader) -> str:
     return (
-        f"{STATE_MARKS[module.state]} <b>Module {module.number}</b>: {escape(module.title)} — "
-        f"{STATE_WORDS[module.state]}, {module.completed}/{module.topics}"
+        f"{MARKS[module.state]} <b>Module {module.number}</b>: {escape(module.title)} — "
+        f"{_state(module, clock)}, {module.completed}/{module.topics}"
     )
 
 
-def module_screen(view: ModuleView, quiz: Button | None = None) -> Screen:
+@dataclass(frozen=True)
+class Reader:
+    """Whom times are written for: their time zone, and now."""
+
+    timezone: str | None
+    now: datetime
+
+
+def _state(module: ModuleStatus, clock: Reader) -> str:
+    return state_words(
+        module.state,
+        has_quiz=module.has_quiz,
+        reopens_at=module.cooldown_until,
+        timezone=clock.timezone,
+        now=clock.now,
+    )
+
+
+def module_screen(view: ModuleView, clock: Reader, quiz: Button | None = None) -> Screen:
     module, course = view.module, view.course
     lines = [
         f"<b>Module {module.number}: {escape(module.title)}</b>",
-        f"{bar(module.percent)} · {STATE_WORDS[module.state]}",
+        f"{bar(module.percent)} · {_state(module, clock)}",
     ]
     if module.description.strip():
         lines += ["", escape(module.description.strip())]
@@ -243,19 +273,23 @@ def topic_screen(view: TopicView, page: int, suggestions: Sequence[Suggestion] =
         f"<b>{escape(topic.title)}</b>"
     )
     status = "✅ completed" if view.completed else "not completed yet"
-    footer = f"<i>{PERSONA_LABELS[view.persona]} · {status}"
+    persona = PERSONA_LABELS[view.persona]
+    if not view.told_in_persona:  # say so rather than label the plain text with the theme
+        persona = f"{persona}: no version of this topic yet, shown in the plain text"
+    footer = f"<i>{persona} · {status}"
     footer += f" · page {page + 1}/{len(pages)}</i>" if len(pages) > 1 else "</i>"
     text = f"{header}\n\n{pages[page]}\n\n{footer}"
     ids = {"course": course.id, "module": module.number}
     rows = []
     if len(pages) > 1:
+        # At the ends, and on the counter, a press leads to this same page: it is answered
+        # with the screen's `unchanged` note instead of an edit that would change nothing.
+        turn = {**ids, "topic": topic.number}
         rows.append(
             [
-                button("◀ Page", "topic", **ids, topic=topic.number, page=max(page - 1, 0)),
-                button(f"{page + 1}/{len(pages)}", "noop"),
-                button(
-                    "Page ▶", "topic", **ids, topic=topic.number, page=min(page + 1, len(pages) - 1)
-                ),
+                button("◀ Page", "topic", **turn, page=max(page - 1, 0)),
+                button(f"{page + 1}/{len(pages)}", "topic", **turn, page=page),
+                button("Page ▶", "topic", **turn, page=min(page + 1, len(pages) - 1)),
             ]
         )
     nav = []
@@ -266,6 +300,8 @@ def topic_screen(view: TopicView, page: int, suggestions: Sequence[Suggestion] =
     if view.has_next:
         nav.append(button("Next ➡", "topic", **ids, topic=topic.number + 1, page=0))
     rows.append(nav)
+    if not view.completed and view.has_next:  # finishing a topic usually means going on
+        rows.append([button(COMPLETE_AND_GO_ON, "complete_next", **ids, topic=topic.number)])
     media = []
     if topic.ppt_url:
         media.append(link("📊 Slides", topic.ppt_url))
@@ -281,10 +317,20 @@ def topic_screen(view: TopicView, page: int, suggestions: Sequence[Suggestion] =
     if view.module.state is ModuleState.COMPLETED and view.module.has_quiz:
         rows.append([button(f"📝 Module {module.number} quiz", "quiz", **ids)])
     rows.append([button("⬅ Module", "module", **ids)])
-    return Screen(text, [r for r in rows if r])
+    return Screen(text, [r for r in rows if r], unchanged=_page_note(page, len(pages)))
 
 
-def progress_summary(mine: list[CourseProgress]) -> Screen:
+def _page_note(page: int, pages: int) -> str:
+    if pages == 1:
+        return "You're already on this topic."
+    if page == 0:
+        return f"Page 1 of {pages} — the first page."
+    if page == pages - 1:
+        return f"Page {pages} of {pages} — the last page."
+    return f"Page {page + 1} of {pages}."
+
+
+def progress_summary(mine: list[CourseProgress], clock: Reader) -> Screen:
     if not mine:
         return Screen(
             "You're not enrolled in any course yet. Pick one from the catalog:",
@@ -295,8 +341,8 @@ def progress_summary(mine: list[CourseProgress]) -> Screen:
     for progress in mine:
         lines += ["", f"<b>{escape(progress.course.name)}</b> — {_standing(progress)}"]
         lines += [
-            f"  {STATE_MARKS[m.state]} Module {m.number}: {bar(m.percent, 5)} "
-            f"({m.completed}/{m.topics}, {STATE_WORDS[m.state]})"
+            f"  {MARKS[m.state]} Module {m.number}: {bar(m.percent, 5)} "
+            f"({m.completed}/{m.topics}, {_state(m, clock)})"
             for m in progress.modules
         ]
         rows.append([button(f"▶ {progress.course.name}", "course_menu", course=progress.course.id)])

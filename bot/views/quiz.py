@@ -10,7 +10,9 @@ from datetime import datetime
 from html import escape
 
 from bot.views.clock import local_time, until
-from bot.views.screen import Button, Screen, button
+from bot.views.modules import MARKS, state_words
+from bot.views.screen import Button, Screen, button, opening
+from domain.learning import CourseProgress, ModuleState
 from domain.quiz import (
     AnswerOutcome,
     Attempt,
@@ -162,6 +164,14 @@ def question(attempt: Attempt, mask: int = 0) -> Screen:
     return Screen("\n".join(lines), rows)
 
 
+def question_moved(attempt: Attempt) -> str:
+    """What a copy of the question left behind says, without buttons: one live copy."""
+    return (
+        f"<b>Module {attempt.module_no} quiz · Question {attempt.current_index + 1} of "
+        f"{attempt.total}</b>\n\n<i>⬇ This question moved to a newer message below.</i>"
+    )
+
+
 def feedback(outcome: AnswerOutcome) -> Screen:
     """The answered question, kept in the chat with its verdict and explanation."""
     asked = outcome.question
@@ -206,20 +216,20 @@ def result(outcome: QuizResult, timezone: str | None, now: datetime) -> Screen:
         )
         mark = "⚠️" if section.weak else "✅"
         lines.append(f"{mark} {names}: {section.correct}/{section.total}")
-        if section.weak and section.topic_numbers:
-            first = section.topic_numbers[0]
-            rows.append(
-                [
-                    button(
-                        f"📖 Revisit {module}.{first} {outcome.topic_titles.get(first, '')}",
+        if section.weak:  # every topic the weak questions came from, not just the first
+            rows += [
+                [  # below the result, which stays in the chat
+                    opening(
+                        f"📖 Revisit {module}.{number} {outcome.topic_titles.get(number, '')}",
                         "topic",
                         course=course,
                         module=module,
-                        topic=first,
+                        topic=number,
                         page=0,
                     )
                 ]
-            )
+                for number in section.topic_numbers
+            ]
     lines.append("")
     if outcome.course_completed:
         lines.append(f"🎓 <b>You completed {escape(outcome.course_name)}!</b> Congratulations.")
@@ -285,11 +295,36 @@ def cooldown_over(due: DueCooldown) -> Screen:
     )
 
 
-def nothing_running() -> Screen:
-    return Screen(
-        "You have no quiz in progress. Open a module and take its quiz from there.",
-        [[button("📊 My courses", "progress")]],
-    )
+def nothing_running(mine: list[CourseProgress], timezone: str | None, now: datetime) -> Screen:
+    """No quiz is running: say so, and where each quiz the learner has reached stands."""
+    lines = ["You have no quiz in progress."]
+    rows = []
+    for progress in mine:
+        for module in progress.modules:
+            if module.state not in _QUIZ_STATES or not module.has_quiz:
+                continue
+            words = state_words(
+                module.state,
+                has_quiz=True,
+                reopens_at=module.cooldown_until,
+                timezone=timezone,
+                now=now,
+            )
+            lines.append(
+                f"{MARKS[module.state]} {escape(progress.course.name)}, Module {module.number}: "
+                f"{escape(words)}"
+            )
+            if module.state is ModuleState.COMPLETED:
+                ids = {"course": progress.course.id, "module": module.number}
+                rows.append([button(f"📝 Take the Module {module.number} quiz", "quiz", **ids)])
+    if len(lines) == 1:
+        lines[0] += " Open a module and take its quiz from there."
+    rows.append([button("📊 My courses", "progress")])
+    return Screen("\n".join(lines), rows)
+
+
+# The states in which a quiz has something to say when none is running.
+_QUIZ_STATES = (ModuleState.COMPLETED, ModuleState.QUIZ_COOLDOWN, ModuleState.NO_ATTEMPTS)
 
 
 def _options(asked: Question, picked: frozenset[int]) -> str:

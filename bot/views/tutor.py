@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.views.markdown import MESSAGE_LIMIT, paginate
-from bot.views.screen import Button, Screen, button
+from bot.views.screen import Button, Screen, button, opening
 from domain.tutor import Answer, AskContext, Passage, RunningQuiz, Suggestion, not_covered_reply
 
 THINKING = "💭 Looking through the course material…"
@@ -64,8 +64,14 @@ def answer(
         footer.append("<i>" + " ".join(escape(n) for n in notes) + "</i>")
     rows = _source_buttons(sources, context)
     rows += _suggestion_rows(suggestions)
+    rows.append([back_to_course(context)])
     last = pages[-1] + ("\n\n" + "\n".join(footer) if footer else "")
     return [Screen(p) for p in pages[:-1]] + [Screen(last, rows)]
+
+
+def back_to_course(context: AskContext) -> Button:
+    """Every answer ends with a way on: the course menu, below the answer (which stays)."""
+    return opening(f"📚 {context.course_name}", "course_menu", course=context.course_id)
 
 
 def quota_exhausted(context: AskContext, suggestions: list[Suggestion]) -> Screen:
@@ -186,8 +192,9 @@ def _source_buttons(sources: tuple[Passage, ...], context: AskContext) -> list[l
 
 
 def _topic_button(context: AskContext, topic: tuple[int, int], label: str) -> Button:
+    """Opens the topic below the answer, which stays in the chat to be read again."""
     module, number = topic
-    return button(
+    return opening(
         f"📖 {label}", "topic", course=context.course_id, module=module, topic=number, page=0
     )
 

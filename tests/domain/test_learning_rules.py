@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from domain.learning import ModuleRecord, ModuleState, module_state, percent
 from domain.personas import Persona, text_for
 
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
-def record(*, unlocked=True, completed=0, topics=4, quiz_passed=False) -> ModuleRecord:
-    return ModuleRecord(1, "M", "", topics, completed, unlocked, quiz_passed, has_quiz=True)
+
+def record(
+    *,
+    unlocked=True,
+    completed=0,
+    topics=4,
+    quiz_passed=False,
+    running=False,
+    cooldown: timedelta | None = None,
+    out=False,
+) -> ModuleRecord:
+    return ModuleRecord(
+        1,
+        "M",
+        "",
+        topics,
+        completed,
+        unlocked,
+        quiz_passed,
+        has_quiz=True,
+        quiz_running=running,
+        cooldown_until=NOW + cooldown if cooldown is not None else None,
+        out_of_attempts=out,
+    )
 
 
 @pytest.mark.parametrize(
@@ -20,10 +45,16 @@ def record(*, unlocked=True, completed=0, topics=4, quiz_passed=False) -> Module
         (record(completed=1), ModuleState.IN_PROGRESS),
         (record(completed=4), ModuleState.COMPLETED),
         (record(completed=2, quiz_passed=True), ModuleState.QUIZ_PASSED),
+        (record(completed=4, running=True), ModuleState.QUIZ_RUNNING),
+        (record(completed=4, cooldown=timedelta(minutes=5)), ModuleState.QUIZ_COOLDOWN),
+        (record(completed=4, cooldown=timedelta(minutes=-5)), ModuleState.COMPLETED),
+        (record(completed=4, cooldown=timedelta(minutes=-5), out=True), ModuleState.NO_ATTEMPTS),
+        (record(completed=4, cooldown=timedelta(minutes=5), out=True), ModuleState.QUIZ_COOLDOWN),
     ],
 )
 def test_module_states(module: ModuleRecord, state: ModuleState) -> None:
-    assert module_state(module) is state
+    """The quiz's state wins over the topics' once the quiz was taken."""
+    assert module_state(module, NOW) is state
 
 
 def test_percentages_round_and_never_divide_by_zero() -> None:

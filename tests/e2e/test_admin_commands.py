@@ -61,7 +61,8 @@ async def test_an_admin_sees_a_learners_record(admin: Dialogue, ada: Dialogue, p
     report = admin.last.text
     assert "Ada (@ada, 42) — learner" in report
     assert "Tea basics (tiny) — active, persona normal" in report
-    assert "M1 🔓 open · topics 0/2 · attempts 1/3 · best 0% · cooldown until" in report
+    assert "M1 ⏳ quiz not passed, reopens at " in report  # as the learner's screens say it
+    assert "UTC · topics 0/2 · attempts 1/3 · best 0% · typed 0/5" in report
     assert "M2 🔒 locked" in report
     assert await audit(pool) == [(ADMIN_ID, "admin", "done"), (ADMIN_ID, "learner", "done")]
 

@@ -67,7 +67,7 @@ async def test_a_new_learner_enrolls_by_deep_link_and_reads_module_one(
 
     await ada.send("/progress")
     assert "Machine Learning Foundations</b> — ▰▰▰▱▱▱▱▱▱▱ 33%" in ada.last.html
-    assert "Module 1: ▰▰▰▰▰ 100% (4/4, completed)" in ada.last.text
+    assert "Module 1: ▰▰▰▰▰ 100% (4/4, completed, quiz to take)" in ada.last.text
     assert await pool.fetchval("SELECT count(*) FROM enrollments") == 1
     assert await pool.fetchval("SELECT count(*) FROM topic_progress WHERE is_completed") == 4
 

@@ -145,10 +145,10 @@ async def test_no_enrollment_in_a_course_that_is_not_published(tiny: Tiny) -> No
 async def test_a_persona_is_saved_with_the_state_read_back_showing_it(tiny: Tiny) -> None:
     await tiny.learner(42)
 
-    state = await tiny.store.choose_persona(42, tiny.course_id, Persona.COOKING)
+    state = await tiny.store.choose_persona(42, tiny.course_id, Persona.SPORTS)
     again = await tiny.store.choose_persona(42, tiny.course_id, Persona.SPORTS)
 
-    assert state is not None and state.enrollment.persona is Persona.COOKING
+    assert state is not None and state.enrollment.persona is Persona.SPORTS
     assert again is not None and again.enrollment.persona is Persona.SPORTS
     assert again == await tiny.store.learner_course(42, tiny.course_id, None)
 
@@ -158,8 +158,8 @@ async def test_no_persona_is_saved_for_someone_not_enrolled_or_suspended(tiny: T
     await tiny.learner(43)
     await tiny.pool.execute("UPDATE enrollments SET status = 'suspended' WHERE user_id = 43")
 
-    outsider = await tiny.store.choose_persona(42, tiny.course_id, Persona.COOKING)
-    suspended = await tiny.store.choose_persona(43, tiny.course_id, Persona.COOKING)
+    outsider = await tiny.store.choose_persona(42, tiny.course_id, Persona.SPORTS)
+    suspended = await tiny.store.choose_persona(43, tiny.course_id, Persona.SPORTS)
 
     assert outsider is None
     assert suspended is not None and suspended.enrollment.persona is None
@@ -173,13 +173,13 @@ async def test_the_home_screen_reads_the_learners_courses_and_the_catalog_togeth
     another = await tiny.pool.fetchval("SELECT id FROM courses WHERE slug = 'another'")
     await tiny.learner(42)  # Tea basics first, then the other one
     await tiny.store.ensure_enrollment(42, another)
-    await tiny.store.choose_persona(42, tiny.course_id, Persona.COOKING)
+    await tiny.store.choose_persona(42, tiny.course_id, Persona.SPORTS)
 
     mine, catalog = await tiny.store.home(42)
     nothing_yet, same_catalog = await tiny.store.home(43)
 
     assert mine == await tiny.store.learner_courses(42)
     assert [s.enrollment.course.name for s in mine] == ["Tea basics", "Another tea course"]
-    assert [state.enrollment.persona for state in mine] == [Persona.COOKING, None]
+    assert [state.enrollment.persona for state in mine] == [Persona.SPORTS, None]
     assert [course.name for course in catalog] == ["Another tea course", "Tea basics"]
     assert (nothing_yet, same_catalog) == ([], catalog)

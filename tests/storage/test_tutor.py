@@ -197,9 +197,9 @@ async def test_the_only_enrolled_course_is_chosen_when_the_chat_has_no_state(tin
 
 async def test_the_learners_persona_comes_with_the_context(tiny: Tiny) -> None:
     await tiny.learner(42)
-    await tiny.learning.choose_persona(42, tiny.course_id, Persona.COOKING)
+    await tiny.learning.choose_persona(42, tiny.course_id, Persona.SPORTS)
 
-    assert (await tiny.context(42)).persona is Persona.COOKING
+    assert (await tiny.context(42)).persona is Persona.SPORTS
 
 
 async def test_two_enrollments_and_no_chat_state_leave_the_course_open(
