@@ -25,6 +25,7 @@ from bot.polling import InboxPoller
 from bot.settings import ConfigError, Settings
 from bot.webhook import WebhookState, build_web_app
 from bot.webhook_setup import register_webhook
+from storage.bots import adopt_unowned
 from storage.embedded import EmbeddedPostgres
 from storage.migrations import migrate
 
@@ -84,6 +85,10 @@ async def run_bot(settings: Settings) -> None:
     token = settings.require_token()
     secret = settings.require_webhook_secret() if settings.webhook_url else None
     async with database(settings) as url, open_services(settings, url) as services:
+        adopted = await adopt_unowned(services.pool, services.bot_id)
+        if adopted:
+            rows = ", ".join(f"{n} {table}" for table, n in adopted.items())
+            log.info("rows from before bots were told apart are now this bot's: %s", rows)
         application = build_application(services, token, polling=secret is None)
         worker = inbox_worker(application)
         async with application:

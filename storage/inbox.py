@@ -55,8 +55,14 @@ _RETURNING = "update_id, chat_key, kind, payload, attempts"
 
 
 class PgInbox:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """One bot's inbox. Update ids and chats belong to a bot, so every row carries the
+    bot's id and every statement here reads and claims only this bot's rows: two bots on
+    one database (a demo next to `tutorbot run`, two demos, two tokens) never take each
+    other's updates."""
+
+    def __init__(self, pool: asyncpg.Pool, bot_id: int) -> None:
         self._pool = pool
+        self.bot_id = bot_id
 
     async def receive(self, update: Incoming, worker: str, lease_seconds: float) -> Receipt:
         """Store the update; claim it for `worker` at once when its chat is idle."""
@@ -92,18 +98,19 @@ class PgInbox:
                     SELECT i.*, $7::boolean AND (i.chat_key IS NULL OR (
                         i.update_id IN (SELECT update_id FROM firsts)
                         AND NOT EXISTS (SELECT 1 FROM update_inbox e
-                            WHERE e.chat_key = i.chat_key AND e.processed_at IS NULL)
+                            WHERE e.bot_id = $8 AND e.chat_key = i.chat_key
+                              AND e.processed_at IS NULL)
                     )) AS idle
                     FROM incoming i
                 )
-                INSERT INTO update_inbox
-                    (update_id, chat_key, kind, payload, claimed_by, claimed_until, attempts)
-                SELECT update_id, chat_key, kind, payload::jsonb,
+                INSERT INTO update_inbox (bot_id, update_id, chat_key, kind, payload,
+                                          claimed_by, claimed_until, attempts)
+                SELECT $8, update_id, chat_key, kind, payload::jsonb,
                        CASE WHEN idle THEN $5 END,
                        CASE WHEN idle THEN now() + make_interval(secs => $6) END,
                        CASE WHEN idle THEN 1 ELSE 0 END
                 FROM decided
-                ON CONFLICT (update_id) DO NOTHING
+                ON CONFLICT (bot_id, update_id) DO NOTHING
                 RETURNING claimed_by IS NOT NULL AS claimed, {_RETURNING}
                 """,
                 [u.update_id for u in updates],
@@ -113,6 +120,7 @@ class PgInbox:
                 worker,
                 lease_seconds,
                 claim,
+                self.bot_id,
             )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name != ONE_CLAIM_PER_CHAT or not claim:
@@ -141,24 +149,25 @@ class PgInbox:
             f"""
             WITH heads AS (
                 SELECT i.update_id FROM update_inbox i
-                WHERE i.processed_at IS NULL
+                WHERE i.bot_id = $4 AND i.processed_at IS NULL
                   AND (i.claimed_until IS NULL OR i.claimed_until < now())
                   AND NOT EXISTS (
                       SELECT 1 FROM update_inbox e
-                      WHERE e.chat_key = i.chat_key AND e.processed_at IS NULL
-                        AND e.update_id < i.update_id)
+                      WHERE e.bot_id = $4 AND e.chat_key = i.chat_key
+                        AND e.processed_at IS NULL AND e.update_id < i.update_id)
                 ORDER BY i.update_id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED
             )
             UPDATE update_inbox u SET claimed_by = $1,
                 claimed_until = now() + make_interval(secs => $3), attempts = u.attempts + 1
-            FROM heads WHERE u.update_id = heads.update_id
+            FROM heads WHERE u.bot_id = $4 AND u.update_id = heads.update_id
             RETURNING {", ".join("u." + c for c in _RETURNING.split(", "))}
             """,
             worker,
             limit,
             lease_seconds,
+            self.bot_id,
         )
         return sorted((_item(r) for r in rows), key=lambda item: item.update_id)
 
@@ -193,14 +202,16 @@ class PgInbox:
                 UPDATE update_inbox u SET processed_at = clock_timestamp(), claimed_by = NULL,
                     claimed_until = NULL, failed = f.error IS NOT NULL, last_error = f.error
                 FROM f
-                WHERE u.update_id = f.update_id AND u.claimed_by = $3 AND u.processed_at IS NULL
+                WHERE u.bot_id = $5 AND u.update_id = f.update_id AND u.claimed_by = $3
+                  AND u.processed_at IS NULL
                 RETURNING u.update_id, u.chat_key
             ),
             next AS (
                 SELECT done.update_id AS after, n.update_id
                 FROM done, LATERAL (
                     SELECT i.update_id FROM update_inbox i
-                    WHERE i.chat_key = done.chat_key AND i.processed_at IS NULL
+                    WHERE i.bot_id = $5 AND i.chat_key = done.chat_key
+                      AND i.processed_at IS NULL
                       AND i.update_id <> ALL($1::bigint[])
                       AND (i.claimed_until IS NULL OR i.claimed_until < now())
                     ORDER BY i.update_id LIMIT 1
@@ -209,13 +220,14 @@ class PgInbox:
             )
             UPDATE update_inbox u SET claimed_by = $3,
                 claimed_until = now() + make_interval(secs => $4), attempts = u.attempts + 1
-            FROM next WHERE u.update_id = next.update_id
+            FROM next WHERE u.bot_id = $5 AND u.update_id = next.update_id
             RETURNING next.after, {", ".join("u." + c for c in _RETURNING.split(", "))}
             """,
             ids,
             [error for _, error in outcomes],
             worker,
             lease_seconds,
+            self.bot_id,
         )
         return {r["after"]: _item(r) for r in rows}
 
@@ -226,11 +238,13 @@ class PgInbox:
         result = await self._pool.execute(
             """
             UPDATE update_inbox SET claimed_until = now() + make_interval(secs => $3)
-            WHERE claimed_by = $1 AND update_id = ANY($2::bigint[]) AND processed_at IS NULL
+            WHERE bot_id = $4 AND claimed_by = $1 AND update_id = ANY($2::bigint[])
+              AND processed_at IS NULL
             """,
             worker,
             list(update_ids),
             lease_seconds,
+            self.bot_id,
         )
         return int(result.split()[-1])
 
@@ -243,11 +257,13 @@ class PgInbox:
             """
             UPDATE update_inbox SET claimed_by = NULL,
                 claimed_until = now() + make_interval(secs => $3)
-            WHERE claimed_by = $1 AND update_id = ANY($2::bigint[]) AND processed_at IS NULL
+            WHERE bot_id = $4 AND claimed_by = $1 AND update_id = ANY($2::bigint[])
+              AND processed_at IS NULL
             """,
             worker,
             list(update_ids),
             delay_seconds,
+            self.bot_id,
         )
         return int(result.split()[-1])
 
@@ -256,8 +272,9 @@ class PgInbox:
         claim whose reply never arrived (a cancelled finish that took the chat's next)."""
         result = await self._pool.execute(
             "UPDATE update_inbox SET claimed_by = NULL, claimed_until = NULL "
-            "WHERE claimed_by = $1 AND processed_at IS NULL",
+            "WHERE bot_id = $2 AND claimed_by = $1 AND processed_at IS NULL",
             worker,
+            self.bot_id,
         )
         return int(result.split()[-1])
 
@@ -266,14 +283,18 @@ class PgInbox:
             """
             SELECT count(*) AS pending,
                    coalesce(extract(epoch FROM now() - min(received_at)), 0) AS age
-            FROM update_inbox WHERE processed_at IS NULL
-            """
+            FROM update_inbox WHERE bot_id = $1 AND processed_at IS NULL
+            """,
+            self.bot_id,
         )
         assert row is not None
         return Depth(row["pending"], max(float(row["age"]), 0.0))
 
     async def prune(self, retention_hours: int) -> int:
-        """Telegram re-delivers an update for at most 24 hours; older ids can never return."""
+        """Telegram re-delivers an update for at most 24 hours; older ids can never return.
+
+        Every bot's: an old processed row is nobody's work, and a bot that is gone (an
+        earlier demo's) would otherwise leave its rows behind for ever."""
         async with self._pool.acquire() as conn, conn.transaction():
             result = await conn.execute(
                 "DELETE FROM update_inbox WHERE processed_at < now() - make_interval(hours => $1)",

@@ -20,12 +20,12 @@ from bot.context import Services
 from bot.course_cli import ProgressBar, summary_line
 from bot.demo.render import ChatScreen, Downloads, wants_ansi
 from bot.demo.script import SCRIPT_SYNTAX, ScriptError, ScriptRunner, Step, load_script
-from bot.demo.session import DemoChat, Learner, polling_bot
+from bot.demo.session import DemoChat, Learner, demo_token, polling_bot
 from bot.demo.terminal import QUIT, chat_in_terminal
 from bot.emulator import BotApiEmulator
 from bot.pack_files import load_pack
 from bot.runtime import database, run_bot
-from bot.settings import Settings
+from bot.settings import Settings, bot_id_of
 from domain.course_import import CourseImporter
 from domain.course_pack import CoursePack, PackError
 from storage.courses import PgCourseRepository
@@ -138,12 +138,13 @@ async def _local_chat(
     settings: Settings, pack: CoursePack, learner: Learner, steps: list[Step] | None
 ) -> int:
     _status_database(settings)
+    token = demo_token()
     async with (
         database(settings) as url,
-        open_services(settings, url) as services,
+        open_services(settings, url, bot_id=bot_id_of(token)) as services,
     ):
         await _import_course(services, pack)
-        async with polling_bot(services) as (emulator, application):
+        async with polling_bot(services, token) as (emulator, application):
             chat = DemoChat(emulator, application, learner)
             # The learner's own lines are echoed unless a terminal already shows them.
             screen = _screen(emulator, chat, settings, echo=steps is not None or not _typing())

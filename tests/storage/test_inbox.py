@@ -12,6 +12,7 @@ import pytest
 from storage.admin import PgAdminStore
 from storage.database import create_pool
 from storage.inbox import Incoming, PgInbox
+from tests.conftest import BOT_ID
 from tests.support.courses import TINY_PACK, import_pack
 
 LEASE = 30.0
@@ -23,7 +24,7 @@ def update(update_id: int, chat: int | None = 42) -> Incoming:
 
 @pytest.fixture
 def inbox(pool: asyncpg.Pool) -> PgInbox:
-    return PgInbox(pool)
+    return PgInbox(pool, BOT_ID)
 
 
 @pytest.fixture
@@ -90,7 +91,7 @@ async def test_two_replicas_claiming_at_once_split_the_chats_without_overlap(
     inbox: PgInbox, second_pool: asyncpg.Pool
 ) -> None:
     await inbox.receive_many([update(i, chat=i % 50) for i in range(1, 301)])
-    replicas = [("a", inbox), ("b", PgInbox(second_pool))]
+    replicas = [("a", inbox), ("b", PgInbox(second_pool, BOT_ID))]
 
     rounds = await asyncio.gather(*(box.claim(name, 30, LEASE) for name, box in replicas * 2))
 
@@ -104,7 +105,7 @@ async def test_two_replicas_claiming_at_once_split_the_chats_without_overlap(
 async def test_updates_of_one_chat_arriving_at_the_same_moment_are_claimed_once(
     pool: asyncpg.Pool, second_pool: asyncpg.Pool
 ) -> None:
-    boxes = [PgInbox(pool), PgInbox(second_pool)]
+    boxes = [PgInbox(pool, BOT_ID), PgInbox(second_pool, BOT_ID)]
 
     receipts = await asyncio.gather(
         *(boxes[i % 2].receive(update(i), f"w{i % 2}", LEASE) for i in range(1, 21))
@@ -178,7 +179,7 @@ async def test_depth_counts_waiting_updates_and_the_oldest_age(
 async def test_an_admin_grant_repeated_for_the_same_update_adds_once(pool: asyncpg.Pool) -> None:
     await import_pack(pool, TINY_PACK)
     await pool.execute("INSERT INTO users (id, first_name) VALUES (42, 'Ada')")
-    store = PgAdminStore(pool)
+    store = PgAdminStore(pool, bot_id=BOT_ID)
     course = await store.course("tiny")
     assert course is not None
 
