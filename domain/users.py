@@ -55,6 +55,8 @@ class UserRepository(Protocol):
 
     async def mark_blocked(self, telegram_id: int) -> None: ...
 
+    async def set_role(self, telegram_id: int, role: Role) -> None: ...
+
 
 class UserService:
     """Keeps the user row in step with Telegram and with the configured admin list.
@@ -106,6 +108,12 @@ class UserService:
         """Telegram answered 403: stop sending until they write to us again."""
         self._recent.pop(user_id, None)
         await self._users.mark_blocked(user_id)
+
+    async def set_role(self, user_id: int, role: Role) -> None:
+        """The operator says what this person is (the demo's `--as-admin`, or its absence),
+        whatever contacts or commands made them before."""
+        self._recent.pop(user_id, None)
+        await self._users.set_role(user_id, role)
 
     def forget(self, user_id: int) -> None:
         """Their user row is gone (erased): the next update must write it again."""

@@ -81,6 +81,13 @@ class PgUserRepository:
             timezone,
         )
 
+    async def set_role(self, telegram_id: int, role: Role) -> None:
+        await self._pool.execute(
+            "UPDATE users SET role = $2, updated_at = now() WHERE id = $1 AND role <> $2",
+            telegram_id,
+            role.value,
+        )
+
     async def mark_blocked(self, telegram_id: int) -> None:
         await self._pool.execute(
             "UPDATE users SET is_blocked = true, updated_at = now() "
