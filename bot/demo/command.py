@@ -58,13 +58,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="course pack folder or .zip to import first (default: courses/ml-foundations)",
     )
-    p.add_argument("--as-admin", action="store_true", help="make the demo user an admin")
+    p.add_argument(
+        "--as-admin",
+        action="store_true",
+        help="make the demo user an admin for this run (a plain run makes them a learner again)",
+    )
     p.add_argument(
         "--script",
         type=Path,
         metavar="FILE",
-        help="play a script of learner inputs and expectations instead of chatting; "
-        "exits 1 when an expectation fails",
+        help="play a script of learner inputs and expectations instead of chatting, in a "
+        "scratch database dropped afterwards; exits 1 when an expectation fails",
     )
     p.add_argument(
         "--user-id",

@@ -477,13 +477,23 @@ def shaped(world: World, shape: str, sender: int, text: str, extra: dict[str, An
     """An update of the given shape carrying `text` (and `extra` unknown fields)."""
     emulator = world.emulator
     if shape == "channel post":
-        return emulator.channel_post(CHANNEL, text, deliver=False)
+        try:
+            return emulator.channel_post(CHANNEL, text, deliver=False)
+        except EmulatorError:  # no app sends it: forged, as in `from_user`
+            update = emulator.channel_post(CHANNEL, "(forged)", deliver=False)
+            update["channel_post"].update(text=text, entities=detect_entities(text))
+            return update
     if shape == "unknown type":
         return {"update_id": next(_raw_ids), f"future_{len(extra)}": {"text": text, **extra}}
     if shape in ("group", "supergroup", "forum topic"):
         group = GROUP if shape == "group" else SUPERGROUP
-        emulator.send_text(sender, text, chat=group, deliver=False)  # None: privacy mode
-        message = emulator.chat(group)[-1].to_api()  # delivered anyway, as without privacy
+        try:
+            emulator.send_text(sender, text, chat=group, deliver=False)  # None: privacy mode
+            message = emulator.chat(group)[-1].to_api()  # delivered anyway, as without privacy
+        except EmulatorError:  # no app sends it: forged, as in `from_user`
+            emulator.send_text(sender, "(forged)", chat=group, deliver=False)
+            message = emulator.chat(group)[-1].to_api()
+            message.update(text=text, entities=detect_entities(text))
         if shape == "forum topic":
             message.update(message_thread_id=7, is_topic_message=True)
         return {"update_id": next(_raw_ids), "message": message}
