@@ -75,6 +75,7 @@ import yaml
 
 from bot.ai.local_embeddings import LocalHashEmbedder
 from bot.ai.word_frequency import everyday
+from bot.settings import bot_id_of
 from domain.tutor import Completion, OnText, TutorService
 from storage import embedded
 from storage.chunks import PgChunkSearch
@@ -416,7 +417,7 @@ async def run_service(
     try:
         timed_pool = TimedPool(pool)
         tutor = TutorService(
-            PgTutorStore(timed_pool),  # type: ignore[arg-type]
+            PgTutorStore(timed_pool, bot_id=bot_id_of(TOKEN)),  # type: ignore[arg-type]
             PgChunkSearch(timed_pool),  # type: ignore[arg-type]
             LocalHashEmbedder(),
             InstantModel(args.model_ms / 1000, rng),

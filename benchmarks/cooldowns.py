@@ -5,7 +5,7 @@ One course with one module, N learners (``--learners``), each with an active enr
 (bulk-inserted with ``generate_series``). Then S scheduler instances (``--schedulers``) start
 at the same moment, each in its own OS process (multiprocessing, spawn) with its own asyncpg
 pool, so their claims really compete in PostgreSQL. Each one loops like
-``bot.cooldowns.CooldownAnnouncer.sweep``: ``QuizService(PgQuizStore(pool))
+``bot.cooldowns.CooldownAnnouncer.sweep``: ``QuizService(PgQuizStore(pool, bot_id=...))
 .claim_due_cooldowns(batch, lease=5 min)``, then for each claimed row an optional simulated
 send (``--send-ms``, a sleep) and ``cooldowns_announced`` (one row at a time, as the announcer
 does; ``--mark batch`` marks the whole batch in one call instead), until a claim returns
@@ -50,6 +50,8 @@ from storage.database import create_pool
 from storage.migrations import migrate
 from storage.quizzes import PgQuizStore
 
+BOT_ID = 123456  # the learners last wrote to this bot, which announces their cooldowns
+
 LEASE = timedelta(minutes=5)  # what bot.cooldowns uses
 FIRST_USER_ID = 1_000_000
 SLUG = "bench-cooldowns"
@@ -81,10 +83,11 @@ async def seed(url: str, learners: int) -> tuple[Any, float]:
                 course_id,
             )
             await conn.execute(
-                "INSERT INTO users (id, first_name) "
-                "SELECT $1 + g, 'Learner ' || g FROM generate_series(1, $2) g",
+                "INSERT INTO users (id, first_name, bot_id) "
+                "SELECT $1 + g, 'Learner ' || g, $3 FROM generate_series(1, $2) g",
                 FIRST_USER_ID,
                 learners,
+                BOT_ID,
             )
             await conn.execute(
                 "INSERT INTO enrollments (user_id, course_id, status) "
@@ -155,7 +158,7 @@ async def run_scheduler(
 ) -> WorkerResult:
     pool = await create_pool(url, min_size=1, max_size=2)
     try:
-        quizzes = QuizService(PgQuizStore(pool))
+        quizzes = QuizService(PgQuizStore(pool, bot_id=BOT_ID))
         await pool.fetchval("SELECT 1")  # connected before the clock starts
         await asyncio.to_thread(barrier.wait, START_TIMEOUT_S)
         result = WorkerResult(index, started=time.monotonic())

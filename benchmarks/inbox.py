@@ -37,6 +37,9 @@ from storage.migrations import migrate
 LEASE = 60.0
 
 
+BOT_ID = 123456
+
+
 def _update(update_id: int, chat: int) -> Incoming:
     payload = {
         "update_id": update_id,
@@ -47,7 +50,7 @@ def _update(update_id: int, chat: int) -> Incoming:
 
 async def _replica(url: str, index: int, args: argparse.Namespace) -> dict[str, Any]:
     pool = await create_pool(url, min_size=4, max_size=args.pool)
-    inbox = PgInbox(pool)
+    inbox = PgInbox(pool, BOT_ID)
     worker = f"bench-{index}"
     receive_ms: list[float] = []
     finish_ms: list[float] = []

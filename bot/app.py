@@ -20,7 +20,7 @@ from bot.inbox import InboxWorker
 from bot.metrics import Metrics
 from bot.outgoing import OutgoingLimiter
 from bot.request import AiohttpRequest
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings, bot_id_of
 from bot.telegram_bot import TutorBot
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
@@ -54,38 +54,50 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, database_url: str, *, clock: Clock = utc_now, draw: Draw | None = None
+    settings: Settings,
+    database_url: str,
+    *,
+    bot_id: int | None = None,
+    clock: Clock = utc_now,
+    draw: Draw | None = None,
 ) -> AsyncIterator[Services]:
-    """`clock` and `draw` are the service's sense of time and chance; tests fix them."""
+    """`bot_id` is the bot these services serve (default: TELEGRAM_BOT_TOKEN's): what
+    they claim, sweep and record per bot is that bot's, so several bots can share the
+    database. `clock` and `draw` are the service's sense of time and chance; tests fix them.
+    """
+    bot = bot_id if bot_id is not None else settings.bot_id
+    if bot is None:
+        raise ConfigError("the services need a bot: set TELEGRAM_BOT_TOKEN")
     metrics = Metrics()
     pool = await create_pool(database_url, on_query=metrics.db_query)
     upgraded = await upgrade_stale(pool)
     if upgraded:
         log.info("rebuilt the lexical index of %s", ", ".join(upgraded))
-    admin = AdminService(PgAdminStore(pool), clock=clock)
+    admin = AdminService(PgAdminStore(pool, bot_id=bot), clock=clock)
     content = CourseContent(pool)  # course structure, shared by the stores that read it
-    users = UserService(PgUserRepository(pool), settings.admin_telegram_ids)
+    users = UserService(PgUserRepository(pool, bot), settings.admin_telegram_ids)
     try:
         yield Services(
             settings=settings,
+            bot_id=bot,
             pool=pool,
             users=users,
-            inbox=PgInbox(pool),
+            inbox=PgInbox(pool, bot),
             learning=LearningService(PgLearningStore(pool, content), clock=clock),
-            quizzes=QuizService(PgQuizStore(pool, content), clock=clock, draw=draw),
+            quizzes=QuizService(PgQuizStore(pool, content, bot_id=bot), clock=clock, draw=draw),
             tutor=TutorService(
-                PgTutorStore(pool, content),
+                PgTutorStore(pool, content, bot_id=bot),
                 PgChunkSearch(pool),
                 build_embedder(settings),
                 build_language_model(settings, observe=metrics.llm_call),
                 everyday("en"),
             ),
             admin=admin,
-            broadcasts=BroadcastService(PgBroadcastStore(pool), admin, clock=clock),
+            broadcasts=BroadcastService(PgBroadcastStore(pool, bot_id=bot), admin, clock=clock),
             course_admin=CourseAdminService(PgCourseAdminStore(pool), admin),
             metrics=metrics,
-            stats=StatsService(PgAdminStore(pool), PgStatsStore(pool), clock=clock),
-            privacy=PrivacyService(PgPrivacyStore(pool), users, clock=clock),
+            stats=StatsService(PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock),
+            privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
         )
     finally:
         await pool.close()
@@ -100,7 +112,12 @@ def build_application(
     flood_clock: Callable[[], float] = time.monotonic,
 ) -> Application:
     """The same Application serves polling, the webhook, the demo and the tests.
-    `flood_clock` is incoming flood control's sense of time (monotonic seconds)."""
+    `flood_clock` is incoming flood control's sense of time (monotonic seconds).
+    The token must be the bot the services were opened for (`open_services`)."""
+    if bot_id_of(token) != services.bot_id:
+        raise ValueError(
+            f"the services serve bot {services.bot_id}, the token is bot {bot_id_of(token)}'s"
+        )
     api = (api_url or services.settings.telegram_api_url).rstrip("/")
     observe = services.metrics.bot_api_call
     bot = TutorBot(

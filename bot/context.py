@@ -24,6 +24,7 @@ from storage.inbox import PgInbox
 @dataclass(frozen=True)
 class Services:
     settings: Settings
+    bot_id: int  # the bot served: per-bot rows claimed, swept and written are its own
     pool: asyncpg.Pool
     users: UserService
     inbox: PgInbox

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 
+import asyncpg
 from aiohttp import web
 from telegram.ext import Application
 
@@ -25,7 +28,9 @@ from bot.polling import InboxPoller
 from bot.settings import ConfigError, Settings
 from bot.webhook import WebhookState, build_web_app
 from bot.webhook_setup import register_webhook
-from storage.embedded import EmbeddedPostgres
+from storage.bots import adopt_unowned
+from storage.embedded import EmbeddedPostgres, drop_stale_databases
+from storage.embedded import scratch_database as embedded_scratch_database
 from storage.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -65,6 +70,30 @@ async def database(settings: Settings, *, apply_migrations: bool = True) -> Asyn
             await embedded.stop()
 
 
+SCRATCH_PREFIX = "tutorbot_scratch_"
+
+
+@asynccontextmanager
+async def scratch_database(settings: Settings) -> AsyncIterator[str]:
+    """A migrated throwaway database on the usual server (the embedded one under DATA_DIR,
+    or DATABASE_URL's), dropped on exit: what `demo --script` plays in, so that a
+    scripted learner never lands in anyone's statistics, exports, broadcast audiences or
+    audit log, and every run starts from the same empty state."""
+    async with database(settings, apply_migrations=False) as url:
+        await drop_stale_databases(url, SCRATCH_PREFIX, older_than=24 * 3600)
+        name = f"{SCRATCH_PREFIX}{int(time.time())}_{secrets.token_hex(4)}"
+        try:
+            async with embedded_scratch_database(name, url) as scratch:
+                await migrate(scratch)
+                yield scratch
+        except asyncpg.InsufficientPrivilegeError:
+            raise ConfigError(
+                "demo --script plays in a scratch database it creates next to DATABASE_URL's "
+                "and drops after, but this database user may not create databases "
+                "(ALTER ROLE … CREATEDB, or run the demo on the embedded database)"
+            ) from None
+
+
 async def wait_for_stop_signal() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -84,6 +113,10 @@ async def run_bot(settings: Settings) -> None:
     token = settings.require_token()
     secret = settings.require_webhook_secret() if settings.webhook_url else None
     async with database(settings) as url, open_services(settings, url) as services:
+        adopted = await adopt_unowned(services.pool, services.bot_id)
+        if adopted:
+            rows = ", ".join(f"{n} {table}" for table, n in adopted.items())
+            log.info("rows from before bots were told apart are now this bot's: %s", rows)
         application = build_application(services, token, polling=secret is None)
         worker = inbox_worker(application)
         async with application:

@@ -20,6 +20,15 @@ class ConfigError(Exception):
     """A setting is missing or invalid; the message is meant to be printed as is."""
 
 
+def bot_id_of(token: str) -> int:
+    """The bot a token belongs to: Telegram's tokens are `<bot id>:<secret>`. Rows a bot
+    claims in a shared database carry this id, so two bots never take each other's."""
+    head, _, _ = token.partition(":")
+    if not head.isdigit():
+        raise ValueError("a bot token starts with the bot's numeric id and a colon")
+    return int(head)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
@@ -158,6 +167,12 @@ class Settings(BaseSettings):
                 "environment or .env (or run `tutorbot demo` to try the bot without one)"
             )
         return self.telegram_bot_token.get_secret_value()
+
+    @property
+    def bot_id(self) -> int | None:
+        """The bot TELEGRAM_BOT_TOKEN belongs to (None without a token)."""
+        token = self.telegram_bot_token
+        return bot_id_of(token.get_secret_value()) if token is not None else None
 
     def require_webhook_secret(self) -> str:
         if self.webhook_secret is None:

@@ -55,7 +55,7 @@ class UserRepository(Protocol):
 
     async def mark_blocked(self, telegram_id: int) -> None: ...
 
-    async def reachable(self) -> list[Profile]: ...
+    async def set_role(self, telegram_id: int, role: Role) -> None: ...
 
 
 class UserService:
@@ -109,9 +109,11 @@ class UserService:
         self._recent.pop(user_id, None)
         await self._users.mark_blocked(user_id)
 
-    async def reachable(self) -> list[Profile]:
-        """Everyone the bot may message (they talked to it and haven't blocked it)."""
-        return await self._users.reachable()
+    async def set_role(self, user_id: int, role: Role) -> None:
+        """The operator says what this person is (the demo's `--as-admin`, or its absence),
+        whatever contacts or commands made them before."""
+        self._recent.pop(user_id, None)
+        await self._users.set_role(user_id, role)
 
     def forget(self, user_id: int) -> None:
         """Their user row is gone (erased): the next update must write it again."""

@@ -25,8 +25,11 @@ def _person(row: asyncpg.Record) -> Person:
 
 
 class PgAdminStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, bot_id: int) -> None:
+        """`bot_id`: the bot whose updates this process handles; once-per-update effects
+        are keyed by it, since update ids are only unique within one bot."""
         self._pool = pool
+        self._bot_id = bot_id
 
     async def staff(self, user_id: int) -> Staff:
         row = await self._pool.fetchrow(
@@ -93,7 +96,8 @@ class PgAdminStore:
         return await self._pool.fetchval(
             f"""
             WITH seen AS (
-                SELECT 1 FROM update_effects WHERE update_id = $5 AND effect = '{column}'
+                SELECT 1 FROM update_effects
+                WHERE bot_id = $6 AND update_id = $5 AND effect = '{column}'
             ),
             added AS (
                 INSERT INTO {table} AS t (user_id, course_id, module_no, {column})
@@ -103,8 +107,8 @@ class PgAdminStore:
                 RETURNING {column}
             ),
             mark AS (
-                INSERT INTO update_effects (update_id, effect)
-                SELECT $5, '{column}' FROM added WHERE $5::bigint IS NOT NULL
+                INSERT INTO update_effects (bot_id, update_id, effect)
+                SELECT $6, $5, '{column}' FROM added WHERE $5::bigint IS NOT NULL
             )
             SELECT {column} FROM added
             UNION ALL
@@ -117,6 +121,7 @@ class PgAdminStore:
             module,
             n,
             request_id,
+            self._bot_id,
         )
 
     async def release_cooldown(

@@ -9,12 +9,13 @@ import asyncpg
 
 from domain.broadcast import Progress
 
-# Learners who can be messaged: not blocked, and actively enrolled in the course (for
-# "all": in any course, or a learner by role who hasn't enrolled yet). Staff enrolled in a
-# course are learners of it, so an admin taking the course gets its broadcasts too.
+# Learners who can be messaged: they last wrote to this bot ($2; a bot can only message
+# people who started it), not blocked, and actively enrolled in the course (for "all": in
+# any course, or a learner by role who hasn't enrolled yet). Staff enrolled in a course
+# are learners of it, so an admin taking the course gets its broadcasts too.
 _AUDIENCE = """
 SELECT u.id FROM users u
-WHERE NOT u.is_blocked
+WHERE u.bot_id = $2 AND NOT u.is_blocked
   AND (($1::uuid IS NULL AND u.role = 'learner')
        OR EXISTS (SELECT 1 FROM enrollments e
             WHERE e.user_id = u.id AND ($1::uuid IS NULL OR e.course_id = $1)
@@ -23,18 +24,27 @@ WHERE NOT u.is_blocked
 
 
 class PgBroadcastStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """`bot_id`: the bot this process serves. A broadcast belongs to the bot its author
+    wrote it in: that bot alone reaches its audience, edits the progress message in the
+    author's chat, and resumes it after a restart."""
+
+    def __init__(self, pool: asyncpg.Pool, *, bot_id: int) -> None:
         self._pool = pool
+        self._bot_id = bot_id
 
     async def audience_size(self, course_id: UUID | None) -> int:
-        return await self._pool.fetchval(f"SELECT count(*) FROM ({_AUDIENCE}) a", course_id)
+        return await self._pool.fetchval(
+            f"SELECT count(*) FROM ({_AUDIENCE}) a", course_id, self._bot_id
+        )
 
     async def create(self, actor_id: int, audience: str, course_id: UUID | None, text: str) -> UUID:
         return await self._pool.fetchval(
-            "INSERT INTO broadcasts (actor_id, audience, text) VALUES ($1, $2, $3) RETURNING id",
+            "INSERT INTO broadcasts (actor_id, audience, text, bot_id) "
+            "VALUES ($1, $2, $3, $4) RETURNING id",
             actor_id,
             audience,
             text,
+            self._bot_id,
         )
 
     async def begin(
@@ -46,7 +56,7 @@ class PgBroadcastStore:
                 """
                 UPDATE broadcasts SET status = 'sending', started_at = $3, chat_id = $4,
                     message_id = $5
-                WHERE id = $1 AND actor_id = $2 AND status = 'draft'
+                WHERE id = $1 AND actor_id = $2 AND status = 'draft' AND bot_id = $6
                 RETURNING audience
                 """,
                 broadcast_id,
@@ -54,6 +64,7 @@ class PgBroadcastStore:
                 now,
                 chat_id,
                 message_id,
+                self._bot_id,
             )
             if audience is None:
                 return False
@@ -62,8 +73,9 @@ class PgBroadcastStore:
                 course_id = await conn.fetchval("SELECT id FROM courses WHERE slug = $1", audience)
             await conn.execute(
                 f"INSERT INTO broadcast_recipients (broadcast_id, user_id) "
-                f"SELECT $2, id FROM ({_AUDIENCE}) a",
+                f"SELECT $3, id FROM ({_AUDIENCE}) a",
                 course_id,
+                self._bot_id,
                 broadcast_id,
             )
             return True
@@ -178,7 +190,10 @@ class PgBroadcastStore:
         return bool(done)
 
     async def sending(self) -> list[UUID]:
+        """This bot's broadcasts being sent (another bot's are its own to resume)."""
         rows = await self._pool.fetch(
-            "SELECT id FROM broadcasts WHERE status = 'sending' ORDER BY started_at"
+            "SELECT id FROM broadcasts WHERE status = 'sending' AND bot_id = $1 "
+            "ORDER BY started_at",
+            self._bot_id,
         )
         return [r["id"] for r in rows]

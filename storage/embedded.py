@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import time
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -35,6 +36,11 @@ class EmbeddedPostgres:
     @property
     def url(self) -> str:
         return self.url_for(self._database)
+
+    @property
+    def server_log(self) -> Path:
+        """The server's log file (pgserver starts PostgreSQL with `-l pgdata/log`)."""
+        return self._pgdata / "log"
 
     def admin_url(self) -> str:
         return self.url_for("postgres")
@@ -113,6 +119,28 @@ async def drop_database(admin_url: str, name: str) -> None:
         await conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
     finally:
         await conn.close()
+
+
+async def drop_stale_databases(server_url: str, prefix: str, older_than: float) -> list[str]:
+    """Drop databases named `<prefix><unix time>_…` created more than `older_than` seconds
+    ago (left by a process that was killed before it could drop its own). One still in use
+    is left alone: DROP DATABASE without FORCE refuses while anyone is connected."""
+    conn = await asyncpg.connect(server_url)
+    dropped = []
+    try:
+        names = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", prefix
+        )
+        for (name,) in names:
+            created = name.removeprefix(prefix).partition("_")[0]
+            if not created.isdigit() or time.time() - int(created) < older_than:
+                continue
+            with suppress(asyncpg.ObjectInUseError, asyncpg.InvalidCatalogNameError):
+                await conn.execute(f"DROP DATABASE {quote_ident(name)}")
+                dropped.append(name)
+    finally:
+        await conn.close()
+    return dropped
 
 
 @asynccontextmanager

@@ -16,8 +16,6 @@ from typing import Any
 
 import asyncpg
 
-ONE_CLAIM_PER_CHAT = "update_inbox_one_claim_per_chat_idx"
-
 
 @dataclass(frozen=True)
 class InboxItem:
@@ -55,8 +53,14 @@ _RETURNING = "update_id, chat_key, kind, payload, attempts"
 
 
 class PgInbox:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """One bot's inbox. Update ids and chats belong to a bot, so every row carries the
+    bot's id and every statement here reads and claims only this bot's rows: two bots on
+    one database (a demo next to `tutorbot run`, two demos, two tokens) never take each
+    other's updates."""
+
+    def __init__(self, pool: asyncpg.Pool, bot_id: int) -> None:
         self._pool = pool
+        self.bot_id = bot_id
 
     async def receive(self, update: Incoming, worker: str, lease_seconds: float) -> Receipt:
         """Store the update; claim it for `worker` at once when its chat is idle."""
@@ -74,60 +78,74 @@ class PgInbox:
         """`receive` for many updates in one round trip (the webhook's concurrent requests,
         gathered while the previous batch was being written). Each chat's first update in
         the batch is claimed when the chat is idle (and `claim`: the worker has room); the
-        receipts are in the given order."""
+        receipts are in the given order.
+
+        Another replica may store an update of the same chat in the same instant, both
+        seeing the chat idle: `inbox_chat_claimable` (migration 0013) lets only one of
+        them claim, the other stores its update unclaimed for the workers' next claim.
+        (The batch's own ids don't count as waiting: the statement may have written some
+        of them by the time the function looks.) ON CONFLICT with no target is the belt to
+        those braces: a row that would break the
+        one-claim index is skipped, not failed, and (not returned, yet no duplicate)
+        stored unclaimed in a second round trip."""
         if not updates:
             return []
-        try:
-            rows = await self._pool.fetch(
-                f"""
-                WITH incoming AS (
-                    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
-                        AS u(update_id, chat_key, kind, payload)
-                ),
-                firsts AS (
-                    SELECT DISTINCT ON (chat_key) update_id FROM incoming
-                    WHERE chat_key IS NOT NULL ORDER BY chat_key, update_id
-                ),
-                decided AS (
-                    SELECT i.*, $7::boolean AND (i.chat_key IS NULL OR (
-                        i.update_id IN (SELECT update_id FROM firsts)
+        rows = await self._pool.fetch(
+            f"""
+            WITH incoming AS (
+                SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
+                    AS u(update_id, chat_key, kind, payload)
+            ),
+            firsts AS (
+                SELECT DISTINCT ON (chat_key) update_id FROM incoming
+                WHERE chat_key IS NOT NULL ORDER BY chat_key, update_id
+            ),
+            decided AS MATERIALIZED (
+                SELECT i.*, $7::boolean AND (i.chat_key IS NULL OR CASE
+                    WHEN i.update_id IN (SELECT update_id FROM firsts)
                         AND NOT EXISTS (SELECT 1 FROM update_inbox e
-                            WHERE e.chat_key = i.chat_key AND e.processed_at IS NULL)
-                    )) AS idle
-                    FROM incoming i
-                )
-                INSERT INTO update_inbox
-                    (update_id, chat_key, kind, payload, claimed_by, claimed_until, attempts)
-                SELECT update_id, chat_key, kind, payload::jsonb,
-                       CASE WHEN idle THEN $5 END,
-                       CASE WHEN idle THEN now() + make_interval(secs => $6) END,
-                       CASE WHEN idle THEN 1 ELSE 0 END
-                FROM decided
-                ON CONFLICT (update_id) DO NOTHING
-                RETURNING claimed_by IS NOT NULL AS claimed, {_RETURNING}
-                """,
-                [u.update_id for u in updates],
-                [u.chat_key for u in updates],
-                [u.kind for u in updates],
-                [json.dumps(u.payload) for u in updates],
-                worker,
-                lease_seconds,
-                claim,
+                            WHERE e.bot_id = $8 AND e.chat_key = i.chat_key
+                              AND e.processed_at IS NULL)
+                    THEN inbox_chat_claimable($8, i.chat_key, $1, true)
+                    ELSE false END
+                ) AS idle
+                FROM incoming i
             )
-        except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name != ONE_CLAIM_PER_CHAT or not claim:
-                raise
-            # A chat of this batch was claimed elsewhere in the same instant: store them
-            # all unclaimed, for the workers' next claim.
-            return await self.receive_batch(updates, worker, lease_seconds, claim=False)
-        stored = {r["update_id"]: r for r in rows}
+            INSERT INTO update_inbox (bot_id, update_id, chat_key, kind, payload,
+                                      claimed_by, claimed_until, attempts)
+            SELECT $8, update_id, chat_key, kind, payload::jsonb,
+                   CASE WHEN idle THEN $5 END,
+                   CASE WHEN idle THEN now() + make_interval(secs => $6) END,
+                   CASE WHEN idle THEN 1 ELSE 0 END
+            FROM decided
+            ON CONFLICT DO NOTHING
+            RETURNING claimed_by IS NOT NULL AS claimed, {_RETURNING}
+            """,
+            [u.update_id for u in updates],
+            [u.chat_key for u in updates],
+            [u.kind for u in updates],
+            [json.dumps(u.payload) for u in updates],
+            worker,
+            lease_seconds,
+            claim,
+            self.bot_id,
+        )
+        stored: dict[int, asyncpg.Record | None] = {r["update_id"]: r for r in rows}
+        if claim and len(stored) < len(updates):
+            # Skipped: a re-delivered id, or a chat claimed elsewhere in the same instant.
+            # Stored unclaimed, only the re-deliveries are skipped again.
+            skipped = [u for u in updates if u.update_id not in stored]
+            again = await self.receive_batch(skipped, worker, lease_seconds, claim=False)
+            new = [u for u, r in zip(skipped, again, strict=True) if not r.duplicate]
+            stored |= dict.fromkeys((u.update_id for u in new), None)
         receipts = []
         for update in updates:
-            row = stored.pop(update.update_id, None)
-            if row is None:
+            if update.update_id not in stored:
                 receipts.append(Receipt(duplicate=True))
-            else:
-                receipts.append(Receipt(False, _item(row) if row["claimed"] else None))
+                continue
+            row = stored.pop(update.update_id)
+            claimed = row is not None and row["claimed"]
+            receipts.append(Receipt(False, _item(row) if claimed else None))
         return receipts
 
     async def receive_many(self, updates: Sequence[Incoming]) -> int:
@@ -136,29 +154,36 @@ class PgInbox:
         return sum(not receipt.duplicate for receipt in receipts)
 
     async def claim(self, worker: str, limit: int, lease_seconds: float) -> list[InboxItem]:
-        """Claim up to `limit` chats' oldest waiting updates, oldest first."""
+        """Claim up to `limit` chats' oldest waiting updates, oldest first; a chat whose
+        claim is being decided elsewhere this instant is left for the next round."""
         rows = await self._pool.fetch(
             f"""
             WITH heads AS (
-                SELECT i.update_id FROM update_inbox i
-                WHERE i.processed_at IS NULL
+                SELECT i.update_id, i.chat_key FROM update_inbox i
+                WHERE i.bot_id = $4 AND i.processed_at IS NULL
                   AND (i.claimed_until IS NULL OR i.claimed_until < now())
                   AND NOT EXISTS (
                       SELECT 1 FROM update_inbox e
-                      WHERE e.chat_key = i.chat_key AND e.processed_at IS NULL
-                        AND e.update_id < i.update_id)
+                      WHERE e.bot_id = $4 AND e.chat_key = i.chat_key
+                        AND e.processed_at IS NULL AND e.update_id < i.update_id)
                 ORDER BY i.update_id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED
+            ),
+            free AS MATERIALIZED (
+                SELECT update_id FROM heads
+                WHERE chat_key IS NULL
+                   OR inbox_chat_claimable($4, chat_key, ARRAY[update_id], false)
             )
             UPDATE update_inbox u SET claimed_by = $1,
                 claimed_until = now() + make_interval(secs => $3), attempts = u.attempts + 1
-            FROM heads WHERE u.update_id = heads.update_id
+            FROM free WHERE u.bot_id = $4 AND u.update_id = free.update_id
             RETURNING {", ".join("u." + c for c in _RETURNING.split(", "))}
             """,
             worker,
             limit,
             lease_seconds,
+            self.bot_id,
         )
         return sorted((_item(r) for r in rows), key=lambda item: item.update_id)
 
@@ -193,29 +218,36 @@ class PgInbox:
                 UPDATE update_inbox u SET processed_at = clock_timestamp(), claimed_by = NULL,
                     claimed_until = NULL, failed = f.error IS NOT NULL, last_error = f.error
                 FROM f
-                WHERE u.update_id = f.update_id AND u.claimed_by = $3 AND u.processed_at IS NULL
+                WHERE u.bot_id = $5 AND u.update_id = f.update_id AND u.claimed_by = $3
+                  AND u.processed_at IS NULL
                 RETURNING u.update_id, u.chat_key
             ),
             next AS (
-                SELECT done.update_id AS after, n.update_id
+                SELECT done.update_id AS after, n.update_id, n.chat_key
                 FROM done, LATERAL (
-                    SELECT i.update_id FROM update_inbox i
-                    WHERE i.chat_key = done.chat_key AND i.processed_at IS NULL
+                    SELECT i.update_id, i.chat_key FROM update_inbox i
+                    WHERE i.bot_id = $5 AND i.chat_key = done.chat_key
+                      AND i.processed_at IS NULL
                       AND i.update_id <> ALL($1::bigint[])
                       AND (i.claimed_until IS NULL OR i.claimed_until < now())
                     ORDER BY i.update_id LIMIT 1
                     FOR UPDATE SKIP LOCKED
                 ) n
+            ),
+            free AS MATERIALIZED (
+                SELECT after, update_id FROM next
+                WHERE inbox_chat_claimable($5, chat_key, $1::bigint[], false)
             )
             UPDATE update_inbox u SET claimed_by = $3,
                 claimed_until = now() + make_interval(secs => $4), attempts = u.attempts + 1
-            FROM next WHERE u.update_id = next.update_id
-            RETURNING next.after, {", ".join("u." + c for c in _RETURNING.split(", "))}
+            FROM free WHERE u.bot_id = $5 AND u.update_id = free.update_id
+            RETURNING free.after, {", ".join("u." + c for c in _RETURNING.split(", "))}
             """,
             ids,
             [error for _, error in outcomes],
             worker,
             lease_seconds,
+            self.bot_id,
         )
         return {r["after"]: _item(r) for r in rows}
 
@@ -226,11 +258,13 @@ class PgInbox:
         result = await self._pool.execute(
             """
             UPDATE update_inbox SET claimed_until = now() + make_interval(secs => $3)
-            WHERE claimed_by = $1 AND update_id = ANY($2::bigint[]) AND processed_at IS NULL
+            WHERE bot_id = $4 AND claimed_by = $1 AND update_id = ANY($2::bigint[])
+              AND processed_at IS NULL
             """,
             worker,
             list(update_ids),
             lease_seconds,
+            self.bot_id,
         )
         return int(result.split()[-1])
 
@@ -243,11 +277,13 @@ class PgInbox:
             """
             UPDATE update_inbox SET claimed_by = NULL,
                 claimed_until = now() + make_interval(secs => $3)
-            WHERE claimed_by = $1 AND update_id = ANY($2::bigint[]) AND processed_at IS NULL
+            WHERE bot_id = $4 AND claimed_by = $1 AND update_id = ANY($2::bigint[])
+              AND processed_at IS NULL
             """,
             worker,
             list(update_ids),
             delay_seconds,
+            self.bot_id,
         )
         return int(result.split()[-1])
 
@@ -256,8 +292,9 @@ class PgInbox:
         claim whose reply never arrived (a cancelled finish that took the chat's next)."""
         result = await self._pool.execute(
             "UPDATE update_inbox SET claimed_by = NULL, claimed_until = NULL "
-            "WHERE claimed_by = $1 AND processed_at IS NULL",
+            "WHERE bot_id = $2 AND claimed_by = $1 AND processed_at IS NULL",
             worker,
+            self.bot_id,
         )
         return int(result.split()[-1])
 
@@ -266,14 +303,18 @@ class PgInbox:
             """
             SELECT count(*) AS pending,
                    coalesce(extract(epoch FROM now() - min(received_at)), 0) AS age
-            FROM update_inbox WHERE processed_at IS NULL
-            """
+            FROM update_inbox WHERE bot_id = $1 AND processed_at IS NULL
+            """,
+            self.bot_id,
         )
         assert row is not None
         return Depth(row["pending"], max(float(row["age"]), 0.0))
 
     async def prune(self, retention_hours: int) -> int:
-        """Telegram re-delivers an update for at most 24 hours; older ids can never return."""
+        """Telegram re-delivers an update for at most 24 hours; older ids can never return.
+
+        Every bot's: an old processed row is nobody's work, and a bot that is gone (an
+        earlier demo's) would otherwise leave its rows behind for ever."""
         async with self._pool.acquire() as conn, conn.transaction():
             result = await conn.execute(
                 "DELETE FROM update_inbox WHERE processed_at < now() - make_interval(hours => $1)",

@@ -166,8 +166,11 @@ def _pseudonym() -> int:
 
 
 class PgPrivacyStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """`bot_id`: the bot handling the erasure; `through_update` is one of its updates."""
+
+    def __init__(self, pool: asyncpg.Pool, *, bot_id: int) -> None:
         self._pool = pool
+        self._bot_id = bot_id
 
     async def export(self, user_id: int) -> Sections:
         """Every section from one consistent snapshot."""
@@ -248,16 +251,19 @@ class PgPrivacyStore:
             )
             # Their messages and button presses as Telegram sent them. The ids stay (the
             # inbox recognises re-deliveries by them until it prunes them); the update being
-            # handled keeps its chat until it is marked done, later ones are not handled yet.
+            # handled keeps its chat until it is marked done, later ones are not handled yet
+            # (whichever bot they were sent to).
             await conn.execute(
                 """
                 UPDATE update_inbox SET payload = jsonb_build_object('update_id', update_id),
                     last_error = NULL,
                     chat_key = CASE WHEN processed_at IS NULL THEN chat_key END
-                WHERE chat_key = $1 AND (processed_at IS NOT NULL OR update_id <= $2)
+                WHERE chat_key = $1
+                  AND (processed_at IS NOT NULL OR (bot_id = $3 AND update_id <= $2))
                 """,
                 user_id,
                 through_update,
+                self._bot_id,
             )
             await conn.execute("DELETE FROM users WHERE id = $1", user_id)
         return Outcome.ERASED

@@ -100,9 +100,14 @@ def _key_arrays(keys: Iterable[CooldownKey]) -> tuple[list[int], list[UUID], lis
 
 
 class PgQuizStore:
-    def __init__(self, pool: asyncpg.Pool, content: CourseContent | None = None) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, content: CourseContent | None = None, *, bot_id: int
+    ) -> None:
+        """`bot_id`: the bot this process serves. It announces the cooldowns of the people
+        who last wrote to it, and keys once-per-update effects (update ids are per bot)."""
         self._pool = pool
         self._content = content or CourseContent(pool)
+        self._bot_id = bot_id
 
     async def module_quiz(
         self, user_id: int, course_id: UUID, module_no: int
@@ -306,18 +311,22 @@ class PgQuizStore:
         answer = (str(index), list(choice), int(correct), request_id)
         if finish is None:
             return await self._pool.fetchval(
-                _RECORD_ANSWER, attempt.id, attempt.user_id, index, *answer
+                _RECORD_ANSWER, attempt.id, attempt.user_id, index, *answer, self._bot_id
             )
         return await self._pool.fetchval(
-            _ANSWER_AND_FINISH, *_finish_args(attempt, finish, now, index, decided_from), *answer
+            _ANSWER_AND_FINISH,
+            *_finish_args(attempt, finish, now, index, decided_from),
+            *answer,
+            self._bot_id,
         )
 
     async def answered_by(self, request_id: int) -> bool:
         """Whether this update already recorded a quiz answer."""
         return await self._pool.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM update_effects WHERE update_id = $1 "
+            "SELECT EXISTS (SELECT 1 FROM update_effects WHERE bot_id = $2 AND update_id = $1 "
             "AND effect = 'quiz answer')",
             request_id,
+            self._bot_id,
         )
 
     async def finish_attempt(
@@ -335,16 +344,18 @@ class PgQuizStore:
     async def claim_due_cooldowns(
         self, now: datetime, claim_until: datetime, limit: int
     ) -> list[DueCooldown]:
-        """Due and unannounced cooldowns nobody else holds; held until `claim_until`."""
+        """Due and unannounced cooldowns nobody else holds, of people who last wrote to
+        this bot (only it can message them); held until `claim_until`."""
         rows = await self._pool.fetch(
             """
             WITH due AS (
-                SELECT user_id, course_id, module_no FROM module_progress
-                WHERE cooldown_until <= $1 AND cooldown_notified_at IS NULL
-                  AND (cooldown_claimed_until IS NULL OR cooldown_claimed_until <= $1)
-                ORDER BY cooldown_until
+                SELECT p.user_id, p.course_id, p.module_no FROM module_progress p
+                JOIN users b ON b.id = p.user_id AND b.bot_id = $4
+                WHERE p.cooldown_until <= $1 AND p.cooldown_notified_at IS NULL
+                  AND (p.cooldown_claimed_until IS NULL OR p.cooldown_claimed_until <= $1)
+                ORDER BY p.cooldown_until
                 LIMIT $3
-                FOR UPDATE SKIP LOCKED
+                FOR UPDATE OF p SKIP LOCKED
             )
             UPDATE module_progress mp SET cooldown_claimed_until = $2
             FROM due
@@ -363,6 +374,7 @@ class PgQuizStore:
             now,
             claim_until,
             limit,
+            self._bot_id,
         )
         return [
             DueCooldown(
@@ -406,14 +418,17 @@ class PgQuizStore:
         )
 
     async def next_cooldown_due(self) -> datetime | None:
+        """When this bot next has a cooldown to announce."""
         return await self._pool.fetchval(
-            "SELECT min(greatest(cooldown_until, cooldown_claimed_until)) FROM module_progress "
-            "WHERE cooldown_until IS NOT NULL AND cooldown_notified_at IS NULL"
+            "SELECT min(greatest(p.cooldown_until, p.cooldown_claimed_until)) "
+            "FROM module_progress p JOIN users b ON b.id = p.user_id AND b.bot_id = $1 "
+            "WHERE p.cooldown_until IS NOT NULL AND p.cooldown_notified_at IS NULL",
+            self._bot_id,
         )
 
 
 # Compare-and-set on the question the learner was shown: a repeat or a second device loses.
-# The answer, and (given $7, the update carrying it) a note that this update recorded it:
+# The answer, and (given $7, the update carrying it, of bot $8) a note that this update recorded it:
 # handled again after a failure, the update finds its answer stored and replies with it.
 _RECORD_ANSWER = """
     WITH answered AS (
@@ -425,8 +440,8 @@ _RECORD_ANSWER = """
         RETURNING true
     ),
     noted AS (
-        INSERT INTO update_effects (update_id, effect)
-        SELECT $7, 'quiz answer' FROM answered WHERE $7::bigint IS NOT NULL
+        INSERT INTO update_effects (bot_id, update_id, effect)
+        SELECT $8, $7, 'quiz answer' FROM answered WHERE $7::bigint IS NOT NULL
         ON CONFLICT DO NOTHING
     )
     SELECT EXISTS (SELECT 1 FROM answered)
@@ -488,12 +503,13 @@ _JUST_FINISH = _FINISH.format(
 """,
 )
 
-# The last answer: $13 the question's key, $14 the choice, $15 1 if right, $16 the update.
+# The last answer: $13 the question's key, $14 the choice, $15 1 if right, $16 the update
+# (of bot $17).
 _ANSWER_AND_FINISH = _FINISH.format(
     effects=""",
     noted AS (
-        INSERT INTO update_effects (update_id, effect)
-        SELECT $16, 'quiz answer' FROM finished WHERE $16::bigint IS NOT NULL
+        INSERT INTO update_effects (bot_id, update_id, effect)
+        SELECT $17, $16, 'quiz answer' FROM finished WHERE $16::bigint IS NOT NULL
         ON CONFLICT DO NOTHING
     )""",
     finished=f"""

@@ -69,14 +69,14 @@ LEFT JOIN LATERAL (
 """
 
 
-# One statement: the request's effect key ($4: once per update), the module's open thread,
-# and the question with its answer. The thread upsert locks its row until the statement
+# One statement: the request's effect key ($4 of bot $12: once per update), the module's
+# open thread, and the question with its answer. The thread upsert locks its row until the statement
 # commits, so two exchanges in one thread are written one after the other and a question
 # is always followed by its own answer.
 _RECORD_EXCHANGE = """
 WITH effect AS (
-    INSERT INTO update_effects (update_id, effect)
-    SELECT $4, 'exchange' WHERE $4::bigint IS NOT NULL
+    INSERT INTO update_effects (bot_id, update_id, effect)
+    SELECT $12, $4, 'exchange' WHERE $4::bigint IS NOT NULL
     ON CONFLICT DO NOTHING RETURNING true
 ),
 thread AS (
@@ -98,9 +98,14 @@ ORDER BY m.turn
 
 
 class PgTutorStore:
-    def __init__(self, pool: asyncpg.Pool, content: CourseContent | None = None) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, content: CourseContent | None = None, *, bot_id: int
+    ) -> None:
+        """`bot_id`: the bot whose updates this process handles; once-per-update effects
+        are keyed by it, since update ids are only unique within one bot."""
         self._pool = pool
         self._content = content or CourseContent(pool)
+        self._bot_id = bot_id
 
     async def ask_context(self, user_id: int, chat_id: int) -> AskContext | None:
         return await self._context(user_id, chat_id, None, None)
@@ -152,7 +157,8 @@ class PgTutorStore:
         return await self._pool.fetchval(
             """
             WITH seen AS (
-                SELECT 1 FROM update_effects WHERE update_id = $4 AND effect = 'prompt'
+                SELECT 1 FROM update_effects
+                WHERE bot_id = $5 AND update_id = $4 AND effect = 'prompt'
             ),
             quota AS (SELECT typed_prompt_quota AS base FROM courses WHERE id = $2),
             used AS (
@@ -167,8 +173,8 @@ class PgTutorStore:
                 RETURNING typed_count
             ),
             mark AS (
-                INSERT INTO update_effects (update_id, effect)
-                SELECT $4, 'prompt' FROM used WHERE $4::bigint IS NOT NULL
+                INSERT INTO update_effects (bot_id, update_id, effect)
+                SELECT $5, $4, 'prompt' FROM used WHERE $4::bigint IS NOT NULL
             )
             SELECT typed_count FROM used
             UNION ALL
@@ -180,21 +186,24 @@ class PgTutorStore:
             context.course_id,
             context.module_no,
             request_id,
+            self._bot_id,
         )
 
     async def counted(self, request_id: int) -> bool:
         """Has this request (update) already used one of the module's typed prompts?"""
         return await self._pool.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM update_effects WHERE update_id = $1 "
+            "SELECT EXISTS (SELECT 1 FROM update_effects WHERE bot_id = $2 AND update_id = $1 "
             "AND effect = 'prompt')",
             request_id,
+            self._bot_id,
         )
 
     async def refund_prompt(self, context: AskContext, request_id: int | None = None) -> None:
         await self._pool.execute(
             """
             WITH gone AS (
-                DELETE FROM update_effects WHERE update_id = $4 AND effect = 'prompt'
+                DELETE FROM update_effects
+                WHERE bot_id = $5 AND update_id = $4 AND effect = 'prompt'
                 RETURNING 1
             )
             UPDATE module_prompt_usage SET typed_count = typed_count - 1, updated_at = now()
@@ -205,6 +214,7 @@ class PgTutorStore:
             context.course_id,
             context.module_no,
             request_id,
+            self._bot_id,
         )
 
     async def recent_turns(self, context: AskContext, limit: int) -> list[Turn]:
@@ -252,6 +262,7 @@ class PgTutorStore:
             answer.tokens,
             answer.model,
             answer.mode,
+            self._bot_id,
         )
 
     async def new_thread(self, context: AskContext) -> None:

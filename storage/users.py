@@ -22,8 +22,13 @@ def _user(row: asyncpg.Record) -> User:
 
 
 class PgUserRepository:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """`bot_id`: the bot this process serves. Each contact records it as the bot the person
+    last wrote to, the one allowed to message them unasked (cooldown notices, broadcasts);
+    None for a process that is no bot (a seeding script), which leaves it as it was."""
+
+    def __init__(self, pool: asyncpg.Pool, bot_id: int | None = None) -> None:
         self._pool = pool
+        self._bot_id = bot_id
 
     async def upsert(self, profile: Profile, *, promote_to: Role | None) -> User:
         # Written only when something changed (no dead row per update on the hot path);
@@ -31,8 +36,9 @@ class PgUserRepository:
         row = await self._pool.fetchrow(
             """
             WITH changed AS (
-                INSERT INTO users AS u (id, first_name, last_name, username, language_code, role)
-                VALUES ($1, $2, $3, $4, $5, COALESCE($6::user_role, 'learner'))
+                INSERT INTO users AS u
+                    (id, first_name, last_name, username, language_code, role, bot_id)
+                VALUES ($1, $2, $3, $4, $5, COALESCE($6::user_role, 'learner'), $7)
                 ON CONFLICT (id) DO UPDATE SET
                     first_name = EXCLUDED.first_name,
                     last_name = EXCLUDED.last_name,
@@ -40,12 +46,14 @@ class PgUserRepository:
                     language_code = EXCLUDED.language_code,
                     role = COALESCE($6::user_role, u.role),
                     is_blocked = false,
+                    bot_id = COALESCE($7, u.bot_id),
                     updated_at = now()
                 WHERE (u.first_name, u.last_name, u.username, u.language_code, u.role,
-                       u.is_blocked)
+                       u.is_blocked, u.bot_id)
                       IS DISTINCT FROM
                       (EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.username,
-                       EXCLUDED.language_code, COALESCE($6::user_role, u.role), false)
+                       EXCLUDED.language_code, COALESCE($6::user_role, u.role), false,
+                       COALESCE($7, u.bot_id))
                 RETURNING *
             )
             SELECT * FROM changed
@@ -58,6 +66,7 @@ class PgUserRepository:
             profile.username,
             profile.language_code,
             promote_to.value if promote_to else None,
+            self._bot_id,
         )
         return _user(row)
 
@@ -72,19 +81,16 @@ class PgUserRepository:
             timezone,
         )
 
+    async def set_role(self, telegram_id: int, role: Role) -> None:
+        await self._pool.execute(
+            "UPDATE users SET role = $2, updated_at = now() WHERE id = $1 AND role <> $2",
+            telegram_id,
+            role.value,
+        )
+
     async def mark_blocked(self, telegram_id: int) -> None:
         await self._pool.execute(
             "UPDATE users SET is_blocked = true, updated_at = now() "
             "WHERE id = $1 AND NOT is_blocked",
             telegram_id,
         )
-
-    async def reachable(self) -> list[Profile]:
-        rows = await self._pool.fetch(
-            "SELECT id, first_name, last_name, username, language_code FROM users "
-            "WHERE NOT is_blocked ORDER BY id"
-        )
-        return [
-            Profile(r["id"], r["first_name"], r["last_name"], r["username"], r["language_code"])
-            for r in rows
-        ]

@@ -71,6 +71,7 @@ async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
 # -- the bot against the Bot API emulator ----------------------------------------------------
 
 TOKEN = "123456:TEST-token_abcdefghijk"
+BOT_ID = 123456  # the bot TOKEN belongs to: per-bot rows of the tests' bot carry it
 ADMIN_ID = 1
 
 

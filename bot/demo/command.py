@@ -20,14 +20,16 @@ from bot.context import Services
 from bot.course_cli import ProgressBar, summary_line
 from bot.demo.render import ChatScreen, Downloads, wants_ansi
 from bot.demo.script import SCRIPT_SYNTAX, ScriptError, ScriptRunner, Step, load_script
-from bot.demo.session import DemoChat, Learner, polling_bot
+from bot.demo.session import DemoChat, Learner, demo_token, polling_bot
 from bot.demo.terminal import QUIT, chat_in_terminal
 from bot.emulator import BotApiEmulator
 from bot.pack_files import load_pack
-from bot.runtime import database, run_bot
-from bot.settings import Settings
+from bot.runtime import database, run_bot, scratch_database
+from bot.settings import Settings, bot_id_of
+from bot.views.admin import USAGE as STAFF_USAGE
 from domain.course_import import CourseImporter
 from domain.course_pack import CoursePack, PackError
+from domain.users import Role
 from storage.courses import PgCourseRepository
 
 DEFAULT_COURSE = Path(__file__).resolve().parents[2] / "courses" / "ml-foundations"
@@ -56,13 +58,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="course pack folder or .zip to import first (default: courses/ml-foundations)",
     )
-    p.add_argument("--as-admin", action="store_true", help="make the demo user an admin")
+    p.add_argument(
+        "--as-admin",
+        action="store_true",
+        help="make the demo user an admin for this run (a plain run makes them a learner again)",
+    )
     p.add_argument(
         "--script",
         type=Path,
         metavar="FILE",
-        help="play a script of learner inputs and expectations instead of chatting; "
-        "exits 1 when an expectation fails",
+        help="play a script of learner inputs and expectations instead of chatting, in a "
+        "scratch database dropped afterwards; exits 1 when an expectation fails",
     )
     p.add_argument(
         "--user-id",
@@ -83,7 +89,11 @@ def _user_id(value: str) -> int:
 
 
 async def demo_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`--as-admin` holds for the run it is given to: the chat learner (whose progress is
+    kept between runs) is an admin for that run and a plain learner again on the next
+    plain one, unless ADMIN_TELEGRAM_IDS names them."""
     learner = Learner(_learner_id(args), args.name)
+    just_this_run = args.as_admin and learner.user_id not in settings.admin_telegram_ids
     if args.as_admin:
         admins = settings.admin_telegram_ids | {learner.user_id}
         settings = settings.model_copy(update={"admin_telegram_ids": admins})
@@ -96,7 +106,7 @@ async def demo_command(settings: Settings, args: argparse.Namespace) -> int:
         return _refused([str(p) for p in exc.problems], "the course pack was refused")
     if settings.telegram_bot_token is not None and steps is None:
         return await _real_bot(settings, pack)
-    return await _local_chat(settings, pack, learner, steps)
+    return await _local_chat(settings, pack, learner, steps, just_this_run=just_this_run)
 
 
 def _learner_id(args: argparse.Namespace) -> int:
@@ -135,22 +145,31 @@ async def _real_bot(settings: Settings, pack: CoursePack) -> int:
 
 
 async def _local_chat(
-    settings: Settings, pack: CoursePack, learner: Learner, steps: list[Step] | None
+    settings: Settings,
+    pack: CoursePack,
+    learner: Learner,
+    steps: list[Step] | None,
+    *,
+    just_this_run: bool,
 ) -> int:
     _status_database(settings)
+    token = demo_token()
+    # A script plays in a scratch database: its learner is a check, not a person.
     async with (
-        database(settings) as url,
-        open_services(settings, url) as services,
+        database(settings) if steps is None else scratch_database(settings) as url,
+        open_services(settings, url, bot_id=bot_id_of(token)) as services,
     ):
         await _import_course(services, pack)
-        async with polling_bot(services) as (emulator, application):
+        admin = learner.user_id in settings.admin_telegram_ids
+        await services.users.set_role(learner.user_id, Role.ADMIN if admin else Role.LEARNER)
+        async with polling_bot(services, token) as (emulator, application):
             chat = DemoChat(emulator, application, learner)
             # The learner's own lines are echoed unless a terminal already shows them.
             screen = _screen(emulator, chat, settings, echo=steps is not None or not _typing())
             if steps is not None:
                 passed = await ScriptRunner(chat, screen).run(steps)
                 return 0 if passed else 1
-            await _introduce(chat, screen, admin=learner.user_id in settings.admin_telegram_ids)
+            await _introduce(chat, screen, admin=admin, flag=just_this_run)
             await chat_in_terminal(chat, screen, show_prompt=_typing())
     return 0
 
@@ -176,12 +195,26 @@ def _screen(
     return screen
 
 
-async def _introduce(chat: DemoChat, screen: ChatScreen, *, admin: bool) -> None:
-    who = f"{chat.learner.name} (user id {chat.learner.user_id}{', admin' if admin else ''})"
+async def _introduce(chat: DemoChat, screen: ChatScreen, *, admin: bool, flag: bool) -> None:
+    """Who the user is to the bot, and what they can type. An admin is told so, with the
+    staff commands, and how that ends (`flag`: it came from --as-admin, not the config)."""
+    who = f"{chat.learner.name} (user id {chat.learner.user_id})"
+    role = ""
+    if admin:
+        until = (
+            "for this run; a plain `tutorbot demo` makes you a learner again"
+            if flag
+            else "(ADMIN_TELEGRAM_IDS)"
+        )
+        role = f", an admin {until}"
     menu = " ".join(await chat.command_menu())
+    staff = ""
+    if admin:
+        commands = " ".join(f"/{name}" for name in STAFF_USAGE if name != "import")
+        staff = f"Staff: /admin lists {commands}, and a pack .zip sent with /import.\n"
     screen.notice(
-        f"You are {who}, chatting with the real bot through a local Telegram.\n"
-        f"Commands: {menu}. Type a message, or a number to press that button; "
+        f"You are {who}{role}, chatting with the real bot through a local Telegram.\n"
+        f"Commands: {menu}. {staff}Type a message, or a number to press that button; "
         f"{QUIT} or Ctrl-D leaves.\n"
     )
 

@@ -140,6 +140,26 @@ def _normalized(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def summary(steps: list[Step], played: int, failed: Step | None) -> str:
+    """The script's last line, what CI logs show: how far it got and what was checked.
+    `played` steps ran (the failed one included); checks are the expect/expect-not steps."""
+    checks = sum(step.kind in ("expect", "expect-not") for step in steps)
+    passed = sum(step.kind in ("expect", "expect-not") for step in steps[:played])
+    if failed is None:
+        return f"{_count(len(steps), 'step')}, {_count(checks, 'check')} passed"
+    if failed.kind in ("expect", "expect-not"):
+        passed -= 1
+    return (
+        f"FAILED at line {failed.line} (step {played} of {len(steps)}): "
+        f"{passed} of {_count(checks, 'check')} passed before it, "
+        f"{len(steps) - played} step{'s' * (len(steps) - played != 1)} not played"
+    )
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' * (n != 1)}"
+
+
 class ScriptRunner:
     """Plays the steps through a ``DemoChat`` while the screen prints the transcript."""
 
@@ -150,19 +170,26 @@ class ScriptRunner:
         self._since = 0  # line of the step whose replies `expect` checks
 
     async def run(self, steps: list[Step]) -> bool:
-        """True when every step passed; on a failure, prints why and stops."""
-        for step in steps:
+        """True when every step passed; on a failure, prints why and stops. Either way the
+        last line sums up (``summary``)."""
+        for played, step in enumerate(steps, 1):
             failure = await self._play(step)
             for problem in self._chat.problems():
                 self._screen.warn(problem)
             if failure is not None:
                 self._screen.write(failure)
+                self._screen.write(summary(steps, played, step))
                 return False
+        self._screen.write(summary(steps, len(steps), None))
         return True
 
     async def _play(self, step: Step) -> str | None:
         if step.kind == "send":
-            self._replies, self._since = await self._chat.send(step.argument), step.line
+            try:
+                self._replies = await self._chat.send(step.argument)
+            except EmulatorError as exc:  # e.g. longer than a Telegram message can be
+                return f"step failed at line {step.line}: {exc}"
+            self._since = step.line
         elif step.kind == "wait":
             self._replies += await self._chat.wait(_seconds(step.argument))
         elif step.kind == "press":

@@ -10,6 +10,7 @@ so the terminal knows when to show the prompt again and a script knows what to c
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -22,7 +23,10 @@ from bot.context import Services
 from bot.emulator import BotApiEmulator, ChatEvent, ChatMessage, EmulatorError
 from bot.polling import InboxPoller
 
-DEMO_TOKEN = "123456:DEMO-local-emulator-token"
+# Each run is a new local Telegram with a bot of its own: two demos on one database (or a
+# demo next to `tutorbot run`) then never take each other's updates, cooldown notices or
+# broadcasts. The ids are far above any bot id Telegram has handed out so far.
+DEMO_BOT_IDS = (9 * 10**11, 10**12)
 DEMO_BOT_USERNAME = "tutorbot_demo_bot"
 DEMO_BOT_NAME = "Tutorbot"
 _POLL_STEP = 0.05  # how often the idle check looks at the bot; small against `quiet`
@@ -36,22 +40,27 @@ class Learner:
     name: str
 
 
+def demo_token() -> str:
+    """The token of a new demo bot (see DEMO_BOT_IDS)."""
+    return f"{random.randrange(*DEMO_BOT_IDS)}:DEMO-local-emulator-token"
+
+
 @asynccontextmanager
-async def polling_bot(services: Services) -> AsyncIterator[tuple[BotApiEmulator, Application]]:
-    """Run the production Application by long polling a fresh emulator; stop both on exit."""
+async def polling_bot(
+    services: Services, token: str
+) -> AsyncIterator[tuple[BotApiEmulator, Application]]:
+    """Run the production Application by long polling a fresh emulator; stop both on exit.
+    `token` is the demo bot's (`demo_token`), the bot `services` were opened for."""
     # Each run is a new local Telegram; its update ids must not repeat ids an earlier run
     # left in the inbox, or the bot would drop them as re-deliveries.
     first_update_id = int(time.time() * 1000)
     async with BotApiEmulator(
-        DEMO_TOKEN,
+        token,
         bot_username=DEMO_BOT_USERNAME,
         bot_first_name=DEMO_BOT_NAME,
         first_update_id=first_update_id,
     ) as emulator:
-        await _remember_people(services, emulator)
-        application = build_application(
-            services, DEMO_TOKEN, polling=True, api_url=emulator.base_url
-        )
+        application = build_application(services, token, polling=True, api_url=emulator.base_url)
         worker = inbox_worker(application)
         poller = InboxPoller(application.bot, worker, ALLOWED_UPDATES, timeout=10)
         async with application:
@@ -68,21 +77,6 @@ async def polling_bot(services: Services) -> AsyncIterator[tuple[BotApiEmulator,
             finally:
                 await worker.stop()
                 await application.stop()
-
-
-async def _remember_people(services: Services, emulator: BotApiEmulator) -> None:
-    """The local Telegram is new each run, the database is not: everyone who talked to the
-    bot in an earlier run on this DATA_DIR (the chat learner under another --user-id, a
-    script's learner) is a person Telegram knows, so a broadcast or a cooldown notice to
-    them is delivered (into a chat nobody watches) instead of "chat not found"."""
-    for person in await services.users.reachable():
-        emulator.user(
-            person.telegram_id,
-            person.first_name,
-            last_name=person.last_name,
-            username=person.username,
-            language_code=person.language_code,
-        )
 
 
 @dataclass(frozen=True)

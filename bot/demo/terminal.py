@@ -101,7 +101,10 @@ async def _handle(chat: DemoChat, screen: ChatScreen, text: str) -> None:
     """A number presses that button of the newest message with buttons; the rest is sent."""
     buttons = chat.buttons()
     if not (text.isdigit() and buttons):
-        await chat.send(text)
+        try:
+            await chat.send(text)
+        except EmulatorError as exc:  # e.g. longer than a Telegram message can be
+            screen.notice(str(exc))
         return
     chosen = next((b for b in buttons if b.number == int(text)), None)
     if chosen is None:

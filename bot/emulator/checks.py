@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.emulator.html import Entity, HtmlError, ParsedText, normalize_url, parse_html, plain_text
-from bot.emulator.state import ApiError
+from bot.emulator.state import ApiError, EmulatorError
 
 MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -53,6 +53,28 @@ _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 _WEBHOOK_PORTS = (80, 88, 443, 8443)
+
+
+def utf16_length(text: str) -> int:
+    """Telegram counts text in UTF-16 code units (an emoji outside the BMP is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def users_text(text: str, *, caption: bool = False) -> None:
+    """What a Telegram app lets a user send: the same limits as the bot's own messages.
+    A longer text is split by the app into several messages, never delivered as one, so
+    an update carrying more cannot exist (EmulatorError: the test or demo asked for an
+    impossible update, not the bot doing something wrong)."""
+    limit = MAX_CAPTION_LENGTH if caption else MAX_MESSAGE_LENGTH
+    what = "a caption" if caption else "a message"
+    if not caption and not text.strip():
+        raise EmulatorError("Telegram cannot send an empty message")
+    length = utf16_length(text)
+    if length > limit:
+        raise EmulatorError(
+            f"Telegram cannot send {what} of {length} characters: the limit is {limit} "
+            "(a Telegram app splits longer text into several messages)"
+        )
 
 
 def format_text(text: str, parse_mode: str | None, entities: Sequence[Entity] | None) -> ParsedText:

@@ -463,6 +463,7 @@ class BotApiEmulator:
         ``privacy_mode`` a message that isn't for the bot is stored in the chat but not
         delivered, and None is returned.
         """
+        checks.users_text(text)
         user = self._user(user_id)
         target = self._chat_for(user, chat)
         reply_message = self._existing_message(target, reply_to) if reply_to else None
@@ -488,6 +489,8 @@ class BotApiEmulator:
         deliver: bool | None = None,
     ) -> Json:
         """The user sends a photo (a 1x1 PNG unless ``data`` is given)."""
+        if caption is not None:
+            checks.users_text(caption, caption=True)
         user = self._user(user_id)
         target = self._chat_for(user, chat)
         content = data if data is not None else _TINY_PNG
@@ -540,6 +543,8 @@ class BotApiEmulator:
         """The user sends a file as a document, optionally with a caption (a ``/command``
         in it gets a ``bot_command`` caption entity). ``file_size`` overrides the size
         Telegram reports, to stand in for a file too big to build in a test."""
+        if caption is not None:
+            checks.users_text(caption, caption=True)
         user = self._user(user_id)
         target = self._chat_for(user, chat)
         suffix = "." + file_name.rsplit(".", 1)[-1] if "." in file_name else ""
@@ -570,6 +575,7 @@ class BotApiEmulator:
         deliver: bool | None = None,
     ) -> Json:
         """The user edits one of their own messages; returns the ``edited_message`` Update."""
+        checks.users_text(new_text)
         user = self._user(user_id)
         target = self._chat_for(user, chat)
         message = self._existing_message(target, message_id)
@@ -649,6 +655,7 @@ class BotApiEmulator:
 
     def channel_post(self, chat_id: int, text: str, *, deliver: bool | None = None) -> Json:
         """A post in a channel the bot administers (registered on first use)."""
+        checks.users_text(text)
         chat = self.chats.get(chat_id) or self.channel(chat_id, f"Channel {chat_id}")
         if chat.type != "channel":
             raise EmulatorError(f"chat {chat_id} is a {chat.type}, not a channel")

@@ -19,7 +19,7 @@ from bot.cooldowns import CooldownAnnouncer
 from bot.emulator import BotApiEmulator
 from bot.jobs import RELEASE_JOB
 from bot.settings import Settings
-from tests.conftest import TOKEN
+from tests.conftest import BOT_ID, TOKEN
 from tests.support import Dialogue, bot_api_spec
 from tests.support.clock import FakeClock
 from tests.support.courses import TINY_PACK, import_pack
@@ -41,7 +41,8 @@ async def learners_with_due_cooldowns(
     for user_id in ids:
         emulator.user(user_id, f"Learner{user_id}")
     await pool.executemany(
-        "INSERT INTO users (id, first_name) VALUES ($1, $2)", [(i, f"Learner{i}") for i in ids]
+        "INSERT INTO users (id, first_name, bot_id) VALUES ($1, $2, $3)",
+        [(i, f"Learner{i}", BOT_ID) for i in ids],
     )
     await pool.executemany(
         "INSERT INTO enrollments (user_id, course_id) VALUES ($1, $2)",

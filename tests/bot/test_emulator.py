@@ -165,6 +165,29 @@ async def test_text_limit_is_4096_utf16_units_after_parsing(bot: Bot, emu: BotAp
     ]
 
 
+async def test_a_user_cannot_send_what_no_telegram_app_can(emu: BotApiEmulator) -> None:
+    """The same limits hold for what users send: an app splits a longer text into several
+    messages, so one update never carries more than 4096 UTF-16 units (1024 in a caption),
+    and there is no empty message. Asking for one is a mistake in the test, not the bot's."""
+    emu.send_text(ADA, "😀" * 2048)  # exactly at the limit
+    sent = emu.send_text(ADA, "hello")
+    assert sent is not None
+    emu.send_photo(ADA, caption="c" * 1024)
+    with pytest.raises(EmulatorError, match="a message of 5000 characters: the limit is 4096"):
+        emu.send_text(ADA, "x" * 5000)
+    with pytest.raises(EmulatorError, match="a message of 4098 characters"):
+        emu.send_text(ADA, "😀" * 2049)
+    with pytest.raises(EmulatorError, match="an empty message"):
+        emu.send_text(ADA, "  \n")
+    with pytest.raises(EmulatorError, match="a message of 4097 characters"):
+        emu.edit_text(ADA, sent["message"]["message_id"], "y" * 4097)
+    with pytest.raises(EmulatorError, match="a caption of 1025 characters: the limit is 1024"):
+        emu.send_photo(ADA, caption="c" * 1025)
+    with pytest.raises(EmulatorError, match="a caption of 1025 characters"):
+        emu.send_document(ADA, b"%PDF-1.4", file_name="notes.pdf", caption="/import " + "c" * 1017)
+    assert emu.rejections == [], "refused before anything reached the bot"
+
+
 async def test_callback_data_over_64_bytes_is_refused(bot: Bot) -> None:
     await bot.send_message(ADA, "ok", reply_markup=keyboard(("A", "é" * 32)))  # 64 bytes
     with pytest.raises(BadRequest, match=r"(?i)^button_data_invalid$"):

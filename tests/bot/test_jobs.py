@@ -15,15 +15,16 @@ async def test_pruning_is_scheduled_and_forgets_old_processed_updates_only(
     assert job.callback is prune_inbox
     await pool.execute(
         """
-        INSERT INTO update_inbox (update_id, chat_key, kind, payload, processed_at) VALUES
-            (1, 7, 'message', '{}', now() - interval '3 days'),
-            (2, 7, 'message', '{}', now()),
-            (3, 8, 'message', '{}', NULL)
+        INSERT INTO update_inbox (bot_id, update_id, chat_key, kind, payload, processed_at)
+        VALUES
+            (123456, 1, 7, 'message', '{}', now() - interval '3 days'),
+            (123456, 2, 7, 'message', '{}', now()),
+            (123456, 3, 8, 'message', '{}', NULL)
         """
     )
     await pool.execute(
-        "INSERT INTO update_effects (update_id, effect, created_at) "
-        "VALUES (1, 'prompt', now() - interval '3 days'), (2, 'prompt', now())"
+        "INSERT INTO update_effects (bot_id, update_id, effect, created_at) "
+        "VALUES (123456, 1, 'prompt', now() - interval '3 days'), (123456, 2, 'prompt', now())"
     )
 
     await application.start()

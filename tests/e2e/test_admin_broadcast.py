@@ -14,7 +14,7 @@ from bot.app import build_application, open_services
 from bot.broadcasts import BroadcastSender
 from bot.emulator import BotApiEmulator
 from domain.admin import NOT_ALLOWED
-from tests.conftest import ADMIN_ID, TOKEN
+from tests.conftest import ADMIN_ID, BOT_ID, TOKEN
 from tests.support import Dialogue
 from tests.support.courses import TINY_PACK, import_pack
 
@@ -32,7 +32,8 @@ async def learners(pool, emulator: BotApiEmulator, course_id, count: int) -> lis
     for user_id in ids:
         emulator.user(user_id, f"L{user_id}")
     await pool.executemany(
-        "INSERT INTO users (id, first_name) VALUES ($1, $2)", [(i, f"L{i}") for i in ids]
+        "INSERT INTO users (id, first_name, bot_id) VALUES ($1, $2, $3)",
+        [(i, f"L{i}", BOT_ID) for i in ids],
     )
     await pool.executemany(
         "INSERT INTO enrollments (user_id, course_id) VALUES ($1, $2)",

@@ -264,7 +264,7 @@ async def test_other_learners_questions_never_reach_my_prompt(chat, tea, model: 
 async def test_a_very_long_question_is_shortened_with_a_note(chat, tea, model: FakeOpenAI) -> None:
     ada = chat()
     await open_first_topic(ada)
-    await ada.send("Why " + "is tea green " * 600)
+    await ada.send("Why " + "is tea green " * 300)  # 3,904 characters, one Telegram message
     question = model.chat_requests[-1]["messages"][-1]["content"].split("<<<QUESTION\n")[1]
     assert len(question.split("\nQUESTION>>>")[0]) <= 1_002
     assert "Your question was long, so I read its first 1,000 characters." in ada.last.text
@@ -478,7 +478,7 @@ async def test_a_quiz_question_never_gets_its_answer_even_after_an_attempt(
 
 
 HOSTILE = [
-    "Where does tea come from? " * 160,  # ~4,000 characters
+    "Where does tea come from? " * 157,  # 4,082 characters: as long as a message can be
     "```\nSELECT * FROM users;\n```",
     "🍵🍵🍵🔥🔥",
     "ما هو الشاي الأخضر؟",

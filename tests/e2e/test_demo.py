@@ -22,6 +22,7 @@ import termios
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -29,6 +30,7 @@ from bot.demo.render import ChatScreen, Downloads
 from bot.demo.script import ScriptError, Step, parse_script, pick_button
 from bot.emulator import BotApiEmulator
 from bot.request import AiohttpRequest
+from domain.admin import NOT_ALLOWED
 from tests.conftest import TOKEN
 from tests.support.courses import TINY_PACK, editable_copy
 
@@ -55,7 +57,10 @@ def demo_env(db_url: str, data_dir: Path) -> dict[str, str]:
     }
 
 
-async def demo(*args: str, db_url: str, tmp_path: Path) -> tuple[int, str, str]:
+async def demo(
+    *args: str, db_url: str, tmp_path: Path, typed: str | None = None
+) -> tuple[int, str, str]:
+    """Run `tutorbot demo`; `typed`: lines piped in as the learner's input."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -64,12 +69,13 @@ async def demo(*args: str, db_url: str, tmp_path: Path) -> tuple[int, str, str]:
         *args,
         env=demo_env(db_url, tmp_path / "data"),
         cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL if typed is None else asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        stdin = typed.encode() if typed is not None else None
+        out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=60)
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -96,27 +102,110 @@ async def test_the_demo_course_script_passes(db_url: str, tmp_path: Path) -> Non
     assert "\x1b[" not in out  # not a terminal: no ANSI codes
     assert "failed" not in out
     assert "Traceback" not in err
+    steps = parse_script(DEMO_SCRIPT.read_text(), "demo")
+    checks = sum(step.kind in ("expect", "expect-not") for step in steps)
+    assert out.rstrip().endswith(f"\n{len(steps)} steps, {checks} checks passed")
+
+
+async def test_script_learners_leave_nothing_in_the_database(db_url: str, tmp_path: Path) -> None:
+    """A script is a check, not a learner: it plays in a scratch database, so `/stats`,
+    exports and broadcasts never count it, and each run starts from nothing."""
+    for _ in range(2):
+        code, out, err = await demo("--script", str(DEMO_SCRIPT), db_url=db_url, tmp_path=tmp_path)
+        assert code == 0, out + err
+
+    conn = await asyncpg.connect(db_url)
+    try:
+        users = await conn.fetchval("SELECT count(*) FROM users")
+        scratch = await conn.fetchval(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'tutorbot_scratch_%'"
+        )
+    finally:
+        await conn.close()
+    assert (users, scratch) == (0, 0), "no learner stayed, no scratch database was left"
+
+
+async def test_as_admin_lasts_for_its_run_and_the_banner_says_so(
+    db_url: str, tmp_path: Path
+) -> None:
+    code, out, err = await demo("--as-admin", db_url=db_url, tmp_path=tmp_path, typed="/admin\n")
+
+    assert code == 0, out + err
+    banner = out.split("\n> ")[0]
+    assert (
+        "You are Ada (user id 1001), an admin for this run; a plain `tutorbot demo` makes "
+        "you a learner again" in banner
+    )
+    assert "Staff: /admin lists /promote /demote /grant_prompts" in banner
+    assert "🛠 Staff commands" in out
+
+    code, out, err = await demo(db_url=db_url, tmp_path=tmp_path, typed="/admin\n")
+
+    assert code == 0, out + err
+    banner = out.split("\n> ")[0]
+    assert "You are Ada (user id 1001), chatting" in banner
+    assert "/admin" not in banner and "Staff" not in banner
+    assert NOT_ALLOWED in out, "a plain run is a plain learner again"
+
+
+async def test_two_demos_side_by_side_each_talk_to_their_own_learner(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Two terminals on one DATA_DIR: each demo is its own local Telegram and bot, so
+    neither takes the other's updates (no "Chat not found", no silent step)."""
+    chats = [
+        demo(
+            "--name",
+            name,
+            "--user-id",
+            user_id,
+            db_url=db_url,
+            tmp_path=tmp_path / name,
+            typed="/start\n/help\n/progress\n/courses\n",
+        )
+        for name, user_id in (("Ada", "1001"), ("Bob", "1002"))
+    ]
+    (tmp_path / "Ada").mkdir()
+    (tmp_path / "Bob").mkdir()
+
+    (ada_code, ada, ada_err), (bob_code, bob, bob_err) = await asyncio.gather(*chats)
+
+    for code, out, err, name in ((ada_code, ada, ada_err, "Ada"), (bob_code, bob, bob_err, "Bob")):
+        assert code == 0, out + err
+        assert f"Tutorbot: 👋 Hi {name}!" in out
+        assert "Tutorbot: What I can do" in out
+        assert "Chat not found" not in out + err and "Traceback" not in err
+        assert "\n! " not in out, "Telegram refused nothing"
 
 
 @pytest.mark.parametrize(
-    ("script", "failure", "shown"),
+    ("script", "failure", "shown", "summary"),
     [
         (
             "/start\nexpect Hi\n\n# the greeting never says goodbye\nexpect Goodbye\n/help\n",
             "expect failed at line 5: the bot's replies don't contain \"Goodbye\"; "
             "since line 1 the bot said:\n  Tutorbot: 👋 Hi Ada!",
             "> /start",
+            "FAILED at line 5 (step 3 of 4): 1 of 2 checks passed before it, 1 step not played",
         ),
         (
             "/help\npress Enroll for free\n",
             'press failed at line 2: no button "Enroll for free"',
             "> /help",
+            "FAILED at line 2 (step 2 of 2): 0 of 0 checks passed before it, 0 steps not played",
+        ),
+        (
+            "/start\ntype " + "x" * 5000 + "\n/help\n",
+            "step failed at line 2: Telegram cannot send a message of 5000 characters: "
+            "the limit is 4096",
+            "> /start",
+            "FAILED at line 2 (step 2 of 3): 0 of 0 checks passed before it, 1 step not played",
         ),
     ],
-    ids=["expect", "press"],
+    ids=["expect", "press", "too long"],
 )
 async def test_a_failing_step_stops_the_script_with_exit_1(
-    db_url: str, tmp_path: Path, script: str, failure: str, shown: str
+    db_url: str, tmp_path: Path, script: str, failure: str, shown: str, summary: str
 ) -> None:
     path = tmp_path / "journey.demo"
     path.write_text(script)
@@ -129,36 +218,31 @@ async def test_a_failing_step_stops_the_script_with_exit_1(
     assert failure in out
     assert shown in out
     assert "> /help" not in out.split(failure)[1]  # stopped at the failure
+    assert out.rstrip().endswith("\n" + summary)
     assert "Traceback" not in err
 
 
-async def test_an_admins_broadcast_reaches_learners_of_earlier_runs_and_the_admin(
+async def test_an_admins_broadcast_reaches_the_admin_enrolled_in_the_course(
     db_url: str, tmp_path: Path
 ) -> None:
-    """Each run is a new local Telegram on the same database: a learner from an earlier
-    run is still someone Telegram knows, and the admin enrolled in the course is one of
-    its learners."""
-    enroll = "/start\npress Tea basics\npress Enroll for free\npress Normal\n"
-    (tmp_path / "learner.demo").write_text(enroll)
+    """Staff enrolled in a course are learners of it; the audience is the people this
+    demo's bot can message (its own run's), so nothing is refused as "chat not found"."""
     (tmp_path / "admin.demo").write_text(
-        enroll
-        + "/broadcast tiny Tea tasting on Friday\n"
-        + "expect Broadcast to 2 learners of Tea basics\n"
-        + "press Send to 2\n"
-        + "wait 3\n"
-        + "expect Tea tasting on Friday\n"
-        + "expect 2 delivered · 0 blocked the bot · 0 failed\n"
-        + "expect-not refuse\n"
-        + "/broadcast all Tea for everyone\n"
-        + "expect Broadcast to everyone: 2 learners\n"
+        "/start\npress Tea basics\npress Enroll for free\npress Normal\n"
+        "/broadcast tiny Tea tasting on Friday\n"
+        "expect Broadcast to 1 learner of Tea basics\n"
+        "press Send to 1\n"
+        "wait 3\n"
+        "expect Tea tasting on Friday\n"
+        "expect 1 delivered · 0 blocked the bot · 0 failed\n"
+        "expect-not refuse\n"
+        "/broadcast all Tea for everyone\n"
+        "expect Broadcast to everyone: 1 learner\n"
     )
-    course = ("--course", str(TINY_PACK))
 
-    first = await demo(
-        *course, "--script", str(tmp_path / "learner.demo"), db_url=db_url, tmp_path=tmp_path
-    )
     code, out, err = await demo(
-        *course,
+        "--course",
+        str(TINY_PACK),
         "--as-admin",
         "--script",
         str(tmp_path / "admin.demo"),
@@ -166,7 +250,6 @@ async def test_an_admins_broadcast_reaches_learners_of_earlier_runs_and_the_admi
         tmp_path=tmp_path,
     )
 
-    assert first[0] == 0, first[1] + first[2]
     assert code == 0, out + err
     assert "Chat not found" not in err and "would refuse" not in out
 

@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from telegram.ext import Application
 
 from bot.callbacks import ForgedCallback, action, decode
-from bot.emulator import ApiCall, BotApiEmulator
+from bot.emulator import ApiCall, BotApiEmulator, EmulatorError
+from bot.emulator.checks import detect_entities
 from bot.handlers.buttons import STALE_BUTTON
 from bot.inbox import BadUpdate
 from domain.personas import Persona
@@ -355,8 +356,15 @@ _raw_ids = itertools.count(3_000_000_000)
 
 def from_user(world: World, user_id: int, text: str, **profile: str) -> dict[str, Any]:
     """The update Telegram would send for `text` typed by the user in their private chat,
-    with the user's profile as given (names are anything Telegram allows)."""
-    update = world.emulator.send_text(user_id, text, deliver=False)
+    with the user's profile as given (names are anything Telegram allows). A text no
+    Telegram app can send (empty, over 4096 characters) is forged into an update the
+    emulator built: the bot must survive whatever reaches it."""
+    try:
+        update = world.emulator.send_text(user_id, text, deliver=False)
+    except EmulatorError:
+        update = world.emulator.send_text(user_id, "(forged)", deliver=False)
+        assert update is not None
+        update["message"].update(text=text, entities=detect_entities(text))
     assert update is not None
     update["message"]["from"].update(profile)
     return update
@@ -469,13 +477,23 @@ def shaped(world: World, shape: str, sender: int, text: str, extra: dict[str, An
     """An update of the given shape carrying `text` (and `extra` unknown fields)."""
     emulator = world.emulator
     if shape == "channel post":
-        return emulator.channel_post(CHANNEL, text, deliver=False)
+        try:
+            return emulator.channel_post(CHANNEL, text, deliver=False)
+        except EmulatorError:  # no app sends it: forged, as in `from_user`
+            update = emulator.channel_post(CHANNEL, "(forged)", deliver=False)
+            update["channel_post"].update(text=text, entities=detect_entities(text))
+            return update
     if shape == "unknown type":
         return {"update_id": next(_raw_ids), f"future_{len(extra)}": {"text": text, **extra}}
     if shape in ("group", "supergroup", "forum topic"):
         group = GROUP if shape == "group" else SUPERGROUP
-        emulator.send_text(sender, text, chat=group, deliver=False)  # None: privacy mode
-        message = emulator.chat(group)[-1].to_api()  # delivered anyway, as without privacy
+        try:
+            emulator.send_text(sender, text, chat=group, deliver=False)  # None: privacy mode
+            message = emulator.chat(group)[-1].to_api()  # delivered anyway, as without privacy
+        except EmulatorError:  # no app sends it: forged, as in `from_user`
+            emulator.send_text(sender, "(forged)", chat=group, deliver=False)
+            message = emulator.chat(group)[-1].to_api()
+            message.update(text=text, entities=detect_entities(text))
         if shape == "forum topic":
             message.update(message_thread_id=7, is_topic_message=True)
         return {"update_id": next(_raw_ids), "message": message}

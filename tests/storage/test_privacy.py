@@ -22,6 +22,7 @@ from storage.broadcasts import PgBroadcastStore
 from storage.privacy import ERASED_NAME, ERASURE, EXPORT, PgPrivacyStore
 from storage.stats import PgStatsStore
 from storage.users import PgUserRepository
+from tests.conftest import BOT_ID
 from tests.support.clock import FakeClock
 from tests.support.courses import TINY_PACK, import_pack
 from tests.support.report import report
@@ -75,8 +76,8 @@ async def tea(pool: asyncpg.Pool) -> UUID:
 
 
 def services(pool: asyncpg.Pool, clock: FakeClock) -> tuple[PrivacyService, UserService]:
-    users = UserService(PgUserRepository(pool), frozenset())
-    return PrivacyService(PgPrivacyStore(pool), users, clock=clock), users
+    users = UserService(PgUserRepository(pool, BOT_ID), frozenset())
+    return PrivacyService(PgPrivacyStore(pool, bot_id=BOT_ID), users, clock=clock), users
 
 
 async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: str) -> None:
@@ -88,12 +89,13 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
         course,
     )
     await pool.execute(
-        "INSERT INTO users (id, username, first_name, last_name, language_code, role, timezone) "
-        "VALUES ($1, $2, $3, 'Quux', 'eo', $4, 'Pacific/Chatham')",
+        "INSERT INTO users (id, username, first_name, last_name, language_code, role, timezone, "
+        "bot_id) VALUES ($1, $2, $3, 'Quux', 'eo', $4, 'Pacific/Chatham', $5)",
         user_id,
         f"{name.lower()}_handle",
         name,
         role,
+        BOT_ID,
     )
     if role == "tutor":
         await pool.execute(
@@ -177,19 +179,22 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
             f"{OTHER} tiny 1 2",
         )
         await pool.execute(
-            "INSERT INTO broadcasts (actor_id, audience, text, status, chat_id, message_id) "
-            "VALUES ($1, 'tiny', 'Exam week: good luck!', 'done', $1, 5)",
+            "INSERT INTO broadcasts (actor_id, audience, text, status, chat_id, message_id, "
+            "bot_id) VALUES ($1, 'tiny', 'Exam week: good luck!', 'done', $1, 5, $2)",
             user_id,
+            BOT_ID,
         )
     done = await pool.fetchval(
-        "INSERT INTO broadcasts (actor_id, audience, text, status) "
-        "VALUES ($1, 'all', 'New course out', 'done') RETURNING id",
+        "INSERT INTO broadcasts (actor_id, audience, text, status, bot_id) "
+        "VALUES ($1, 'all', 'New course out', 'done', $2) RETURNING id",
         ADMIN,
+        BOT_ID,
     )
     sending = await pool.fetchval(
-        "INSERT INTO broadcasts (actor_id, audience, text, status) "
-        "VALUES ($1, 'all', 'Maintenance tonight', 'sending') RETURNING id",
+        "INSERT INTO broadcasts (actor_id, audience, text, status, bot_id) "
+        "VALUES ($1, 'all', 'Maintenance tonight', 'sending', $2) RETURNING id",
         ADMIN,
+        BOT_ID,
     )
     await pool.execute(
         "INSERT INTO broadcast_recipients (broadcast_id, user_id, status, sent_at) "
@@ -207,8 +212,9 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
     ):
         update_id = update_of(user_id, offset)
         await pool.execute(
-            "INSERT INTO update_inbox (update_id, chat_key, kind, payload, processed_at, "
-            "claimed_by) VALUES ($1, $2, 'message', $3, CASE WHEN $4 THEN now() END, $5)",
+            "INSERT INTO update_inbox (bot_id, update_id, chat_key, kind, payload, "
+            "processed_at, claimed_by) "
+            "VALUES ($6, $1, $2, 'message', $3, CASE WHEN $4 THEN now() END, $5)",
             update_id,
             user_id,
             {
@@ -217,6 +223,7 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
             },
             state == "done",
             "worker" if state == "claimed" else None,
+            BOT_ID,
         )
 
 
@@ -357,7 +364,7 @@ async def test_what_stats_count_is_kept_under_a_pseudonym_nobody_is_messaged_thr
     await seed(pool, tea, LEARNER, "Zelda", "learner")
     await seed(pool, tea, OTHER, "Yannick", "learner")
     privacy, _ = services(pool, FakeClock())
-    broadcasts = PgBroadcastStore(pool)
+    broadcasts = PgBroadcastStore(pool, bot_id=BOT_ID)
     figures, courses, questions = await stats_now(pool)
     audience = await broadcasts.audience_size(None)
     request = await privacy.ask_to_erase(LEARNER)

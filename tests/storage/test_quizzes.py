@@ -33,6 +33,7 @@ from domain.quiz import (
 from storage.database import create_pool
 from storage.learning import PgLearningStore
 from storage.quizzes import PgQuizStore
+from tests.conftest import BOT_ID
 from tests.support.courses import TINY_PACK, import_pack
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
@@ -73,7 +74,10 @@ class Tiny:
 
     async def enroll(self, user_id: int, *, topics_done: bool = True) -> None:
         await self.pool.execute(
-            "INSERT INTO users (id, first_name) VALUES ($1, $2)", user_id, f"Learner {user_id}"
+            "INSERT INTO users (id, first_name, bot_id) VALUES ($1, $2, $3)",
+            user_id,
+            f"Learner {user_id}",
+            BOT_ID,
         )
         await self.learning.ensure_enrollment(user_id, self.course_id)
         if topics_done:
@@ -115,7 +119,7 @@ async def tiny(pool: asyncpg.Pool) -> Tiny:
     await import_pack(pool, TINY_PACK)
     course_id = await pool.fetchval("SELECT id FROM courses WHERE slug = 'tiny'")
     clock = Clock(START)
-    store = PgQuizStore(pool)
+    store = PgQuizStore(pool, bot_id=BOT_ID)
     quizzes = QuizService(store, clock=clock, draw=Draw(random.Random(SEED)))
     return Tiny(pool, course_id, clock, store, quizzes, PgLearningStore(pool))
 
@@ -392,7 +396,7 @@ class AnswerLandsWhileAbandoning(PgQuizStore):
     """Lets one answer commit after abandon read the attempt and before it writes."""
 
     def __init__(self, pool: asyncpg.Pool, answer: Callable[[], Awaitable[object]]) -> None:
-        super().__init__(pool)
+        super().__init__(pool, bot_id=BOT_ID)
         self._answer: Callable[[], Awaitable[object]] | None = answer
 
     async def finish_attempt(
@@ -589,7 +593,9 @@ async def cooling_down(
     ids = list(user_ids)
     ends = until if isinstance(until, list) else [until] * len(ids)
     await tiny.pool.execute(
-        "INSERT INTO users (id, first_name) SELECT unnest($1::bigint[]), 'Learner'", ids
+        "INSERT INTO users (id, first_name, bot_id) SELECT unnest($1::bigint[]), 'Learner', $2",
+        ids,
+        BOT_ID,
     )
     await tiny.pool.execute(
         "INSERT INTO enrollments (user_id, course_id) SELECT unnest($1::bigint[]), $2",
@@ -617,7 +623,7 @@ async def test_two_replicas_claiming_at_once_share_the_due_cooldowns_without_ove
     keys = await cooling_down(tiny, range(1000, 1300), ends)
     other_pool = await create_pool(db_url, max_size=5)
     try:
-        replicas = [tiny.store, PgQuizStore(other_pool)]
+        replicas = [tiny.store, PgQuizStore(other_pool, bot_id=BOT_ID)]
 
         async def worker(store: PgQuizStore) -> list[CooldownKey]:
             claimed: list[CooldownKey] = []

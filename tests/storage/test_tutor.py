@@ -29,6 +29,7 @@ from domain.tutor import (
 from storage.chunks import PgChunkSearch
 from storage.learning import PgLearningStore
 from storage.tutor import PgTutorStore
+from tests.conftest import BOT_ID
 from tests.support.courses import TINY_PACK, editable_copy, import_pack
 
 QUOTA = 5  # tests/data/packs/tiny/course.yaml: typed_prompt_quota
@@ -131,7 +132,7 @@ class Tiny:
 async def tiny(pool: asyncpg.Pool) -> Tiny:
     await import_pack(pool, TINY_PACK)
     course_id = await pool.fetchval("SELECT id FROM courses WHERE slug = 'tiny'")
-    return Tiny(pool, course_id, PgTutorStore(pool), PgLearningStore(pool))
+    return Tiny(pool, course_id, PgTutorStore(pool, bot_id=BOT_ID), PgLearningStore(pool))
 
 
 @pytest.fixture
