@@ -44,27 +44,3 @@ CREATE INDEX broadcasts_sending_idx ON broadcasts (bot_id) WHERE status = 'sendi
 -- people who started it. NULL: not known (no message since this migration).
 ALTER TABLE users ADD COLUMN bot_id bigint;
 CREATE INDEX users_bot_idx ON users (bot_id);
-
--- Whether a chat of a bot may get a claim now, decided race-free so that no claim ever
--- runs into update_inbox_one_claim_per_chat_idx (and PostgreSQL never logs a unique
--- violation for a race the inbox expects). Every statement that claims takes this
--- chat's transaction-scoped advisory lock first — tried, never waited for, so a chat
--- someone is deciding about right now is simply skipped and no two claimers can deadlock
--- — and then looks with a snapshot of this moment (a VOLATILE function's queries each
--- take their own, in READ COMMITTED), not of its statement's start: no other update of
--- the chat is claimed (besides `except_ids`), or, with `idle`, none is waiting at all.
--- The lock is held until the claim commits, so the next one sees it.
-CREATE FUNCTION inbox_chat_claimable(bot bigint, chat bigint, except_ids bigint[], idle boolean)
-RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtextextended('update_inbox/' || bot || '/' || chat, 0))
-    THEN
-        RETURN false;
-    END IF;
-    RETURN NOT EXISTS (
-        SELECT 1 FROM update_inbox i
-        WHERE i.bot_id = bot AND i.chat_key = chat AND i.processed_at IS NULL
-          AND i.update_id <> ALL (except_ids)
-          AND (idle OR i.claimed_by IS NOT NULL));
-END
-$$;

@@ -37,11 +37,6 @@ class EmbeddedPostgres:
     def url(self) -> str:
         return self.url_for(self._database)
 
-    @property
-    def server_log(self) -> Path:
-        """The server's log file (pgserver starts PostgreSQL with `-l pgdata/log`)."""
-        return self._pgdata / "log"
-
     def admin_url(self) -> str:
         return self.url_for("postgres")
 

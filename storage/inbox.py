@@ -16,6 +16,8 @@ from typing import Any
 
 import asyncpg
 
+ONE_CLAIM_PER_CHAT = "update_inbox_one_claim_per_chat_idx"
+
 
 @dataclass(frozen=True)
 class InboxItem:
@@ -78,74 +80,62 @@ class PgInbox:
         """`receive` for many updates in one round trip (the webhook's concurrent requests,
         gathered while the previous batch was being written). Each chat's first update in
         the batch is claimed when the chat is idle (and `claim`: the worker has room); the
-        receipts are in the given order.
-
-        Another replica may store an update of the same chat in the same instant, both
-        seeing the chat idle: `inbox_chat_claimable` (migration 0013) lets only one of
-        them claim, the other stores its update unclaimed for the workers' next claim.
-        (The batch's own ids don't count as waiting: the statement may have written some
-        of them by the time the function looks.) ON CONFLICT with no target is the belt to
-        those braces: a row that would break the
-        one-claim index is skipped, not failed, and (not returned, yet no duplicate)
-        stored unclaimed in a second round trip."""
+        receipts are in the given order."""
         if not updates:
             return []
-        rows = await self._pool.fetch(
-            f"""
-            WITH incoming AS (
-                SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
-                    AS u(update_id, chat_key, kind, payload)
-            ),
-            firsts AS (
-                SELECT DISTINCT ON (chat_key) update_id FROM incoming
-                WHERE chat_key IS NOT NULL ORDER BY chat_key, update_id
-            ),
-            decided AS MATERIALIZED (
-                SELECT i.*, $7::boolean AND (i.chat_key IS NULL OR CASE
-                    WHEN i.update_id IN (SELECT update_id FROM firsts)
+        try:
+            rows = await self._pool.fetch(
+                f"""
+                WITH incoming AS (
+                    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
+                        AS u(update_id, chat_key, kind, payload)
+                ),
+                firsts AS (
+                    SELECT DISTINCT ON (chat_key) update_id FROM incoming
+                    WHERE chat_key IS NOT NULL ORDER BY chat_key, update_id
+                ),
+                decided AS (
+                    SELECT i.*, $7::boolean AND (i.chat_key IS NULL OR (
+                        i.update_id IN (SELECT update_id FROM firsts)
                         AND NOT EXISTS (SELECT 1 FROM update_inbox e
                             WHERE e.bot_id = $8 AND e.chat_key = i.chat_key
                               AND e.processed_at IS NULL)
-                    THEN inbox_chat_claimable($8, i.chat_key, $1, true)
-                    ELSE false END
-                ) AS idle
-                FROM incoming i
+                    )) AS idle
+                    FROM incoming i
+                )
+                INSERT INTO update_inbox (bot_id, update_id, chat_key, kind, payload,
+                                          claimed_by, claimed_until, attempts)
+                SELECT $8, update_id, chat_key, kind, payload::jsonb,
+                       CASE WHEN idle THEN $5 END,
+                       CASE WHEN idle THEN now() + make_interval(secs => $6) END,
+                       CASE WHEN idle THEN 1 ELSE 0 END
+                FROM decided
+                ON CONFLICT (bot_id, update_id) DO NOTHING
+                RETURNING claimed_by IS NOT NULL AS claimed, {_RETURNING}
+                """,
+                [u.update_id for u in updates],
+                [u.chat_key for u in updates],
+                [u.kind for u in updates],
+                [json.dumps(u.payload) for u in updates],
+                worker,
+                lease_seconds,
+                claim,
+                self.bot_id,
             )
-            INSERT INTO update_inbox (bot_id, update_id, chat_key, kind, payload,
-                                      claimed_by, claimed_until, attempts)
-            SELECT $8, update_id, chat_key, kind, payload::jsonb,
-                   CASE WHEN idle THEN $5 END,
-                   CASE WHEN idle THEN now() + make_interval(secs => $6) END,
-                   CASE WHEN idle THEN 1 ELSE 0 END
-            FROM decided
-            ON CONFLICT DO NOTHING
-            RETURNING claimed_by IS NOT NULL AS claimed, {_RETURNING}
-            """,
-            [u.update_id for u in updates],
-            [u.chat_key for u in updates],
-            [u.kind for u in updates],
-            [json.dumps(u.payload) for u in updates],
-            worker,
-            lease_seconds,
-            claim,
-            self.bot_id,
-        )
-        stored: dict[int, asyncpg.Record | None] = {r["update_id"]: r for r in rows}
-        if claim and len(stored) < len(updates):
-            # Skipped: a re-delivered id, or a chat claimed elsewhere in the same instant.
-            # Stored unclaimed, only the re-deliveries are skipped again.
-            skipped = [u for u in updates if u.update_id not in stored]
-            again = await self.receive_batch(skipped, worker, lease_seconds, claim=False)
-            new = [u for u, r in zip(skipped, again, strict=True) if not r.duplicate]
-            stored |= dict.fromkeys((u.update_id for u in new), None)
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != ONE_CLAIM_PER_CHAT or not claim:
+                raise
+            # A chat of this batch was claimed elsewhere in the same instant: store them
+            # all unclaimed, for the workers' next claim.
+            return await self.receive_batch(updates, worker, lease_seconds, claim=False)
+        stored = {r["update_id"]: r for r in rows}
         receipts = []
         for update in updates:
-            if update.update_id not in stored:
+            row = stored.pop(update.update_id, None)
+            if row is None:
                 receipts.append(Receipt(duplicate=True))
-                continue
-            row = stored.pop(update.update_id)
-            claimed = row is not None and row["claimed"]
-            receipts.append(Receipt(False, _item(row) if claimed else None))
+            else:
+                receipts.append(Receipt(False, _item(row) if row["claimed"] else None))
         return receipts
 
     async def receive_many(self, updates: Sequence[Incoming]) -> int:
@@ -154,12 +144,11 @@ class PgInbox:
         return sum(not receipt.duplicate for receipt in receipts)
 
     async def claim(self, worker: str, limit: int, lease_seconds: float) -> list[InboxItem]:
-        """Claim up to `limit` chats' oldest waiting updates, oldest first; a chat whose
-        claim is being decided elsewhere this instant is left for the next round."""
+        """Claim up to `limit` chats' oldest waiting updates, oldest first."""
         rows = await self._pool.fetch(
             f"""
             WITH heads AS (
-                SELECT i.update_id, i.chat_key FROM update_inbox i
+                SELECT i.update_id FROM update_inbox i
                 WHERE i.bot_id = $4 AND i.processed_at IS NULL
                   AND (i.claimed_until IS NULL OR i.claimed_until < now())
                   AND NOT EXISTS (
@@ -169,15 +158,10 @@ class PgInbox:
                 ORDER BY i.update_id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED
-            ),
-            free AS MATERIALIZED (
-                SELECT update_id FROM heads
-                WHERE chat_key IS NULL
-                   OR inbox_chat_claimable($4, chat_key, ARRAY[update_id], false)
             )
             UPDATE update_inbox u SET claimed_by = $1,
                 claimed_until = now() + make_interval(secs => $3), attempts = u.attempts + 1
-            FROM free WHERE u.bot_id = $4 AND u.update_id = free.update_id
+            FROM heads WHERE u.bot_id = $4 AND u.update_id = heads.update_id
             RETURNING {", ".join("u." + c for c in _RETURNING.split(", "))}
             """,
             worker,
@@ -223,9 +207,9 @@ class PgInbox:
                 RETURNING u.update_id, u.chat_key
             ),
             next AS (
-                SELECT done.update_id AS after, n.update_id, n.chat_key
+                SELECT done.update_id AS after, n.update_id
                 FROM done, LATERAL (
-                    SELECT i.update_id, i.chat_key FROM update_inbox i
+                    SELECT i.update_id FROM update_inbox i
                     WHERE i.bot_id = $5 AND i.chat_key = done.chat_key
                       AND i.processed_at IS NULL
                       AND i.update_id <> ALL($1::bigint[])
@@ -233,15 +217,11 @@ class PgInbox:
                     ORDER BY i.update_id LIMIT 1
                     FOR UPDATE SKIP LOCKED
                 ) n
-            ),
-            free AS MATERIALIZED (
-                SELECT after, update_id FROM next
-                WHERE inbox_chat_claimable($5, chat_key, $1::bigint[], false)
             )
             UPDATE update_inbox u SET claimed_by = $3,
                 claimed_until = now() + make_interval(secs => $4), attempts = u.attempts + 1
-            FROM free WHERE u.bot_id = $5 AND u.update_id = free.update_id
-            RETURNING free.after, {", ".join("u." + c for c in _RETURNING.split(", "))}
+            FROM next WHERE u.bot_id = $5 AND u.update_id = next.update_id
+            RETURNING next.after, {", ".join("u." + c for c in _RETURNING.split(", "))}
             """,
             ids,
             [error for _, error in outcomes],

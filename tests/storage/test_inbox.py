@@ -11,7 +11,6 @@ import pytest
 
 from storage.admin import PgAdminStore
 from storage.database import create_pool
-from storage.embedded import EmbeddedPostgres
 from storage.inbox import Incoming, PgInbox
 from tests.conftest import BOT_ID
 from tests.support.courses import TINY_PACK, import_pack
@@ -229,42 +228,3 @@ async def test_finishing_a_batch_hands_on_each_chats_next_update(inbox: PgInbox)
     assert {after: item.update_id for after, item in following.items()} == {1: 3, 2: 5}
     last = await inbox.finish_many("a", LEASE, [(3, None), (5, None)])
     assert {after: item.update_id for after, item in last.items()} == {3: 4}, "43 is done"
-
-
-async def test_racing_claims_keep_one_per_chat_without_a_single_database_error(
-    postgres: EmbeddedPostgres, pool: asyncpg.Pool, second_pool: asyncpg.Pool
-) -> None:
-    """Two replicas storing, claiming and finishing updates of the same few chats as fast
-    as they can. The unique index stays the guarantee of one claim per chat; the claims
-    themselves never run into it, so the server logs no error an operator could be paged
-    for (it logs every statement that fails, also those the caller catches)."""
-    log = postgres.server_log
-    logged_before = log.stat().st_size
-    boxes = [PgInbox(pool, BOT_ID), PgInbox(second_pool, BOT_ID)]
-    chats = [42, 43, 44]
-    handled: list[int] = []
-
-    async def replica(index: int) -> None:
-        box, worker = boxes[index % 2], f"w{index}"
-        for n in range(40):
-            update_id = index * 1000 + n
-            receipt = await box.receive(update(update_id, chats[n % 3]), worker, LEASE)
-            items = [receipt.claimed] if receipt.claimed else []
-            items += await box.claim(worker, 3, LEASE)
-            while items:
-                item = items.pop()
-                handled.append(item.update_id)
-                following = await box.finish(item.update_id, worker, LEASE)
-                items += [following] if following else []
-
-    await asyncio.gather(*(replica(i) for i in range(1, 9)))
-    while leftovers := await boxes[0].claim("sweeper", 10, LEASE):
-        for item in leftovers:
-            handled.append(item.update_id)
-            await boxes[0].finish(item.update_id, "sweeper", LEASE)
-
-    assert sorted(handled) == sorted(i * 1000 + n for i in range(1, 9) for n in range(40))
-    with log.open("rb") as server_log:
-        server_log.seek(logged_before)
-        errors = [line for line in server_log.read().decode().splitlines() if "ERROR" in line]
-    assert errors == []
