@@ -33,7 +33,6 @@ from aiohttp import web
 
 from bot.emulator import checks
 from bot.emulator.delivery import ChangeSignal, UpdateQueue, WebhookConfig
-from bot.emulator.html import Entity, ParsedText
 from bot.emulator.spec import BotApiSpec, UploadedFile
 from bot.emulator.state import (
     ApiCall,
@@ -51,6 +50,7 @@ from bot.emulator.state import (
     RateWarning,
     StoredFile,
 )
+from bot.telegram_html import Entity, ParsedText
 
 log = logging.getLogger(__name__)
 
