@@ -13,8 +13,8 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from bot.emulator.html import Entity, HtmlError, ParsedText, normalize_url, parse_html, plain_text
 from bot.emulator.state import ApiError, EmulatorError
+from bot.telegram_html import Entity, HtmlError, ParsedText, normalize_url, parse_html, plain_text
 
 MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024

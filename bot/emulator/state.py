@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.emulator.html import Entity
+from bot.telegram_html import Entity
 
 ChatType = Literal["private", "group", "supergroup", "channel"]
 Json = dict[str, Any]

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.emulator.html import entities_to_terminal
 from bot.emulator.state import ChatEvent
+from bot.telegram_html import entities_to_terminal
 
 _INDENT = "  "
 

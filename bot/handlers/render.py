@@ -8,7 +8,6 @@ edit as "message is not modified") but answered with the screen's `unchanged` to
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.telegram_bot import TutorBot
-from bot.views.screen import FORMATTING, Displayed, Screen
+from bot.views.screen import Displayed, Screen
 
 
 @dataclass
@@ -109,16 +108,11 @@ def _already_shown(screen: Screen, message: MaybeInaccessibleMessage) -> bool:
     text = shown.get("text")
     if not isinstance(text, str):
         return False
-    encoded = text.encode("utf-16-le")
-    formatting: Counter[tuple[str, str]] = Counter()
-    for entity in shown.get("entities") or ():
-        if entity["type"] in FORMATTING:
-            start, end = 2 * entity["offset"], 2 * (entity["offset"] + entity["length"])
-            covered = encoded[start:end].decode("utf-16-le", "replace").strip(" \n")
-            if covered:
-                formatting[(entity["type"], covered)] += 1
     keyboard = (shown.get("reply_markup") or {}).get("inline_keyboard") or []
-    return keyboard == screen.rows and Displayed(text.strip(" \n"), formatting) == screen.displayed
+    return (
+        keyboard == screen.rows
+        and Displayed.of(text, shown.get("entities") or ()) == screen.displayed
+    )
 
 
 def _nothing_changed(press: Press | None, screen: Screen) -> None:

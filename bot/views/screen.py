@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any, NotRequired, TypedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import action
+from bot.telegram_html import HtmlError, parse_html
 
 
 class Button(TypedDict):
@@ -67,24 +69,21 @@ def bar(percent: int, width: int = 10) -> str:
     return "▰" * filled + "▱" * (width - filled) + f" {percent}%"
 
 
-# Telegram's entity type for each HTML tag it accepts (aliases included).
-_ENTITY_TYPES = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "code": "code",
-    "pre": "pre",
-    "a": "text_link",
-    "blockquote": "blockquote",
-    "tg-spoiler": "spoiler",
-}
-FORMATTING = frozenset(_ENTITY_TYPES.values())
+# The entity types that change how a message looks; the others (a mention, a custom emoji,
+# a date) Telegram fills in or leaves alone, and don't tell two screens apart here.
+FORMATTING = frozenset(
+    {
+        "bold",
+        "italic",
+        "underline",
+        "strikethrough",
+        "code",
+        "pre",
+        "text_link",
+        "blockquote",
+        "spoiler",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -96,42 +95,39 @@ class Displayed:
     text: str
     formatting: Counter[tuple[str, str]]
 
+    @classmethod
+    def of(cls, text: str, entities: Iterable[Mapping[str, Any]]) -> Displayed:
+        """What a message Telegram stored (text + Bot API entities) shows."""
+        return cls(text.strip(" \n"), Counter(_formatting(text, entities)))
+
 
 def displayed(html: str) -> Displayed:
-    parser = _Displayed()
-    parser.feed(html)
-    parser.close()
-    text = "".join(parser.text)
-    spans = Counter(
-        (kind, covered)
-        for kind, start, end in parser.spans
-        if (covered := text[start:end].strip(" \n"))
-    )
-    return Displayed(text.strip(" \n"), spans)
+    """What Telegram will show for `html`, worked out by the same parser the emulator checks
+    every message with (bot/telegram_html.py), so that "already shown" agrees with what
+    Telegram stores. HTML Telegram would refuse shows as itself, like nothing on screen."""
+    text, formatting = _displayed(html)
+    return Displayed(text, Counter(formatting))
 
 
-class _Displayed(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.text: list[str] = []
-        self.spans: list[tuple[str, int, int]] = []
-        self._open: list[tuple[str, int]] = []
-        self._length = 0
+@functools.lru_cache(maxsize=256)
+def _displayed(html: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Parsing is the costly part (a topic page takes ~0.2 ms), and the same topic pages
+    and menus come back press after press: each HTML is parsed once. The cached value is
+    immutable; every caller gets a Counter of its own."""
+    try:
+        parsed = parse_html(html)
+    except HtmlError:
+        return html, ()
+    return parsed.text.strip(" \n"), tuple(_formatting(parsed.text, parsed.entities))
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        kind = _ENTITY_TYPES.get(tag)
-        if tag == "span" and ("class", "tg-spoiler") in attrs:
-            kind = "spoiler"
-        if tag == "code" and self._open and self._open[-1][0] == "pre":
-            kind = None  # <pre><code class="language-x"> is one "pre" entity
-        self._open.append((kind or "", self._length))
 
-    def handle_endtag(self, tag: str) -> None:
-        if self._open:
-            kind, start = self._open.pop()
-            if kind:
-                self.spans.append((kind, start, self._length))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-        self._length += len(data)
+def _formatting(text: str, entities: Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, str]]:
+    """(entity type, the text it covers) for each piece of formatting in a message; offsets
+    and lengths are in UTF-16 code units, as Telegram counts them."""
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    for entity in entities:
+        if entity["type"] in FORMATTING:
+            start, end = 2 * entity["offset"], 2 * (entity["offset"] + entity["length"])
+            covered = encoded[start:end].decode("utf-16-le", "replace").strip(" \n")
+            if covered:
+                yield entity["type"], covered

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.emulator.html import parse_html
+from bot.telegram_html import parse_html
 from bot.views.markdown import paginate, plain_length, render
 
 

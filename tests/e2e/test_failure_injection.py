@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from bot.app import build_application, open_services
 from bot.emulator import BotApiEmulator
-from bot.emulator.server import Fault
+from bot.emulator.faults import Fault
 from bot.settings import Settings
 from bot.views.tutor import THINKING
 from storage.database import create_pool
