@@ -20,7 +20,6 @@ from pathlib import Path, PurePath
 from telegram import Message, Update
 from telegram.error import TelegramError
 
-from bot.ai.factory import build_embedder
 from bot.context import TutorContext
 from bot.handlers.admin import show_plain
 from bot.handlers.profile import profile_of
@@ -30,7 +29,6 @@ from bot.pack_import import (
     MAX_DOWNLOAD_BYTES,
     check_pack,
     contents,
-    import_checked,
     is_zip,
     placement_lines,
 )
@@ -38,11 +36,9 @@ from bot.views import admin as admin_views
 from domain import wording
 from domain.admin import Action, CourseRef, Staff
 from domain.chunking import chunk_pack
-from domain.course_import import CourseReindexer, ModelMismatch, ReferenceImporter
+from domain.course_import import ModelMismatch
 from domain.course_pack import PackError
 from domain.learning import AccessDenied
-from domain.retrieval import Embedder
-from storage.courses import PgCourseRepository
 
 MAX_TEXT = 4096
 TOO_BIG = (
@@ -58,14 +54,6 @@ NOT_REFERENCE = (
 )
 
 log = logging.getLogger(__name__)
-
-
-def _embedder(context: TutorContext) -> Embedder:
-    """The configured embedder, built once per application (a local model is slow to load)."""
-    data = context.application.bot_data
-    if "pack_embedder" not in data:
-        data["pack_embedder"] = build_embedder(context.services.settings)
-    return data["pack_embedder"]
 
 
 async def import_text(update: Update, context: TutorContext) -> None:
@@ -136,7 +124,7 @@ async def import_document(update: Update, context: TutorContext) -> None:
             return
 
     await _edit(progress, f"⏳ Embedding {wording.count(len(chunk_pack(pack)), 'chunk')}…")
-    summary = await import_checked(context.services.pool, _embedder(context), pack)
+    summary = await context.services.course_import.import_pack(pack)
     seconds = time.perf_counter() - started
     detail = {"slug": summary.slug, "chunks": summary.chunks, "embedded": summary.embedded}
     await admin.record(staff, Action.IMPORT, summary.slug, "done", detail)
@@ -198,9 +186,8 @@ async def import_reference(
         return
 
     await _edit(progress, f"⏳ Embedding {name}…")
-    importer = ReferenceImporter(PgCourseRepository(context.services.pool), _embedder(context))
     try:
-        summary = await importer.run(course.slug, name, text)
+        summary = await context.services.course_import.add_reference(course.slug, name, text)
     except ModelMismatch as exc:
         detail = {"file": name[:64], "model": exc.course_model}
         await admin.record(staff, Action.IMPORT, course.slug, "invalid", detail)
@@ -261,8 +248,7 @@ async def reindex_command(update: Update, context: TutorContext) -> None:
     staff, course = granted
     admin = context.services.admin
     started = time.perf_counter()
-    reindexer = CourseReindexer(PgCourseRepository(context.services.pool), _embedder(context))
-    summary = await reindexer.run(course.slug)
+    summary = await context.services.course_import.reindex(course.slug)
     seconds = time.perf_counter() - started
     detail = {"chunks": summary.chunks, "embedded": summary.embedded, "model": summary.model}
     await admin.record(staff, Action.REINDEX, course.slug, "done", detail)
