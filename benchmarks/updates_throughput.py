@@ -321,13 +321,11 @@ async def run_full_app(args: argparse.Namespace) -> Burst:
                         await worker.stop(5)
                     recorded = await emu.send_message_count() - len(warmup)
                     counting = await asyncpg.connect(url)  # the services keep their pool
-                    try:
-                        users = await counting.fetchval("SELECT count(*) FROM users")
-                        done = await counting.fetchval(
-                            "SELECT count(*) FROM update_inbox WHERE processed_at IS NOT NULL"
-                        )
-                    finally:
-                        await counting.close()
+                    users, done = await counting.fetchrow(
+                        "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM update_inbox"
+                        " WHERE processed_at IS NOT NULL)"
+                    )
+                    await counting.close()
                     await application.stop()
                 errors = int(services.metrics.value("tutorbot_handler_errors_total"))
         finally:

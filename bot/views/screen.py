@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from html import escape
 from html.parser import HTMLParser
 from typing import Any, NotRequired, TypedDict
 
@@ -135,3 +136,8 @@ class _Displayed(HTMLParser):
     def handle_data(self, data: str) -> None:
         self.text.append(data)
         self._length += len(data)
+
+
+def plain(text: str) -> Screen:
+    """A screen of plain text (shown as typed: nothing in it is read as HTML)."""
+    return Screen(escape(text))
