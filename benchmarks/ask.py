@@ -549,7 +549,8 @@ async def run_bot(url: str, setup: Setup, questions: list[str], args: argparse.N
                     learners = range(len(setup.learners))
                     if args.warmup:
                         await asyncio.gather(*(learner(i, 0, args.warmup) for i in learners))
-                    meter = CpuMeter(services.pool)
+                    meter_pool = await create_pool(url, max_size=1)  # the services keep theirs
+                    meter = CpuMeter(meter_pool)
                     await meter.start()
                     started = time.perf_counter()
                     async with asyncio.timeout(args.timeout):
@@ -558,6 +559,7 @@ async def run_bot(url: str, setup: Setup, questions: list[str], args: argparse.N
                         )
                     seconds = time.perf_counter() - started
                     cpu = await meter.stop()
+                    await meter_pool.close()
                 errors = services.metrics.value("tutorbot_handler_errors_total")
                 if errors:
                     failures.append(f"{errors} handler errors (tutorbot_handler_errors_total)")

@@ -48,6 +48,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
 
+import asyncpg
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -319,10 +320,12 @@ async def run_full_app(args: argparse.Namespace) -> Burst:
                     finally:
                         await worker.stop(5)
                     recorded = await emu.send_message_count() - len(warmup)
-                    users = await services.pool.fetchval("SELECT count(*) FROM users")
-                    done = await services.pool.fetchval(
-                        "SELECT count(*) FROM update_inbox WHERE processed_at IS NOT NULL"
+                    counting = await asyncpg.connect(url)  # the services keep their pool
+                    users, done = await counting.fetchrow(
+                        "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM update_inbox"
+                        " WHERE processed_at IS NOT NULL)"
                     )
+                    await counting.close()
                     await application.stop()
                 errors = int(services.metrics.value("tutorbot_handler_errors_total"))
         finally:

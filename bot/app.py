@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import asyncpg
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
@@ -25,22 +27,29 @@ from bot.telegram_bot import TutorBot
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.course_admin import CourseAdminService
+from domain.course_import import CourseImportService
 from domain.flood import FloodControl
 from domain.learning import LearningService
 from domain.privacy import PrivacyService
 from domain.quiz import Clock, Draw, QuizService, utc_now
+from domain.retrieval import Embedder
 from domain.stats import StatsService
-from domain.tutor import TutorService
+from domain.tutor import ChunkSearch, TutorService
 from domain.users import UserService
 from storage.admin import PgAdminStore
+from storage.bots import adopt_unowned
 from storage.broadcasts import PgBroadcastStore
 from storage.chunks import PgChunkSearch
 from storage.content import CourseContent
 from storage.course_admin import PgCourseAdminStore
-from storage.database import create_pool
+from storage.courses import PgCourseRepository
+from storage.database import PgDatabase, create_pool
+from storage.embedded import EmbeddedPostgres, drop_stale_databases
+from storage.embedded import scratch_database as embedded_scratch_database
 from storage.inbox import PgInbox
 from storage.learning import PgLearningStore
 from storage.lexical import upgrade_stale
+from storage.migrations import migrate
 from storage.privacy import PgPrivacyStore
 from storage.quizzes import PgQuizStore
 from storage.stats import PgStatsStore
@@ -60,10 +69,13 @@ async def open_services(
     bot_id: int | None = None,
     clock: Clock = utc_now,
     draw: Draw | None = None,
+    adopt_unowned_rows: bool = False,
 ) -> AsyncIterator[Services]:
     """`bot_id` is the bot these services serve (default: TELEGRAM_BOT_TOKEN's): what
     they claim, sweep and record per bot is that bot's, so several bots can share the
     database. `clock` and `draw` are the service's sense of time and chance; tests fix them.
+    `adopt_unowned_rows` (`tutorbot run`) makes rows from before bots were told apart
+    this bot's.
     """
     bot = bot_id if bot_id is not None else settings.bot_id
     if bot is None:
@@ -73,14 +85,20 @@ async def open_services(
     upgraded = await upgrade_stale(pool)
     if upgraded:
         log.info("rebuilt the lexical index of %s", ", ".join(upgraded))
+    if adopt_unowned_rows:
+        adopted = await adopt_unowned(pool, bot)
+        if adopted:
+            rows = ", ".join(f"{n} {table}" for table, n in adopted.items())
+            log.info("rows from before bots were told apart are now this bot's: %s", rows)
     admin = AdminService(PgAdminStore(pool, bot_id=bot), clock=clock)
     content = CourseContent(pool)  # course structure, shared by the stores that read it
     users = UserService(PgUserRepository(pool, bot), settings.admin_telegram_ids)
+    embedder = build_embedder(settings)  # one per process: a local model is slow to load
     try:
         yield Services(
             settings=settings,
             bot_id=bot,
-            pool=pool,
+            database=PgDatabase(pool),
             users=users,
             inbox=PgInbox(pool, bot),
             learning=LearningService(PgLearningStore(pool, content), clock=clock),
@@ -88,19 +106,88 @@ async def open_services(
             tutor=TutorService(
                 PgTutorStore(pool, content, bot_id=bot),
                 PgChunkSearch(pool),
-                build_embedder(settings),
+                embedder,
                 build_language_model(settings, observe=metrics.llm_call),
                 everyday("en"),
             ),
             admin=admin,
             broadcasts=BroadcastService(PgBroadcastStore(pool, bot_id=bot), admin, clock=clock),
             course_admin=CourseAdminService(PgCourseAdminStore(pool), admin),
+            course_import=CourseImportService(PgCourseRepository(pool), embedder),
             metrics=metrics,
             stats=StatsService(PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock),
             privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
         )
     finally:
         await pool.close()
+
+
+@asynccontextmanager
+async def open_course_import(
+    settings: Settings, database_url: str
+) -> AsyncIterator[CourseImportService]:
+    """`tutorbot import`'s composition: the import alone, on a small pool (no bot needed)."""
+    pool = await create_pool(database_url, max_size=2)
+    try:
+        yield CourseImportService(PgCourseRepository(pool), build_embedder(settings))
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
+async def open_search(
+    settings: Settings, database_url: str
+) -> AsyncIterator[tuple[Embedder, ChunkSearch]]:
+    """`tutorbot search`'s composition: the tutor's retrieval, with its embedder."""
+    pool = await create_pool(database_url, max_size=2)
+    try:
+        yield build_embedder(settings), PgChunkSearch(pool)
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
+async def database(settings: Settings, *, apply_migrations: bool = True) -> AsyncIterator[str]:
+    """Yield a database URL: DATABASE_URL as given, or a private embedded server."""
+    embedded: EmbeddedPostgres | None = None
+    if settings.database_url:
+        url = settings.database_url
+    else:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        url = await embedded.start()
+    try:
+        if apply_migrations:
+            applied = await migrate(url)
+            if applied:
+                log.info("applied migrations: %s", ", ".join(applied))
+        yield url
+    finally:
+        if embedded is not None:
+            await embedded.stop()
+
+
+SCRATCH_PREFIX = "tutorbot_scratch_"
+
+
+@asynccontextmanager
+async def scratch_database(settings: Settings) -> AsyncIterator[str]:
+    """A migrated throwaway database on the usual server (the embedded one under DATA_DIR,
+    or DATABASE_URL's), dropped on exit: what `demo --script` plays in, so that a
+    scripted learner never lands in anyone's statistics, exports, broadcast audiences or
+    audit log, and every run starts from the same empty state."""
+    async with database(settings, apply_migrations=False) as url:
+        await drop_stale_databases(url, SCRATCH_PREFIX, older_than=24 * 3600)
+        name = f"{SCRATCH_PREFIX}{int(time.time())}_{secrets.token_hex(4)}"
+        try:
+            async with embedded_scratch_database(name, url) as scratch:
+                await migrate(scratch)
+                yield scratch
+        except asyncpg.InsufficientPrivilegeError:
+            raise ConfigError(
+                "demo --script plays in a scratch database it creates next to DATABASE_URL's "
+                "and drops after, but this database user may not create databases "
+                "(ALTER ROLE … CREATEDB, or run the demo on the embedded database)"
+            ) from None
 
 
 def build_application(

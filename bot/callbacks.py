@@ -3,47 +3,55 @@
 The server never trusts what comes back: decoding only proves the shape; every use case
 re-checks ownership and state. Course ids (UUIDs) travel as 22 base64url characters.
 
-Format: an action code, then fields separated by ':' — e.g. `t:<course>:1:2:0`. A `+`
-before the code asks for the screen in a new message instead of in place of the pressed one.
+Each button's payload is a small frozen dataclass declared with `@payload(code, name)`:
+its fields, in order, are the layout; each field's type says how it travels. Format: the
+code, then the fields separated by ':' — e.g. `t:<course>:1:2:0`. A `+` before the code
+asks for the screen in a new message instead of in place of the pressed one. A second
+payload with the same code or name fails at import, i.e. at start-up.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Annotated, Any, ClassVar, TypeVar, dataclass_transform, get_type_hints
 from uuid import UUID
 
 from domain.personas import Persona
 
 MAX_BYTES = 64
-_UUID_RE = r"[A-Za-z0-9_-]{22}"
-_INT_RE = r"\d{1,4}"
 
 
 class ForgedCallback(ValueError):
     """The data does not parse: stale from an old version, or made up."""
 
 
-@dataclass(frozen=True)
-class Action:
-    """A decoded button press: `name` plus the typed fields it carries."""
+class DuplicateButton(ValueError):
+    """Two payloads (or two handlers) claim the same button: one would silently win."""
 
-    name: str
-    course: UUID | None = None
-    module: int | None = None
-    topic: int | None = None
-    page: int = 0
-    persona: Persona | None = None
-    attempt: UUID | None = None
-    question: int | None = None
-    option: int | None = None
-    mask: int | None = None
-    suggestion: UUID | None = None
-    broadcast: UUID | None = None
-    op: str | None = None
-    request: UUID | None = None
-    new_message: bool = False  # show the screen below, keep the message pressed on
+
+@dataclass(frozen=True)
+class Wire:
+    """How one field travels: the text it must match, and the conversions both ways."""
+
+    pattern: re.Pattern[str]
+    parse: Callable[[str], Any]
+    format: Callable[[Any], str]
+
+
+def _digits(most: int) -> Wire:
+    pattern = r"\d" if most == 1 else rf"\d{{1,{most}}}"
+    return Wire(re.compile(pattern), int, lambda value: str(int(value)))
+
+
+def _uuid_text(value: UUID) -> str:
+    return base64.urlsafe_b64encode(value.bytes).decode().rstrip("=")
+
+
+def _uuid_of(text: str) -> UUID:
+    return UUID(bytes=base64.urlsafe_b64decode(text + "=="))
 
 
 _PERSONA_CODES = {
@@ -54,105 +62,256 @@ _PERSONA_CODES = {
 }
 _PERSONA_LETTERS = {v: k for k, v in _PERSONA_CODES.items()}
 
-# code -> (action name, field layout)
-_LAYOUTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "h": ("home", ()),
-    "cat": ("catalog", ()),
-    "pr": ("progress", ()),
-    "x": ("noop", ()),
-    "c": ("course", ("course",)),
-    "e": ("enroll", ("course",)),
-    "m": ("course_menu", ("course",)),
-    "pm": ("persona_menu", ("course",)),
-    "p": ("persona", ("course", "persona")),
-    "md": ("module", ("course", "module")),
-    "t": ("topic", ("course", "module", "topic", "page")),
-    "tc": ("complete", ("course", "module", "topic")),
-    "tn": ("complete_next", ("course", "module", "topic")),  # complete, then the next topic
-    # Quizzes. An answer carries only the index of the option pressed (or, for a
-    # multiple-choice question, the bit mask of the options ticked): never correctness.
-    "qi": ("quiz", ("course", "module")),
-    "qb": ("quiz_start", ("course", "module")),
-    "qa": ("quiz_answer", ("attempt", "question", "option")),
-    "qt": ("quiz_toggle", ("attempt", "question", "mask")),
-    "qs": ("quiz_submit", ("attempt", "question", "mask")),
-    "qr": ("quiz_resume", ("attempt",)),
-    "qx": ("quiz_abandon", ("attempt",)),
-    "qxy": ("quiz_abandon_confirm", ("attempt",)),
-    # Asking the tutor: a hint on how to ask about a topic; a curated suggestion.
-    "ak": ("ask", ("course", "module", "topic")),
-    "sg": ("suggestion", ("suggestion",)),
-    # Staff: confirming or cancelling a broadcast draft.
-    "bc": ("broadcast_send", ("broadcast",)),
-    "bx": ("broadcast_cancel", ("broadcast",)),
-    "ca": ("course_visibility", ("course", "op")),
-    # /deleteme: confirming or cancelling the pending erasure request it names.
-    "ey": ("erase_confirm", ("request",)),
-    "en": ("erase_cancel", ("request",)),
-}
-_UUID_FIELDS = ("course", "attempt", "suggestion", "broadcast", "request")
-_CODES = {name: code for code, (name, _) in _LAYOUTS.items()}
-_FIELD_RE = {
-    "course": _UUID_RE,
-    "module": _INT_RE,
-    "topic": _INT_RE,
-    "page": _INT_RE,
-    "persona": "[ncsa]",
-    "attempt": _UUID_RE,
-    "question": _INT_RE,
-    "option": r"\d",
-    "mask": r"\d{1,2}",
-    "suggestion": _UUID_RE,
-    "broadcast": _UUID_RE,
-    "op": "[pua]",
-    "request": _UUID_RE,
-}
-_TEXT_FIELDS = ("op",)
+# The field types payloads are made of.
+Id = Annotated[UUID, Wire(re.compile(r"[A-Za-z0-9_-]{22}"), _uuid_of, _uuid_text)]
+Number = Annotated[int, _digits(4)]  # a module, topic, page or question number
+Option = Annotated[int, _digits(1)]  # the index of an answer option
+Mask = Annotated[int, _digits(2)]  # a bit mask of ticked options
+PersonaCode = Annotated[
+    Persona, Wire(re.compile("[ncsa]"), _PERSONA_CODES.__getitem__, _PERSONA_LETTERS.__getitem__)
+]
+Letter = Annotated[str, Wire(re.compile("[pua]"), str, str)]
 
 
-def encode(action: Action) -> str:
-    code = _CODES[action.name]
-    parts = [("+" if action.new_message else "") + code]
-    for field in _LAYOUTS[code][1]:
-        value = getattr(action, field)
-        if field in _UUID_FIELDS:
-            parts.append(base64.urlsafe_b64encode(value.bytes).decode().rstrip("="))
-        elif field == "persona":
-            parts.append(_PERSONA_LETTERS[value])
-        elif field in _TEXT_FIELDS:
-            parts.append(str(value))
-        else:
-            parts.append(str(int(value)))
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """A decoded button press. Subclasses are declared with `@payload`."""
+
+    CODE: ClassVar[str]
+    NAME: ClassVar[str]
+    LAYOUT: ClassVar[tuple[tuple[str, Wire], ...]]
+
+    new_message: bool = field(default=False, kw_only=True)  # show below, keep the pressed
+
+
+P = TypeVar("P", bound=Payload)
+
+_BY_CODE: dict[str, type[Payload]] = {}
+_BY_NAME: dict[str, type[Payload]] = {}
+
+
+@dataclass_transform(frozen_default=True)
+def payload(code: str, name: str) -> Callable[[type[P]], type[P]]:
+    """Declare a button's payload: `code` on the wire, `name` for views (`action`)."""
+
+    def declare(cls: type[P]) -> type[P]:
+        if not re.fullmatch(r"[a-z]{1,3}", code):
+            raise ValueError(f"a button code is 1-3 lowercase letters, not {code!r}")
+        if code in _BY_CODE or name in _BY_NAME:
+            raise DuplicateButton(f"a button {name!r} or with code {code!r} exists already")
+        declared = dataclass(frozen=True, slots=True)(cls)
+        hints = get_type_hints(declared, include_extras=True)
+        layout = []
+        for f in fields(declared):
+            if f.name == "new_message":
+                continue
+            [wire] = [m for m in getattr(hints[f.name], "__metadata__", ()) if isinstance(m, Wire)]
+            layout.append((f.name, wire))
+        declared.CODE, declared.NAME, declared.LAYOUT = code, name, tuple(layout)
+        _BY_CODE[code] = _BY_NAME[name] = declared
+        return declared
+
+    return declare
+
+
+@payload("h", "home")
+class Home(Payload):
+    pass
+
+
+@payload("cat", "catalog")
+class Catalog(Payload):
+    pass
+
+
+@payload("pr", "progress")
+class Progress(Payload):
+    pass
+
+
+@payload("x", "noop")
+class Noop(Payload):
+    """A label-only button."""
+
+
+@payload("c", "course")
+class CourseCard(Payload):
+    course: Id
+
+
+@payload("e", "enroll")
+class Enroll(Payload):
+    course: Id
+
+
+@payload("m", "course_menu")
+class CourseMenu(Payload):
+    course: Id
+
+
+@payload("pm", "persona_menu")
+class PersonaMenu(Payload):
+    course: Id
+
+
+@payload("p", "persona")
+class ChoosePersona(Payload):
+    course: Id
+    persona: PersonaCode
+
+
+@payload("md", "module")
+class Module(Payload):
+    course: Id
+    module: Number
+
+
+@payload("t", "topic")
+class Topic(Payload):
+    course: Id
+    module: Number
+    topic: Number
+    page: Number = 0
+
+
+@payload("tc", "complete")
+class Complete(Payload):
+    course: Id
+    module: Number
+    topic: Number
+
+
+@payload("tn", "complete_next")
+class CompleteNext(Payload):
+    """Complete the topic, then open the next one."""
+
+    course: Id
+    module: Number
+    topic: Number
+
+
+# Quizzes. An answer carries only the index of the option pressed (or, for a
+# multiple-choice question, the bit mask of the options ticked): never correctness.
+@payload("qi", "quiz")
+class QuizIntro(Payload):
+    course: Id
+    module: Number
+
+
+@payload("qb", "quiz_start")
+class QuizStart(Payload):
+    course: Id
+    module: Number
+
+
+@payload("qa", "quiz_answer")
+class QuizAnswer(Payload):
+    attempt: Id
+    question: Number
+    option: Option
+
+
+@payload("qt", "quiz_toggle")
+class QuizToggle(Payload):
+    attempt: Id
+    question: Number
+    mask: Mask
+
+
+@payload("qs", "quiz_submit")
+class QuizSubmit(Payload):
+    attempt: Id
+    question: Number
+    mask: Mask
+
+
+@payload("qr", "quiz_resume")
+class QuizResume(Payload):
+    attempt: Id
+
+
+@payload("qx", "quiz_abandon")
+class QuizAbandon(Payload):
+    attempt: Id
+
+
+@payload("qxy", "quiz_abandon_confirm")
+class QuizAbandonConfirm(Payload):
+    attempt: Id
+
+
+# Asking the tutor: a hint on how to ask about a topic; a curated suggestion.
+@payload("ak", "ask")
+class AskHint(Payload):
+    course: Id
+    module: Number
+    topic: Number
+
+
+@payload("sg", "suggestion")
+class Suggestion(Payload):
+    suggestion: Id
+
+
+# Staff: confirming or cancelling a broadcast draft; publishing, unpublishing, archiving.
+@payload("bc", "broadcast_send")
+class BroadcastSend(Payload):
+    broadcast: Id
+
+
+@payload("bx", "broadcast_cancel")
+class BroadcastCancel(Payload):
+    broadcast: Id
+
+
+@payload("ca", "course_visibility")
+class CourseVisibility(Payload):
+    course: Id
+    op: Letter  # p(ublish), u(npublish), a(rchive)
+
+
+# /deleteme: confirming or cancelling the pending erasure request it names.
+@payload("ey", "erase_confirm")
+class EraseConfirm(Payload):
+    request: Id
+
+
+@payload("en", "erase_cancel")
+class EraseCancel(Payload):
+    request: Id
+
+
+def encode(pressed: Payload) -> str:
+    parts = ["+" + pressed.CODE if pressed.new_message else pressed.CODE]
+    for name, wire in pressed.LAYOUT:
+        parts.append(wire.format(getattr(pressed, name)))
     data = ":".join(parts)
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data}")
     return data
 
 
-def decode(data: str | None) -> Action:
+def decode(data: str | None) -> Payload:
     if not data or len(data.encode()) > MAX_BYTES:
         raise ForgedCallback("empty or oversized")
     code, *values = data.split(":")
     new_message = code.startswith("+")
-    layout = _LAYOUTS.get(code.removeprefix("+"))
-    if layout is None or len(values) != len(layout[1]):
+    kind = _BY_CODE.get(code[1:] if new_message else code)
+    if kind is None or len(values) != len(kind.LAYOUT):
         raise ForgedCallback(f"unknown action {code!r}")
-    name, fields = layout
-    parsed: dict[str, object] = {}
-    for field, value in zip(fields, values, strict=True):
-        if not re.fullmatch(_FIELD_RE[field], value):
-            raise ForgedCallback(f"bad {field}")
-        if field in _UUID_FIELDS:
-            parsed[field] = UUID(bytes=base64.urlsafe_b64decode(value + "=="))
-        elif field == "persona":
-            parsed[field] = _PERSONA_CODES[value]
-        elif field in _TEXT_FIELDS:
-            parsed[field] = value
-        else:
-            parsed[field] = int(value)
-    return Action(name, **parsed, new_message=new_message)  # type: ignore[arg-type]
+    parsed = []
+    for (name, wire), value in zip(kind.LAYOUT, values, strict=True):
+        if wire.pattern.fullmatch(value) is None:
+            raise ForgedCallback(f"bad {name}")
+        parsed.append(wire.parse(value))
+    return kind(*parsed, new_message=new_message)
 
 
-def action(name: str, **fields: object) -> str:
+def named(name: str) -> type[Payload]:
+    """The payload of the button called `name` (KeyError: there is none)."""
+    return _BY_NAME[name]
+
+
+def action(name: str, **fields: Any) -> str:
     """Shorthand for views: `action("topic", course=id, module=1, topic=2)`."""
-    return encode(Action(name, **fields))  # type: ignore[arg-type]
+    return encode(_BY_NAME[name](**fields))

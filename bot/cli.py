@@ -16,11 +16,11 @@ from telegram import Bot
 from telegram.error import BadRequest, InvalidToken, NetworkError
 
 from bot import course_cli
-from bot.app import ALLOWED_UPDATES
+from bot.app import ALLOWED_UPDATES, database
 from bot.demo import command as demo_command
 from bot.logs import configure_logging
 from bot.request import AiohttpRequest
-from bot.runtime import database, event_loop_factory, run_bot
+from bot.runtime import event_loop_factory, run_bot
 from bot.settings import ConfigError, Settings, load_settings
 from bot.webhook_setup import register_webhook, require_webhook_url
 from domain.retrieval import EmbeddingModelMismatch, UnknownCourse

@@ -3,37 +3,49 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-import asyncpg
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.inbox import Inbox
 from bot.metrics import Metrics
 from bot.settings import Settings
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.course_admin import CourseAdminService
+from domain.course_import import CourseImportService
 from domain.learning import LearningService
 from domain.privacy import PrivacyService
 from domain.quiz import QuizService
 from domain.stats import StatsService
 from domain.tutor import TutorService
 from domain.users import UserService
-from storage.inbox import PgInbox
+
+
+class Database(Protocol):
+    async def ping(self) -> bool:
+        """Whether the database answers (/readyz)."""
+
+    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
 class Services:
+    """Domain services and the few ports the transport needs; no storage class or pool
+    (bot/app.py wires them)."""
+
     settings: Settings
     bot_id: int  # the bot served: per-bot rows claimed, swept and written are its own
-    pool: asyncpg.Pool
+    database: Database
     users: UserService
-    inbox: PgInbox
+    inbox: Inbox
     learning: LearningService
     quizzes: QuizService
     tutor: TutorService
     admin: AdminService
     broadcasts: BroadcastService
     course_admin: CourseAdminService
+    course_import: CourseImportService
     metrics: Metrics
     stats: StatsService
     privacy: PrivacyService

@@ -8,15 +8,12 @@ import sys
 import time
 from pathlib import Path
 
-from bot.ai.factory import build_embedder
-from bot.pack_import import check_pack, contents, import_checked
-from bot.runtime import database
+from bot.app import database, open_course_import, open_search
+from bot.pack_import import check_pack, contents
 from bot.settings import Settings
 from domain.course_import import ImportSummary
 from domain.course_pack import PackError
 from domain.retrieval import SearchHit
-from storage.chunks import PgChunkSearch
-from storage.database import create_pool
 
 
 class ProgressBar:
@@ -60,13 +57,8 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    embedder = build_embedder(settings)
-    async with database(settings) as url:
-        pool = await create_pool(url, max_size=2)
-        try:
-            summary = await import_checked(pool, embedder, pack, ProgressBar("embedding"))
-        finally:
-            await pool.close()
+    async with database(settings) as url, open_course_import(settings, url) as importer:
+        summary = await importer.import_pack(pack, ProgressBar("embedding"))
     print(summary_line(summary, time.perf_counter() - started))
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -78,21 +70,16 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def search_command(settings: Settings, args: argparse.Namespace) -> int:
-    embedder = build_embedder(settings)
-    async with database(settings) as url:
-        pool = await create_pool(url, max_size=2)
-        try:
-            [vector] = await embedder.embed([args.query])
-            hits = await PgChunkSearch(pool).search(
-                args.slug,
-                args.query,
-                vector,
-                model=embedder.model,
-                k=args.k,
-                max_module=args.max_module,
-            )
-        finally:
-            await pool.close()
+    async with database(settings) as url, open_search(settings, url) as (embedder, search):
+        [vector] = await embedder.embed([args.query])
+        hits = await search.search(
+            args.slug,
+            args.query,
+            vector,
+            model=embedder.model,
+            k=args.k,
+            max_module=args.max_module,
+        )
     print(render_hits(hits, as_json=args.json, explain=args.explain))
     return 0
 

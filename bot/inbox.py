@@ -20,10 +20,10 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application
@@ -33,7 +33,7 @@ from bot.metrics import Metrics
 from bot.outgoing import retry_after_seconds
 from bot.updates import parse_update
 from storage.database import is_unavailable
-from storage.inbox import InboxItem, Incoming, PgInbox, Receipt
+from storage.inbox import Depth, InboxItem, Incoming, Receipt
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +192,35 @@ BRISK_POLL = 0.02
 BRISK_WINDOW = 0.5
 
 
+class Inbox(Protocol):
+    """The durable inbox as the worker, the webhook's /metrics and the pruning job use it
+    (storage/inbox.py; wired in bot/app.py)."""
+
+    async def receive_batch(
+        self, updates: Sequence[Incoming], worker: str, lease_seconds: float, *, claim: bool = True
+    ) -> list[Receipt]: ...
+
+    async def receive_many(self, updates: Sequence[Incoming]) -> int: ...
+
+    async def claim(self, worker: str, limit: int, lease_seconds: float) -> list[InboxItem]: ...
+
+    async def finish_many(
+        self, worker: str, lease_seconds: float, outcomes: Sequence[tuple[int, str | None]]
+    ) -> dict[int, InboxItem]: ...
+
+    async def extend(self, worker: str, update_ids: Sequence[int], lease_seconds: float) -> int: ...
+
+    async def release(
+        self, worker: str, update_ids: Sequence[int], delay_seconds: float
+    ) -> int: ...
+
+    async def release_all(self, worker: str) -> int: ...
+
+    async def depth(self) -> Depth: ...
+
+    async def prune(self, retention_hours: int) -> int: ...
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -200,7 +229,7 @@ class InboxWorker:
     def __init__(
         self,
         application: Application,
-        inbox: PgInbox,
+        inbox: Inbox,
         metrics: Metrics,
         *,
         worker_id: str | None = None,

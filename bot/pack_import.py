@@ -1,5 +1,5 @@
 """Importing a course pack: the one code path behind `tutorbot import` and the admin's
-/import in the chat (read and validate with bot.pack_files, then the CourseImporter)."""
+/import in the chat (read and validate with bot.pack_files, then CourseImportService)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,11 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
-import asyncpg
-
 from bot.pack_files import load_pack
-from domain.course_import import CourseImporter, ImportSummary, Progress
+from domain.course_import import ImportSummary
 from domain.course_pack import CoursePack
 from domain.placement import Placement
-from domain.retrieval import Embedder
 from domain.wording import count
-from storage.courses import PgCourseRepository
 
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # what the Bot API's getFile will hand out
@@ -28,12 +24,6 @@ def is_zip(data: bytes | bytearray) -> bool:
 async def check_pack(path: Path) -> CoursePack:
     """Read and validate off the event loop (PDFs take a while); raises PackError."""
     return await asyncio.to_thread(load_pack, path)
-
-
-async def import_checked(
-    pool: asyncpg.Pool, embedder: Embedder, pack: CoursePack, progress: Progress | None = None
-) -> ImportSummary:
-    return await CourseImporter(PgCourseRepository(pool), embedder).run(pack, progress)
 
 
 def contents(summary: ImportSummary) -> str:

@@ -1,22 +1,21 @@
-"""Process lifecycle: the database (embedded or given), then the bot in polling or webhook mode."""
+"""Process lifecycle: the database (embedded or given, bot/app.py), then the bot in polling or
+webhook mode."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import signal
-import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 
-import asyncpg
 from aiohttp import web
 from telegram.ext import Application
 
 from bot.app import (
     ALLOWED_UPDATES,
     build_application,
+    database,
     inbox_worker,
     open_services,
     register_commands,
@@ -28,10 +27,6 @@ from bot.polling import InboxPoller
 from bot.settings import ConfigError, Settings
 from bot.webhook import WebhookState, build_web_app
 from bot.webhook_setup import register_webhook
-from storage.bots import adopt_unowned
-from storage.embedded import EmbeddedPostgres, drop_stale_databases
-from storage.embedded import scratch_database as embedded_scratch_database
-from storage.migrations import migrate
 
 log = logging.getLogger(__name__)
 
@@ -48,50 +43,6 @@ def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] |
             raise ConfigError("EVENT_LOOP=uvloop, but uvloop is not installed") from None
         return None
     return uvloop.new_event_loop
-
-
-@asynccontextmanager
-async def database(settings: Settings, *, apply_migrations: bool = True) -> AsyncIterator[str]:
-    """Yield a database URL: DATABASE_URL as given, or a private embedded server."""
-    embedded: EmbeddedPostgres | None = None
-    if settings.database_url:
-        url = settings.database_url
-    else:
-        embedded = EmbeddedPostgres(settings.data_dir)
-        url = await embedded.start()
-    try:
-        if apply_migrations:
-            applied = await migrate(url)
-            if applied:
-                log.info("applied migrations: %s", ", ".join(applied))
-        yield url
-    finally:
-        if embedded is not None:
-            await embedded.stop()
-
-
-SCRATCH_PREFIX = "tutorbot_scratch_"
-
-
-@asynccontextmanager
-async def scratch_database(settings: Settings) -> AsyncIterator[str]:
-    """A migrated throwaway database on the usual server (the embedded one under DATA_DIR,
-    or DATABASE_URL's), dropped on exit: what `demo --script` plays in, so that a
-    scripted learner never lands in anyone's statistics, exports, broadcast audiences or
-    audit log, and every run starts from the same empty state."""
-    async with database(settings, apply_migrations=False) as url:
-        await drop_stale_databases(url, SCRATCH_PREFIX, older_than=24 * 3600)
-        name = f"{SCRATCH_PREFIX}{int(time.time())}_{secrets.token_hex(4)}"
-        try:
-            async with embedded_scratch_database(name, url) as scratch:
-                await migrate(scratch)
-                yield scratch
-        except asyncpg.InsufficientPrivilegeError:
-            raise ConfigError(
-                "demo --script plays in a scratch database it creates next to DATABASE_URL's "
-                "and drops after, but this database user may not create databases "
-                "(ALTER ROLE … CREATEDB, or run the demo on the embedded database)"
-            ) from None
 
 
 async def wait_for_stop_signal() -> None:
@@ -112,11 +63,10 @@ async def run_bot(settings: Settings) -> None:
     log.debug("event loop: %s", type(asyncio.get_running_loop()).__module__)
     token = settings.require_token()
     secret = settings.require_webhook_secret() if settings.webhook_url else None
-    async with database(settings) as url, open_services(settings, url) as services:
-        adopted = await adopt_unowned(services.pool, services.bot_id)
-        if adopted:
-            rows = ", ".join(f"{n} {table}" for table, n in adopted.items())
-            log.info("rows from before bots were told apart are now this bot's: %s", rows)
+    async with (
+        database(settings) as url,
+        open_services(settings, url, adopt_unowned_rows=True) as services,
+    ):
         application = build_application(services, token, polling=secret is None)
         worker = inbox_worker(application)
         async with application:

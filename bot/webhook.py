@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.context import Services
 from bot.inbox import BadUpdate, InboxWorker
-from storage.database import is_unavailable, ping
+from storage.database import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def build_web_app(
     async def readyz(_: web.Request) -> web.Response:
         if state.draining:
             return web.json_response({"status": "shutting down"}, status=503)
-        if await ping(services.pool):
+        if await services.database.ping():
             return web.json_response({"status": "ready"})
         return web.json_response({"status": "database unavailable"}, status=503)
 

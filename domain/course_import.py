@@ -224,3 +224,28 @@ class ReferenceImporter:
             dimensions=self._embedder.dimensions,
         )
         return ReferenceSummary(slug, source, len(chunks), total, replaced, tuple(placements))
+
+
+class CourseImportStore(CourseStore, ReindexStore, ReferenceStore, Protocol):
+    """Everything importing, extending and reindexing courses needs from storage."""
+
+
+class CourseImportService:
+    """The use cases behind `tutorbot import`, the admin's /import and /reindex: one
+    store and the configured embedder, wired once (a local embedding model is slow to load)."""
+
+    def __init__(self, store: CourseImportStore, embedder: Embedder) -> None:
+        self._store = store
+        self._embedder = embedder
+
+    async def import_pack(
+        self, pack: CoursePack, progress: Progress | None = None
+    ) -> ImportSummary:
+        return await CourseImporter(self._store, self._embedder).run(pack, progress)
+
+    async def add_reference(self, slug: str, name: str, text: str) -> ReferenceSummary:
+        """Raises ModelMismatch when the course is indexed with another model."""
+        return await ReferenceImporter(self._store, self._embedder).run(slug, name, text)
+
+    async def reindex(self, slug: str) -> ReindexSummary:
+        return await CourseReindexer(self._store, self._embedder).run(slug)

@@ -95,3 +95,16 @@ def is_unavailable(error: BaseException) -> bool:
         | asyncpg.CrashShutdownError
         | asyncpg.TooManyConnectionsError,
     )
+
+
+class PgDatabase:
+    """The pool as the bot's readiness probe sees it (bot/webhook.py /readyz)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def ping(self) -> bool:
+        return await ping(self._pool)
+
+    async def close(self) -> None:
+        await self._pool.close()

@@ -14,8 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.ai.factory import build_embedder
-from bot.app import open_services
+from bot.app import database, open_services, scratch_database
 from bot.context import Services
 from bot.course_cli import ProgressBar, summary_line
 from bot.demo.render import ChatScreen, Downloads, wants_ansi
@@ -24,13 +23,11 @@ from bot.demo.session import DemoChat, Learner, demo_token, polling_bot
 from bot.demo.terminal import QUIT, chat_in_terminal
 from bot.emulator import BotApiEmulator
 from bot.pack_files import load_pack
-from bot.runtime import database, run_bot, scratch_database
+from bot.runtime import run_bot
 from bot.settings import Settings, bot_id_of
 from bot.views.admin import USAGE as STAFF_USAGE
-from domain.course_import import CourseImporter
 from domain.course_pack import CoursePack, PackError
 from domain.users import Role
-from storage.courses import PgCourseRepository
 
 DEFAULT_COURSE = Path(__file__).resolve().parents[2] / "courses" / "ml-foundations"
 DOWNLOADS_FOLDER = "demo-downloads"
@@ -128,8 +125,7 @@ def _refused(problems: list[str], what: str) -> int:
 async def _import_course(services: Services, pack: CoursePack) -> None:
     """The same import as ``tutorbot import``: idempotent, so restarts are quick."""
     started = time.perf_counter()
-    importer = CourseImporter(PgCourseRepository(services.pool), build_embedder(services.settings))
-    summary = await importer.run(pack, ProgressBar("embedding"))
+    summary = await services.course_import.import_pack(pack, ProgressBar("embedding"))
     _status(summary_line(summary, time.perf_counter() - started))
 
 

@@ -6,9 +6,10 @@ from telegram import Update
 
 from bot.commands import COMMANDS
 from bot.context import TutorContext
+from bot.handlers.render import show
 from bot.views import common
+from bot.views.screen import Screen
 
 
 async def help_command(update: Update, context: TutorContext) -> None:
-    if update.effective_message is not None:
-        await update.effective_message.reply_html(common.help_text(COMMANDS))
+    await show(update, Screen(common.help_text(COMMANDS)))

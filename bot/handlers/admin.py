@@ -8,13 +8,11 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.context import TutorContext
-from bot.handlers.profile import profile_of
-from bot.handlers.render import show
+from bot.handlers.base import Reply, command
 from bot.jobs import schedule_cooldown_release
 from bot.views import admin as views
 from domain.admin import Action, Done
-from domain.learning import AccessDenied
-from domain.users import Role
+from domain.users import Role, User
 
 # (context, acting user, arguments, the update's id: makes a repeated update harmless)
 Command = Callable[[TutorContext, int, list[str], int], Awaitable[Done]]
@@ -70,54 +68,31 @@ COMMANDS: dict[str, tuple[Action, int, Command]] = {
 }
 
 
-async def staff_command(update: Update, context: TutorContext) -> None:
+@command
+async def staff_command(context: TutorContext, user: User, update: Update) -> Reply | None:
     message = update.effective_message
     if message is None or message.text is None:
-        return
-    user = await context.services.users.register(profile_of(update.effective_user))
+        return None
     name = message.text.split()[0].lstrip("/").split("@")[0].lower()
     action, arity, run = COMMANDS[name]
     args = context.args or []
-    admin = context.services.admin
-    try:
-        await admin.require(user.id, action, " ".join(args)[:64])
-        if len(args) != arity or (name == "promote" and args[1].lower() not in ("tutor", "admin")):
-            await show(update, views.usage(name))
-            return
-        done = await run(context, user.id, args, update.update_id)
-    except AccessDenied as refused:
-        await show_plain(update, refused.reason)
-        return
-    await show(update, views.done(done.message, changed=done.changed))
+    await context.services.admin.require(user.id, action, " ".join(args)[:64])
+    if len(args) != arity or (name == "promote" and args[1].lower() not in ("tutor", "admin")):
+        return Reply(views.usage(name))
+    done = await run(context, user.id, args, update.update_id)
+    return Reply(views.done(done.message, changed=done.changed))
 
 
-async def menu(update: Update, context: TutorContext) -> None:
-    user = await context.services.users.register(profile_of(update.effective_user))
-    try:
-        staff = await context.services.admin.menu(user.id)
-    except AccessDenied as refused:
-        await show_plain(update, refused.reason)
-        return
-    await show(update, views.menu(staff.role))
+@command
+async def menu(context: TutorContext, user: User, _u: Update) -> Reply:
+    return Reply(views.menu((await context.services.admin.menu(user.id)).role))
 
 
-async def learner(update: Update, context: TutorContext) -> None:
-    user = await context.services.users.register(profile_of(update.effective_user))
+@command
+async def learner(context: TutorContext, user: User, _u: Update) -> Reply:
     args = context.args or []
-    admin = context.services.admin
-    try:
-        await admin.require(user.id, Action.LEARNER, " ".join(args)[:64])
-        if len(args) != 1:
-            await show(update, views.usage("learner"))
-            return
-        report = await admin.learner(user.id, args[0])
-    except AccessDenied as refused:
-        await show_plain(update, refused.reason)
-        return
-    now = context.services.quizzes.now()
-    await show(update, views.report(report, user.timezone, now))
-
-
-async def show_plain(update: Update, text: str) -> None:
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(text, parse_mode=None)
+    await context.services.admin.require(user.id, Action.LEARNER, " ".join(args)[:64])
+    if len(args) != 1:
+        return Reply(views.usage("learner"))
+    report = await context.services.admin.learner(user.id, args[0])
+    return Reply(views.report(report, user.timezone, context.services.quizzes.now()))

@@ -10,13 +10,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from telegram import Message, Update
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.callbacks import Action
+from bot import callbacks as press
 from bot.context import TutorContext
-from bot.handlers.profile import profile_of
-from bot.handlers.render import show
+from bot.handlers.base import Buttons, Reply, command, refusal_screen
+from bot.handlers.render import edit, send
 from bot.inbox import is_transient
 from bot.streaming import StreamingMessage
 from bot.views import tutor as views
@@ -26,30 +25,26 @@ from domain.retrieval import EmbeddingModelMismatch
 from domain.tutor import AskContext, ModelUnavailable, NotCovered, QuotaExhausted
 from domain.users import User
 
+BUTTONS = Buttons()
 
-async def question(update: Update, context: TutorContext) -> None:
+
+@command
+async def question(context: TutorContext, user: User, update: Update) -> Reply | None:
     message = update.effective_message
     if message is None or message.text is None or update.effective_chat is None:
-        return
-    user = await context.services.users.register(profile_of(update.effective_user))
+        return None
     tutor = context.services.tutor
-    try:
-        ctx = await tutor.context(user.id, update.effective_chat.id)
-    except AccessDenied as denied:
-        await show(update, Screen(denied.reason))
-        return
+    ctx = await tutor.context(user.id, update.effective_chat.id)
     if ctx.quiz_running is not None:
-        await show(update, views.paused_for_quiz(ctx.quiz_running))
-        return
-    metrics = context.services.metrics
+        return Reply(views.paused_for_quiz(ctx.quiz_running))
     if ctx.remaining == 0 and not await tutor.counted(update.update_id):
-        metrics.inc("tutorbot_questions_refused_total")
+        context.services.metrics.inc("tutorbot_questions_refused_total")
         offers = await tutor.suggestions(ctx.course_id, topic=ctx.topic)
-        await show(update, views.quota_exhausted(ctx, offers))
-        return
+        return Reply(views.quota_exhausted(ctx, offers))
     placeholder = await message.reply_text(views.THINKING)
     async with _dropped_if_retried(placeholder):
         await _answer_question(update, context, ctx, message.text, placeholder)
+    return None
 
 
 async def _answer_question(
@@ -81,47 +76,43 @@ async def _answer_question(
     await _replace(placeholder, views.answer(reply, ctx, offers))
 
 
-async def new_chat(update: Update, context: TutorContext) -> None:
-    user = await context.services.users.register(profile_of(update.effective_user))
-    assert update.effective_chat is not None
-    try:
-        ctx = await context.services.tutor.new_thread(user.id, update.effective_chat.id)
-    except AccessDenied as denied:
-        await show(update, Screen(denied.reason))
-        return
-    await show(update, views.new_thread(ctx))
+@command
+async def new_chat(context: TutorContext, user: User, update: Update) -> Reply:
+    chat_id = update.effective_chat.id if update.effective_chat else user.id
+    return Reply(views.new_thread(await context.services.tutor.new_thread(user.id, chat_id)))
 
 
-async def _ask_hint(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    assert a.course is not None and a.module is not None and a.topic is not None
+@BUTTONS.on(press.AskHint)
+async def _ask_hint(
+    context: TutorContext, user: User, update: Update, p: press.AskHint
+) -> Reply | None:
     tutor = context.services.tutor
     chat_id = update.effective_chat.id if update.effective_chat else user.id
     # Opening the topic made it the chat's place; ask for that context explicitly anyway.
     view = await context.services.learning.open_topic(
-        user.id, chat_id, a.course, a.module, a.topic, 0
+        user.id, chat_id, p.course, p.module, p.topic, 0
     )
     ctx = await tutor.context(user.id, chat_id)
-    offers = await tutor.suggestions(a.course, topic=(a.module, a.topic))
-    screen = views.ask_hint(ctx, view.topic.title, offers)
-    await context.bot.send_message(
-        chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup
-    )
+    offers = await tutor.suggestions(p.course, topic=(p.module, p.topic))
+    await send(context.bot, chat_id, views.ask_hint(ctx, view.topic.title, offers))
     return None
 
 
-async def _suggestion(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    assert a.suggestion is not None and update.effective_chat is not None
+@BUTTONS.on(press.Suggestion)
+async def _suggestion(
+    context: TutorContext, user: User, update: Update, p: press.Suggestion
+) -> Reply | None:
     tutor = context.services.tutor
-    chat_id = update.effective_chat.id
+    chat_id = update.effective_chat.id if update.effective_chat else user.id
     placeholder = await context.bot.send_message(chat_id, views.THINKING)
     async with _dropped_if_retried(placeholder):
         stream = _streaming(context, placeholder)
         try:
             got = await tutor.ask_suggestion(
-                user.id, a.suggestion, stream.update, request_id=update.update_id
+                user.id, p.suggestion, stream.update, request_id=update.update_id
             )
-        except AccessDenied as denied:
-            await _replace(placeholder, [Screen(denied.reason)])
+        except AccessDenied as denied:  # in the placeholder's place, not as an alert
+            await _replace(placeholder, [refusal_screen(denied)])
             return None
         except ModelUnavailable as failed:
             context.services.metrics.inc("tutorbot_model_failures_total")
@@ -160,20 +151,7 @@ def _streaming(context: TutorContext, placeholder: Message) -> StreamingMessage:
 async def _replace(placeholder: Message, screens: list[Screen]) -> None:
     """The placeholder becomes the first screen; any further pages follow as messages."""
     first, *rest = screens
-    await placeholder.edit_text(
-        first.text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=first.markup,
-        disable_web_page_preview=True,
-    )
+    bot = placeholder.get_bot()
+    await edit(bot, placeholder.chat_id, placeholder.message_id, first)
     for screen in rest:
-        await placeholder.get_bot().send_message(
-            placeholder.chat_id,
-            screen.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=screen.markup,
-            disable_web_page_preview=True,
-        )
-
-
-BUTTONS = {"ask": _ask_hint, "suggestion": _suggestion}
+        await send(bot, placeholder.chat_id, screen)

@@ -5,55 +5,45 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import callbacks as press
 from bot.broadcasts import start_sending
-from bot.callbacks import Action
 from bot.context import TutorContext
-from bot.handlers.admin import show_plain
-from bot.handlers.profile import profile_of
+from bot.handlers.base import Buttons, Reply, command
 from bot.handlers.render import show
 from bot.views import admin as admin_views
 from bot.views import broadcast as views
 from bot.views.screen import Screen
 from domain.admin import Action as StaffAction
-from domain.learning import AccessDenied
 from domain.users import User
 
+BUTTONS = Buttons()
 
-async def broadcast_command(update: Update, context: TutorContext) -> None:
+
+@command
+async def broadcast_command(context: TutorContext, user: User, update: Update) -> Reply | None:
     message = update.effective_message
     if message is None or message.text is None:
-        return
-    user = await context.services.users.register(profile_of(update.effective_user))
+        return None
     parts = message.text.split(maxsplit=2)
-    try:
-        await context.services.admin.require(user.id, StaffAction.BROADCAST, " ".join(parts[1:2]))
-        if len(parts) < 3:
-            await show(update, admin_views.usage("broadcast"))
-            return
-        draft = await context.services.broadcasts.draft(user.id, parts[1], parts[2])
-    except AccessDenied as refused:
-        await show_plain(update, refused.reason)
-        return
-    await show(update, views.draft(draft))
+    await context.services.admin.require(user.id, StaffAction.BROADCAST, " ".join(parts[1:2]))
+    if len(parts) < 3:
+        return Reply(admin_views.usage("broadcast"))
+    return Reply(views.draft(await context.services.broadcasts.draft(user.id, parts[1], parts[2])))
 
 
-async def _send(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    assert a.broadcast is not None
+@BUTTONS.on(press.BroadcastSend)
+async def _send(context: TutorContext, user: User, update: Update, p: press.BroadcastSend) -> Reply:
     query = update.callback_query
     assert query is not None and query.message is not None
     progress = await context.services.broadcasts.confirm(
-        user.id, a.broadcast, query.message.chat.id, query.message.message_id
+        user.id, p.broadcast, query.message.chat.id, query.message.message_id
     )
     await show(update, Screen(views.progress(progress)))
-    start_sending(context.application, a.broadcast)
-    return "Sending…"
+    start_sending(context.application, p.broadcast)
+    return Reply(toast="Sending…")
 
 
-async def _cancel(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    assert a.broadcast is not None
-    await context.services.broadcasts.cancel(user.id, a.broadcast)
-    await show(update, views.cancelled())
-    return None
-
-
-BUTTONS = {"broadcast_send": _send, "broadcast_cancel": _cancel}
+@BUTTONS.on(press.BroadcastCancel)
+async def _cancel(context: TutorContext, user: User, _u: Update, p: press.BroadcastCancel) -> Reply:
+    await context.services.broadcasts.cancel(user.id, p.broadcast)
+    return Reply(views.cancelled())

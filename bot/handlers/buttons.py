@@ -14,22 +14,21 @@ from telegram import Update
 from bot.callbacks import ForgedCallback, decode
 from bot.context import TutorContext
 from bot.handlers import ask, broadcast, course_admin, learning, privacy, quiz
-from bot.handlers.profile import profile_of
+from bot.handlers.base import Buttons
 from bot.handlers.render import pressing
-from domain.learning import AccessDenied
-from domain.users import Role, User
 
 STALE_BUTTON = "This button is no longer valid. Send /start to begin again."
 JUST_A_LABEL = "That's only a label."
 
-_HANDLERS = {
-    **learning.BUTTONS,
-    **quiz.BUTTONS,
-    **ask.BUTTONS,
-    **broadcast.BUTTONS,
-    **course_admin.BUTTONS,
-    **privacy.BUTTONS,
-}
+# One handler per button, whichever module declares it: a second one fails here.
+BUTTONS = Buttons.merged(
+    learning.BUTTONS,
+    quiz.BUTTONS,
+    ask.BUTTONS,
+    broadcast.BUTTONS,
+    course_admin.BUTTONS,
+    privacy.BUTTONS,
+)
 
 
 async def on_button(update: Update, context: TutorContext) -> None:
@@ -41,19 +40,11 @@ async def on_button(update: Update, context: TutorContext) -> None:
     except ForgedCallback:
         await query.answer(STALE_BUTTON, show_alert=True)
         return
-    handler = _HANDLERS.get(pressed.name)
-    if handler is None:  # "noop": a label-only button
+    button = BUTTONS.get(type(pressed))
+    if button is None:  # Noop: a label-only button
         await query.answer(JUST_A_LABEL)
         return
-    profile = profile_of(update.effective_user)
-    if pressed.name in privacy.UNREGISTERED:  # must not write back an erased profile
-        user = User(profile, Role.LEARNER)
-    else:
-        user = await context.services.users.register(profile)
     with pressing(new_message=pressed.new_message) as press:
-        try:
-            toast = await handler(context, user, update, pressed)
-        except AccessDenied as denied:
-            await query.answer(denied.reason, show_alert=True)
-            return
-    await query.answer(toast or press.unchanged)
+        reply = await button.press(context, update, pressed)
+    if reply is not None:  # None: refused, and answered so
+        await query.answer(reply.toast or press.unchanged)

@@ -2,140 +2,140 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from telegram import Update
 
-from bot.callbacks import Action
+from bot import callbacks as press
 from bot.context import TutorContext
-from bot.handlers.profile import profile_of
+from bot.handlers.base import Buttons, Reply, command
 from bot.handlers.render import show
 from bot.views import learning as views
 from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
-from domain.learning import AccessDenied, TopicView
+from domain.learning import TopicView
 from domain.users import User
 
+BUTTONS = Buttons()
 
-async def start(update: Update, context: TutorContext) -> None:
-    if update.effective_user is None:
-        return
-    user = await context.services.users.register(profile_of(update.effective_user))
+
+@command
+async def start(context: TutorContext, user: User, update: Update) -> Reply:
     learning = context.services.learning
     if context.args:
         course = await learning.course_by_slug(context.args[0].strip().lower()[:64])
         if course is not None:
-            try:
-                await show(update, await _enroll(context, user, course.id))
-            except AccessDenied as denied:
-                await show(update, Screen(denied.reason))
-            return
+            return Reply(await _enroll(context, user, course.id))
         await show(update, Screen("I couldn't find that course; here is what we have."))
-    await show(update, views.home(user, *await learning.home(user.id)))
+    return Reply(views.home(user, *await learning.home(user.id)))
 
 
-async def courses(update: Update, context: TutorContext) -> None:
-    user = await context.services.users.register(profile_of(update.effective_user))
-    await show(update, await _catalog(context, user.id))
+@command
+async def courses(context: TutorContext, user: User, _u: Update) -> Reply:
+    return Reply(await _catalog(context, user.id))
 
 
-async def progress(update: Update, context: TutorContext) -> None:
-    user = await context.services.users.register(profile_of(update.effective_user))
+@command
+async def progress(context: TutorContext, user: User, _u: Update) -> Reply:
     mine = await context.services.learning.my_courses(user.id)
-    await show(update, views.progress_summary(mine, _reader(context, user)))
+    return Reply(views.progress_summary(mine, _reader(context, user)))
 
 
-Result = tuple[Screen, str | None]
+@BUTTONS.on(press.Home)
+async def _home(context: TutorContext, user: User, _u: Update, _p: press.Home) -> Reply:
+    return Reply(views.home(user, *await context.services.learning.home(user.id)))
 
 
-async def _home(context: TutorContext, user: User, _u: Update, _a: Action) -> Result:
-    return views.home(user, *await context.services.learning.home(user.id)), None
+@BUTTONS.on(press.Catalog)
+async def _catalog_screen(
+    context: TutorContext, user: User, _u: Update, _p: press.Catalog
+) -> Reply:
+    return Reply(await _catalog(context, user.id))
 
 
-async def _catalog_screen(context: TutorContext, user: User, _u: Update, _a: Action) -> Result:
-    return await _catalog(context, user.id), None
-
-
-async def _progress(context: TutorContext, user: User, _u: Update, _a: Action) -> Result:
+@BUTTONS.on(press.Progress)
+async def _progress(context: TutorContext, user: User, _u: Update, _p: press.Progress) -> Reply:
     mine = await context.services.learning.my_courses(user.id)
-    return views.progress_summary(mine, _reader(context, user)), None
+    return Reply(views.progress_summary(mine, _reader(context, user)))
 
 
-async def _course(context: TutorContext, user: User, _u: Update, pressed: Action) -> Result:
-    learning = context.services.learning
-    course, enrolled = await learning.course_card(user.id, _course_id(pressed))
-    return views.course_card(course, enrolled), None
+@BUTTONS.on(press.CourseCard)
+async def _course(context: TutorContext, user: User, _u: Update, p: press.CourseCard) -> Reply:
+    course, enrolled = await context.services.learning.course_card(user.id, p.course)
+    return Reply(views.course_card(course, enrolled))
 
 
-async def _enroll_pressed(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
-    return await _enroll(context, user, _course_id(a)), None
+@BUTTONS.on(press.Enroll)
+async def _enroll_pressed(context: TutorContext, user: User, _u: Update, p: press.Enroll) -> Reply:
+    return Reply(await _enroll(context, user, p.course))
 
 
-async def _persona_menu(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
-    enrollment = await context.services.learning.enrollment(user.id, _course_id(a))
-    return views.persona_picker(enrollment.course, enrollment.persona, welcome=False), None
+@BUTTONS.on(press.PersonaMenu)
+async def _persona_menu(
+    context: TutorContext, user: User, _u: Update, p: press.PersonaMenu
+) -> Reply:
+    enrollment = await context.services.learning.enrollment(user.id, p.course)
+    return Reply(views.persona_picker(enrollment.course, enrollment.persona, welcome=False))
 
 
-async def _persona(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
-    assert a.persona is not None
-    progress, where = await context.services.learning.choose_persona(
-        user.id, _course_id(a), a.persona
-    )
+@BUTTONS.on(press.ChoosePersona)
+async def _persona(context: TutorContext, user: User, _u: Update, p: press.ChoosePersona) -> Reply:
+    progress, where = await context.services.learning.choose_persona(user.id, p.course, p.persona)
     menu = views.course_menu(progress, where, _reader(context, user))
-    return menu, f"Persona set: {views.PERSONA_LABELS[a.persona]}"
+    return Reply(menu, f"Persona set: {views.PERSONA_LABELS[p.persona]}")
 
 
-async def _course_menu(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
-    progress, where = await context.services.learning.course_overview(user.id, _course_id(a))
-    return views.course_menu(progress, where, _reader(context, user)), None
+@BUTTONS.on(press.CourseMenu)
+async def _course_menu(context: TutorContext, user: User, _u: Update, p: press.CourseMenu) -> Reply:
+    progress, where = await context.services.learning.course_overview(user.id, p.course)
+    return Reply(views.course_menu(progress, where, _reader(context, user)))
 
 
-async def _module(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
-    assert a.module is not None
+@BUTTONS.on(press.Module)
+async def _module(context: TutorContext, user: User, _u: Update, p: press.Module) -> Reply:
     quizzes = context.services.quizzes
-    view, status = await quizzes.module(user.id, _course_id(a), a.module)
+    view, status = await quizzes.module(user.id, p.course, p.module)
     quiz = quiz_views.quiz_button(status, user.timezone, quizzes.now()) if status else None
-    return views.module_screen(view, _reader(context, user), quiz), None
+    return Reply(views.module_screen(view, _reader(context, user), quiz))
 
 
-async def _topic(context: TutorContext, user: User, update: Update, a: Action) -> Result:
-    assert a.module is not None and a.topic is not None
+@BUTTONS.on(press.Topic)
+async def _topic(context: TutorContext, user: User, update: Update, p: press.Topic) -> Reply:
     chat_id = update.effective_chat.id if update.effective_chat else user.id
     view = await context.services.learning.open_topic(
-        user.id, chat_id, _course_id(a), a.module, a.topic, a.page
+        user.id, chat_id, p.course, p.module, p.topic, p.page
     )
-    offers = await context.services.tutor.suggestions(view.course.id, topic=(a.module, a.topic))
-    return views.topic_screen(view, a.page, offers), None
+    offers = await context.services.tutor.suggestions(view.course.id, topic=(p.module, p.topic))
+    return Reply(views.topic_screen(view, p.page, offers))
 
 
-async def _complete(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
-    assert a.module is not None and a.topic is not None
+@BUTTONS.on(press.Complete)
+async def _complete(context: TutorContext, user: User, _u: Update, p: press.Complete) -> Reply:
     view, newly = await context.services.learning.complete_topic(
-        user.id, _course_id(a), a.module, a.topic
+        user.id, p.course, p.module, p.topic
     )
-    toast = _completed_toast(view, newly)
-    offers = await context.services.tutor.suggestions(view.course.id, topic=(a.module, a.topic))
-    return views.topic_screen(view, a.page, offers), toast
+    return await _topic_after(context, view, _completed_toast(view, newly))
 
 
-async def _complete_next(context: TutorContext, user: User, update: Update, a: Action) -> Result:
+@BUTTONS.on(press.CompleteNext)
+async def _complete_next(
+    context: TutorContext, user: User, update: Update, p: press.CompleteNext
+) -> Reply:
     """Mark the topic done and open the next one in the same press."""
-    assert a.module is not None and a.topic is not None
     learning = context.services.learning
-    done, newly = await learning.complete_topic(user.id, _course_id(a), a.module, a.topic)
+    done, newly = await learning.complete_topic(user.id, p.course, p.module, p.topic)
     toast = _completed_toast(done, newly)
     if not done.has_next:
         return await _topic_after(context, done, toast)
     chat_id = update.effective_chat.id if update.effective_chat else user.id
-    view = await learning.open_topic(user.id, chat_id, _course_id(a), a.module, a.topic + 1, 0)
+    view = await learning.open_topic(user.id, chat_id, p.course, p.module, p.topic + 1, 0)
     return await _topic_after(context, view, toast)
 
 
-async def _topic_after(context: TutorContext, view: TopicView, toast: str) -> Result:
+async def _topic_after(context: TutorContext, view: TopicView, toast: str) -> Reply:
     topic = (view.module.number, view.topic.number)
     offers = await context.services.tutor.suggestions(view.course.id, topic=topic)
-    return views.topic_screen(view, 0, offers), toast
+    return Reply(views.topic_screen(view, 0, offers), toast)
 
 
 def _completed_toast(view: TopicView, newly: bool) -> str:
@@ -158,37 +158,3 @@ async def _catalog(context: TutorContext, user_id: int) -> Screen:
 
 def _reader(context: TutorContext, user: User) -> views.Reader:
     return views.Reader(user.timezone, context.services.learning.now())
-
-
-def _course_id(pressed: Action) -> UUID:
-    assert pressed.course is not None
-    return pressed.course
-
-
-def _shown(
-    screen_for: Callable[[TutorContext, User, Update, Action], Awaitable[Result]],
-) -> Callable[[TutorContext, User, Update, Action], Awaitable[str | None]]:
-    async def handle(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-        screen, toast = await screen_for(context, user, update, a)
-        await show(update, screen)
-        return toast
-
-    return handle
-
-
-_SCREENS: dict[str, Callable[[TutorContext, User, Update, Action], Awaitable[Result]]] = {
-    "home": _home,
-    "catalog": _catalog_screen,
-    "progress": _progress,
-    "course": _course,
-    "enroll": _enroll_pressed,
-    "persona_menu": _persona_menu,
-    "persona": _persona,
-    "course_menu": _course_menu,
-    "module": _module,
-    "topic": _topic,
-    "complete": _complete,
-    "complete_next": _complete_next,
-}
-
-BUTTONS = {name: _shown(screen_for) for name, screen_for in _SCREENS.items()}

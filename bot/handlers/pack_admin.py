@@ -20,29 +20,24 @@ from pathlib import Path, PurePath
 from telegram import Message, Update
 from telegram.error import TelegramError
 
-from bot.ai.factory import build_embedder
 from bot.context import TutorContext
-from bot.handlers.admin import show_plain
-from bot.handlers.profile import profile_of
-from bot.handlers.render import show
+from bot.handlers.base import Reply, command
 from bot.pack_files import MAX_FILE_BYTES, pdf_text
 from bot.pack_import import (
     MAX_DOWNLOAD_BYTES,
     check_pack,
     contents,
-    import_checked,
     is_zip,
     placement_lines,
 )
 from bot.views import admin as admin_views
+from bot.views.screen import plain
 from domain import wording
 from domain.admin import Action, CourseRef, Staff
 from domain.chunking import chunk_pack
-from domain.course_import import CourseReindexer, ModelMismatch, ReferenceImporter
+from domain.course_import import ModelMismatch
 from domain.course_pack import PackError
-from domain.learning import AccessDenied
-from domain.retrieval import Embedder
-from storage.courses import PgCourseRepository
+from domain.users import User
 
 MAX_TEXT = 4096
 TOO_BIG = (
@@ -60,46 +55,28 @@ NOT_REFERENCE = (
 log = logging.getLogger(__name__)
 
 
-def _embedder(context: TutorContext) -> Embedder:
-    """The configured embedder, built once per application (a local model is slow to load)."""
-    data = context.application.bot_data
-    if "pack_embedder" not in data:
-        data["pack_embedder"] = build_embedder(context.services.settings)
-    return data["pack_embedder"]
-
-
-async def import_text(update: Update, context: TutorContext) -> None:
+@command
+async def import_text(context: TutorContext, user: User, _u: Update) -> Reply:
     """/import typed as text: refuse non-admins, tell admins how to send a pack."""
-    user = await context.services.users.register(profile_of(update.effective_user))
-    try:
-        await context.services.admin.require(user.id, Action.IMPORT, "")
-    except AccessDenied as refused:
-        await show_plain(update, refused.reason)
-        return
-    await show(update, admin_views.usage("import"))
+    await context.services.admin.require(user.id, Action.IMPORT, "")
+    return Reply(admin_views.usage("import"))
 
 
-async def import_document(update: Update, context: TutorContext) -> None:
+@command
+async def import_document(context: TutorContext, user: User, update: Update) -> Reply | None:
     message = update.effective_message
     if message is None or message.document is None:
-        return
+        return None
     document = message.document
     args = (message.caption or "").split()[1:]
     if args:
-        await import_reference(update, context, message, args)
-        return
-    user = await context.services.users.register(profile_of(update.effective_user))
+        return await import_reference(update, context, user, message, args)
     admin = context.services.admin
     target = (document.file_name or "")[:64]
-    try:
-        staff = await admin.require(user.id, Action.IMPORT, target)
-    except AccessDenied as refused:
-        await show_plain(update, refused.reason)
-        return
+    staff = await admin.require(user.id, Action.IMPORT, target)
     if document.file_size is not None and document.file_size > MAX_DOWNLOAD_BYTES:
         await admin.record(staff, Action.IMPORT, target, "invalid", {"size": document.file_size})
-        await show_plain(update, TOO_BIG)
-        return
+        return Reply(plain(TOO_BIG))
 
     started = time.perf_counter()
     progress = await message.reply_text("⏳ Downloading…")
@@ -112,15 +89,15 @@ async def import_document(update: Update, context: TutorContext) -> None:
         # it the bot token.
         log.warning("import: downloading the document failed: %s", exc)
         await _edit(progress, "❌ I couldn't download the file from Telegram. Try again.")
-        return
+        return None
     if len(data) > MAX_DOWNLOAD_BYTES:
         await admin.record(staff, Action.IMPORT, target, "invalid", {"size": len(data)})
         await _edit(progress, TOO_BIG)
-        return
+        return None
     if not is_zip(data):
         await admin.record(staff, Action.IMPORT, target, "invalid", {"why": "not a zip"})
         await _edit(progress, NOT_ZIP)
-        return
+        return None
 
     await _edit(progress, "⏳ Checking…")
     with tempfile.TemporaryDirectory(prefix="tutorbot-import-") as folder:
@@ -133,10 +110,10 @@ async def import_document(update: Update, context: TutorContext) -> None:
             problems = [str(p) for p in exc.problems]
             await admin.record(staff, Action.IMPORT, target, "invalid", {"problems": len(problems)})
             await _edit(progress, refusal_text(problems, document.file_name or "pack.zip"))
-            return
+            return None
 
     await _edit(progress, f"⏳ Embedding {wording.count(len(chunk_pack(pack)), 'chunk')}…")
-    summary = await import_checked(context.services.pool, _embedder(context), pack)
+    summary = await context.services.course_import.import_pack(pack)
     seconds = time.perf_counter() - started
     detail = {"slug": summary.slug, "chunks": summary.chunks, "embedded": summary.embedded}
     await admin.record(staff, Action.IMPORT, summary.slug, "done", detail)
@@ -150,27 +127,25 @@ async def import_document(update: Update, context: TutorContext) -> None:
 
 
 async def import_reference(
-    update: Update, context: TutorContext, message: Message, args: list[str]
-) -> None:
+    update: Update, context: TutorContext, user: User, message: Message, args: list[str]
+) -> Reply | None:
     """A .pdf/.md/.txt with the caption /import <slug>: add it to the course's references."""
     document = message.document
     assert document is not None
-    granted = await _for_one_course(update, context, Action.IMPORT, "import", args)
-    if granted is None:
-        return
+    granted = await _for_one_course(context, user, Action.IMPORT, args)
+    if not isinstance(granted, tuple):
+        return granted
     staff, course = granted
     admin = context.services.admin
     name = PurePath((document.file_name or "").replace("\\", "/")).name
     if not name.lower().endswith(REFERENCE_TYPES) or name.startswith("."):
         await admin.record(staff, Action.IMPORT, course.slug, "invalid", {"file": name[:64]})
-        await show_plain(update, NOT_REFERENCE)
-        return
+        return Reply(plain(NOT_REFERENCE))
     if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
         await admin.record(
             staff, Action.IMPORT, course.slug, "invalid", {"size": document.file_size}
         )
-        await show_plain(update, TOO_BIG)
-        return
+        return Reply(plain(TOO_BIG))
 
     started = time.perf_counter()
     progress = await message.reply_text("⏳ Downloading…")
@@ -180,11 +155,11 @@ async def import_reference(
     except TelegramError as exc:
         await admin.record(staff, Action.IMPORT, course.slug, "failed", {"why": "download"})
         await _edit(progress, f"❌ I couldn't download the file: {exc.message}. Try again.")
-        return
+        return None
     if len(data) > MAX_FILE_BYTES:
         await admin.record(staff, Action.IMPORT, course.slug, "invalid", {"size": len(data)})
         await _edit(progress, TOO_BIG)
-        return
+        return None
 
     await _edit(progress, "⏳ Reading…")
     text, problem = await _reference_text(name, data)
@@ -195,12 +170,11 @@ async def import_reference(
     if problem is not None:
         await admin.record(staff, Action.IMPORT, course.slug, "invalid", {"file": name[:64]})
         await _edit(progress, problem)
-        return
+        return None
 
     await _edit(progress, f"⏳ Embedding {name}…")
-    importer = ReferenceImporter(PgCourseRepository(context.services.pool), _embedder(context))
     try:
-        summary = await importer.run(course.slug, name, text)
+        summary = await context.services.course_import.add_reference(course.slug, name, text)
     except ModelMismatch as exc:
         detail = {"file": name[:64], "model": exc.course_model}
         await admin.record(staff, Action.IMPORT, course.slug, "invalid", detail)
@@ -209,7 +183,7 @@ async def import_reference(
             f"❌ {course.slug} is indexed with {exc.course_model}, but the bot now embeds with "
             f"{exc.configured}; nothing was added. Run /reindex {course.slug} first.",
         )
-        return
+        return None
     seconds = time.perf_counter() - started
     detail = {"file": name[:64], "chunks": summary.chunks, "replaced": summary.replaced}
     await admin.record(staff, Action.IMPORT, course.slug, "done", detail)
@@ -252,44 +226,38 @@ def refusal_text(problems: list[str], name: str) -> str:
     return "\n".join(lines)
 
 
-async def reindex_command(update: Update, context: TutorContext) -> None:
+@command
+async def reindex_command(context: TutorContext, user: User, _u: Update) -> Reply:
     """/reindex <slug>: re-embed the course's stored chunks (see CourseReindexer)."""
-    args = context.args or []
-    granted = await _for_one_course(update, context, Action.REINDEX, "reindex", args)
-    if granted is None:
-        return
+    granted = await _for_one_course(context, user, Action.REINDEX, context.args or [])
+    if not isinstance(granted, tuple):
+        return granted
     staff, course = granted
     admin = context.services.admin
     started = time.perf_counter()
-    reindexer = CourseReindexer(PgCourseRepository(context.services.pool), _embedder(context))
-    summary = await reindexer.run(course.slug)
+    summary = await context.services.course_import.reindex(course.slug)
     seconds = time.perf_counter() - started
     detail = {"chunks": summary.chunks, "embedded": summary.embedded, "model": summary.model}
     await admin.record(staff, Action.REINDEX, course.slug, "done", detail)
-    await show_plain(
-        update,
-        f"✅ Reindexed {course.slug}: {wording.count(summary.chunks, 'chunk')} "
-        f"({summary.embedded} distinct texts embedded) with {summary.model} "
-        f"({summary.dimensions} dimensions) in {seconds:.1f} s",
+    return Reply(
+        plain(
+            f"✅ Reindexed {course.slug}: {wording.count(summary.chunks, 'chunk')} "
+            f"({summary.embedded} distinct texts embedded) with {summary.model} "
+            f"({summary.dimensions} dimensions) in {seconds:.1f} s"
+        )
     )
 
 
 async def _for_one_course(
-    update: Update, context: TutorContext, action: Action, usage: str, args: list[str]
-) -> tuple[Staff, CourseRef] | None:
-    """`/<command> <slug>` from someone allowed for that course, or None once answered
-    (refused and audited, or shown the usage line)."""
-    user = await context.services.users.register(profile_of(update.effective_user))
+    context: TutorContext, user: User, action: Action, args: list[str]
+) -> tuple[Staff, CourseRef] | Reply:
+    """`/<command> <slug>` from someone allowed for that course, or the usage line to show
+    (a refusal, audited, is raised)."""
     admin = context.services.admin
-    try:
-        await admin.require(user.id, action, " ".join(args)[:64])
-        if len(args) != 1:
-            await show(update, admin_views.usage(usage))
-            return None
-        staff, course = await admin.authorise(user.id, action, args[0], args[0])
-    except AccessDenied as refused:
-        await show_plain(update, refused.reason)
-        return None
+    await admin.require(user.id, action, " ".join(args)[:64])
+    if len(args) != 1:
+        return Reply(admin_views.usage(action.value))
+    staff, course = await admin.authorise(user.id, action, args[0], args[0])
     assert course is not None
     return staff, course
 

@@ -7,9 +7,11 @@ from html import escape
 from telegram import Update
 
 from bot.context import TutorContext
-from bot.handlers.profile import profile_of
+from bot.handlers.base import Reply, command
 from bot.timezones import Ambiguous, Found, resolve
 from bot.views.clock import clock_time
+from bot.views.screen import Screen
+from domain.users import User
 
 USAGE = (
     "Send /timezone and your city or zone, e.g. <code>/timezone Berlin</code>, "
@@ -18,29 +20,28 @@ USAGE = (
 )
 
 
-async def timezone_command(update: Update, context: TutorContext) -> None:
-    user = await context.services.users.register(profile_of(update.effective_user))
-    message = update.effective_message
-    assert message is not None
+@command
+async def timezone_command(context: TutorContext, user: User, _u: Update) -> Reply:
     now = context.services.quizzes.now()
     if not context.args:
         current = user.timezone or "UTC"
-        await message.reply_html(
-            f"Your timezone: <b>{escape(current)}</b> (your time now: "
-            f"{clock_time(now, current)}).\n\n{USAGE}"
+        return Reply(
+            Screen(
+                f"Your timezone: <b>{escape(current)}</b> (your time now: "
+                f"{clock_time(now, current)}).\n\n{USAGE}"
+            )
         )
-        return
     found = resolve(" ".join(context.args))
     if isinstance(found, Ambiguous):
         options = ", ".join(f"<code>{escape(name)}</code>" for name in found.candidates)
-        await message.reply_html(
-            f"“{escape(' '.join(context.args)[:64])}” could be several time zones: {options}. "
-            f"Send the one you mean, e.g. <code>/timezone {escape(found.candidates[0])}</code>."
+        return Reply(
+            Screen(
+                f"“{escape(' '.join(context.args)[:64])}” could be several time zones: {options}. "
+                f"Send the one you mean, e.g. <code>/timezone {escape(found.candidates[0])}</code>."
+            )
         )
-        return
     if not isinstance(found, Found):
-        await message.reply_html(f"I don't know the timezone “{escape(found.text)}”.\n\n{USAGE}")
-        return
+        return Reply(Screen(f"I don't know the timezone “{escape(found.text)}”.\n\n{USAGE}"))
     await context.services.users.set_timezone(user.id, found.name)
     note = (
         " A fixed offset doesn't change with daylight saving time; a city does "
@@ -48,7 +49,9 @@ async def timezone_command(update: Update, context: TutorContext) -> None:
         if found.fixed
         else ""
     )
-    await message.reply_html(
-        f"Timezone set: <b>{escape(found.label)}</b> (your time now: "
-        f"{clock_time(now, found.name)}). Quiz times are shown in it from now on.{note}"
+    return Reply(
+        Screen(
+            f"Timezone set: <b>{escape(found.label)}</b> (your time now: "
+            f"{clock_time(now, found.name)}). Quiz times are shown in it from now on.{note}"
+        )
     )

@@ -5,58 +5,50 @@ from __future__ import annotations
 
 from telegram import InputFile, Update
 
-from bot.callbacks import Action
+from bot import callbacks as press
 from bot.context import TutorContext
-from bot.handlers.profile import profile_of
-from bot.handlers.render import show
+from bot.handlers.base import Buttons, Reply, command
 from bot.views import privacy as views
 from domain.privacy import Outcome
 from domain.users import User
 
+BUTTONS = Buttons()
 
-async def mydata(update: Update, context: TutorContext) -> None:
-    message = update.effective_message
-    if update.effective_user is None or message is None:
-        return
-    user = await context.services.users.register(profile_of(update.effective_user))
+
+@command
+async def mydata(context: TutorContext, user: User, update: Update) -> None:
     name, data = views.export_file(await context.services.privacy.export(user.id))
-    await message.reply_document(InputFile(data, filename=name), caption=views.EXPORT_CAPTION)
+    if update.effective_message is not None:
+        await update.effective_message.reply_document(
+            InputFile(data, filename=name), caption=views.EXPORT_CAPTION
+        )
 
 
-async def deleteme(update: Update, context: TutorContext) -> None:
-    if update.effective_user is None:
-        return
-    user = await context.services.users.register(profile_of(update.effective_user))
+@command
+async def deleteme(context: TutorContext, user: User, _u: Update) -> Reply:
     request = await context.services.privacy.ask_to_erase(user.id)
-    await show(update, views.confirm(request, user))
+    return Reply(views.confirm(request, user))
 
 
-async def _confirm(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    assert a.request is not None
+# Pressed without writing the user row first: a second press of "Yes, erase" must not bring
+# back the profile the first one erased. These handlers read only the user's id.
+@BUTTONS.on(press.EraseConfirm, register_user=False)
+async def _confirm(
+    context: TutorContext, user: User, update: Update, p: press.EraseConfirm
+) -> Reply:
     outcome = await context.services.privacy.erase(
-        user.id, a.request, through_update=update.update_id
+        user.id, p.request, through_update=update.update_id
     )
     if outcome is Outcome.ERASED:
-        await show(update, views.ERASED)
-        return views.ERASED_TOAST
+        return Reply(views.ERASED, views.ERASED_TOAST)
     if outcome is Outcome.EXPIRED:
-        await show(update, views.EXPIRED)
-        return views.EXPIRED_TOAST
+        return Reply(views.EXPIRED, views.EXPIRED_TOAST)
     # Already carried out (a double tap: the message says so already), cancelled or replaced.
-    return views.NOT_PENDING_TOAST
+    return Reply(toast=views.NOT_PENDING_TOAST)
 
 
-async def _cancel(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    assert a.request is not None
-    if await context.services.privacy.cancel(user.id, a.request):
-        await show(update, views.CANCELLED)
-        return None
-    return views.NOT_PENDING_TOAST
-
-
-BUTTONS = {"erase_confirm": _confirm, "erase_cancel": _cancel}
-
-# Dispatched without writing the user row first (bot/handlers/buttons.py): a second press
-# of "Yes, erase" must not bring back the profile the first one erased. These handlers read
-# only the user's id.
-UNREGISTERED = frozenset(BUTTONS)
+@BUTTONS.on(press.EraseCancel, register_user=False)
+async def _cancel(context: TutorContext, user: User, _u: Update, p: press.EraseCancel) -> Reply:
+    if await context.services.privacy.cancel(user.id, p.request):
+        return Reply(views.CANCELLED)
+    return Reply(toast=views.NOT_PENDING_TOAST)

@@ -1,58 +1,58 @@
 """Module quizzes in the chat: /quiz and the quiz buttons.
 
-Each button handler returns the toast for the callback answer; the dispatcher answers it.
 An answered question stays in the chat with its verdict; the next question (or the
 result) arrives as a new message below it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from uuid import UUID
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.callbacks import Action
+from bot import callbacks as press
 from bot.context import TutorContext
-from bot.handlers.profile import profile_of
-from bot.handlers.render import send, show
+from bot.handlers.base import Buttons, Reply, command
+from bot.handlers.render import edit, send, show
 from bot.jobs import schedule_cooldown_release
 from bot.views import quiz as views
 from bot.views.screen import Screen
 from domain.quiz import AnswerRejected, Attempt, QuizResult, QuizUnavailable
 from domain.users import User
 
+BUTTONS = Buttons()
 
-async def quiz_command(update: Update, context: TutorContext) -> None:
+
+@command
+async def quiz_command(context: TutorContext, user: User, update: Update) -> Reply | None:
     """/quiz: back to the question the learner is on, wherever they left it."""
-    user = await context.services.users.register(profile_of(update.effective_user))
     attempt = await context.services.quizzes.open_attempt(user.id)
     if attempt is None:
         mine = await context.services.learning.my_courses(user.id)
         now = context.services.learning.now()
-        await show(update, views.nothing_running(mine, user.timezone, now))
-        return
+        return Reply(views.nothing_running(mine, user.timezone, now))
     await _show_question(context, user, update, attempt)
-
-
-async def _intro(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    quizzes = context.services.quizzes
-    status = await quizzes.status(user.id, _course(a), _module(a))
-    await show(update, views.intro(status, user.timezone, quizzes.now()))
     return None
 
 
-async def _start(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
+@BUTTONS.on(press.QuizIntro)
+async def _intro(context: TutorContext, user: User, _u: Update, p: press.QuizIntro) -> Reply:
+    quizzes = context.services.quizzes
+    status = await quizzes.status(user.id, p.course, p.module)
+    return Reply(views.intro(status, user.timezone, quizzes.now()))
+
+
+@BUTTONS.on(press.QuizStart)
+async def _start(context: TutorContext, user: User, update: Update, p: press.QuizStart) -> Reply:
     quizzes = context.services.quizzes
     query = update.callback_query
     assert query is not None and query.message is not None
     where = query.message
     try:  # the question takes the pressed message's place
         attempt, left_behind = await quizzes.start_shown(
-            user.id, _course(a), _module(a), where.chat.id, where.message_id
+            user.id, p.course, p.module, where.chat.id, where.message_id
         )
     except QuizUnavailable as refused:
         if refused.status is None:
@@ -60,11 +60,14 @@ async def _start(context: TutorContext, user: User, update: Update, a: Action) -
         raise QuizUnavailable(views.refusal(refused.status, user.timezone, quizzes.now())) from None
     await show(update, views.question(attempt))
     await _retire(context, where.chat.id, attempt, left_behind)
-    return "Quiz resumed" if attempt.current_index else None
+    return Reply(toast="Quiz resumed" if attempt.current_index else None)
 
 
-async def _resume(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    attempt = await _running(context, user, a)
+@BUTTONS.on(press.QuizResume)
+async def _resume(
+    context: TutorContext, user: User, update: Update, p: press.QuizResume
+) -> Reply | None:
+    attempt = await _running(context, user, p.attempt)
     await _show_question(context, user, update, attempt)
     return None
 
@@ -74,8 +77,7 @@ async def _show_question(
 ) -> None:
     """The current question, in the pressed message (or `below` it, as a new one). It is
     the chat's one live copy of it: a copy shown before elsewhere loses its buttons."""
-    assert update.effective_chat is not None
-    chat_id = update.effective_chat.id
+    chat_id = update.effective_chat.id if update.effective_chat else user.id
     screen = views.question(attempt)
     shown = await send(context.bot, chat_id, screen) if below else await show(update, screen)
     if shown is None:
@@ -91,70 +93,69 @@ async def _retire(
     if message_id is None:
         return
     with suppress(BadRequest):  # deleted by the learner, say: nothing left to retire
-        await context.bot.edit_message_text(
-            views.question_moved(attempt),
-            chat_id=chat_id,
-            message_id=message_id,
-            parse_mode=ParseMode.HTML,
-        )
+        await edit(context.bot, chat_id, message_id, Screen(views.question_moved(attempt)))
 
 
-async def _answer(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    assert a.option is not None
-    return await _record(context, user, update, a, {a.option})
+@BUTTONS.on(press.QuizAnswer)
+async def _answer(context: TutorContext, user: User, update: Update, p: press.QuizAnswer) -> Reply:
+    return await _record(context, user, update, p.attempt, p.question, {p.option})
 
 
-async def _submit(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    picked = {i for i in range(len(views.LETTERS)) if (a.mask or 0) & (1 << i)}
-    return await _record(context, user, update, a, picked)
+@BUTTONS.on(press.QuizSubmit)
+async def _submit(context: TutorContext, user: User, update: Update, p: press.QuizSubmit) -> Reply:
+    picked = {i for i in range(len(views.LETTERS)) if p.mask & (1 << i)}
+    return await _record(context, user, update, p.attempt, p.question, picked)
 
 
-async def _toggle(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    assert a.attempt is not None and a.question is not None
-    quizzes = context.services.quizzes
-    attempt = await quizzes.question_on_screen(user.id, a.attempt, a.question)
+@BUTTONS.on(press.QuizToggle)
+async def _toggle(context: TutorContext, user: User, _u: Update, p: press.QuizToggle) -> Reply:
+    attempt = await context.services.quizzes.question_on_screen(user.id, p.attempt, p.question)
     if attempt.current is None:
         raise AnswerRejected("This quiz is already finished.")
-    if a.question != attempt.current_index:
+    if p.question != attempt.current_index:
         raise AnswerRejected("You already answered that question.")
-    await show(update, views.question(attempt, mask=a.mask or 0))
-    return None
+    return Reply(views.question(attempt, mask=p.mask))
 
 
-async def _abandon(context: TutorContext, user: User, update: Update, a: Action) -> str | None:
-    attempt = await _running(context, user, a)
+@BUTTONS.on(press.QuizAbandon)
+async def _abandon(context: TutorContext, user: User, _u: Update, p: press.QuizAbandon) -> Reply:
+    attempt = await _running(context, user, p.attempt)
     quizzes = context.services.quizzes
     status = await quizzes.status(user.id, attempt.course_id, attempt.module_no)
-    await show(update, views.abandon_confirm(attempt, status))
-    return None
+    return Reply(views.abandon_confirm(attempt, status))
 
 
+@BUTTONS.on(press.QuizAbandonConfirm)
 async def _abandon_confirm(
-    context: TutorContext, user: User, update: Update, a: Action
-) -> str | None:
-    assert a.attempt is not None
-    result = await context.services.quizzes.abandon(user.id, a.attempt)
+    context: TutorContext, user: User, update: Update, p: press.QuizAbandonConfirm
+) -> Reply:
+    result = await context.services.quizzes.abandon(user.id, p.attempt)
     await show(update, views.result(result, user.timezone, context.services.quizzes.now()))
     _after_finish(context, result)
-    return "Quiz abandoned"
+    return Reply(toast="Quiz abandoned")
 
 
 async def _record(
-    context: TutorContext, user: User, update: Update, a: Action, picked: set[int]
-) -> str | None:
-    assert a.attempt is not None and a.question is not None
+    context: TutorContext,
+    user: User,
+    update: Update,
+    attempt_id: UUID,
+    question: int,
+    picked: set[int],
+) -> Reply:
     quizzes = context.services.quizzes
     outcome = await quizzes.answer(
-        user.id, a.attempt, a.question, picked, request_id=update.update_id
+        user.id, attempt_id, question, picked, request_id=update.update_id
     )
     context.services.metrics.inc("tutorbot_quiz_answers_total")
     await show(update, views.feedback(outcome))
     if outcome.result is not None:
         _after_finish(context, outcome.result)
-        await _send(update, context, views.result(outcome.result, user.timezone, quizzes.now()))
+        chat_id = update.effective_chat.id if update.effective_chat else user.id
+        await send(context.bot, chat_id, views.result(outcome.result, user.timezone, quizzes.now()))
     else:
         await _show_question(context, user, update, outcome.attempt, below=True)
-    return "✅ Correct!" if outcome.correct else "❌ Not quite"
+    return Reply(toast="✅ Correct!" if outcome.correct else "❌ Not quite")
 
 
 def _after_finish(context: TutorContext, result: QuizResult) -> None:
@@ -164,38 +165,8 @@ def _after_finish(context: TutorContext, result: QuizResult) -> None:
         schedule_cooldown_release(context.application, result.cooldown_until, now)
 
 
-async def _send(update: Update, context: TutorContext, screen: Screen) -> None:
-    assert update.effective_chat is not None
-    await send(context.bot, update.effective_chat.id, screen)
-
-
-async def _running(context: TutorContext, user: User, a: Action) -> Attempt:
-    assert a.attempt is not None
-    attempt = await context.services.quizzes.attempt(user.id, a.attempt)
+async def _running(context: TutorContext, user: User, attempt_id: UUID) -> Attempt:
+    attempt = await context.services.quizzes.attempt(user.id, attempt_id)
     if attempt.current is None:
         raise AnswerRejected("This quiz is already finished.")
     return attempt
-
-
-def _course(a: Action) -> UUID:
-    assert a.course is not None
-    return a.course
-
-
-def _module(a: Action) -> int:
-    assert a.module is not None
-    return a.module
-
-
-ButtonHandler = Callable[[TutorContext, User, Update, Action], Awaitable[str | None]]
-
-BUTTONS: dict[str, ButtonHandler] = {
-    "quiz": _intro,
-    "quiz_start": _start,
-    "quiz_resume": _resume,
-    "quiz_answer": _answer,
-    "quiz_submit": _submit,
-    "quiz_toggle": _toggle,
-    "quiz_abandon": _abandon,
-    "quiz_abandon_confirm": _abandon_confirm,
-}

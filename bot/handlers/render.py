@@ -1,4 +1,6 @@
 """Putting a screen in front of the user: edit in place after a button, send otherwise.
+The one send path for screens: `show` (the reply to an update), `send` and `edit` (a
+message by its id: a quiz's next question, a streamed answer's last form).
 
 A button press is answered by the dispatcher (bot/handlers/buttons.py), which opens a
 `Press` around the handler: the button may ask for its screen in a new message, and a
@@ -58,16 +60,7 @@ async def show(update: Update, screen: Screen) -> int | None:
             _nothing_changed(press, screen)
             return shown.message_id
         try:
-            await _post(
-                bot,
-                "editMessageText",
-                chat_id=shown.chat.id,
-                message_id=shown.message_id,
-                text=screen.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=screen.keyboard,
-                link_preview_options=NO_PREVIEW,
-            )
+            await edit(bot, shown.chat.id, shown.message_id, screen)
         except BadRequest as exc:
             # The same update handled again (after a failure) edits what its first run
             # already edited: the message as the update carries it is older than the chat.
@@ -97,6 +90,20 @@ async def send(bot: Bot, chat_id: int, screen: Screen, *, thread: int | None = N
         message_thread_id=thread,
     )
     return int(sent["message_id"])
+
+
+async def edit(bot: Bot, chat_id: int, message_id: int, screen: Screen) -> None:
+    """A message becomes the screen (its keyboard too: none if the screen has none)."""
+    await _post(
+        bot,
+        "editMessageText",
+        chat_id=chat_id,
+        message_id=message_id,
+        text=screen.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=screen.keyboard,
+        link_preview_options=NO_PREVIEW,
+    )
 
 
 def _already_shown(screen: Screen, message: MaybeInaccessibleMessage) -> bool:

@@ -11,33 +11,28 @@ import asyncio
 from telegram import InputFile, Update
 
 from bot.context import TutorContext
-from bot.handlers.admin import show_plain
-from bot.handlers.profile import profile_of
+from bot.handlers.base import Reply, command
 from bot.handlers.render import show
 from bot.views import admin as admin_views
 from bot.views import stats as views
-from domain.learning import AccessDenied
+from domain.users import User
 
 
-async def stats_command(update: Update, context: TutorContext) -> None:
+@command
+async def stats_command(context: TutorContext, user: User, update: Update) -> Reply | None:
     message = update.effective_message
     if message is None:
-        return
-    user = await context.services.users.register(profile_of(update.effective_user))
+        return None
     args = context.args or []
     stats = context.services.stats
-    try:
-        await stats.require(user.id, " ".join(args)[:64])
-        if len(args) > 1:
-            await show(update, admin_views.usage("stats"))
-            return
-        report = await stats.report(user.id, args[0] if args else None)
-    except AccessDenied as refused:
-        await show_plain(update, refused.reason)
-        return
+    await stats.require(user.id, " ".join(args)[:64])
+    if len(args) > 1:
+        return Reply(admin_views.usage("stats"))
+    report = await stats.report(user.id, args[0] if args else None)
     await show(update, views.text(report))
     png = await asyncio.to_thread(views.chart, report)
     if png is not None:
         await message.reply_photo(
             InputFile(png, filename="funnel.png"), caption="Completion funnel per module"
         )
+    return None

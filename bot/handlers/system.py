@@ -9,8 +9,10 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import TutorContext
+from bot.handlers.render import send
 from bot.inbox import is_transient, note_failure
 from bot.views.common import SORRY
+from bot.views.screen import plain
 from storage.database import is_missing_user
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ async def on_error(update: object, context: TutorContext) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer(SORRY)
         elif update.effective_chat is not None and update.effective_chat.type == "private":
-            await context.bot.send_message(update.effective_chat.id, SORRY)
+            await send(context.bot, update.effective_chat.id, plain(SORRY))
     except TelegramError:
         log.warning("could not tell the user about the failure", exc_info=True)
 

@@ -6,6 +6,7 @@ import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any, NotRequired, TypedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -131,3 +132,8 @@ def _formatting(text: str, entities: Iterable[Mapping[str, Any]]) -> Iterator[tu
             covered = encoded[start:end].decode("utf-16-le", "replace").strip(" \n")
             if covered:
                 yield entity["type"], covered
+
+
+def plain(text: str) -> Screen:
+    """A screen of plain text (shown as typed: nothing in it is read as HTML)."""
+    return Screen(escape(text))

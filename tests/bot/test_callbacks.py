@@ -6,32 +6,82 @@ import uuid
 
 import pytest
 
-from bot.callbacks import MAX_BYTES, Action, ForgedCallback, decode, encode
+from bot import callbacks as press
+from bot.callbacks import MAX_BYTES, DuplicateButton, ForgedCallback, Payload, decode, encode
 from domain.personas import Persona
 
 COURSE = uuid.UUID("b030a980-3d02-413c-a872-9a92ebc224e8")
+ATTEMPT = uuid.UUID("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b")
 
-EVERY_ACTION = [
-    Action("home"),
-    Action("catalog"),
-    Action("progress"),
-    Action("noop"),
-    Action("course", COURSE),
-    Action("enroll", COURSE),
-    Action("course_menu", COURSE),
-    Action("persona_menu", COURSE),
-    Action("persona", COURSE, persona=Persona.ADVENTURE),
-    Action("module", COURSE, module=12),
-    Action("topic", COURSE, module=9999, topic=9999, page=9999),
-    Action("complete", COURSE, module=3, topic=4),
+# Every button, with the largest values its fields allow.
+EVERY_PAYLOAD: list[Payload] = [
+    press.Home(),
+    press.Catalog(),
+    press.Progress(),
+    press.Noop(),
+    press.CourseCard(COURSE),
+    press.Enroll(COURSE),
+    press.CourseMenu(COURSE),
+    press.PersonaMenu(COURSE),
+    press.ChoosePersona(COURSE, Persona.ADVENTURE),
+    press.Module(COURSE, 12),
+    press.Topic(COURSE, 9999, 9999, 9999),
+    press.Complete(COURSE, 3, 4),
+    press.CompleteNext(COURSE, 9999, 9999),
+    press.QuizIntro(COURSE, 9999),
+    press.QuizStart(COURSE, 9999),
+    press.QuizAnswer(ATTEMPT, 9999, 9),
+    press.QuizToggle(ATTEMPT, 9999, 63),
+    press.QuizSubmit(ATTEMPT, 9999, 63),
+    press.QuizResume(ATTEMPT),
+    press.QuizAbandon(ATTEMPT),
+    press.QuizAbandonConfirm(ATTEMPT),
+    press.AskHint(COURSE, 9999, 9999),
+    press.Suggestion(ATTEMPT),
+    press.BroadcastSend(ATTEMPT),
+    press.BroadcastCancel(ATTEMPT),
+    press.CourseVisibility(COURSE, "a"),
+    press.EraseConfirm(ATTEMPT),
+    press.EraseCancel(ATTEMPT),
 ]
 
 
-@pytest.mark.parametrize("pressed", EVERY_ACTION, ids=lambda a: a.name)
-def test_every_action_round_trips_within_telegrams_limit(pressed: Action) -> None:
+@pytest.mark.parametrize("pressed", EVERY_PAYLOAD, ids=lambda p: p.NAME)
+def test_every_button_round_trips_within_telegrams_limit(pressed: Payload) -> None:
     data = encode(pressed)
     assert 1 <= len(data.encode()) <= MAX_BYTES
     assert decode(data) == pressed
+    assert decode("+" + data) == type(pressed)(*_values(pressed), new_message=True)
+
+
+def test_the_list_above_names_every_button() -> None:
+    assert {type(p) for p in EVERY_PAYLOAD} == set(press._BY_CODE.values())
+
+
+@pytest.mark.parametrize(
+    ("data", "pressed"),
+    [
+        # Callback data sent by earlier versions of the bot still decodes the same.
+        ("h", press.Home()),
+        ("x", press.Noop()),
+        ("t:sDCpgD0CQTyocpqS68Ik6A:1:2:0", press.Topic(COURSE, 1, 2, 0)),
+        ("+t:sDCpgD0CQTyocpqS68Ik6A:1:2:3", press.Topic(COURSE, 1, 2, 3, new_message=True)),
+        ("p:sDCpgD0CQTyocpqS68Ik6A:c", press.ChoosePersona(COURSE, Persona.COOKING)),
+        ("qs:bxwqO01eT2CKe5wNHi86Sw:0:5", press.QuizSubmit(ATTEMPT, 0, 5)),
+        ("qxy:bxwqO01eT2CKe5wNHi86Sw", press.QuizAbandonConfirm(ATTEMPT)),
+        ("ca:sDCpgD0CQTyocpqS68Ik6A:u", press.CourseVisibility(COURSE, "u")),
+    ],
+)
+def test_the_wire_format_is_unchanged(data: str, pressed: Payload) -> None:
+    assert decode(data) == pressed
+    assert encode(pressed) == data
+
+
+def test_views_name_buttons_by_their_name() -> None:
+    assert press.action("topic", course=COURSE, module=1, topic=2, page=0) == encode(
+        press.Topic(COURSE, 1, 2, 0)
+    )
+    assert press.action("persona", course=COURSE, persona="sports").endswith(":s")
 
 
 @pytest.mark.parametrize(
@@ -49,8 +99,31 @@ def test_every_action_round_trips_within_telegrams_limit(pressed: Action) -> Non
         "h:extra",
         "é" * 40,
         "t:" + "A" * 22 + ":99999:1:0",
+        "qa:" + "A" * 22 + ":0:10",
+        "ca:" + "A" * 22 + ":x",
+        "++h",
     ],
 )
 def test_anything_else_is_refused(data: str | None) -> None:
     with pytest.raises(ForgedCallback):
         decode(data)
+
+
+def test_a_second_button_with_a_taken_code_or_name_fails_when_declared() -> None:
+    with pytest.raises(DuplicateButton):
+
+        @press.payload("t", "another_topic")
+        class AnotherTopic(Payload):
+            course: press.Id
+
+    with pytest.raises(DuplicateButton):
+
+        @press.payload("zz", "topic")
+        class SameName(Payload):
+            pass
+
+    assert decode("t:sDCpgD0CQTyocpqS68Ik6A:1:2:0") == press.Topic(COURSE, 1, 2, 0)
+
+
+def _values(pressed: Payload) -> list[object]:
+    return [getattr(pressed, name) for name, _ in pressed.LAYOUT]

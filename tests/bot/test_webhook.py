@@ -184,7 +184,7 @@ async def test_a_redelivered_webhook_update_is_applied_once(
 async def test_with_the_database_unavailable_the_webhook_answers_503_so_telegram_retries(
     server: str, emulator: BotApiEmulator, services: Services
 ) -> None:
-    await services.pool.close()
+    await services.database.close()
 
     assert await post(server + PATH, start_update(emulator), GOOD) == 503
     assert (await get(server + "/readyz"))[0] == 503

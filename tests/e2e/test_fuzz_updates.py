@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from telegram.ext import Application
 
-from bot.callbacks import ForgedCallback, action, decode
+from bot.callbacks import ForgedCallback, action, decode, named
 from bot.emulator import ApiCall, BotApiEmulator, EmulatorError
 from bot.emulator.checks import detect_entities
 from bot.handlers.buttons import STALE_BUTTON
@@ -572,21 +572,22 @@ def _never_existed(pick: int) -> str:
     """A well-formed press naming a course, attempt, suggestion or broadcast that never
     existed (each action's data carries only the fields of its layout)."""
     n = pick % 3 + 1
-    return action(
-        NEVER[pick % len(NEVER)],
-        course=uuid4(),
-        attempt=uuid4(),
-        suggestion=uuid4(),
-        broadcast=uuid4(),
-        module=n,
-        topic=n,
-        page=0,
-        question=n,
-        option=n,
-        mask=n,
-        persona=Persona.SPORTS,
-        op="pua"[n - 1],
-    )
+    values = {
+        "course": uuid4(),
+        "attempt": uuid4(),
+        "suggestion": uuid4(),
+        "broadcast": uuid4(),
+        "module": n,
+        "topic": n,
+        "page": 0,
+        "question": n,
+        "option": n,
+        "mask": n,
+        "persona": Persona.SPORTS,
+        "op": "pua"[n - 1],
+    }
+    kind = named(NEVER[pick % len(NEVER)])
+    return action(kind.NAME, **{field: values[field] for field, _ in kind.LAYOUT})
 
 
 def callback_data(world: World, kind: str, pick: int, cut: int, noise: str) -> str:
