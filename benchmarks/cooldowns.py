@@ -44,7 +44,8 @@ from typing import Any
 
 import asyncpg
 
-from domain.quiz import CooldownKey, QuizService
+from domain.quiz.model import CooldownKey
+from domain.quiz.service import QuizService
 from storage import embedded
 from storage.database import create_pool
 from storage.migrations import migrate

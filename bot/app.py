@@ -24,11 +24,13 @@ from bot.settings import ConfigError, Settings, bot_id_of
 from bot.telegram_bot import TutorBot
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
+from domain.clock import Clock, utc_now
 from domain.course_admin import CourseAdminService
 from domain.flood import FloodControl
-from domain.learning import LearningService
+from domain.learning.service import LearningService
 from domain.privacy import PrivacyService
-from domain.quiz import Clock, Draw, QuizService, utc_now
+from domain.quiz.model import Draw
+from domain.quiz.service import QuizService
 from domain.stats import StatsService
 from domain.tutor import TutorService
 from domain.users import UserService

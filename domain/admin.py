@@ -14,8 +14,10 @@ from typing import Protocol
 from uuid import UUID
 
 from domain import wording
-from domain.learning import AccessDenied, ModuleRecord, ModuleStatus, module_status
-from domain.quiz import Clock, utc_now
+from domain.clock import Clock, utc_now
+from domain.errors import AccessDenied
+from domain.learning.model import ModuleRecord, ModuleStatus
+from domain.learning.rules import module_status
 from domain.users import Role
 
 NOT_ALLOWED = "Sorry, you're not allowed to do that."

@@ -14,8 +14,8 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.admin import Action, AdminService, Invalid
-from domain.learning import AccessDenied
-from domain.quiz import Clock, utc_now
+from domain.clock import Clock, utc_now
+from domain.errors import AccessDenied
 
 MAX_TEXT = 3_500
 ALREADY_FINISHED = "This broadcast was already sent or cancelled."

@@ -12,7 +12,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.admin import Action, AdminService, NotAllowed
-from domain.learning import NotFound
+from domain.errors import NotFound
 from domain.users import Role
 
 

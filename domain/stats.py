@@ -14,7 +14,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.admin import Action, AdminStore, CourseRef, Invalid, NotAllowed, Staff
-from domain.quiz import Clock, utc_now
+from domain.clock import Clock, utc_now
 from domain.users import Role
 
 ACTIVE_DAYS = 7

@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 from uuid import UUID
 
+from domain.errors import AccessDenied
 from domain.extract import Source, quote_answer
-from domain.learning import AccessDenied
 from domain.personas import Persona
 from domain.relevance import Background, Verdict, judge, taught_later
 from domain.retrieval import Embedder, SearchHit, SearchResults

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.learning import (
+from domain.learning.model import (
     CourseInfo,
     Enrollment,
     EnrollOutcome,

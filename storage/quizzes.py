@@ -13,8 +13,8 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.learning import LearnerCourse
-from domain.quiz import (
+from domain.learning.model import LearnerCourse
+from domain.quiz.model import (
     Attempt,
     AttemptStatus,
     BankQuestion,
@@ -25,8 +25,8 @@ from domain.quiz import (
     ModuleQuizRecord,
     Question,
     QuizRules,
-    remaining_attempts,
 )
+from domain.quiz.rules import remaining_attempts
 from storage.content import CourseContent
 from storage.learning import LEARNER_COURSES, learner_course_from
 

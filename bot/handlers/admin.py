@@ -13,7 +13,7 @@ from bot.handlers.render import show
 from bot.jobs import schedule_cooldown_release
 from bot.views import admin as views
 from domain.admin import Action, Done
-from domain.learning import AccessDenied
+from domain.errors import AccessDenied
 from domain.users import Role
 
 # (context, acting user, arguments, the update's id: makes a repeated update harmless)

@@ -15,7 +15,7 @@ from bot.views import admin as admin_views
 from bot.views import broadcast as views
 from bot.views.screen import Screen
 from domain.admin import Action as StaffAction
-from domain.learning import AccessDenied
+from domain.errors import AccessDenied
 from domain.users import User
 
 

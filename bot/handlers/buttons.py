@@ -16,7 +16,7 @@ from bot.context import TutorContext
 from bot.handlers import ask, broadcast, course_admin, learning, privacy, quiz
 from bot.handlers.profile import profile_of
 from bot.handlers.render import pressing
-from domain.learning import AccessDenied
+from domain.errors import AccessDenied
 from domain.users import Role, User
 
 STALE_BUTTON = "This button is no longer valid. Send /start to begin again."

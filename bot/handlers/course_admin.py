@@ -13,7 +13,7 @@ from bot.views import admin as admin_views
 from bot.views import course_admin as views
 from domain.admin import Action as StaffAction
 from domain.course_admin import Change
-from domain.learning import AccessDenied
+from domain.errors import AccessDenied
 from domain.users import User
 from domain.wording import count
 

@@ -14,7 +14,8 @@ from bot.handlers.render import show
 from bot.views import learning as views
 from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
-from domain.learning import AccessDenied, TopicView
+from domain.errors import AccessDenied
+from domain.learning.model import TopicView
 from domain.users import User
 
 

@@ -40,7 +40,7 @@ from domain.admin import Action, CourseRef, Staff
 from domain.chunking import chunk_pack
 from domain.course_import import CourseReindexer, ModelMismatch, ReferenceImporter
 from domain.course_pack import PackError
-from domain.learning import AccessDenied
+from domain.errors import AccessDenied
 from domain.retrieval import Embedder
 from storage.courses import PgCourseRepository
 

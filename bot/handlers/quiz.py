@@ -22,7 +22,8 @@ from bot.handlers.render import send, show
 from bot.jobs import schedule_cooldown_release
 from bot.views import quiz as views
 from bot.views.screen import Screen
-from domain.quiz import AnswerRejected, Attempt, QuizResult, QuizUnavailable
+from domain.errors import AnswerRejected, QuizUnavailable
+from domain.quiz.model import Attempt, QuizResult
 from domain.users import User
 
 

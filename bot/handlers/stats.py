@@ -16,7 +16,7 @@ from bot.handlers.profile import profile_of
 from bot.handlers.render import show
 from bot.views import admin as admin_views
 from bot.views import stats as views
-from domain.learning import AccessDenied
+from domain.errors import AccessDenied
 
 
 async def stats_command(update: Update, context: TutorContext) -> None:

@@ -13,7 +13,7 @@ from bot.views.common import INTRO
 from bot.views.markdown import MESSAGE_LIMIT, paginate, plain_length
 from bot.views.modules import MARKS, state_words
 from bot.views.screen import Button, Screen, bar, button, link
-from domain.learning import (
+from domain.learning.model import (
     Continue,
     CourseInfo,
     CourseProgress,

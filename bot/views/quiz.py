@@ -12,8 +12,8 @@ from html import escape
 from bot.views.clock import local_time, until
 from bot.views.modules import MARKS, state_words
 from bot.views.screen import Button, Screen, button, opening
-from domain.learning import CourseProgress, ModuleState
-from domain.quiz import (
+from domain.learning.model import CourseProgress, ModuleState
+from domain.quiz.model import (
     AnswerOutcome,
     Attempt,
     DueCooldown,
@@ -22,8 +22,8 @@ from domain.quiz import (
     QuestionKind,
     QuizResult,
     QuizStatus,
-    unavailable_reason,
 )
+from domain.quiz.service import unavailable_reason
 
 LETTERS = "ABCDEF"
 

@@ -11,7 +11,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.quiz import (
+from domain.quiz.model import (
     Attempt,
     AttemptStatus,
     BankQuestion,
@@ -20,6 +20,8 @@ from domain.quiz import (
     Question,
     QuestionKind,
     QuizRules,
+)
+from domain.quiz.rules import (
     draw_questions,
     freeze,
     gate,

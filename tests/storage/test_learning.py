@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from domain.learning import TopicRecord
+from domain.learning.model import TopicRecord
 from domain.personas import Persona
 from storage.learning import PgLearningStore
 from tests.support.courses import TINY_PACK, import_as, import_pack

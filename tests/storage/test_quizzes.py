@@ -14,9 +14,8 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from domain.learning import NotEnrolled, NotFound
-from domain.quiz import (
-    AnswerRejected,
+from domain.errors import AnswerRejected, NotEnrolled, NotFound, QuizUnavailable
+from domain.quiz.model import (
     Attempt,
     AttemptStatus,
     CooldownKey,
@@ -25,11 +24,9 @@ from domain.quiz import (
     Gate,
     ModuleQuizRecord,
     Question,
-    QuizService,
-    QuizUnavailable,
-    draw_questions,
-    score_of,
 )
+from domain.quiz.rules import draw_questions, score_of
+from domain.quiz.service import QuizService
 from storage.database import create_pool
 from storage.learning import PgLearningStore
 from storage.quizzes import PgQuizStore

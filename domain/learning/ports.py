@@ -1,0 +1,64 @@
+"""What the learning service needs of storage."""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+from domain.learning.model import (
+    CourseInfo,
+    Enrollment,
+    EnrollOutcome,
+    LearnerCourse,
+    TopicMark,
+    TopicRecord,
+)
+from domain.personas import Persona
+
+
+class LearningStore(Protocol):
+    async def catalog(
+        self, user_id: int, course_id: UUID | None = None
+    ) -> list[tuple[CourseInfo, bool]]: ...
+
+    async def home(self, user_id: int) -> tuple[list[LearnerCourse], list[CourseInfo]]: ...
+
+    async def course_by_slug(self, slug: str) -> CourseInfo | None: ...
+
+    async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment | None: ...
+
+    async def ensure_enrollment(
+        self, user_id: int, course_id: UUID
+    ) -> tuple[EnrollOutcome, Enrollment] | None: ...
+
+    async def choose_persona(
+        self, user_id: int, course_id: UUID, persona: Persona
+    ) -> LearnerCourse | None: ...
+
+    async def learner_course(
+        self, user_id: int, course_id: UUID, module_no: int | None
+    ) -> LearnerCourse | None: ...
+
+    async def learner_courses(self, user_id: int) -> list[LearnerCourse]: ...
+
+    async def topic_marks(
+        self, user_id: int, course_id: UUID, module_no: int
+    ) -> list[TopicMark]: ...
+
+    async def topic(self, course_id: UUID, module_no: int, number: int) -> TopicRecord | None: ...
+
+    async def visit_topic(
+        self, user_id: int, chat_id: int, course_id: UUID, topic: TopicRecord, page: int
+    ) -> LearnerCourse | None: ...
+
+    async def complete_and_read(
+        self, user_id: int, course_id: UUID, topic: TopicRecord
+    ) -> tuple[LearnerCourse | None, bool]: ...
+
+    async def record_visit(self, user_id: int, topic_id: UUID, chat_id: int, page: int) -> None: ...
+
+    async def complete_topic(self, user_id: int, topic_id: UUID) -> bool: ...
+
+    async def unlock_module(self, user_id: int, course_id: UUID, module_no: int) -> bool: ...
+
+    async def complete_enrollment(self, user_id: int, course_id: UUID) -> None: ...

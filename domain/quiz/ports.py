@@ -1,0 +1,85 @@
+"""What the quiz service needs of storage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.learning.model import LearnerCourse
+from domain.quiz.model import (
+    Attempt,
+    BankQuestion,
+    CooldownKey,
+    DueCooldown,
+    Finish,
+    LiveQuestion,
+    ModuleQuizRecord,
+    Question,
+)
+
+
+class QuizStore(Protocol):
+    async def module_quiz(
+        self, user_id: int, course_id: UUID, module_no: int
+    ) -> ModuleQuizRecord | None: ...
+
+    async def module_with_quiz(
+        self, user_id: int, course_id: UUID, module_no: int
+    ) -> tuple[LearnerCourse | None, ModuleQuizRecord | None]: ...
+
+    async def question_bank(self, course_id: UUID, module_no: int) -> list[BankQuestion]: ...
+
+    async def start_attempt(
+        self,
+        user_id: int,
+        course_id: UUID,
+        module_no: int,
+        questions: Sequence[Question],
+        *,
+        attempts_used: int,
+        now: datetime,
+        version: datetime | None = None,
+        live_at: tuple[int, int] | None = None,
+    ) -> UUID | None: ...
+
+    async def attempt(self, user_id: int, attempt_id: UUID) -> Attempt | None: ...
+
+    async def open_attempts(self, user_id: int) -> list[Attempt]: ...
+
+    async def record_answer(
+        self,
+        attempt: Attempt,
+        index: int,
+        choice: Sequence[int],
+        correct: bool,
+        finish: Finish | None,
+        now: datetime,
+        request_id: int | None = None,
+        decided_from: ModuleQuizRecord | None = None,
+    ) -> bool: ...
+
+    async def answered_by(self, request_id: int) -> bool: ...
+
+    async def move_live_question(
+        self, chat_id: int, user_id: int, live: LiveQuestion
+    ) -> LiveQuestion | None: ...
+
+    async def finish_attempt(
+        self,
+        attempt: Attempt,
+        finish: Finish,
+        now: datetime,
+        decided_from: ModuleQuizRecord | None = None,
+    ) -> bool: ...
+
+    async def claim_due_cooldowns(
+        self, now: datetime, claim_until: datetime, limit: int
+    ) -> list[DueCooldown]: ...
+
+    async def mark_cooldowns_notified(self, keys: Iterable[CooldownKey], now: datetime) -> None: ...
+
+    async def retry_cooldowns_later(self, keys: Iterable[CooldownKey], at: datetime) -> None: ...
+
+    async def next_cooldown_due(self) -> datetime | None: ...
