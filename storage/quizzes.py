@@ -91,6 +91,7 @@ def _attempt(row: asyncpg.Record) -> Attempt:
         correct_count=row["correct_count"],
         status=AttemptStatus(row["status"]),
         started_at=row["started_at"],
+        finished_at=row["finished_at"],
     )
 
 

@@ -16,6 +16,7 @@ from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
 from domain.errors import AccessDenied
 from domain.learning.model import TopicView
+from domain.progress import Advance
 from domain.users import User
 
 
@@ -112,31 +113,33 @@ async def _topic(context: TutorContext, user: User, update: Update, a: Action) -
 
 async def _complete(context: TutorContext, user: User, _u: Update, a: Action) -> Result:
     assert a.module is not None and a.topic is not None
-    view, newly = await context.services.learning.complete_topic(
+    view, newly, advance = await context.services.learning.complete_topic(
         user.id, _course_id(a), a.module, a.topic
     )
     toast = _completed_toast(view, newly)
     offers = await context.services.tutor.suggestions(view.course.id, topic=(a.module, a.topic))
-    return views.topic_screen(view, a.page, offers), toast
+    return views.topic_screen(view, a.page, offers, advance), toast
 
 
 async def _complete_next(context: TutorContext, user: User, update: Update, a: Action) -> Result:
     """Mark the topic done and open the next one in the same press."""
     assert a.module is not None and a.topic is not None
     learning = context.services.learning
-    done, newly = await learning.complete_topic(user.id, _course_id(a), a.module, a.topic)
+    done, newly, advance = await learning.complete_topic(user.id, _course_id(a), a.module, a.topic)
     toast = _completed_toast(done, newly)
     if not done.has_next:
-        return await _topic_after(context, done, toast)
+        return await _topic_after(context, done, toast, advance)
     chat_id = update.effective_chat.id if update.effective_chat else user.id
     view = await learning.open_topic(user.id, chat_id, _course_id(a), a.module, a.topic + 1, 0)
     return await _topic_after(context, view, toast)
 
 
-async def _topic_after(context: TutorContext, view: TopicView, toast: str) -> Result:
+async def _topic_after(
+    context: TutorContext, view: TopicView, toast: str, advance: Advance | None = None
+) -> Result:
     topic = (view.module.number, view.topic.number)
     offers = await context.services.tutor.suggestions(view.course.id, topic=topic)
-    return views.topic_screen(view, 0, offers), toast
+    return views.topic_screen(view, 0, offers, advance), toast
 
 
 def _completed_toast(view: TopicView, newly: bool) -> str:

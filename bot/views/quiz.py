@@ -10,6 +10,7 @@ from datetime import datetime
 from html import escape
 
 from bot.views.clock import local_time, until
+from bot.views.common import course_completed
 from bot.views.modules import MARKS, state_words
 from bot.views.screen import Button, Screen, button, opening
 from domain.learning.model import CourseProgress, ModuleState
@@ -232,7 +233,7 @@ def result(outcome: QuizResult, timezone: str | None, now: datetime) -> Screen:
             ]
     lines.append("")
     if outcome.course_completed:
-        lines.append(f"🎓 <b>You completed {escape(outcome.course_name)}!</b> Congratulations.")
+        lines.append(course_completed(outcome.course_name))
     elif outcome.next_module is not None:
         number, title = outcome.next_module
         lines.append(f"🔓 <b>Module {number}: {escape(title)}</b> is now open.")

@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 from uuid import UUID
 
 from domain.personas import Persona
+from domain.progress import Advance
 
 
 class ModuleState(StrEnum):
@@ -163,6 +165,15 @@ class TopicView:
     has_previous: bool
     has_next: bool
     told_in_persona: bool = True  # False: no retelling for the persona, the default text
+
+
+class TopicCompleted(NamedTuple):
+    """What marking a topic done did: the topic's screen, whether this press completed it,
+    and what finishing its module did (see domain.progress), if it finished one now."""
+
+    view: TopicView
+    newly: bool
+    outcome: Advance | None = None
 
 
 @dataclass(frozen=True)

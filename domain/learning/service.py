@@ -15,6 +15,7 @@ from domain.learning.model import (
     LearnerCourse,
     ModuleState,
     Resume,
+    TopicCompleted,
     TopicView,
 )
 from domain.learning.ports import LearningStore
@@ -26,6 +27,7 @@ from domain.learning.rules import (
     progress_of_each,
 )
 from domain.personas import Persona, text_for
+from domain.progress import Advance, ModuleUnlocked, module_finished
 
 
 class LearningService:
@@ -104,28 +106,40 @@ class LearningService:
 
     async def complete_topic(
         self, user_id: int, course_id: UUID, module_no: int, number: int
-    ) -> tuple[TopicView, bool]:
-        """Mark a topic done; the flag says whether it was newly completed."""
+    ) -> TopicCompleted:
+        """Mark a topic done: its screen, whether this call completed it, and what that
+        did to the course (`domain.progress`): the last topic of a module without a quiz
+        finishes the module, which opens the next one or completes the course."""
+        now = self._clock()
         topic = await self._store.topic(course_id, module_no, number)
         if topic is None:
             state, newly = await self._state(user_id, course_id, module_no), False
         else:
-            found, newly = await self._store.complete_and_read(user_id, course_id, topic)
+            found, newly = await self._store.complete_and_read(user_id, course_id, topic, now)
             state = enrolled_state(found)
         view = await self._view_of(state, module_no, number)
         if topic is None or view.topic.id != topic.id:  # re-imported since the cache was read
-            newly = await self._store.complete_topic(user_id, view.topic.id)
+            newly = await self._store.complete_topic(user_id, view.topic.id, now)
         if newly:
             view = await self._view_of(state.with_completed(module_no, number), module_no, number)
-        # A module without a quiz has nothing to pass: finishing it opens the next one, and
-        # finishing the last one completes the course.
-        if (
-            view.module.state is ModuleState.COMPLETED
-            and not view.module.has_quiz
-            and not await self._store.unlock_module(user_id, course_id, module_no + 1)
-        ):
-            await self._store.complete_enrollment(user_id, course_id)
-        return view, newly
+        outcome = None
+        if view.module.state is ModuleState.COMPLETED and not view.module.has_quiz:
+            last = max(m.number for m in state.modules)
+            outcome = await self._apply(module_finished(user_id, course_id, module_no, last, now))
+        return TopicCompleted(view, newly, outcome)
+
+    async def _apply(self, advance: Advance) -> Advance | None:
+        """Store what finishing a module decided; the outcome when this call changed
+        anything (a module already open or a course already completed returns None)."""
+        if isinstance(advance, ModuleUnlocked):
+            done = await self._store.unlock_module(
+                advance.user_id, advance.course_id, advance.module_no, advance.at
+            )
+        else:
+            done = await self._store.complete_enrollment(
+                advance.user_id, advance.course_id, advance.at
+            )
+        return advance if done else None
 
     async def course_overview(self, user_id: int, course_id: UUID) -> tuple[CourseProgress, Resume]:
         """The course's progress and where to continue, from one read of the state."""

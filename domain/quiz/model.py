@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from domain.progress import Advance, CourseCompleted, ModuleUnlocked
+
 
 class QuestionKind(StrEnum):
     SINGLE = "single"
@@ -114,6 +116,7 @@ class Attempt:
     correct_count: int
     status: AttemptStatus
     started_at: datetime
+    finished_at: datetime | None = None
 
     @property
     def current(self) -> Question | None:
@@ -195,13 +198,17 @@ class QuizResult:
     sections: tuple[SectionResult, ...]
     topic_titles: dict[int, str]
     next_module: tuple[int, str] | None = None
-    course_completed: bool = False
+    outcome: Advance | None = None  # what the pass did: see domain.progress
     cooldown_until: datetime | None = None
     attempts_left: int | None = None
 
     @property
     def passed(self) -> bool:
         return self.status is AttemptStatus.PASSED
+
+    @property
+    def course_completed(self) -> bool:
+        return isinstance(self.outcome, CourseCompleted)
 
     @property
     def percent(self) -> int:
@@ -215,8 +222,15 @@ class Finish:
     status: AttemptStatus
     score: float
     cooldown_until: datetime | None
-    unlock_module: int | None
-    complete_course: bool
+    advance: Advance | None = None  # a pass: the next module opens, or the course completes
+
+    @property
+    def unlock_module(self) -> int | None:
+        return self.advance.module_no if isinstance(self.advance, ModuleUnlocked) else None
+
+    @property
+    def complete_course(self) -> bool:
+        return isinstance(self.advance, CourseCompleted)
 
 
 @dataclass(frozen=True)

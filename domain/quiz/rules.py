@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from domain.progress import module_finished
 from domain.quiz.model import (
     Attempt,
     AttemptStatus,
@@ -139,23 +140,26 @@ def section_results(
 
 
 def plan_finish(
-    record: ModuleQuizRecord, correct: int, total: int, now: datetime, *, abandoned: bool = False
+    record: ModuleQuizRecord,
+    correct: int,
+    total: int,
+    now: datetime,
+    *,
+    user_id: int,
+    abandoned: bool = False,
 ) -> Finish:
+    """What finishing an attempt with `correct` of `total` right does: a pass finishes the
+    module (`domain.progress.module_finished` decides what follows, at `now`); a failure
+    or an abandon starts the cooldown."""
     score = score_of(correct, total)
     if not abandoned and passes(correct, total, record.rules.pass_threshold):
-        last = record.module_no >= record.last_module_no
-        return Finish(
-            AttemptStatus.PASSED,
-            score,
-            None,
-            None if last else record.module_no + 1,
-            complete_course=last,
+        advance = module_finished(
+            user_id, record.course_id, record.module_no, record.last_module_no, now
         )
+        return Finish(AttemptStatus.PASSED, score, None, advance)
     cooldown = record.rules.cooldown
     return Finish(
         AttemptStatus.ABANDONED if abandoned else AttemptStatus.FAILED,
         score,
         now + cooldown if cooldown else None,
-        None,
-        complete_course=False,
     )

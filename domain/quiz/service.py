@@ -12,6 +12,7 @@ from domain.clock import Clock, utc_now
 from domain.errors import AnswerRejected, NotEnrolled, NotFound, QuizUnavailable
 from domain.learning.model import ModuleView
 from domain.learning.rules import module_view
+from domain.progress import module_finished
 from domain.quiz.model import (
     AnswerOutcome,
     Attempt,
@@ -225,14 +226,20 @@ class QuizService:
         result = None
         if attempt.status is not AttemptStatus.IN_PROGRESS and index + 1 == attempt.total:
             record = await self._record(user_id, attempt.course_id, attempt.module_no)
-            passed = attempt.status is AttemptStatus.PASSED
-            last = record.module_no >= record.last_module_no
+            advance = None
+            if attempt.status is AttemptStatus.PASSED:  # the outcome as recorded then
+                advance = module_finished(
+                    user_id,
+                    attempt.course_id,
+                    attempt.module_no,
+                    record.last_module_no,
+                    attempt.finished_at or self._clock(),
+                )
             finish = Finish(
                 attempt.status,
                 score_of(attempt.correct_count, attempt.total),
                 record.cooldown_until,
-                record.module_no + 1 if passed and not last else None,
-                complete_course=passed and last,
+                advance,
             )
             result = self._result(record, attempt, attempt.answers, attempt.correct_count, finish)
         return AnswerOutcome(attempt, index, question, picked, question.is_right(picked), result)
@@ -257,14 +264,14 @@ class QuizService:
         right = question.is_right(picked)
         answers = {**attempt.answers, index: tuple(sorted(picked))}
         finish = result = record = None
+        now = self._clock()
         if index + 1 == attempt.total:
             record = self._started_under.get(attempt.id) or await self._record(
                 user_id, attempt.course_id, attempt.module_no
             )
             correct = attempt.correct_count + int(right)
-            finish = plan_finish(record, correct, attempt.total, self._clock())
+            finish = plan_finish(record, correct, attempt.total, now, user_id=user_id)
             result = self._result(record, attempt, answers, correct, finish)
-        now = self._clock()
         recorded = await self._store.record_answer(
             attempt, index, sorted(picked), right, finish, now, request_id, record
         )
@@ -289,7 +296,9 @@ class QuizService:
             attempt = await self._running(user_id, attempt_id)
             record = await self._record(user_id, attempt.course_id, attempt.module_no)
             now = self._clock()
-            finish = plan_finish(record, attempt.correct_count, attempt.total, now, abandoned=True)
+            finish = plan_finish(
+                record, attempt.correct_count, attempt.total, now, user_id=user_id, abandoned=True
+            )
             if await self._store.finish_attempt(attempt, finish, now, record):
                 self._forget(attempt.id)
                 return self._result(record, attempt, attempt.answers, attempt.correct_count, finish)
@@ -390,7 +399,7 @@ class QuizService:
             ),
             topic_titles=record.topic_titles,
             next_module=next_module,
-            course_completed=finish.complete_course,
+            outcome=finish.advance,
             cooldown_until=finish.cooldown_until,
             attempts_left=attempts_left(record),
         )

@@ -86,7 +86,7 @@ class Tiny:
             self.course_id,
             module_no,
         ):
-            await self.learning.complete_topic(user_id, topic_id["id"])
+            await self.learning.complete_topic(user_id, topic_id["id"], self.clock())
 
     async def progress(self, user_id: int, module_no: int = 1) -> asyncpg.Record | None:
         return await self.pool.fetchrow(
