@@ -12,6 +12,7 @@ from bot.handlers.profile import profile_of
 from bot.handlers.render import show
 from bot.jobs import schedule_cooldown_release
 from bot.views import admin as views
+from bot.views.refusals import refusal_text
 from domain.admin import Action, Done
 from domain.errors import AccessDenied
 from domain.users import Role
@@ -86,7 +87,7 @@ async def staff_command(update: Update, context: TutorContext) -> None:
             return
         done = await run(context, user.id, args, update.update_id)
     except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+        await show_plain(update, refusal_text(refused))
         return
     await show(update, views.done(done.message, changed=done.changed))
 
@@ -96,7 +97,7 @@ async def menu(update: Update, context: TutorContext) -> None:
     try:
         staff = await context.services.admin.menu(user.id)
     except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+        await show_plain(update, refusal_text(refused))
         return
     await show(update, views.menu(staff.role))
 
@@ -112,7 +113,7 @@ async def learner(update: Update, context: TutorContext) -> None:
             return
         report = await admin.learner(user.id, args[0])
     except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+        await show_plain(update, refusal_text(refused))
         return
     now = context.services.quizzes.now()
     await show(update, views.report(report, user.timezone, now))

@@ -20,6 +20,7 @@ from bot.handlers.render import show
 from bot.inbox import is_transient
 from bot.streaming import StreamingMessage
 from bot.views import tutor as views
+from bot.views.refusals import refusal_text
 from bot.views.screen import Screen
 from domain.errors import AccessDenied
 from domain.retrieval import EmbeddingModelMismatch
@@ -36,7 +37,7 @@ async def question(update: Update, context: TutorContext) -> None:
     try:
         ctx = await tutor.context(user.id, update.effective_chat.id)
     except AccessDenied as denied:
-        await show(update, Screen(denied.reason))
+        await show(update, Screen(refusal_text(denied)))
         return
     if ctx.quiz_running is not None:
         await show(update, views.paused_for_quiz(ctx.quiz_running))
@@ -87,7 +88,7 @@ async def new_chat(update: Update, context: TutorContext) -> None:
     try:
         ctx = await context.services.tutor.new_thread(user.id, update.effective_chat.id)
     except AccessDenied as denied:
-        await show(update, Screen(denied.reason))
+        await show(update, Screen(refusal_text(denied)))
         return
     await show(update, views.new_thread(ctx))
 
@@ -121,7 +122,7 @@ async def _suggestion(context: TutorContext, user: User, update: Update, a: Acti
                 user.id, a.suggestion, stream.update, request_id=update.update_id
             )
         except AccessDenied as denied:
-            await _replace(placeholder, [Screen(denied.reason)])
+            await _replace(placeholder, [Screen(refusal_text(denied))])
             return None
         except ModelUnavailable as failed:
             context.services.metrics.inc("tutorbot_model_failures_total")

@@ -13,6 +13,7 @@ from bot.handlers.profile import profile_of
 from bot.handlers.render import show
 from bot.views import admin as admin_views
 from bot.views import broadcast as views
+from bot.views.refusals import refusal_text
 from bot.views.screen import Screen
 from domain.admin import Action as StaffAction
 from domain.errors import AccessDenied
@@ -32,7 +33,7 @@ async def broadcast_command(update: Update, context: TutorContext) -> None:
             return
         draft = await context.services.broadcasts.draft(user.id, parts[1], parts[2])
     except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+        await show_plain(update, refusal_text(refused))
         return
     await show(update, views.draft(draft))
 

@@ -16,6 +16,7 @@ from bot.context import TutorContext
 from bot.handlers import ask, broadcast, course_admin, learning, privacy, quiz
 from bot.handlers.profile import profile_of
 from bot.handlers.render import pressing
+from bot.views.refusals import refusal_text
 from domain.errors import AccessDenied
 from domain.users import Role, User
 
@@ -54,6 +55,7 @@ async def on_button(update: Update, context: TutorContext) -> None:
         try:
             toast = await handler(context, user, update, pressed)
         except AccessDenied as denied:
-            await query.answer(denied.reason, show_alert=True)
+            now = context.services.quizzes.now()  # a cooldown says when it ends
+            await query.answer(refusal_text(denied, user.timezone, now), show_alert=True)
             return
     await query.answer(toast or press.unchanged)

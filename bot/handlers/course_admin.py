@@ -11,6 +11,7 @@ from bot.handlers.profile import profile_of
 from bot.handlers.render import show
 from bot.views import admin as admin_views
 from bot.views import course_admin as views
+from bot.views.refusals import refusal_text
 from domain.admin import Action as StaffAction
 from domain.course_admin import Change
 from domain.errors import AccessDenied
@@ -25,7 +26,7 @@ async def courses_command(update: Update, context: TutorContext) -> None:
     try:
         courses = await context.services.course_admin.overview(user.id)
     except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+        await show_plain(update, refusal_text(refused))
         return
     await show(update, views.overview(courses))
 
@@ -41,7 +42,7 @@ async def export_command(update: Update, context: TutorContext) -> None:
             return
         name, data, learners = await service.export(user.id, args[0])
     except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+        await show_plain(update, refusal_text(refused))
         return
     assert update.effective_message is not None
     await update.effective_message.reply_document(

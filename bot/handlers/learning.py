@@ -13,6 +13,7 @@ from bot.handlers.profile import profile_of
 from bot.handlers.render import show
 from bot.views import learning as views
 from bot.views import quiz as quiz_views
+from bot.views.refusals import refusal_text
 from bot.views.screen import Screen
 from domain.errors import AccessDenied
 from domain.learning.model import TopicView
@@ -31,7 +32,7 @@ async def start(update: Update, context: TutorContext) -> None:
             try:
                 await show(update, await _enroll(context, user, course.id))
             except AccessDenied as denied:
-                await show(update, Screen(denied.reason))
+                await show(update, Screen(refusal_text(denied)))
             return
         await show(update, Screen("I couldn't find that course; here is what we have."))
     await show(update, views.home(user, *await learning.home(user.id)))

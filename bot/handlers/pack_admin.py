@@ -35,6 +35,7 @@ from bot.pack_import import (
     placement_lines,
 )
 from bot.views import admin as admin_views
+from bot.views import refusals
 from domain import wording
 from domain.admin import Action, CourseRef, Staff
 from domain.chunking import chunk_pack
@@ -74,7 +75,7 @@ async def import_text(update: Update, context: TutorContext) -> None:
     try:
         await context.services.admin.require(user.id, Action.IMPORT, "")
     except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+        await show_plain(update, refusals.refusal_text(refused))
         return
     await show(update, admin_views.usage("import"))
 
@@ -94,7 +95,7 @@ async def import_document(update: Update, context: TutorContext) -> None:
     try:
         staff = await admin.require(user.id, Action.IMPORT, target)
     except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+        await show_plain(update, refusals.refusal_text(refused))
         return
     if document.file_size is not None and document.file_size > MAX_DOWNLOAD_BYTES:
         await admin.record(staff, Action.IMPORT, target, "invalid", {"size": document.file_size})
@@ -288,7 +289,7 @@ async def _for_one_course(
             return None
         staff, course = await admin.authorise(user.id, action, args[0], args[0])
     except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+        await show_plain(update, refusals.refusal_text(refused))
         return None
     assert course is not None
     return staff, course

@@ -22,7 +22,7 @@ from bot.handlers.render import send, show
 from bot.jobs import schedule_cooldown_release
 from bot.views import quiz as views
 from bot.views.screen import Screen
-from domain.errors import AnswerRejected, QuizUnavailable
+from domain.errors import AnswerRejected, Reason
 from domain.quiz.model import Attempt, QuizResult
 from domain.users import User
 
@@ -51,14 +51,10 @@ async def _start(context: TutorContext, user: User, update: Update, a: Action) -
     query = update.callback_query
     assert query is not None and query.message is not None
     where = query.message
-    try:  # the question takes the pressed message's place
-        attempt, left_behind = await quizzes.start_shown(
-            user.id, _course(a), _module(a), where.chat.id, where.message_id
-        )
-    except QuizUnavailable as refused:
-        if refused.status is None:
-            raise
-        raise QuizUnavailable(views.refusal(refused.status, user.timezone, quizzes.now())) from None
+    # The question takes the pressed message's place.
+    attempt, left_behind = await quizzes.start_shown(
+        user.id, _course(a), _module(a), where.chat.id, where.message_id
+    )
     await show(update, views.question(attempt))
     await _retire(context, where.chat.id, attempt, left_behind)
     return "Quiz resumed" if attempt.current_index else None
@@ -115,9 +111,9 @@ async def _toggle(context: TutorContext, user: User, update: Update, a: Action) 
     quizzes = context.services.quizzes
     attempt = await quizzes.question_on_screen(user.id, a.attempt, a.question)
     if attempt.current is None:
-        raise AnswerRejected("This quiz is already finished.")
+        raise AnswerRejected(Reason.QUIZ_FINISHED)
     if a.question != attempt.current_index:
-        raise AnswerRejected("You already answered that question.")
+        raise AnswerRejected(Reason.ALREADY_ANSWERED)
     await show(update, views.question(attempt, mask=a.mask or 0))
     return None
 
@@ -174,7 +170,7 @@ async def _running(context: TutorContext, user: User, a: Action) -> Attempt:
     assert a.attempt is not None
     attempt = await context.services.quizzes.attempt(user.id, a.attempt)
     if attempt.current is None:
-        raise AnswerRejected("This quiz is already finished.")
+        raise AnswerRejected(Reason.QUIZ_FINISHED)
     return attempt
 
 

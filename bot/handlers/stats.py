@@ -16,6 +16,7 @@ from bot.handlers.profile import profile_of
 from bot.handlers.render import show
 from bot.views import admin as admin_views
 from bot.views import stats as views
+from bot.views.refusals import refusal_text
 from domain.errors import AccessDenied
 
 
@@ -33,7 +34,7 @@ async def stats_command(update: Update, context: TutorContext) -> None:
             return
         report = await stats.report(user.id, args[0] if args else None)
     except AccessDenied as refused:
-        await show_plain(update, refused.reason)
+        await show_plain(update, refusal_text(refused))
         return
     await show(update, views.text(report))
     png = await asyncio.to_thread(views.chart, report)

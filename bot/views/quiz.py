@@ -24,7 +24,6 @@ from domain.quiz.model import (
     QuizResult,
     QuizStatus,
 )
-from domain.quiz.service import unavailable_reason
 
 LETTERS = "ABCDEF"
 
@@ -254,16 +253,6 @@ def result(outcome: QuizResult, timezone: str | None, now: datetime) -> Screen:
             lines.append(f"Attempts left: {outcome.attempts_left}")
     rows.append([button("⬅ Module", "module", course=course, module=module)])
     return Screen("\n".join(lines), rows)
-
-
-def refusal(status: QuizStatus, timezone: str | None, now: datetime) -> str:
-    """Why the quiz can't start, as a short alert (Telegram allows 200 characters)."""
-    if status.gate is Gate.COOLDOWN and status.reopens_at is not None:
-        return (
-            f"The Module {status.record.module_no} quiz reopens "
-            f"{local_time(status.reopens_at, timezone, now)} ({until(status.reopens_at, now)})."
-        )
-    return unavailable_reason(status)
 
 
 def abandon_confirm(attempt: Attempt, status: QuizStatus) -> Screen:

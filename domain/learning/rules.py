@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.errors import ModuleLocked, NotEnrolled, NotFound
+from domain.errors import ModuleLocked, NotEnrolled, NotFound, Reason
 from domain.learning.model import (
     Continue,
     CourseProgress,
@@ -69,21 +69,18 @@ def module_view(state: LearnerCourse | None, module_no: int, now: datetime) -> M
 
 def enrolled_state(state: LearnerCourse | None) -> LearnerCourse:
     if state is None:
-        raise NotEnrolled("You are not enrolled in this course. Open it from /courses.")
+        raise NotEnrolled()
     if state.enrollment.status == "suspended":
-        raise NotEnrolled("Your enrollment in this course is suspended.")
+        raise NotEnrolled(Reason.SUSPENDED)
     return state
 
 
 def open_module(progress: CourseProgress, module_no: int) -> ModuleStatus:
     module = next((m for m in progress.modules if m.number == module_no), None)
     if module is None:
-        raise NotFound("That module does not exist.")
+        raise NotFound(Reason.MODULE_GONE)
     if not module.is_open:
-        previous = module_no - 1
-        raise ModuleLocked(
-            f"Module {module_no} is locked: pass the Module {previous} quiz to unlock it."
-        )
+        raise ModuleLocked(module_no)
     return module
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.clock import Clock, utc_now
-from domain.errors import AccessDenied, NotEnrolled, NotFound
+from domain.errors import NotEnrolled, NotFound, PersonaUnavailable, Reason
 from domain.learning.model import (
     CourseInfo,
     CourseProgress,
@@ -47,7 +47,7 @@ class LearningService:
         """A published course and whether the learner is enrolled in it."""
         found = await self._store.catalog(user_id, course_id)
         if not found:
-            raise NotFound("That course is no longer available.")
+            raise NotFound(Reason.COURSE_GONE)
         return found[0]
 
     async def course_by_slug(self, slug: str) -> CourseInfo | None:
@@ -64,11 +64,9 @@ class LearningService:
     async def enroll(self, user_id: int, course_id: UUID) -> tuple[EnrollOutcome, Enrollment]:
         enrolled = await self._store.ensure_enrollment(user_id, course_id)
         if enrolled is None:
-            raise NotFound("That course is no longer available.")
+            raise NotFound(Reason.COURSE_GONE)
         if enrolled[0] is EnrollOutcome.SUSPENDED:
-            raise NotEnrolled(
-                "Your enrollment in this course is suspended; please contact support."
-            )
+            raise NotEnrolled(Reason.SUSPENDED_ON_ENROLL)
         return enrolled
 
     async def choose_persona(
@@ -80,7 +78,7 @@ class LearningService:
         state = enrolled_state(await self._store.choose_persona(user_id, course_id, persona))
         course = state.enrollment.course
         if persona not in course.personas:
-            raise AccessDenied(f"{course.name} has no {persona.value} version yet.")
+            raise PersonaUnavailable(course.name, persona.value)
         return progress_of(state, self._clock()), continue_from(state, self._clock())
 
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment:
@@ -158,7 +156,7 @@ class LearningService:
         module = open_module(progress, module_no)
         topic = await self._store.topic(progress.course.id, module_no, number)
         if topic is None:
-            raise NotFound("That topic does not exist (any more).")
+            raise NotFound(Reason.TOPIC_GONE)
         persona = state.enrollment.persona or Persona.NORMAL
         return TopicView(
             course=progress.course,
@@ -179,7 +177,7 @@ class LearningService:
     async def _active(self, user_id: int, course_id: UUID) -> Enrollment:
         enrollment = await self._store.enrollment(user_id, course_id)
         if enrollment is None:
-            raise NotEnrolled("You are not enrolled in this course. Open it from /courses.")
+            raise NotEnrolled()
         if enrollment.status == "suspended":
-            raise NotEnrolled("Your enrollment in this course is suspended.")
+            raise NotEnrolled(Reason.SUSPENDED)
         return enrollment

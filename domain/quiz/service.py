@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from domain.clock import Clock, utc_now
-from domain.errors import AnswerRejected, NotEnrolled, NotFound, QuizUnavailable
+from domain.errors import AnswerRejected, NotEnrolled, NotFound, QuizUnavailable, Reason
 from domain.learning.model import ModuleView
 from domain.learning.rules import module_view
 from domain.progress import module_finished
@@ -121,7 +121,7 @@ class QuizService:
                     return self._remembered(attempt, record), False
                 continue
             if status.gate is not Gate.OPEN:
-                raise QuizUnavailable(unavailable_reason(status), status)
+                raise QuizUnavailable(status)
             bank = await self._store.question_bank(course_id, module_no)
             questions = draw_questions(bank, record.rules.question_count, self._rng)
             now = self._clock()
@@ -158,12 +158,12 @@ class QuizService:
                 )
                 return started, True
             # Someone (another device, a replayed update) changed the state first: look again.
-        raise QuizUnavailable("The quiz is busy starting elsewhere; please try again.")
+        raise QuizUnavailable()
 
     async def attempt(self, user_id: int, attempt_id: UUID) -> Attempt:
         attempt = await self._store.attempt(user_id, attempt_id)
         if attempt is None:
-            raise NotFound("This quiz is no longer available.")
+            raise NotFound(Reason.QUIZ_GONE)
         return self._remembered(attempt)
 
     async def question_on_screen(self, user_id: int, attempt_id: UUID, index: int) -> Attempt:
@@ -215,7 +215,7 @@ class QuizService:
                 return await self._recorded(user_id, attempt_id, index)
             raise
         if outcome is None:
-            raise AnswerRejected("You already answered that question.")
+            raise AnswerRejected(Reason.ALREADY_ANSWERED)
         return outcome
 
     async def _recorded(self, user_id: int, attempt_id: UUID, index: int) -> AnswerOutcome:
@@ -251,16 +251,14 @@ class QuizService:
         user_id = attempt.user_id
         if index != attempt.current_index:
             raise AnswerRejected(
-                "You already answered that question."
-                if index < attempt.current_index
-                else "That question isn't open yet."
+                Reason.ALREADY_ANSWERED if index < attempt.current_index else Reason.NOT_OPEN_YET
             )
         question = attempt.questions[index]
         picked = frozenset(choice)
         if not picked or any(not 0 <= i < len(question.options) for i in picked):
-            raise AnswerRejected("Pick an option first.")
+            raise AnswerRejected(Reason.PICK_AN_OPTION)
         if question.kind is not QuestionKind.MULTIPLE and len(picked) != 1:
-            raise AnswerRejected("Pick exactly one option.")
+            raise AnswerRejected(Reason.PICK_ONE)
         right = question.is_right(picked)
         answers = {**attempt.answers, index: tuple(sorted(picked))}
         finish = result = record = None
@@ -303,7 +301,7 @@ class QuizService:
                 self._forget(attempt.id)
                 return self._result(record, attempt, attempt.answers, attempt.correct_count, finish)
             # An answer landed in between (another device): score what is there now.
-        raise AnswerRejected("The quiz is busy elsewhere; please try again.")
+        raise AnswerRejected(Reason.QUIZ_BUSY)
 
     # -- cooldown release (the scheduler's side) --------------------------------------------
 
@@ -325,11 +323,11 @@ class QuizService:
     async def _record(self, user_id: int, course_id: UUID, module_no: int) -> ModuleQuizRecord:
         record = await self._store.module_quiz(user_id, course_id, module_no)
         if record is None:
-            raise NotFound("That module does not exist.")
+            raise NotFound(Reason.MODULE_GONE)
         if record.enrollment_status is None:
-            raise NotEnrolled("You are not enrolled in this course. Open it from /courses.")
+            raise NotEnrolled()
         if record.enrollment_status == "suspended":
-            raise NotEnrolled("Your enrollment in this course is suspended.")
+            raise NotEnrolled(Reason.SUSPENDED)
         return record
 
     def _saw(self, user_id: int, record: ModuleQuizRecord) -> None:
@@ -369,7 +367,7 @@ class QuizService:
     async def _running(self, user_id: int, attempt_id: UUID) -> Attempt:
         attempt = await self.attempt(user_id, attempt_id)
         if attempt.status is not AttemptStatus.IN_PROGRESS:
-            raise AnswerRejected("This quiz is already finished.")
+            raise AnswerRejected(Reason.QUIZ_FINISHED)
         return attempt
 
     @staticmethod
@@ -403,25 +401,3 @@ class QuizService:
             cooldown_until=finish.cooldown_until,
             attempts_left=attempts_left(record),
         )
-
-
-def unavailable_reason(status: QuizStatus) -> str:
-    record = status.record
-    module = f"Module {record.module_no}"
-    match status.gate:
-        case Gate.NO_QUIZ:
-            return f"{module} has no quiz."
-        case Gate.MODULE_LOCKED:
-            return f"{module} is locked: pass the Module {record.module_no - 1} quiz first."
-        case Gate.PASSED:
-            return f"You already passed the {module} quiz."
-        case Gate.COOLDOWN:
-            return f"The {module} quiz is cooling down; it reopens later."
-        case Gate.NO_ATTEMPTS_LEFT:
-            return f"No attempts left for the {module} quiz; please ask a tutor for more."
-        case Gate.TOPICS_PENDING:
-            return (
-                f"Finish the topics of {module} first "
-                f"({record.topics_completed}/{record.topics} done)."
-            )
-    return "The quiz is not available right now."

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from bot.ai.local_embeddings import LocalHashEmbedder
+from domain.errors import Reason
 from domain.personas import Persona
 from domain.tutor import (
     Answer,
@@ -432,7 +433,8 @@ async def test_an_exhausted_quota_refuses_before_the_model_is_asked(tiny: Tiny) 
         await service.ask(fresh_looking, "And another?", Streamed())
 
     assert refused.value.context == stale
-    assert f"all {QUOTA} typed questions for Module 1" in str(refused.value)
+    assert refused.value.reason is Reason.QUOTA_EXHAUSTED
+    assert (refused.value.context.quota, refused.value.context.module_no) == (QUOTA, 1)
     assert len(model.prompts) == QUOTA
     assert await tiny.typed_count(42) == QUOTA
 
