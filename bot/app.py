@@ -44,6 +44,7 @@ from storage.inbox import PgInbox
 from storage.learning import PgLearningStore
 from storage.lexical import upgrade_stale
 from storage.privacy import PgPrivacyStore
+from storage.quiz_memory import QuizAttemptCache
 from storage.quizzes import PgQuizStore
 from storage.stats import PgStatsStore
 from storage.tutor import PgTutorStore
@@ -86,7 +87,9 @@ async def open_services(
             users=users,
             inbox=PgInbox(pool, bot),
             learning=LearningService(PgLearningStore(pool, content), clock=clock),
-            quizzes=QuizService(PgQuizStore(pool, content, bot_id=bot), clock=clock, draw=draw),
+            quizzes=QuizService(
+                QuizAttemptCache(PgQuizStore(pool, content, bot_id=bot)), clock=clock, draw=draw
+            ),
             tutor=TutorService(
                 PgTutorStore(pool, content, bot_id=bot),
                 PgChunkSearch(pool),

@@ -1,4 +1,6 @@
-"""What the learning service needs of storage."""
+"""What the learning service needs of storage, one Protocol per use: the catalog,
+enrollments, a learner's state in a course with the visits and completions written with
+it, and the writes of what finishing a module does (domain.progress)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,12 @@ from domain.learning.model import (
     Enrollment,
     EnrollOutcome,
     LearnerCourse,
-    TopicMark,
     TopicRecord,
 )
 from domain.personas import Persona
 
 
-class LearningStore(Protocol):
+class Catalog(Protocol):
     async def catalog(
         self, user_id: int, course_id: UUID | None = None
     ) -> list[tuple[CourseInfo, bool]]: ...
@@ -26,6 +27,8 @@ class LearningStore(Protocol):
 
     async def course_by_slug(self, slug: str) -> CourseInfo | None: ...
 
+
+class Enrollments(Protocol):
     async def enrollment(self, user_id: int, course_id: UUID) -> Enrollment | None: ...
 
     async def ensure_enrollment(
@@ -36,15 +39,15 @@ class LearningStore(Protocol):
         self, user_id: int, course_id: UUID, persona: Persona
     ) -> LearnerCourse | None: ...
 
+
+class LearnerState(Protocol):
+    """A learner's state in a course, read in one go, with the writes made in that read."""
+
     async def learner_course(
         self, user_id: int, course_id: UUID, module_no: int | None
     ) -> LearnerCourse | None: ...
 
     async def learner_courses(self, user_id: int) -> list[LearnerCourse]: ...
-
-    async def topic_marks(
-        self, user_id: int, course_id: UUID, module_no: int
-    ) -> list[TopicMark]: ...
 
     async def topic(self, course_id: UUID, module_no: int, number: int) -> TopicRecord | None: ...
 
@@ -60,8 +63,17 @@ class LearningStore(Protocol):
 
     async def complete_topic(self, user_id: int, topic_id: UUID, at: datetime) -> bool: ...
 
+
+class Advances(Protocol):
+    """What finishing a module decided (domain.progress), written at the decision's time;
+    True when the write changed anything."""
+
     async def unlock_module(
         self, user_id: int, course_id: UUID, module_no: int, at: datetime
     ) -> bool: ...
 
     async def complete_enrollment(self, user_id: int, course_id: UUID, at: datetime) -> bool: ...
+
+
+class LearningStore(Catalog, Enrollments, LearnerState, Advances, Protocol):
+    """The learner journey's tables (storage.learning.PgLearningStore)."""

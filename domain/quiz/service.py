@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -28,7 +27,7 @@ from domain.quiz.model import (
     QuizResult,
     QuizStatus,
 )
-from domain.quiz.ports import QuizStore
+from domain.quiz.ports import RememberingQuizStore
 from domain.quiz.rules import (
     attempts_left,
     draw_questions,
@@ -42,35 +41,31 @@ from domain.quiz.rules import (
 class QuizService:
     """Quiz use cases.
 
-    Running attempts this process started, resumed or last answered are remembered, so an
-    answer costs one round trip: the compare-and-set write. Memory can only be behind the
-    database (another replica or device answered, or abandoned), never ahead of it, and a
-    write from a stale copy finds the state moved on; then the attempt is read again and the
-    answer decided afresh. Nothing is ever decided from memory alone.
+    The store remembers (`QuizMemory`, kept by storage's caching wrapper) the running
+    attempts this process started, resumed or last answered, so an answer costs one round
+    trip: the compare-and-set write. Memory can only be behind the database (another replica
+    or device answered, or abandoned), never ahead of it, and a write from a stale copy finds
+    the state moved on; then the attempt is read again and the answer decided afresh.
+    Nothing is ever decided from memory alone.
     """
 
     def __init__(
         self,
-        store: QuizStore,
+        store: RememberingQuizStore,
         *,
         clock: Clock = utc_now,
         draw: Draw | None = None,
-        remember: int = 4096,
     ) -> None:
         self._store = store
         self._clock = clock
         self._rng = (draw or Draw()).rng
-        self._remember = remember
-        self._running_attempts: OrderedDict[UUID, Attempt] = OrderedDict()
-        self._started_under: dict[UUID, ModuleQuizRecord] = {}
-        self._shown: OrderedDict[tuple[int, UUID, int], ModuleQuizRecord] = OrderedDict()
 
     def now(self) -> datetime:
         return self._clock()
 
     async def status(self, user_id: int, course_id: UUID, module_no: int) -> QuizStatus:
         record = await self._record(user_id, course_id, module_no)
-        self._saw(user_id, record)
+        self._store.saw(user_id, record)
         return gate(record, self._clock())
 
     async def module(
@@ -81,7 +76,7 @@ class QuizService:
         view = module_view(state, module_no, self._clock())
         if not view.module.has_quiz or record is None:
             return view, None
-        self._saw(user_id, record)
+        self._store.saw(user_id, record)
         return view, gate(record, self._clock())
 
     async def start_shown(
@@ -108,7 +103,7 @@ class QuizService:
         The quiz's state as this process last showed it (the quiz's intro, say) is tried
         first: the start is a compare-and-set on everything the gate was decided from, so a
         stale copy only costs a fresh read. Refusals and resumes are always decided fresh."""
-        shown = self._shown.pop((user_id, course_id, module_no), None)
+        shown = self._store.take_shown(user_id, course_id, module_no)
         for _ in range(3):
             status = gate(shown, self._clock()) if shown is not None else None
             if status is None or status.gate is not Gate.OPEN:
@@ -164,12 +159,12 @@ class QuizService:
         attempt = await self._store.attempt(user_id, attempt_id)
         if attempt is None:
             raise NotFound(Reason.QUIZ_GONE)
-        return self._remembered(attempt)
+        return attempt  # remembered by the store while it runs
 
     async def question_on_screen(self, user_id: int, attempt_id: UUID, index: int) -> Attempt:
         """The attempt to redraw question `index` (a ticked box): from memory when memory
         is at that question, since the answer that follows is checked against the database."""
-        known = self._known(user_id, attempt_id)
+        known = self._store.known_attempt(user_id, attempt_id)
         if known is not None and known.current_index == index:
             return known
         return await self.attempt(user_id, attempt_id)
@@ -200,7 +195,7 @@ class QuizService:
         """Record an answer. `request_id` (the update carrying it) makes it repeatable: the
         same update handled again after a failure gets the outcome it recorded the first
         time, while another update (a double tap) is refused as already answered."""
-        known = self._known(user_id, attempt_id)
+        known = self._store.known_attempt(user_id, attempt_id)
         if known is not None and known.current_index == index:
             outcome = await self._answer(known, index, choice, request_id)
             if outcome is not None:
@@ -264,7 +259,7 @@ class QuizService:
         finish = result = record = None
         now = self._clock()
         if index + 1 == attempt.total:
-            record = self._started_under.get(attempt.id) or await self._record(
+            record = self._store.started_under(attempt.id) or await self._record(
                 user_id, attempt.course_id, attempt.module_no
             )
             correct = attempt.correct_count + int(right)
@@ -273,8 +268,7 @@ class QuizService:
         recorded = await self._store.record_answer(
             attempt, index, sorted(picked), right, finish, now, request_id, record
         )
-        if not recorded:
-            self._forget(attempt.id)
+        if not recorded:  # the store forgets what it remembered of the attempt
             return None
         # The write was a compare-and-set on this very state, so the new state is known.
         updated = replace(
@@ -298,7 +292,6 @@ class QuizService:
                 record, attempt.correct_count, attempt.total, now, user_id=user_id, abandoned=True
             )
             if await self._store.finish_attempt(attempt, finish, now, record):
-                self._forget(attempt.id)
                 return self._result(record, attempt, attempt.answers, attempt.correct_count, finish)
             # An answer landed in between (another device): score what is there now.
         raise AnswerRejected(Reason.QUIZ_BUSY)
@@ -330,39 +323,13 @@ class QuizService:
             raise NotEnrolled(Reason.SUSPENDED)
         return record
 
-    def _saw(self, user_id: int, record: ModuleQuizRecord) -> None:
-        key = (user_id, record.course_id, record.module_no)
-        self._shown[key] = record
-        self._shown.move_to_end(key)
-        while len(self._shown) > self._remember:
-            self._shown.popitem(last=False)
-
-    def _known(self, user_id: int, attempt_id: UUID) -> Attempt | None:
-        attempt = self._running_attempts.get(attempt_id)
-        if attempt is None or attempt.user_id != user_id:  # never serve another's attempt
-            return None
-        self._running_attempts.move_to_end(attempt_id)
-        return attempt
-
     def _remembered(
         self, attempt: Attempt, started_under: ModuleQuizRecord | None = None
     ) -> Attempt:
         """`started_under`: the module's record as the attempt began, so the last answer
         can finish it without reading it again (the write is guarded by what it holds)."""
-        if attempt.status is not AttemptStatus.IN_PROGRESS:
-            self._forget(attempt.id)
-            return attempt
-        self._running_attempts[attempt.id] = attempt
-        self._running_attempts.move_to_end(attempt.id)
-        if started_under is not None:
-            self._started_under[attempt.id] = started_under
-        while len(self._running_attempts) > self._remember:
-            self._forget(next(iter(self._running_attempts)))
+        self._store.remember(attempt, started_under)
         return attempt
-
-    def _forget(self, attempt_id: UUID) -> None:
-        self._running_attempts.pop(attempt_id, None)
-        self._started_under.pop(attempt_id, None)
 
     async def _running(self, user_id: int, attempt_id: UUID) -> Attempt:
         attempt = await self.attempt(user_id, attempt_id)

@@ -29,6 +29,7 @@ from domain.quiz.rules import draw_questions, score_of
 from domain.quiz.service import QuizService
 from storage.database import create_pool
 from storage.learning import PgLearningStore
+from storage.quiz_memory import QuizAttemptCache
 from storage.quizzes import PgQuizStore
 from tests.conftest import BOT_ID
 from tests.support.courses import TINY_PACK, import_pack
@@ -117,7 +118,7 @@ async def tiny(pool: asyncpg.Pool) -> Tiny:
     course_id = await pool.fetchval("SELECT id FROM courses WHERE slug = 'tiny'")
     clock = Clock(START)
     store = PgQuizStore(pool, bot_id=BOT_ID)
-    quizzes = QuizService(store, clock=clock, draw=Draw(random.Random(SEED)))
+    quizzes = QuizService(QuizAttemptCache(store), clock=clock, draw=Draw(random.Random(SEED)))
     return Tiny(pool, course_id, clock, store, quizzes, PgLearningStore(pool))
 
 
@@ -416,7 +417,7 @@ async def test_an_answer_landing_while_abandoning_is_not_lost_from_the_score(tin
     store = AnswerLandsWhileAbandoning(
         tiny.pool, lambda: tiny.quizzes.answer(42, attempt.id, 0, right(attempt.questions[0]))
     )
-    abandoning = QuizService(store, clock=tiny.clock)
+    abandoning = QuizService(QuizAttemptCache(store), clock=tiny.clock)
 
     try:
         result = await abandoning.abandon(42, attempt.id)
@@ -484,7 +485,8 @@ async def test_the_last_answer_handled_again_shows_the_same_result(tiny: Tiny) -
 
 def replica(tiny: Tiny) -> QuizService:
     """Another process on the same database: its own memory of running attempts."""
-    return QuizService(tiny.store, clock=tiny.clock, draw=Draw(random.Random(SEED)))
+    memory = QuizAttemptCache(tiny.store)
+    return QuizService(memory, clock=tiny.clock, draw=Draw(random.Random(SEED)))
 
 
 async def test_a_replica_whose_memory_is_behind_reads_the_attempt_again_and_answers_right(
