@@ -4,6 +4,7 @@ standing with a module's quiz, results and cooldowns."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -117,6 +118,30 @@ class Attempt:
     status: AttemptStatus
     started_at: datetime
     finished_at: datetime | None = None
+
+    @classmethod
+    def started(
+        cls,
+        attempt_id: UUID,
+        user_id: int,
+        course_id: UUID,
+        module_no: int,
+        questions: Iterable[Question],
+        at: datetime,
+    ) -> Attempt:
+        """A new attempt, as its start stores it: at its first question, nothing answered."""
+        return cls(
+            attempt_id,
+            user_id,
+            course_id,
+            module_no,
+            tuple(questions),
+            answers={},
+            current_index=0,
+            correct_count=0,
+            status=AttemptStatus.IN_PROGRESS,
+            started_at=at,
+        )
 
     @property
     def current(self) -> Question | None:

@@ -132,18 +132,7 @@ class QuizService:
             )
             if attempt_id is not None:  # stored exactly as drawn: no need to read it back
                 started = self._remembered(
-                    Attempt(
-                        attempt_id,
-                        user_id,
-                        course_id,
-                        module_no,
-                        tuple(questions),
-                        answers={},
-                        current_index=0,
-                        correct_count=0,
-                        status=AttemptStatus.IN_PROGRESS,
-                        started_at=now,
-                    ),
+                    Attempt.started(attempt_id, user_id, course_id, module_no, questions, now),
                     replace(  # the record as the start left it
                         record,
                         attempts_used=record.attempts_used + 1,

@@ -117,17 +117,8 @@ class InMemoryQuizStore:
         ):
             return None
         attempt_id = uuid4()
-        self.attempts[attempt_id] = Attempt(
-            attempt_id,
-            user_id,
-            course_id,
-            module_no,
-            tuple(questions),
-            answers={},
-            current_index=0,
-            correct_count=0,
-            status=AttemptStatus.IN_PROGRESS,
-            started_at=now,
+        self.attempts[attempt_id] = Attempt.started(
+            attempt_id, user_id, course_id, module_no, questions, now
         )
         self.records[user_id, module_no] = replace(
             record, attempts_used=attempts_used + 1, open_attempt=attempt_id, cooldown_until=None
@@ -147,12 +138,8 @@ class InMemoryQuizStore:
         request_id: int | None = None,
         decided_from: ModuleQuizRecord | None = None,
     ) -> bool:
-        stored = self.attempts.get(attempt.id)
-        if (
-            stored is None
-            or stored.status is not AttemptStatus.IN_PROGRESS
-            or stored.current_index != index
-        ):
+        stored = self._running_at(attempt.id, index)
+        if stored is None:
             return False
         self.attempts[attempt.id] = replace(
             stored,
@@ -184,15 +171,17 @@ class InMemoryQuizStore:
         now: datetime,
         decided_from: ModuleQuizRecord | None = None,
     ) -> bool:
-        stored = self.attempts.get(attempt.id)
-        if (
-            stored is None
-            or stored.status is not AttemptStatus.IN_PROGRESS
-            or stored.current_index != attempt.current_index
-        ):
+        if self._running_at(attempt.id, attempt.current_index) is None:
             return False
         self._finish(attempt.id, finish, now)
         return True
+
+    def _running_at(self, attempt_id: UUID, index: int) -> Attempt | None:
+        """The compare-and-set: the attempt, if still running at question `index`."""
+        stored = self.attempts.get(attempt_id)
+        if stored is None or stored.status is not AttemptStatus.IN_PROGRESS:
+            return None
+        return stored if stored.current_index == index else None
 
     def _finish(self, attempt_id: UUID, finish: Finish, now: datetime) -> None:
         """What `storage.quizzes._FINISH` does in its one statement."""
