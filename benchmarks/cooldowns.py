@@ -5,11 +5,11 @@ One course with one module, N learners (``--learners``), each with an active enr
 (bulk-inserted with ``generate_series``). Then S scheduler instances (``--schedulers``) start
 at the same moment, each in its own OS process (multiprocessing, spawn) with its own asyncpg
 pool, so their claims really compete in PostgreSQL. Each one loops like
-``bot.cooldowns.CooldownAnnouncer.sweep``: ``QuizService(PgQuizStore(pool, bot_id=...))
-.claim_due_cooldowns(batch, lease=5 min)``, then for each claimed row an optional simulated
-send (``--send-ms``, a sleep) and ``cooldowns_announced`` (one row at a time, as the announcer
-does; ``--mark batch`` marks the whole batch in one call instead), until a claim returns
-nothing. Each scheduler reports the keys it claimed.
+``bot.cooldowns.CooldownAnnouncer.sweep``: ``QuizService(QuizAttemptCache(PgQuizStore(pool,
+bot_id=...))).claim_due_cooldowns(batch, lease=5 min)``, then for each claimed row an
+optional simulated send (``--send-ms``, a sleep) and ``cooldowns_announced`` (one row at a
+time, as the announcer does; ``--mark batch`` marks the whole batch in one call instead),
+until a claim returns nothing. Each scheduler reports the keys it claimed.
 
 Printed: wall time, cooldowns released per second (overall and per scheduler), how the claims
 were split, claim / mark latency, and the checks: duplicates (keys claimed more than once,
@@ -44,10 +44,12 @@ from typing import Any
 
 import asyncpg
 
-from domain.quiz import CooldownKey, QuizService
+from domain.quiz.model import CooldownKey
+from domain.quiz.service import QuizService
 from storage import embedded
 from storage.database import create_pool
 from storage.migrations import migrate
+from storage.quiz_memory import QuizAttemptCache
 from storage.quizzes import PgQuizStore
 
 BOT_ID = 123456  # the learners last wrote to this bot, which announces their cooldowns
@@ -158,7 +160,7 @@ async def run_scheduler(
 ) -> WorkerResult:
     pool = await create_pool(url, min_size=1, max_size=2)
     try:
-        quizzes = QuizService(PgQuizStore(pool, bot_id=BOT_ID))
+        quizzes = QuizService(QuizAttemptCache(PgQuizStore(pool, bot_id=BOT_ID)))
         await pool.fetchval("SELECT 1")  # connected before the clock starts
         await asyncio.to_thread(barrier.wait, START_TIMEOUT_S)
         result = WorkerResult(index, started=time.monotonic())

@@ -26,12 +26,14 @@ from bot.settings import ConfigError, Settings, bot_id_of
 from bot.telegram_bot import TutorBot
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
+from domain.clock import Clock, utc_now
 from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
 from domain.flood import FloodControl
-from domain.learning import LearningService
+from domain.learning.service import LearningService
 from domain.privacy import PrivacyService
-from domain.quiz import Clock, Draw, QuizService, utc_now
+from domain.quiz.model import Draw
+from domain.quiz.service import QuizService
 from domain.retrieval import Embedder
 from domain.stats import StatsService
 from domain.tutor import ChunkSearch, TutorService
@@ -51,6 +53,7 @@ from storage.learning import PgLearningStore
 from storage.lexical import upgrade_stale
 from storage.migrations import migrate
 from storage.privacy import PgPrivacyStore
+from storage.quiz_memory import QuizAttemptCache
 from storage.quizzes import PgQuizStore
 from storage.stats import PgStatsStore
 from storage.tutor import PgTutorStore
@@ -102,7 +105,9 @@ async def open_services(
             users=users,
             inbox=PgInbox(pool, bot),
             learning=LearningService(PgLearningStore(pool, content), clock=clock),
-            quizzes=QuizService(PgQuizStore(pool, content, bot_id=bot), clock=clock, draw=draw),
+            quizzes=QuizService(
+                QuizAttemptCache(PgQuizStore(pool, content, bot_id=bot)), clock=clock, draw=draw
+            ),
             tutor=TutorService(
                 PgTutorStore(pool, content, bot_id=bot),
                 PgChunkSearch(pool),

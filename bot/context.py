@@ -14,9 +14,9 @@ from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
-from domain.learning import LearningService
+from domain.learning.service import LearningService
 from domain.privacy import PrivacyService
-from domain.quiz import QuizService
+from domain.quiz.service import QuizService
 from domain.stats import StatsService
 from domain.tutor import TutorService
 from domain.users import UserService

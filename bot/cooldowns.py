@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.context import Services
 from bot.outgoing import BULK
 from bot.views import quiz as views
-from domain.quiz import DueCooldown
+from domain.quiz.model import DueCooldown
 
 log = logging.getLogger(__name__)
 

@@ -14,21 +14,30 @@ from typing import Protocol
 from uuid import UUID
 
 from domain import wording
-from domain.learning import AccessDenied, ModuleRecord, ModuleStatus, module_status
-from domain.quiz import Clock, utc_now
+from domain.clock import Clock, utc_now
+from domain.errors import AccessDenied, Reason
+from domain.learning.model import ModuleRecord, ModuleStatus
+from domain.learning.rules import module_status
 from domain.users import Role
 
-NOT_ALLOWED = "Sorry, you're not allowed to do that."
 MAX_GRANT = 1_000
 
 
 class NotAllowed(AccessDenied):
+    """One neutral refusal, whatever was not allowed."""
+
     def __init__(self) -> None:
-        super().__init__(NOT_ALLOWED)
+        super().__init__(Reason.NOT_ALLOWED)
 
 
 class Invalid(AccessDenied):
-    """The command is allowed but its arguments don't name anything real."""
+    """The command is allowed but its arguments don't name anything real: `name` is what
+    was typed (a user, a course's slug), `limit` the bound it broke."""
+
+    def __init__(self, reason: Reason, *, name: str = "", limit: int = 0) -> None:
+        super().__init__(reason)
+        self.name = name
+        self.limit = limit
 
 
 class Action(StrEnum):
@@ -220,7 +229,7 @@ class AdminService:
         person = await self._person(staff, action, ref)
         if person.id == actor_id and role is not Role.ADMIN:
             await self._audit(staff, action, ref, "invalid", {"why": "self"})
-            raise Invalid("You can't demote yourself; ask another admin.")
+            raise Invalid(Reason.SELF_DEMOTION)
         if person.role is role:
             await self._audit(staff, action, ref, "done", {"role": role.value, "changed": False})
             return Done(
@@ -248,7 +257,7 @@ class AdminService:
         n = _count(count)
         if n is None:
             await self._audit(staff, action, ref, "invalid", {"count": count[:20]})
-            raise Invalid(f"The number must be a whole number from 1 to {MAX_GRANT}.")
+            raise Invalid(Reason.BAD_COUNT, limit=MAX_GRANT)
         detail = {"course": course.slug, "module": module_no, "n": n}
         if action is Action.GRANT_PROMPTS:
             total = await self._store.grant_prompts(person.id, course, module_no, n, request_id)
@@ -346,17 +355,14 @@ class AdminService:
         person = await self._store.find_person(ref.strip()[:64]) if ref else None
         if person is None:
             await self._audit(staff, action, ref, "invalid", {"why": "unknown user"})
-            raise Invalid(
-                f"I don't know the user “{ref[:64]}”. Use their numeric id or @username "
-                "(they must have talked to the bot)."
-            )
+            raise Invalid(Reason.UNKNOWN_USER, name=ref[:64])
         return person
 
     async def _course(self, staff: Staff, action: Action, ref: str, slug: str) -> CourseRef:
         course = await self._store.course(slug.strip().lower()[:64])
         if course is None:
             await self._audit(staff, action, ref, "invalid", {"course": slug[:64]})
-            raise Invalid(f"There is no course “{slug[:64]}”.")
+            raise Invalid(Reason.UNKNOWN_COURSE, name=slug[:64])
         return course
 
     async def _authorise_course(
@@ -376,7 +382,7 @@ class AdminService:
         module_no = _count(module)
         if module_no is None or module_no > course.modules:
             await self._audit(staff, action, ref, "invalid", {"module": module[:20]})
-            raise Invalid(f"{course.slug} has modules 1 to {course.modules}.")
+            raise Invalid(Reason.NO_SUCH_MODULE, name=course.slug, limit=course.modules)
         return staff, person, course, module_no
 
     async def _audit(

@@ -14,12 +14,10 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.admin import Action, AdminService, Invalid
-from domain.learning import AccessDenied
-from domain.quiz import Clock, utc_now
+from domain.clock import Clock, utc_now
+from domain.errors import AccessDenied, Reason
 
 MAX_TEXT = 3_500
-ALREADY_FINISHED = "This broadcast was already sent or cancelled."
-NOT_THE_AUTHOR = "Only the author of this draft can send or cancel it."
 LEASE = timedelta(minutes=2)
 
 
@@ -99,7 +97,7 @@ class BroadcastService:
         text = text.strip()
         if not text or len(text) > MAX_TEXT:
             await self._admin.record(staff, Action.BROADCAST, audience, "invalid", {})
-            raise Invalid(f"The message must be 1 to {MAX_TEXT} characters.")
+            raise Invalid(Reason.MESSAGE_LENGTH, limit=MAX_TEXT)
         course_id = course.id if course else None
         recipients = await self._store.audience_size(course_id)
         broadcast_id = await self._store.create(
@@ -120,7 +118,7 @@ class BroadcastService:
     ) -> Progress:
         await self._authorise_press(actor_id, broadcast_id)
         if not await self._store.begin(broadcast_id, actor_id, chat_id, message_id, self._clock()):
-            raise AccessDenied(ALREADY_FINISHED)
+            raise AccessDenied(Reason.BROADCAST_FINISHED)
         progress = await self._store.progress(broadcast_id)
         assert progress is not None
         return progress
@@ -128,7 +126,7 @@ class BroadcastService:
     async def cancel(self, actor_id: int, broadcast_id: UUID) -> None:
         await self._authorise_press(actor_id, broadcast_id)
         if not await self._store.cancel(broadcast_id, actor_id):
-            raise AccessDenied(ALREADY_FINISHED)
+            raise AccessDenied(Reason.BROADCAST_FINISHED)
 
     async def _authorise_press(self, actor_id: int, broadcast_id: UUID) -> None:
         """A draft's buttons are checked like the command that made it, at the moment they
@@ -138,12 +136,12 @@ class BroadcastService:
         await self._admin.require(actor_id, Action.BROADCAST, str(broadcast_id))
         found = await self._store.author(broadcast_id)
         if found is None:
-            raise AccessDenied(ALREADY_FINISHED)
+            raise AccessDenied(Reason.BROADCAST_FINISHED)
         author, audience = found
         slug = None if audience == "all" else audience
         await self._admin.authorise(actor_id, Action.BROADCAST, audience, slug)
         if author != actor_id:
-            raise AccessDenied(NOT_THE_AUTHOR)
+            raise AccessDenied(Reason.NOT_THE_AUTHOR)
 
     async def claim(self, broadcast_id: UUID, limit: int) -> list[int]:
         now = self._clock()

@@ -12,7 +12,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.admin import Action, AdminService, NotAllowed
-from domain.learning import NotFound
+from domain.errors import NotFound, Reason
 from domain.users import Role
 
 
@@ -133,7 +133,7 @@ class CourseAdminService:
             raise NotAllowed
         course = await self._store.course(course_id)
         if course is None:
-            raise NotFound("That course no longer exists.")
+            raise NotFound(Reason.COURSE_DELETED)
         await self._store.set_visibility(course_id, change, now)
         await self._admin.record(
             staff, Action.COURSES, course.slug, "done", {"change": change.value}

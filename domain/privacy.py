@@ -44,7 +44,7 @@ from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from domain.admin import Action
-from domain.quiz import Clock, utc_now
+from domain.clock import Clock, utc_now
 from domain.users import UserService
 
 FORMAT_VERSION = 1

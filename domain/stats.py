@@ -14,7 +14,8 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.admin import Action, AdminStore, CourseRef, Invalid, NotAllowed, Staff
-from domain.quiz import Clock, utc_now
+from domain.clock import Clock, utc_now
+from domain.errors import Reason
 from domain.users import Role
 
 ACTIVE_DAYS = 7
@@ -143,7 +144,7 @@ class StatsService:
             course = await self._admin.course(slug.strip().lower()[:64])
             if course is None:
                 await self._audit(staff, target, "invalid", {"course": slug[:64]})
-                raise Invalid(f"There is no course “{slug[:64]}”.")
+                raise Invalid(Reason.UNKNOWN_COURSE, name=slug[:64])
             if not staff.may(Action.STATS, course.id):
                 await self._audit(staff, target, "denied", {"course": course.slug})
                 raise NotAllowed

@@ -8,6 +8,10 @@ the retrievable material.
 Typed questions are rationed per module; a slot is reserved before the model is called
 and given back if no answer comes, so concurrent questions can never exceed the quota and
 a failure never costs one. Curated suggestions are free.
+
+Over ~400 lines on purpose: one concept, the prompt and the answer, whose parts (what
+goes into the prompt, how a reply is checked for citations or a refusal, the extractive
+answer without a model, the quota) are each short and only ever change together.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 from uuid import UUID
 
+from domain.errors import AccessDenied, NotFound, Reason
 from domain.extract import Source, quote_answer
-from domain.learning import AccessDenied
 from domain.personas import Persona
 from domain.relevance import Background, Verdict, judge, taught_later
 from domain.retrieval import Embedder, SearchHit, SearchResults
@@ -44,12 +48,15 @@ STYLES = {
 
 
 class NoCourseChosen(AccessDenied):
-    """Free text arrived but the learner isn't inside any course."""
+    """Free text arrived but the learner isn't inside any course (NO_COURSE_OPEN), or
+    asked about a course they are not enrolled in (NOT_ENROLLED)."""
 
 
 class QuotaExhausted(AccessDenied):
-    def __init__(self, reason: str, context: AskContext) -> None:
-        super().__init__(reason)
+    """Every typed question of the module is used (`context.quota`, `context.module_no`)."""
+
+    def __init__(self, context: AskContext) -> None:
+        super().__init__(Reason.QUOTA_EXHAUSTED)
         self.context = context
 
 
@@ -418,15 +425,13 @@ class TutorService:
     async def context(self, user_id: int, chat_id: int) -> AskContext:
         context = await self._store.ask_context(user_id, chat_id)
         if context is None:
-            raise NoCourseChosen(
-                "Open a course first (/courses), then type your question about it."
-            )
+            raise NoCourseChosen(Reason.NO_COURSE_OPEN)
         return context
 
     async def context_for(self, user_id: int, course_id: UUID) -> AskContext:
         context = await self._store.context_for_course(user_id, course_id, None)
         if context is None:
-            raise NoCourseChosen("You are not enrolled in this course. Open it from /courses.")
+            raise NoCourseChosen(Reason.NOT_ENROLLED)
         return context
 
     async def ask(
@@ -438,7 +443,7 @@ class TutorService:
         again after a crash uses no second prompt and stores no second exchange.
         """
         if context.remaining == 0 and not await self.counted(request_id):
-            raise QuotaExhausted(_exhausted(context), context)
+            raise QuotaExhausted(context)
         question, shortened = clip_question(text)
         vector = (await self._embedder.embed([question]))[0]
         hits = await self._retrieve(context, question, vector)
@@ -454,7 +459,7 @@ class TutorService:
                 raise NotCovered(context, verdict)
         used = await self._store.reserve_prompt(context, request_id)
         if used is None:
-            raise QuotaExhausted(_exhausted(context), context)
+            raise QuotaExhausted(context)
         try:
             answer = await self._compose(context, question, hits, on_text, turns=turns)
         except BaseException:
@@ -483,7 +488,7 @@ class TutorService:
         """A curated prompt: free. Its prepared answer, or one generated once and kept."""
         suggestion = await self._store.suggestion(suggestion_id)
         if suggestion is None:
-            raise AccessDenied("That suggestion is no longer available.")
+            raise NotFound(Reason.SUGGESTION_GONE)
         context = await self.context_for(user_id, suggestion.course_id)
         if suggestion.answer is not None:
             answer = Answer(
@@ -602,10 +607,3 @@ class TutorService:
             tokens=completion.tokens,
             mode=teaching.mode.value,
         )
-
-
-def _exhausted(context: AskContext) -> str:
-    return (
-        f"You've used all {context.quota} typed questions for Module {context.module_no}. "
-        "The suggested questions are free — tap one below."
-    )

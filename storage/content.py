@@ -18,7 +18,7 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.learning import TopicRecord
+from domain.learning.model import TopicRecord
 from domain.personas import Persona
 from domain.tutor import Suggestion
 

@@ -3,6 +3,9 @@
 Stable identity comes from the author's structure (slug, module number, topic number,
 suggestion id, question text), so an edited pack updates rows in place and learners'
 progress, enrollments and quiz history stay attached.
+
+Over ~400 lines on purpose: one transaction writing every table a pack fills, each
+table's upsert a few lines of SQL that only make sense in the order of that transaction.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Catalog, enrollments, personas and progress for the learner journey."""
+"""Catalog, enrollments, personas and progress for the learner journey.
+
+Over ~400 lines on purpose: most of it is the SQL of `LEARNER_COURSES`, the one statement
+every course, module and topic screen is read with, and the writes built on it (visit,
+complete, choose a persona) in the same round trip.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.learning import (
+from domain.learning.model import (
     CourseInfo,
     Enrollment,
     EnrollOutcome,
@@ -152,9 +157,9 @@ _COMPLETE_AND_READ = f"""
     WITH {_OPEN_TOPIC},
     done AS (
         INSERT INTO topic_progress AS tp (user_id, topic_id, is_completed, completed_at)
-        SELECT $1, id, true, now() FROM open_topic
+        SELECT $1, id, true, $5::timestamptz FROM open_topic
         ON CONFLICT (user_id, topic_id) DO UPDATE
-            SET is_completed = true, completed_at = now(), updated_at = now()
+            SET is_completed = true, completed_at = EXCLUDED.completed_at, updated_at = now()
             WHERE NOT tp.is_completed
         RETURNING true
     )
@@ -315,11 +320,12 @@ class PgLearningStore:
         return self._learner_course(rows[0]) if rows else None
 
     async def complete_and_read(
-        self, user_id: int, course_id: UUID, topic: TopicRecord
+        self, user_id: int, course_id: UUID, topic: TopicRecord, at: datetime
     ) -> tuple[LearnerCourse | None, bool]:
-        """The state before completing the topic, and whether this call completed it."""
+        """The state before completing the topic (at `at`), and whether this call
+        completed it."""
         rows = await self._pool.fetch(
-            _COMPLETE_AND_READ, user_id, course_id, topic.module_no, topic.id
+            _COMPLETE_AND_READ, user_id, course_id, topic.module_no, topic.id, at
         )
         if not rows:
             return None, False
@@ -363,45 +369,55 @@ class PgLearningStore:
             chat_id,
         )
 
-    async def complete_topic(self, user_id: int, topic_id: UUID) -> bool:
+    async def complete_topic(self, user_id: int, topic_id: UUID, at: datetime) -> bool:
         newly = await self._pool.fetchval(
             """
             INSERT INTO topic_progress AS tp (user_id, topic_id, is_completed, completed_at)
-            VALUES ($1, $2, true, now())
+            VALUES ($1, $2, true, $3)
             ON CONFLICT (user_id, topic_id) DO UPDATE
-                SET is_completed = true, completed_at = now(), updated_at = now()
+                SET is_completed = true, completed_at = EXCLUDED.completed_at, updated_at = now()
                 WHERE NOT tp.is_completed
             RETURNING true
             """,
             user_id,
             topic_id,
+            at,
         )
         return bool(newly)
 
-    async def unlock_module(self, user_id: int, course_id: UUID, module_no: int) -> bool:
-        """Open the module for the learner; False when the course has no such module."""
+    async def unlock_module(
+        self, user_id: int, course_id: UUID, module_no: int, at: datetime
+    ) -> bool:
+        """Open the module for the learner at `at`; False when it was open already or the
+        course has no such module."""
         opened = await self._pool.fetchval(
             """
             INSERT INTO module_progress (user_id, course_id, module_no, unlocked_at)
-            SELECT $1, $2, $3, now() WHERE EXISTS
+            SELECT $1, $2, $3, $4 WHERE EXISTS
                 (SELECT 1 FROM modules WHERE course_id = $2 AND module_no = $3)
             ON CONFLICT (user_id, course_id, module_no) DO UPDATE
-                SET unlocked_at = coalesce(module_progress.unlocked_at, now()), updated_at = now()
+                SET unlocked_at = EXCLUDED.unlocked_at, updated_at = now()
+                WHERE module_progress.unlocked_at IS NULL
             RETURNING true
             """,
             user_id,
             course_id,
             module_no,
+            at,
         )
         return bool(opened)
 
-    async def complete_enrollment(self, user_id: int, course_id: UUID) -> None:
-        await self._pool.execute(
-            "UPDATE enrollments SET status = 'completed', completed_at = now(), updated_at = now() "
-            "WHERE user_id = $1 AND course_id = $2 AND status = 'active'",
+    async def complete_enrollment(self, user_id: int, course_id: UUID, at: datetime) -> bool:
+        """Complete the active enrollment at `at` (the service's clock, as the quiz path
+        writes it); False when it was not active (completed already, or suspended)."""
+        completed = await self._pool.fetchval(
+            "UPDATE enrollments SET status = 'completed', completed_at = $3, updated_at = now() "
+            "WHERE user_id = $1 AND course_id = $2 AND status = 'active' RETURNING true",
             user_id,
             course_id,
+            at,
         )
+        return bool(completed)
 
 
 def learner_course_from(row: asyncpg.Record, content: CourseContent) -> LearnerCourse:

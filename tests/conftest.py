@@ -16,7 +16,7 @@ from bot.app import build_application, open_services
 from bot.context import Services
 from bot.emulator import BotApiEmulator
 from bot.settings import Settings, load_settings
-from domain.quiz import Draw
+from domain.quiz.model import Draw
 from storage.database import create_pool
 from storage.embedded import EmbeddedPostgres, create_database_if_missing, drop_database
 from storage.migrations import migrate

@@ -74,3 +74,25 @@ def test_the_checker_sees_every_import(package: str) -> None:
     """Guards the guard: each package really imports something, so an empty walk (a
     moved folder, a parse that finds nothing) cannot pass the tests above."""
     assert {top(module) for _, _, module in imports_of(package)} & {package, "__future__"}
+
+
+def test_the_checker_sees_an_import_wherever_it_stands(tmp_path: Path, monkeypatch) -> None:
+    """An import inside a function or a relative one is an arrow too."""
+    package = tmp_path / "domain"
+    package.mkdir()
+    (package / "sneaky.py").write_text(
+        "from __future__ import annotations\n"
+        "import storage.users\n"
+        "def later():\n"
+        "    from bot.views import refusals\n"
+        "    import asyncpg as pg\n"
+        "from .sibling import thing\n"
+    )
+    monkeypatch.setattr(__import__(__name__, fromlist=["REPO"]), "REPO", tmp_path)
+    assert [module for _, _, module in imports_of("domain")] == [
+        "__future__",
+        "storage.users",
+        "domain.sibling",
+        "bot.views",
+        "asyncpg",
+    ]

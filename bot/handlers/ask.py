@@ -20,7 +20,7 @@ from bot.inbox import is_transient
 from bot.streaming import StreamingMessage
 from bot.views import tutor as views
 from bot.views.screen import Screen
-from domain.learning import AccessDenied
+from domain.errors import AccessDenied
 from domain.retrieval import EmbeddingModelMismatch
 from domain.tutor import AskContext, ModelUnavailable, NotCovered, QuotaExhausted
 from domain.users import User

@@ -26,7 +26,7 @@ from bot.handlers.profile import profile_of
 from bot.handlers.render import show
 from bot.views.refusals import refusal_text
 from bot.views.screen import Screen, plain
-from domain.learning import AccessDenied
+from domain.errors import AccessDenied
 from domain.users import Role, User
 
 
@@ -80,7 +80,8 @@ class Button(Generic[P]):
             if reply is not None and reply.screen is not None:
                 await show(update, reply.screen)
         except AccessDenied as refused:
-            await query.answer(refusal_text(refused), show_alert=True)
+            now = context.services.quizzes.now()  # a cooldown says when it ends
+            await query.answer(refusal_text(refused, user.timezone, now), show_alert=True)
             return None
         return reply or Reply()
 

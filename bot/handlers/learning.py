@@ -13,7 +13,8 @@ from bot.handlers.render import show
 from bot.views import learning as views
 from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
-from domain.learning import TopicView
+from domain.learning.model import TopicView
+from domain.progress import Advance
 from domain.users import User
 
 BUTTONS = Buttons()
@@ -111,31 +112,35 @@ async def _topic(context: TutorContext, user: User, update: Update, p: press.Top
 
 @BUTTONS.on(press.Complete)
 async def _complete(context: TutorContext, user: User, _u: Update, p: press.Complete) -> Reply:
-    view, newly = await context.services.learning.complete_topic(
+    view, newly, advance = await context.services.learning.complete_topic(
         user.id, p.course, p.module, p.topic
     )
-    return await _topic_after(context, view, _completed_toast(view, newly))
+    offers = await context.services.tutor.suggestions(view.course.id, topic=(p.module, p.topic))
+    return Reply(views.topic_screen(view, p.page, offers, advance), _completed_toast(view, newly))
 
 
 @BUTTONS.on(press.CompleteNext)
 async def _complete_next(
     context: TutorContext, user: User, update: Update, p: press.CompleteNext
 ) -> Reply:
-    """Mark the topic done and open the next one in the same press."""
+    """Mark the topic done and open the next one in the same press (which says, too, if
+    that finished the course: topics can be done out of order)."""
     learning = context.services.learning
-    done, newly = await learning.complete_topic(user.id, p.course, p.module, p.topic)
+    done, newly, advance = await learning.complete_topic(user.id, p.course, p.module, p.topic)
     toast = _completed_toast(done, newly)
     if not done.has_next:
-        return await _topic_after(context, done, toast)
+        return await _topic_after(context, done, toast, advance)
     chat_id = update.effective_chat.id if update.effective_chat else user.id
     view = await learning.open_topic(user.id, chat_id, p.course, p.module, p.topic + 1, 0)
-    return await _topic_after(context, view, toast)
+    return await _topic_after(context, view, toast, advance)
 
 
-async def _topic_after(context: TutorContext, view: TopicView, toast: str) -> Reply:
+async def _topic_after(
+    context: TutorContext, view: TopicView, toast: str, advance: Advance | None = None
+) -> Reply:
     topic = (view.module.number, view.topic.number)
     offers = await context.services.tutor.suggestions(view.course.id, topic=topic)
-    return Reply(views.topic_screen(view, 0, offers), toast)
+    return Reply(views.topic_screen(view, 0, offers, advance), toast)
 
 
 def _completed_toast(view: TopicView, newly: bool) -> str:

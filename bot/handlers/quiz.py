@@ -19,7 +19,8 @@ from bot.handlers.render import edit, send, show
 from bot.jobs import schedule_cooldown_release
 from bot.views import quiz as views
 from bot.views.screen import Screen
-from domain.quiz import AnswerRejected, Attempt, QuizResult, QuizUnavailable
+from domain.errors import AnswerRejected, Reason
+from domain.quiz.model import Attempt, QuizResult
 from domain.users import User
 
 BUTTONS = Buttons()
@@ -50,14 +51,10 @@ async def _start(context: TutorContext, user: User, update: Update, p: press.Qui
     query = update.callback_query
     assert query is not None and query.message is not None
     where = query.message
-    try:  # the question takes the pressed message's place
-        attempt, left_behind = await quizzes.start_shown(
-            user.id, p.course, p.module, where.chat.id, where.message_id
-        )
-    except QuizUnavailable as refused:
-        if refused.status is None:
-            raise
-        raise QuizUnavailable(views.refusal(refused.status, user.timezone, quizzes.now())) from None
+    # The question takes the pressed message's place.
+    attempt, left_behind = await quizzes.start_shown(
+        user.id, p.course, p.module, where.chat.id, where.message_id
+    )
     await show(update, views.question(attempt))
     await _retire(context, where.chat.id, attempt, left_behind)
     return Reply(toast="Quiz resumed" if attempt.current_index else None)
@@ -111,9 +108,9 @@ async def _submit(context: TutorContext, user: User, update: Update, p: press.Qu
 async def _toggle(context: TutorContext, user: User, _u: Update, p: press.QuizToggle) -> Reply:
     attempt = await context.services.quizzes.question_on_screen(user.id, p.attempt, p.question)
     if attempt.current is None:
-        raise AnswerRejected("This quiz is already finished.")
+        raise AnswerRejected(Reason.QUIZ_FINISHED)
     if p.question != attempt.current_index:
-        raise AnswerRejected("You already answered that question.")
+        raise AnswerRejected(Reason.ALREADY_ANSWERED)
     return Reply(views.question(attempt, mask=p.mask))
 
 
@@ -168,5 +165,5 @@ def _after_finish(context: TutorContext, result: QuizResult) -> None:
 async def _running(context: TutorContext, user: User, attempt_id: UUID) -> Attempt:
     attempt = await context.services.quizzes.attempt(user.id, attempt_id)
     if attempt.current is None:
-        raise AnswerRejected("This quiz is already finished.")
+        raise AnswerRejected(Reason.QUIZ_FINISHED)
     return attempt

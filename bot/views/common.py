@@ -18,3 +18,9 @@ def help_text(commands: list[tuple[str, str]]) -> str:
     lines += [f"/{name} — {escape(description)}" for name, description in commands]
     lines += ["", "Tip: open a course, then use the buttons to move between topics."]
     return "\n".join(lines)
+
+
+def course_completed(course_name: str) -> str:
+    """The line that tells a learner they just completed a course, on whichever screen
+    the completion happened (the quiz result, the topic screen)."""
+    return f"🎓 <b>You completed {escape(course_name)}!</b> Congratulations."

@@ -9,11 +9,11 @@ from datetime import datetime
 from html import escape
 from uuid import UUID
 
-from bot.views.common import INTRO
+from bot.views.common import INTRO, course_completed
 from bot.views.markdown import MESSAGE_LIMIT, paginate, plain_length
 from bot.views.modules import MARKS, state_words
 from bot.views.screen import Button, Screen, bar, button, link
-from domain.learning import (
+from domain.learning.model import (
     Continue,
     CourseInfo,
     CourseProgress,
@@ -24,6 +24,7 @@ from domain.learning import (
     TopicView,
 )
 from domain.personas import Persona
+from domain.progress import Advance, CourseCompleted, ModuleUnlocked
 from domain.tutor import Suggestion
 from domain.users import User
 
@@ -264,7 +265,14 @@ def _topic_pages(markdown: str) -> tuple[str, ...]:
     return tuple(paginate(markdown, TOPIC_PAGE_CHARS))
 
 
-def topic_screen(view: TopicView, page: int, suggestions: Sequence[Suggestion] = ()) -> Screen:
+def topic_screen(
+    view: TopicView,
+    page: int,
+    suggestions: Sequence[Suggestion] = (),
+    advance: Advance | None = None,
+) -> Screen:
+    """A topic's page; `advance`: what marking it done just did to the course, if anything
+    (the last topic of a module without a quiz opens the next module or completes it)."""
     pages = topic_pages(view)
     page = min(max(page, 0), len(pages) - 1)
     course, module, topic = view.course, view.module, view.topic
@@ -279,6 +287,10 @@ def topic_screen(view: TopicView, page: int, suggestions: Sequence[Suggestion] =
     footer = f"<i>{persona} · {status}"
     footer += f" · page {page + 1}/{len(pages)}</i>" if len(pages) > 1 else "</i>"
     text = f"{header}\n\n{pages[page]}\n\n{footer}"
+    if isinstance(advance, CourseCompleted):
+        text += f"\n\n{course_completed(view.course.name)}"
+    elif isinstance(advance, ModuleUnlocked):
+        text += f"\n\n🔓 <b>Module {advance.module_no}</b> is now open."
     ids = {"course": course.id, "module": module.number}
     rows = []
     if len(pages) > 1:

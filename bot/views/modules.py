@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.views.clock import local_time
-from domain.learning import ModuleState
+from domain.learning.model import ModuleState
 
 MARKS = {
     ModuleState.LOCKED: "🔒",

@@ -10,10 +10,11 @@ from datetime import datetime
 from html import escape
 
 from bot.views.clock import local_time, until
+from bot.views.common import course_completed
 from bot.views.modules import MARKS, state_words
 from bot.views.screen import Button, Screen, button, opening
-from domain.learning import CourseProgress, ModuleState
-from domain.quiz import (
+from domain.learning.model import CourseProgress, ModuleState
+from domain.quiz.model import (
     AnswerOutcome,
     Attempt,
     DueCooldown,
@@ -22,7 +23,6 @@ from domain.quiz import (
     QuestionKind,
     QuizResult,
     QuizStatus,
-    unavailable_reason,
 )
 
 LETTERS = "ABCDEF"
@@ -232,7 +232,7 @@ def result(outcome: QuizResult, timezone: str | None, now: datetime) -> Screen:
             ]
     lines.append("")
     if outcome.course_completed:
-        lines.append(f"🎓 <b>You completed {escape(outcome.course_name)}!</b> Congratulations.")
+        lines.append(course_completed(outcome.course_name))
     elif outcome.next_module is not None:
         number, title = outcome.next_module
         lines.append(f"🔓 <b>Module {number}: {escape(title)}</b> is now open.")
@@ -253,16 +253,6 @@ def result(outcome: QuizResult, timezone: str | None, now: datetime) -> Screen:
             lines.append(f"Attempts left: {outcome.attempts_left}")
     rows.append([button("⬅ Module", "module", course=course, module=module)])
     return Screen("\n".join(lines), rows)
-
-
-def refusal(status: QuizStatus, timezone: str | None, now: datetime) -> str:
-    """Why the quiz can't start, as a short alert (Telegram allows 200 characters)."""
-    if status.gate is Gate.COOLDOWN and status.reopens_at is not None:
-        return (
-            f"The Module {status.record.module_no} quiz reopens "
-            f"{local_time(status.reopens_at, timezone, now)} ({until(status.reopens_at, now)})."
-        )
-    return unavailable_reason(status)
 
 
 def abandon_confirm(attempt: Attempt, status: QuizStatus) -> Screen:

@@ -1,9 +1,125 @@
-"""What the learner reads when the domain refuses: every refusal's text comes from here."""
+"""Every refusal in words: the one place a domain `Reason` becomes what the person reads.
+
+Handlers show `refusal_text(error)` as a toast (Telegram allows 200 characters in an
+alert) or as a message; the domain never words a refusal itself.
+"""
 
 from __future__ import annotations
 
-from domain.learning import AccessDenied
+from datetime import datetime
+
+from bot.views.clock import local_time, until
+from domain.admin import Invalid
+from domain.errors import (
+    AccessDenied,
+    ModuleLocked,
+    PersonaUnavailable,
+    QuizUnavailable,
+    Reason,
+)
+from domain.tutor import QuotaExhausted
+
+NOT_ALLOWED = "Sorry, you're not allowed to do that."
+NOT_ENROLLED = "You are not enrolled in this course. Open it from /courses."
+BROADCAST_FINISHED = "This broadcast was already sent or cancelled."
+NOT_THE_AUTHOR = "Only the author of this draft can send or cancel it."
+
+# Reasons that need no facts to be said.
+_PLAIN: dict[Reason, str] = {
+    Reason.COURSE_GONE: "That course is no longer available.",
+    Reason.COURSE_DELETED: "That course no longer exists.",
+    Reason.MODULE_GONE: "That module does not exist.",
+    Reason.TOPIC_GONE: "That topic does not exist (any more).",
+    Reason.QUIZ_GONE: "This quiz is no longer available.",
+    Reason.SUGGESTION_GONE: "That suggestion is no longer available.",
+    Reason.NOT_ENROLLED: NOT_ENROLLED,
+    Reason.SUSPENDED: "Your enrollment in this course is suspended.",
+    Reason.SUSPENDED_ON_ENROLL: (
+        "Your enrollment in this course is suspended; please contact support."
+    ),
+    Reason.NO_COURSE_OPEN: "Open a course first (/courses), then type your question about it.",
+    Reason.QUIZ_CLOSED: "The quiz is not available right now.",
+    Reason.QUIZ_BUSY_STARTING: "The quiz is busy starting elsewhere; please try again.",
+    Reason.ALREADY_ANSWERED: "You already answered that question.",
+    Reason.NOT_OPEN_YET: "That question isn't open yet.",
+    Reason.PICK_AN_OPTION: "Pick an option first.",
+    Reason.PICK_ONE: "Pick exactly one option.",
+    Reason.QUIZ_FINISHED: "This quiz is already finished.",
+    Reason.QUIZ_BUSY: "The quiz is busy elsewhere; please try again.",
+    Reason.NOT_ALLOWED: NOT_ALLOWED,
+    Reason.SELF_DEMOTION: "You can't demote yourself; ask another admin.",
+    Reason.BROADCAST_FINISHED: BROADCAST_FINISHED,
+    Reason.NOT_THE_AUTHOR: NOT_THE_AUTHOR,
+}
 
 
-def refusal_text(error: AccessDenied) -> str:
-    return error.reason
+def refusal_text(
+    error: AccessDenied, timezone: str | None = None, now: datetime | None = None
+) -> str:
+    """What to tell the person refused. Given the reader's `timezone` and `now`, a quiz
+    cooling down says when it reopens, in their time; without them, that it reopens later."""
+    plain = _PLAIN.get(error.reason)
+    if plain is not None:
+        return plain
+    match error:
+        case QuizUnavailable(status=status) if status is not None:
+            return _quiz_closed(error, timezone, now)
+        case ModuleLocked(module_no=number):
+            return f"Module {number} is locked: pass the Module {number - 1} quiz to unlock it."
+        case PersonaUnavailable():
+            return f"{error.course_name} has no {error.persona} version yet."
+        case QuotaExhausted(context=context):
+            return (
+                f"You've used all {context.quota} typed questions for Module "
+                f"{context.module_no}. The suggested questions are free — tap one below."
+            )
+        case Invalid():
+            return _invalid(error)
+    return _PLAIN[Reason.QUIZ_CLOSED]
+
+
+def _quiz_closed(error: QuizUnavailable, timezone: str | None, now: datetime | None) -> str:
+    assert error.status is not None
+    record = error.status.record
+    module = f"Module {record.module_no}"
+    reopens = error.status.reopens_at
+    match error.reason:
+        case Reason.QUIZ_COOLDOWN if reopens is not None and now is not None:
+            return (
+                f"The {module} quiz reopens "
+                f"{local_time(reopens, timezone, now)} ({until(reopens, now)})."
+            )
+        case Reason.QUIZ_COOLDOWN:
+            return f"The {module} quiz is cooling down; it reopens later."
+        case Reason.QUIZ_NONE:
+            return f"{module} has no quiz."
+        case Reason.QUIZ_MODULE_LOCKED:
+            return f"{module} is locked: pass the Module {record.module_no - 1} quiz first."
+        case Reason.QUIZ_PASSED:
+            return f"You already passed the {module} quiz."
+        case Reason.QUIZ_NO_ATTEMPTS:
+            return f"No attempts left for the {module} quiz; please ask a tutor for more."
+        case Reason.QUIZ_TOPICS_PENDING:
+            return (
+                f"Finish the topics of {module} first "
+                f"({record.topics_completed}/{record.topics} done)."
+            )
+    return _PLAIN[Reason.QUIZ_CLOSED]
+
+
+def _invalid(error: Invalid) -> str:
+    match error.reason:
+        case Reason.BAD_COUNT:
+            return f"The number must be a whole number from 1 to {error.limit}."
+        case Reason.UNKNOWN_USER:
+            return (
+                f"I don't know the user “{error.name}”. Use their numeric id or @username "
+                "(they must have talked to the bot)."
+            )
+        case Reason.UNKNOWN_COURSE:
+            return f"There is no course “{error.name}”."
+        case Reason.NO_SUCH_MODULE:
+            return f"{error.name} has modules 1 to {error.limit}."
+        case Reason.MESSAGE_LENGTH:
+            return f"The message must be 1 to {error.limit} characters."
+    return NOT_ALLOWED

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.learning import ModuleRecord, ModuleState, module_state, percent
+from domain.learning.model import ModuleRecord, ModuleState, percent
+from domain.learning.rules import module_state
 from domain.personas import Persona, text_for
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -11,7 +11,8 @@ from uuid import uuid4
 
 import pytest
 
-from domain.quiz import (
+from domain.progress import CourseCompleted, ModuleUnlocked
+from domain.quiz.model import (
     Attempt,
     AttemptStatus,
     BankQuestion,
@@ -20,6 +21,8 @@ from domain.quiz import (
     Question,
     QuestionKind,
     QuizRules,
+)
+from domain.quiz.rules import (
     draw_questions,
     freeze,
     gate,
@@ -363,22 +366,26 @@ def test_question_count_is_capped_by_the_bank() -> None:
 
 
 def test_passing_a_module_that_is_not_the_last_unlocks_the_next_one() -> None:
-    finish = plan_finish(record(module_no=1, last_module_no=3), 7, 10, NOW)
+    passed = record(module_no=1, last_module_no=3)
+    finish = plan_finish(passed, 7, 10, NOW, user_id=42)
 
     assert finish.status is AttemptStatus.PASSED
+    assert finish.advance == ModuleUnlocked(42, passed.course_id, 2, NOW)
     assert (finish.score, finish.unlock_module, finish.complete_course) == (70.0, 2, False)
     assert finish.cooldown_until is None
 
 
 def test_passing_the_last_module_completes_the_course() -> None:
-    finish = plan_finish(record(module_no=3, last_module_no=3), 10, 10, NOW)
+    last = record(module_no=3, last_module_no=3)
+    finish = plan_finish(last, 10, 10, NOW, user_id=42)
 
     assert finish.status is AttemptStatus.PASSED
+    assert finish.advance == CourseCompleted(42, last.course_id, NOW)
     assert (finish.unlock_module, finish.complete_course) == (None, True)
 
 
 def test_failing_starts_the_course_cooldown_from_now() -> None:
-    finish = plan_finish(record(rules=rules(cooldown_hours=5)), 2, 3, NOW)
+    finish = plan_finish(record(rules=rules(cooldown_hours=5)), 2, 3, NOW, user_id=42)
 
     assert finish.status is AttemptStatus.FAILED
     assert finish.score == 66.67
@@ -387,16 +394,17 @@ def test_failing_starts_the_course_cooldown_from_now() -> None:
 
 
 def test_a_course_without_cooldown_lets_the_learner_retry_at_once() -> None:
-    finish = plan_finish(record(rules=rules(cooldown_hours=0)), 0, 10, NOW)
+    finish = plan_finish(record(rules=rules(cooldown_hours=0)), 0, 10, NOW, user_id=42)
 
     assert finish.status is AttemptStatus.FAILED
     assert finish.cooldown_until is None
 
 
 def test_abandoning_is_never_a_pass_even_with_every_answer_right() -> None:
-    finish = plan_finish(record(module_no=3, last_module_no=3), 10, 10, NOW, abandoned=True)
+    last = record(module_no=3, last_module_no=3)
+    finish = plan_finish(last, 10, 10, NOW, user_id=42, abandoned=True)
 
     assert finish.status is AttemptStatus.ABANDONED
     assert finish.score == 100.0
     assert finish.cooldown_until == NOW + timedelta(hours=24)
-    assert (finish.unlock_module, finish.complete_course) == (None, False)
+    assert finish.advance is None

@@ -8,7 +8,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.admin import NOT_ALLOWED, Action, CourseRef, Invalid, NotAllowed, Staff
+from domain.admin import Action, CourseRef, Invalid, NotAllowed, Staff
+from domain.errors import Reason
 from domain.stats import (
     CourseStats,
     Figures,
@@ -129,12 +130,12 @@ async def test_learners_are_refused_and_unknown_courses_named(fakes) -> None:
     service, admin, store = fakes
     with pytest.raises(NotAllowed) as refused:
         await service.report(9, "tiny")
-    assert refused.value.reason == NOT_ALLOWED
+    assert refused.value.reason is Reason.NOT_ALLOWED
     with pytest.raises(NotAllowed):
         await service.require(9)
     with pytest.raises(Invalid) as unknown:
         await service.report(1, "nosuch")
-    assert unknown.value.reason == "There is no course “nosuch”."
+    assert (unknown.value.reason, unknown.value.name) == (Reason.UNKNOWN_COURSE, "nosuch")
     assert [a[:4] for a in admin.audited] == [
         (9, "stats", "tiny", "denied"),
         (9, "stats", "", "denied"),

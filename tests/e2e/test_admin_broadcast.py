@@ -13,7 +13,7 @@ from telegram.ext import Application
 from bot.app import build_application, open_services
 from bot.broadcasts import BroadcastSender
 from bot.emulator import BotApiEmulator
-from domain.admin import NOT_ALLOWED
+from bot.views.refusals import NOT_ALLOWED
 from tests.conftest import ADMIN_ID, BOT_ID, TOKEN
 from tests.support import Dialogue
 from tests.support.courses import TINY_PACK, import_pack

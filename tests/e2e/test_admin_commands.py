@@ -9,7 +9,7 @@ from telegram.ext import Application
 
 from bot.context import Services
 from bot.cooldowns import CooldownAnnouncer
-from domain.admin import NOT_ALLOWED
+from bot.views.refusals import NOT_ALLOWED
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue
 from tests.support.courses import TINY_PACK, import_pack

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from bot.emulator import BotApiEmulator
-from domain.admin import NOT_ALLOWED
+from bot.views.refusals import NOT_ALLOWED
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue
 from tests.support.courses import TINY_PACK, import_pack

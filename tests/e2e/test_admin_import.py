@@ -14,7 +14,7 @@ import pytest
 
 from bot.ai.local_embeddings import LocalHashEmbedder
 from bot.handlers.pack_admin import MAX_TEXT, refusal_text
-from domain.admin import NOT_ALLOWED
+from bot.views.refusals import NOT_ALLOWED
 from storage.chunks import PgChunkSearch
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue

@@ -21,8 +21,7 @@ from telegram.ext import Application
 
 from bot.callbacks import action
 from bot.emulator import BotApiEmulator
-from domain.admin import NOT_ALLOWED
-from domain.broadcast import NOT_THE_AUTHOR
+from bot.views.refusals import NOT_ALLOWED, NOT_THE_AUTHOR
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue
 from tests.support.courses import TINY_PACK, import_as, import_pack

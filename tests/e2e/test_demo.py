@@ -30,7 +30,7 @@ from bot.demo.render import ChatScreen, Downloads
 from bot.demo.script import ScriptError, Step, parse_script, pick_button
 from bot.emulator import BotApiEmulator
 from bot.request import AiohttpRequest
-from domain.admin import NOT_ALLOWED
+from bot.views.refusals import NOT_ALLOWED
 from tests.conftest import TOKEN
 from tests.support.courses import TINY_PACK, editable_copy
 

@@ -5,18 +5,20 @@ learner be: enrolled, not suspended, in an unlocked module."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 import pytest
 
-from domain.learning import TopicRecord
+from domain.learning.model import TopicRecord
 from domain.personas import Persona
 from storage.learning import PgLearningStore
 from tests.support.courses import TINY_PACK, import_as, import_pack
 
 CHAT = 4242
+AT = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -92,20 +94,25 @@ async def test_completing_reports_newly_once_and_the_state_from_before(tiny: Tin
     await tiny.learner(42)
     topic = await tiny.topic(1, 1)
 
-    before, newly = await tiny.store.complete_and_read(42, tiny.course_id, topic)
-    after, again = await tiny.store.complete_and_read(42, tiny.course_id, topic)
+    before, newly = await tiny.store.complete_and_read(42, tiny.course_id, topic, AT)
+    later = AT + timedelta(hours=1)
+    after, again = await tiny.store.complete_and_read(42, tiny.course_id, topic, later)
 
     assert (newly, again) == (True, False)
     assert before is not None and after is not None
     assert (before.modules[0].completed, after.modules[0].completed) == (0, 1)
     progress, _ = await tiny.written(42)
     assert [(r["topic_id"], r["is_completed"]) for r in progress] == [(topic.id, True)]
+    stamped = await tiny.pool.fetchval("SELECT completed_at FROM topic_progress")
+    assert stamped == AT, "completed at the time given, and only once"
 
 
 async def test_completing_a_topic_of_a_locked_module_changes_nothing(tiny: Tiny) -> None:
     await tiny.learner(42)
 
-    state, newly = await tiny.store.complete_and_read(42, tiny.course_id, await tiny.topic(2, 1))
+    state, newly = await tiny.store.complete_and_read(
+        42, tiny.course_id, await tiny.topic(2, 1), AT
+    )
 
     assert state is not None and newly is False
     assert await tiny.written(42) == ([], None)

@@ -14,9 +14,8 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from domain.learning import NotEnrolled, NotFound
-from domain.quiz import (
-    AnswerRejected,
+from domain.errors import AnswerRejected, NotEnrolled, NotFound, QuizUnavailable, Reason
+from domain.quiz.model import (
     Attempt,
     AttemptStatus,
     CooldownKey,
@@ -25,13 +24,12 @@ from domain.quiz import (
     Gate,
     ModuleQuizRecord,
     Question,
-    QuizService,
-    QuizUnavailable,
-    draw_questions,
-    score_of,
 )
+from domain.quiz.rules import draw_questions, score_of
+from domain.quiz.service import QuizService
 from storage.database import create_pool
 from storage.learning import PgLearningStore
+from storage.quiz_memory import QuizAttemptCache
 from storage.quizzes import PgQuizStore
 from tests.conftest import BOT_ID
 from tests.support.courses import TINY_PACK, import_pack
@@ -89,7 +87,7 @@ class Tiny:
             self.course_id,
             module_no,
         ):
-            await self.learning.complete_topic(user_id, topic_id["id"])
+            await self.learning.complete_topic(user_id, topic_id["id"], self.clock())
 
     async def progress(self, user_id: int, module_no: int = 1) -> asyncpg.Record | None:
         return await self.pool.fetchrow(
@@ -120,7 +118,7 @@ async def tiny(pool: asyncpg.Pool) -> Tiny:
     course_id = await pool.fetchval("SELECT id FROM courses WHERE slug = 'tiny'")
     clock = Clock(START)
     store = PgQuizStore(pool, bot_id=BOT_ID)
-    quizzes = QuizService(store, clock=clock, draw=Draw(random.Random(SEED)))
+    quizzes = QuizService(QuizAttemptCache(store), clock=clock, draw=Draw(random.Random(SEED)))
     return Tiny(pool, course_id, clock, store, quizzes, PgLearningStore(pool))
 
 
@@ -224,8 +222,9 @@ async def test_a_start_after_the_intro_follows_a_re_import_or_a_suspension(tiny:
     await tiny.pool.execute("UPDATE enrollments SET status = 'suspended' WHERE user_id = 43")
 
     attempt = await tiny.quizzes.start(42, tiny.course_id, 1)
-    with pytest.raises(NotEnrolled, match="suspended"):
+    with pytest.raises(NotEnrolled) as suspended:
         await tiny.quizzes.start(43, tiny.course_id, 1)
+    assert suspended.value.reason is Reason.SUSPENDED
 
     assert attempt.total == 1, "drawn by the rules stored now"
     assert (await tiny.progress(43))["quiz_attempts"] == 0
@@ -418,7 +417,7 @@ async def test_an_answer_landing_while_abandoning_is_not_lost_from_the_score(tin
     store = AnswerLandsWhileAbandoning(
         tiny.pool, lambda: tiny.quizzes.answer(42, attempt.id, 0, right(attempt.questions[0]))
     )
-    abandoning = QuizService(store, clock=tiny.clock)
+    abandoning = QuizService(QuizAttemptCache(store), clock=tiny.clock)
 
     try:
         result = await abandoning.abandon(42, attempt.id)
@@ -460,8 +459,9 @@ async def test_an_update_handled_again_gets_the_outcome_it_recorded_and_a_double
     after_restart = replica(tiny)  # the retry may run anywhere, with nothing remembered
 
     again = await after_restart.answer(42, attempt.id, 0, right(attempt.questions[0]), request_id=7)
-    with pytest.raises(AnswerRejected, match="already answered"):
+    with pytest.raises(AnswerRejected) as repeated:
         await after_restart.answer(42, attempt.id, 0, wrong(attempt.questions[0]), request_id=8)
+    assert repeated.value.reason is Reason.ALREADY_ANSWERED
 
     assert (again.index, again.choice, again.correct) == (0, first.choice, False)
     assert again.next_question == attempt.questions[1]
@@ -485,7 +485,8 @@ async def test_the_last_answer_handled_again_shows_the_same_result(tiny: Tiny) -
 
 def replica(tiny: Tiny) -> QuizService:
     """Another process on the same database: its own memory of running attempts."""
-    return QuizService(tiny.store, clock=tiny.clock, draw=Draw(random.Random(SEED)))
+    memory = QuizAttemptCache(tiny.store)
+    return QuizService(memory, clock=tiny.clock, draw=Draw(random.Random(SEED)))
 
 
 async def test_a_replica_whose_memory_is_behind_reads_the_attempt_again_and_answers_right(
@@ -496,8 +497,9 @@ async def test_a_replica_whose_memory_is_behind_reads_the_attempt_again_and_answ
     assert attempt.total == 2  # tests/data/packs/tiny: the second question is the last
     await replica(tiny).answer(42, attempt.id, 0, right(attempt.questions[0]))
 
-    with pytest.raises(AnswerRejected, match="already answered"):
+    with pytest.raises(AnswerRejected) as repeated:
         await tiny.quizzes.answer(42, attempt.id, 0, wrong(attempt.questions[0]))
+    assert repeated.value.reason is Reason.ALREADY_ANSWERED
     last = await tiny.quizzes.answer(42, attempt.id, 1, right(attempt.questions[1]))
 
     assert last.result is not None and (last.index, last.correct) == (1, True)
@@ -513,8 +515,9 @@ async def test_an_attempt_abandoned_elsewhere_takes_no_answer_from_a_stale_memor
     attempt = await tiny.quizzes.start(42, tiny.course_id, 1)
     await replica(tiny).abandon(42, attempt.id)
 
-    with pytest.raises(AnswerRejected, match="already finished"):
+    with pytest.raises(AnswerRejected) as finished:
         await tiny.quizzes.answer(42, attempt.id, 0, right(attempt.questions[0]))
+    assert finished.value.reason is Reason.QUIZ_FINISHED
 
     row = await tiny.stored_attempt(attempt.id)
     assert (row["status"], row["current_index"], row["answers"]) == ("abandoned", 0, {})
@@ -575,8 +578,9 @@ async def test_a_learner_suspended_while_the_quiz_ran_cannot_finish_it(tiny: Tin
     await tiny.quizzes.answer(42, attempt.id, 0, right(attempt.questions[0]))
     await tiny.pool.execute("UPDATE enrollments SET status = 'suspended'")
 
-    with pytest.raises(NotEnrolled, match="suspended"):
+    with pytest.raises(NotEnrolled) as suspended:
         await tiny.quizzes.answer(42, attempt.id, 1, right(attempt.questions[1]))
+    assert suspended.value.reason is Reason.SUSPENDED
 
     row = await tiny.stored_attempt(attempt.id)
     assert (row["status"], row["current_index"]) == ("in_progress", 1)

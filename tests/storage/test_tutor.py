@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -14,6 +15,7 @@ import asyncpg
 import pytest
 
 from bot.ai.local_embeddings import LocalHashEmbedder
+from domain.errors import Reason
 from domain.personas import Persona
 from domain.tutor import (
     Answer,
@@ -34,6 +36,8 @@ from tests.support.courses import TINY_PACK, editable_copy, import_pack
 
 QUOTA = 5  # tests/data/packs/tiny/course.yaml: typed_prompt_quota
 CHAT = 9001
+
+UNLOCKED_AT = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 
 
 class StandInModel:
@@ -215,7 +219,7 @@ async def test_the_chats_course_and_topic_win_over_other_enrollments(
     tiny: Tiny, other_course: UUID
 ) -> None:
     await tiny.learner(42, tiny.course_id, other_course)
-    await tiny.learning.unlock_module(42, other_course, 2)
+    await tiny.learning.unlock_module(42, other_course, 2, UNLOCKED_AT)
     await tiny.learning.record_visit(42, await tiny.topic_id(2, 1, other_course), CHAT, 0)
 
     context = await tiny.context(42)
@@ -228,7 +232,7 @@ async def test_the_chats_course_and_topic_win_over_other_enrollments(
 
 async def test_a_topic_in_an_earlier_module_charges_that_module(tiny: Tiny) -> None:
     await tiny.learner(42)
-    await tiny.learning.unlock_module(42, tiny.course_id, 2)
+    await tiny.learning.unlock_module(42, tiny.course_id, 2, UNLOCKED_AT)
     await tiny.learning.record_visit(42, await tiny.topic_id(1, 2), CHAT, 3)
 
     context = await tiny.context(42)
@@ -240,7 +244,7 @@ async def test_the_highest_unlocked_module_is_the_limit_and_the_default(tiny: Ti
     await tiny.learner(42)
     before = await tiny.context(42)
 
-    assert await tiny.learning.unlock_module(42, tiny.course_id, 2)
+    assert await tiny.learning.unlock_module(42, tiny.course_id, 2, UNLOCKED_AT)
     after = await tiny.context(42)
 
     assert (before.max_module, before.module_no) == (1, 1)
@@ -277,7 +281,7 @@ async def test_the_quota_is_the_courses_allowance_plus_what_an_admin_granted(
     tiny: Tiny,
 ) -> None:
     await tiny.learner(42)
-    await tiny.learning.unlock_module(42, tiny.course_id, 2)
+    await tiny.learning.unlock_module(42, tiny.course_id, 2, UNLOCKED_AT)
     await tiny.pool.execute(
         "INSERT INTO module_prompt_usage (user_id, course_id, module_no, typed_count, granted) "
         "VALUES (42, $1, 1, 3, 2)",
@@ -353,7 +357,7 @@ async def test_an_admin_grant_is_usable_on_a_course_without_typed_questions(tiny
 
 async def test_reserves_in_one_module_leave_another_modules_quota_alone(tiny: Tiny) -> None:
     await tiny.learner(42)
-    await tiny.learning.unlock_module(42, tiny.course_id, 2)
+    await tiny.learning.unlock_module(42, tiny.course_id, 2, UNLOCKED_AT)
     module_1 = await tiny.store.context_for_course(42, tiny.course_id, 1)
     assert module_1 is not None
     for _ in range(QUOTA):
@@ -429,7 +433,8 @@ async def test_an_exhausted_quota_refuses_before_the_model_is_asked(tiny: Tiny) 
         await service.ask(fresh_looking, "And another?", Streamed())
 
     assert refused.value.context == stale
-    assert f"all {QUOTA} typed questions for Module 1" in str(refused.value)
+    assert refused.value.reason is Reason.QUOTA_EXHAUSTED
+    assert (refused.value.context.quota, refused.value.context.module_no) == (QUOTA, 1)
     assert len(model.prompts) == QUOTA
     assert await tiny.typed_count(42) == QUOTA
 
@@ -440,7 +445,7 @@ async def test_the_model_never_sees_passages_from_locked_modules(tiny: Tiny) -> 
     question = "How hot should the water be for green tea?"
 
     locked = await tiny.service(model).ask(await tiny.context(42), question, Streamed())
-    await tiny.learning.unlock_module(42, tiny.course_id, 2)
+    await tiny.learning.unlock_module(42, tiny.course_id, 2, UNLOCKED_AT)
     unlocked = await tiny.service(model).ask(await tiny.context(42), question, Streamed())
 
     assert locked.passages
@@ -550,7 +555,7 @@ async def test_another_learners_turns_never_appear(tiny: Tiny) -> None:
 
 async def test_turns_belong_to_their_module(tiny: Tiny) -> None:
     await tiny.learner(42)
-    await tiny.learning.unlock_module(42, tiny.course_id, 2)
+    await tiny.learning.unlock_module(42, tiny.course_id, 2, UNLOCKED_AT)
     module_1 = await tiny.store.context_for_course(42, tiny.course_id, 1)
     module_2 = await tiny.context(42)
     assert module_1 is not None

@@ -1,0 +1,117 @@
+"""Refusals: what a learner or staff member may not do (now), shared by every use case.
+
+A refusal is an exception carrying a `Reason` and the facts that go with it (typed
+attributes of its class), never words: the bot words each reason in one place,
+`bot/views/refusals.py` (`refusal_text`), and shows it as a toast or a screen.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from domain.quiz.model import QuizStatus
+
+
+class Reason(StrEnum):
+    # Something the request names is not there (any more).
+    COURSE_GONE = "course_gone"  # not published (any more)
+    COURSE_DELETED = "course_deleted"  # staff: not in the database at all
+    MODULE_GONE = "module_gone"
+    TOPIC_GONE = "topic_gone"
+    QUIZ_GONE = "quiz_gone"
+    SUGGESTION_GONE = "suggestion_gone"
+    # The learner's enrollment does not allow it.
+    NOT_ENROLLED = "not_enrolled"
+    SUSPENDED = "suspended"
+    SUSPENDED_ON_ENROLL = "suspended_on_enroll"  # asked to enroll again: who to turn to
+    NO_COURSE_OPEN = "no_course_open"  # free text outside any course
+    NO_PERSONA_VERSION = "no_persona_version"
+    MODULE_LOCKED = "module_locked"
+    # A quiz that cannot start now (see `Gate`).
+    QUIZ_NONE = "quiz_none"
+    QUIZ_MODULE_LOCKED = "quiz_module_locked"
+    QUIZ_PASSED = "quiz_passed"
+    QUIZ_COOLDOWN = "quiz_cooldown"
+    QUIZ_NO_ATTEMPTS = "quiz_no_attempts"
+    QUIZ_TOPICS_PENDING = "quiz_topics_pending"
+    QUIZ_CLOSED = "quiz_closed"  # any other gate
+    QUIZ_BUSY_STARTING = "quiz_busy_starting"
+    # An answer that does not apply (any more).
+    ALREADY_ANSWERED = "already_answered"
+    NOT_OPEN_YET = "not_open_yet"
+    PICK_AN_OPTION = "pick_an_option"
+    PICK_ONE = "pick_one"
+    QUIZ_FINISHED = "quiz_finished"
+    QUIZ_BUSY = "quiz_busy"
+    # The tutor.
+    QUOTA_EXHAUSTED = "quota_exhausted"
+    # Staff commands.
+    NOT_ALLOWED = "not_allowed"
+    SELF_DEMOTION = "self_demotion"
+    BAD_COUNT = "bad_count"  # `limit`: the largest allowed
+    UNKNOWN_USER = "unknown_user"  # `name`: as typed
+    UNKNOWN_COURSE = "unknown_course"  # `name`: the slug as typed
+    NO_SUCH_MODULE = "no_such_module"  # `name`: the course's slug, `limit`: its modules
+    MESSAGE_LENGTH = "message_length"  # `limit`: the longest allowed
+    BROADCAST_FINISHED = "broadcast_finished"
+    NOT_THE_AUTHOR = "not_the_author"
+
+
+class AccessDenied(Exception):
+    """The learner (or staff member) may not do this (now), for `reason`."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+class NotFound(AccessDenied):
+    """What the request names is gone: a course, module, topic, quiz or suggestion."""
+
+
+class NotEnrolled(AccessDenied):
+    def __init__(self, reason: Reason = Reason.NOT_ENROLLED) -> None:
+        super().__init__(reason)
+
+
+class ModuleLocked(AccessDenied):
+    def __init__(self, module_no: int) -> None:
+        super().__init__(Reason.MODULE_LOCKED)
+        self.module_no = module_no
+
+
+class PersonaUnavailable(AccessDenied):
+    """The course has nothing written for the persona (a forged press: it is not offered)."""
+
+    def __init__(self, course_name: str, persona: str) -> None:
+        super().__init__(Reason.NO_PERSONA_VERSION)
+        self.course_name = course_name
+        self.persona = persona
+
+
+_GATE_REASONS = {
+    "no_quiz": Reason.QUIZ_NONE,
+    "module_locked": Reason.QUIZ_MODULE_LOCKED,
+    "passed": Reason.QUIZ_PASSED,
+    "cooldown": Reason.QUIZ_COOLDOWN,
+    "no_attempts_left": Reason.QUIZ_NO_ATTEMPTS,
+    "topics_pending": Reason.QUIZ_TOPICS_PENDING,
+}
+
+
+class QuizUnavailable(AccessDenied):
+    """The quiz cannot be started now; `status` (when the gate refused) says why and, if
+    so, until when."""
+
+    def __init__(self, status: QuizStatus | None = None) -> None:
+        reason = Reason.QUIZ_BUSY_STARTING
+        if status is not None:
+            reason = _GATE_REASONS.get(status.gate.value, Reason.QUIZ_CLOSED)
+        super().__init__(reason)
+        self.status = status
+
+
+class AnswerRejected(AccessDenied):
+    """This answer does not apply (any more): already answered, quiz finished, bad choice."""

@@ -1,0 +1,128 @@
+"""Refusals in words: every domain `Reason` has its own wording in bot/views/refusals.py,
+with the facts the refusal carries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from bot.views.refusals import NOT_ALLOWED, refusal_text
+from domain.admin import Invalid, NotAllowed
+from domain.errors import (
+    AccessDenied,
+    AnswerRejected,
+    ModuleLocked,
+    NotEnrolled,
+    NotFound,
+    PersonaUnavailable,
+    QuizUnavailable,
+    Reason,
+)
+from domain.personas import Persona
+from domain.quiz.model import Gate, QuizStatus
+from domain.tutor import AskContext, QuotaExhausted
+from tests.domain.test_quiz import record
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+MODULE_2 = record(module_no=2, topics_completed=1)
+
+
+def closed(gate: Gate, reopens_at: datetime | None = None) -> QuizUnavailable:
+    return QuizUnavailable(QuizStatus(MODULE_2, gate, reopens_at))
+
+
+def quota() -> QuotaExhausted:
+    context = AskContext(
+        user_id=42,
+        course_id=uuid4(),
+        course_slug="tiny",
+        course_name="Tea basics",
+        module_no=2,
+        module_title="Brewing",
+        max_module=2,
+        persona=Persona.NORMAL,
+        quota=5,
+        used=5,
+        topic_titles={},
+    )
+    return QuotaExhausted(context)
+
+
+@pytest.mark.parametrize(
+    ("refused", "text"),
+    [
+        (NotEnrolled(), "You are not enrolled in this course. Open it from /courses."),
+        (NotEnrolled(Reason.SUSPENDED), "Your enrollment in this course is suspended."),
+        (NotFound(Reason.TOPIC_GONE), "That topic does not exist (any more)."),
+        (ModuleLocked(3), "Module 3 is locked: pass the Module 2 quiz to unlock it."),
+        (PersonaUnavailable("Tea basics", "sports"), "Tea basics has no sports version yet."),
+        (AnswerRejected(Reason.PICK_ONE), "Pick exactly one option."),
+        (QuizUnavailable(), "The quiz is busy starting elsewhere; please try again."),
+        (closed(Gate.NO_QUIZ), "Module 2 has no quiz."),
+        (closed(Gate.MODULE_LOCKED), "Module 2 is locked: pass the Module 1 quiz first."),
+        (closed(Gate.PASSED), "You already passed the Module 2 quiz."),
+        (closed(Gate.TOPICS_PENDING), "Finish the topics of Module 2 first (1/2 done)."),
+        (
+            closed(Gate.NO_ATTEMPTS_LEFT),
+            "No attempts left for the Module 2 quiz; please ask a tutor for more.",
+        ),
+        (closed(Gate.OPEN), "The quiz is not available right now."),
+        (
+            quota(),
+            "You've used all 5 typed questions for Module 2. "
+            "The suggested questions are free — tap one below.",
+        ),
+        (NotAllowed(), NOT_ALLOWED),
+        (Invalid(Reason.UNKNOWN_COURSE, name="nosuch"), "There is no course “nosuch”."),
+        (Invalid(Reason.NO_SUCH_MODULE, name="tiny", limit=2), "tiny has modules 1 to 2."),
+        (
+            Invalid(Reason.BAD_COUNT, limit=1000),
+            "The number must be a whole number from 1 to 1000.",
+        ),
+    ],
+)
+def test_each_refusal_says_why_with_its_facts(refused: AccessDenied, text: str) -> None:
+    assert refusal_text(refused) == text
+
+
+def test_a_cooldown_says_when_it_ends_in_the_readers_time_when_it_knows_it() -> None:
+    cooling = closed(Gate.COOLDOWN, NOW + timedelta(hours=1))
+
+    assert refusal_text(cooling) == "The Module 2 quiz is cooling down; it reopens later."
+    assert refusal_text(cooling, "UTC", NOW) == "The Module 2 quiz reopens at 13:00 UTC (in 1 h)."
+
+
+def test_every_reason_has_words_of_its_own() -> None:
+    """No reason falls through to the generic "not available" line by mistake."""
+    generic = refusal_text(closed(Gate.OPEN))
+    facts: dict[Reason, AccessDenied] = {
+        Reason.MODULE_LOCKED: ModuleLocked(2),
+        Reason.NO_PERSONA_VERSION: PersonaUnavailable("Tea basics", "sports"),
+        Reason.QUOTA_EXHAUSTED: quota(),
+        Reason.QUIZ_NONE: closed(Gate.NO_QUIZ),
+        Reason.QUIZ_MODULE_LOCKED: closed(Gate.MODULE_LOCKED),
+        Reason.QUIZ_PASSED: closed(Gate.PASSED),
+        Reason.QUIZ_COOLDOWN: closed(Gate.COOLDOWN),
+        Reason.QUIZ_NO_ATTEMPTS: closed(Gate.NO_ATTEMPTS_LEFT),
+        Reason.QUIZ_TOPICS_PENDING: closed(Gate.TOPICS_PENDING),
+    }
+    staff = {Reason.BAD_COUNT, Reason.UNKNOWN_USER, Reason.UNKNOWN_COURSE}
+    staff |= {Reason.NO_SUCH_MODULE, Reason.MESSAGE_LENGTH}
+    texts = {}
+    for reason in Reason:
+        if reason in staff:
+            refused = Invalid(reason, name="x", limit=9)
+        else:
+            refused = facts.get(reason, AccessDenied(reason))
+        assert refused.reason is reason
+        texts[reason] = refusal_text(refused)
+    assert [r for r, t in texts.items() if t == generic] == [Reason.QUIZ_CLOSED]
+    assert len(set(texts.values())) == len(texts), "two reasons worded alike"
+
+
+def test_the_gate_decides_the_reason_of_a_closed_quiz() -> None:
+    assert closed(Gate.COOLDOWN).reason is Reason.QUIZ_COOLDOWN
+    assert closed(Gate.TOPICS_PENDING).status == QuizStatus(MODULE_2, Gate.TOPICS_PENDING)
+    assert QuizUnavailable().reason is Reason.QUIZ_BUSY_STARTING, "no gate: a lost race"
