@@ -116,7 +116,7 @@ async def _complete(context: TutorContext, user: User, _u: Update, p: press.Comp
         user.id, p.course, p.module, p.topic
     )
     offers = await context.services.tutor.suggestions(view.course.id, topic=(p.module, p.topic))
-    return Reply(views.topic_screen(view, p.page, offers, advance), _completed_toast(view, newly))
+    return Reply(views.topic_screen(view, 0, offers, advance), _completed_toast(view, newly))
 
 
 @BUTTONS.on(press.CompleteNext)
