@@ -14,7 +14,7 @@ rotation, each with a tag such as ``(#l7q12)`` appended so every question is uni
 tag is one word that matches no chunk; Mode B needs it to pair requests with questions).
 
 Mode A, the default (service level, the headline figure): ``TutorService(PgTutorStore,
-PgChunkSearch, LocalHashEmbedder, model)`` on a pool sized as in production
+PgChunkStore, LocalHashEmbedder, model)`` on a pool sized as in production
 (``create_pool``'s max_size 10; ``--pool-size`` adds runs with other sizes), where ``model``
 is a stand-in that notes the moment ``complete()`` is called -- the moment a real model would
 receive the prompt -- and answers at once (or after ``--model-ms``). Per question:
@@ -78,7 +78,7 @@ from bot.ai.word_frequency import everyday
 from bot.settings import bot_id_of
 from domain.tutor import Completion, OnText, TutorService
 from storage import embedded
-from storage.chunks import PgChunkSearch
+from storage.chunks import PgChunkStore
 from storage.database import create_pool
 from storage.learning import PgLearningStore
 from storage.migrations import migrate
@@ -418,7 +418,7 @@ async def run_service(
         timed_pool = TimedPool(pool)
         tutor = TutorService(
             PgTutorStore(timed_pool, bot_id=bot_id_of(TOKEN)),  # type: ignore[arg-type]
-            PgChunkSearch(timed_pool),  # type: ignore[arg-type]
+            PgChunkStore(timed_pool),  # type: ignore[arg-type]
             LocalHashEmbedder(),
             InstantModel(args.model_ms / 1000, rng),
             everyday("en"),  # the relevance gate, as the bot has it

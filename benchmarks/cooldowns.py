@@ -5,7 +5,7 @@ One course with one module, N learners (``--learners``), each with an active enr
 (bulk-inserted with ``generate_series``). Then S scheduler instances (``--schedulers``) start
 at the same moment, each in its own OS process (multiprocessing, spawn) with its own asyncpg
 pool, so their claims really compete in PostgreSQL. Each one loops like
-``bot.cooldowns.CooldownAnnouncer.sweep``: ``QuizService(QuizAttemptCache(PgQuizStore(pool,
+``bot.jobs.cooldowns.CooldownAnnouncer.sweep``: ``QuizService(QuizAttemptCache(PgQuizStore(pool,
 bot_id=...))).claim_due_cooldowns(batch, lease=5 min)``, then for each claimed row an
 optional simulated send (``--send-ms``, a sleep) and ``cooldowns_announced`` (one row at a
 time, as the announcer does; ``--mark batch`` marks the whole batch in one call instead),
@@ -49,12 +49,12 @@ from domain.quiz.service import QuizService
 from storage import embedded
 from storage.database import create_pool
 from storage.migrations import migrate
+from storage.quiz import PgQuizStore
 from storage.quiz_memory import QuizAttemptCache
-from storage.quizzes import PgQuizStore
 
 BOT_ID = 123456  # the learners last wrote to this bot, which announces their cooldowns
 
-LEASE = timedelta(minutes=5)  # what bot.cooldowns uses
+LEASE = timedelta(minutes=5)  # what bot.jobs.cooldowns uses
 FIRST_USER_ID = 1_000_000
 SLUG = "bench-cooldowns"
 START_TIMEOUT_S = 120  # spawning and connecting every scheduler
@@ -337,7 +337,7 @@ def parse_args() -> argparse.Namespace:
         "--mark",
         choices=["item", "batch"],
         default="item",
-        help="cooldowns_announced per row, as bot.cooldowns does (default), or per batch",
+        help="cooldowns_announced per row, as bot.jobs.cooldowns does (default), or per batch",
     )
     args = parser.parse_args()
     if args.learners < 1 or args.schedulers < 1 or args.batch < 1 or args.send_ms < 0:

@@ -5,7 +5,7 @@ Imports the demo course (courses/ml-foundations) into a scratch embedded Postgre
 48 learner questions of tests/data/retrieval_questions.yaml and reports, side by side:
 
 * top-1 / top-5 topic hit rates of the hybrid search the tutor uses
-  (``PgChunkSearch.search``, k=5: BM25 and vector fused on normalised scores), which is
+  (``PgChunkStore.search``, k=5: BM25 and vector fused on normalised scores), which is
   what tests/storage/test_retrieval_quality.py gates on (top-5 >= 90%);
 * top-1 / top-5 of vector-only ranking (exact cosine over the course's chunks), to show
   what the embedder contributes on its own; and of BM25 only (dense weight 0), which is
@@ -42,8 +42,8 @@ from bot.ai.minilm_embeddings import MiniLMEmbedder, missing_packages
 from bot.pack_files import load_pack
 from domain.course_import import CourseImporter
 from domain.retrieval import Embedder
-from storage.chunks import PgChunkSearch
-from storage.courses import PgCourseRepository
+from storage.chunks import PgChunkStore
+from storage.course_import import PgCourseImportStore
 from storage.database import create_pool
 from storage.embedded import EmbeddedPostgres, create_database_if_missing
 from storage.migrations import migrate
@@ -147,7 +147,7 @@ async def run_backend(server: EmbeddedPostgres, backend: str, questions: list[di
     try:
         timed = TimedEmbedder(embedder)
         started = time.perf_counter()
-        summary = await CourseImporter(PgCourseRepository(pool), timed).run(load_pack(DEMO_PACK))
+        summary = await CourseImporter(PgCourseImportStore(pool), timed).run(load_pack(DEMO_PACK))
         import_s = time.perf_counter() - started
         embed_s, chunks = timed.seconds, timed.texts
         print(
@@ -155,8 +155,8 @@ async def run_backend(server: EmbeddedPostgres, backend: str, questions: list[di
             f"({chunks} chunks embedded in {embed_s:.1f}s)",
             flush=True,
         )
-        engine = PgChunkSearch(pool)
-        lexical_half = PgChunkSearch(pool, dense_weight=0.0)  # BM25 alone
+        engine = PgChunkStore(pool)
+        lexical_half = PgChunkStore(pool, dense_weight=0.0)  # BM25 alone
         course_id = (await engine.course_index(summary.slug)).course_id
         hybrid, vector, text = Rates(), Rates(), Rates()
         query_ms: list[float] = []

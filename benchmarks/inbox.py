@@ -7,7 +7,7 @@ each with its own asyncpg pool) each run W concurrent webhook requests (``--conc
 over C chats (``--chats``) with U updates each (``--per-chat``), a chat's updates posted
 one after another, as Telegram does. Handlers are simulated by ``--handler-ms`` of sleep.
 
-By default calls are batched the way the bot's worker batches them (`bot.inbox.Batcher`:
+By default calls are batched the way the bot's worker batches them (`bot.transport.inbox.Batcher`:
 calls arriving while a write is in flight share the next one); `--no-batch` sends one
 statement per call, for comparison.
 
@@ -28,10 +28,10 @@ import sys
 import time
 from typing import Any
 
-from bot.inbox import Batcher
+from bot.transport.inbox import Batcher
 from storage import embedded
 from storage.database import create_pool
-from storage.inbox import InboxItem, Incoming, PgInbox, Receipt
+from storage.inbox import InboxItem, Incoming, PgInboxStore, Receipt
 from storage.migrations import migrate
 
 LEASE = 60.0
@@ -50,7 +50,7 @@ def _update(update_id: int, chat: int) -> Incoming:
 
 async def _replica(url: str, index: int, args: argparse.Namespace) -> dict[str, Any]:
     pool = await create_pool(url, min_size=4, max_size=args.pool)
-    inbox = PgInbox(pool, BOT_ID)
+    inbox = PgInboxStore(pool, BOT_ID)
     worker = f"bench-{index}"
     receive_ms: list[float] = []
     finish_ms: list[float] = []
@@ -70,7 +70,7 @@ async def _replica(url: str, index: int, args: argparse.Namespace) -> dict[str, 
     async def finish_one(update_id: int) -> InboxItem | None:
         return await inbox.finish(update_id, worker, LEASE)
 
-    # As the bot's worker does (bot.inbox.Batcher), or one statement per call.
+    # As the bot's worker does (bot.transport.inbox.Batcher), or one statement per call.
     store = Batcher(store_batch) if args.batch else store_one
     finish = Batcher(finish_batch) if args.batch else finish_one
 

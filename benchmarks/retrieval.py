@@ -4,16 +4,16 @@ For each size N this loads N synthetic chunks into one course of a scratch datab
 (embedded PostgreSQL under a temp dir, or a scratch database created next to
 ``DATABASE_URL`` and dropped afterwards) and measures:
 
-* HNSW build time, with the DDL of ``storage.courses._ensure_vector_index`` (rows are
+* HNSW build time, with the DDL of ``storage.course_import._ensure_vector_index`` (rows are
   loaded with COPY first, the index is built afterwards with ``maintenance_work_mem``
   raised);
 * p50/p95 latency, from Python through asyncpg, of a top-10 vector query with the SQL
-  shape ``PgChunkSearch`` uses on its HNSW path (``SET LOCAL hnsw.ef_search`` in a
+  shape ``PgChunkStore`` uses on its HNSW path (``SET LOCAL hnsw.ef_search`` in a
   transaction, filtered by course, module bound and embedding model), over a sweep of
-  ``ef_search`` values including the one ``PgChunkSearch`` picks;
+  ``ef_search`` values including the one ``PgChunkStore`` picks;
 * recall@10 of that query against the exact answer (the MATERIALIZED-CTE shape of
-  ``PgChunkSearch``'s exact path), whose latency is reported too;
-* p50/p95 of the whole ``PgChunkSearch.search`` (vector + full-text + fusion + row fetch)
+  ``PgChunkStore``'s exact path), whose latency is reported too;
+* p50/p95 of the whole ``PgChunkStore.search`` (vector + full-text + fusion + row fetch)
   forced onto the HNSW path, and on its default path (exact up to 10k chunks).
 
 Vectors are embedding-like rather than uniform noise: a few hundred cluster centres on the
@@ -47,8 +47,8 @@ from pgvector.asyncpg import register_vector
 
 from domain import lexical
 from storage import embedded
-from storage.chunks import EXACT_SEARCH_MAX_CHUNKS, PgChunkSearch
-from storage.courses import _ensure_vector_index, hnsw_index_name, sql_literal
+from storage.chunks import EXACT_SEARCH_MAX_CHUNKS, PgChunkStore
+from storage.course_import import _ensure_vector_index, hnsw_index_name, sql_literal
 from storage.database import create_pool
 from storage.lexical import ranked_by_terms, rebuild_postings
 from storage.migrations import migrate
@@ -56,8 +56,8 @@ from storage.migrations import migrate
 MODEL = "bench-embedder-384"
 SLUG = "bench-retrieval"
 TOP_K = 10
-SEARCH_K = 5  # what the tutor asks PgChunkSearch for
-MAX_MODULE_NONE = 2**31 - 1  # PgChunkSearch's stand-in for "no module bound"
+SEARCH_K = 5  # what the tutor asks PgChunkStore for
+MAX_MODULE_NONE = 2**31 - 1  # PgChunkStore's stand-in for "no module bound"
 T = TypeVar("T")
 
 
@@ -291,7 +291,7 @@ def _where(model: str) -> str:
 
 
 def hnsw_sql(dims: int) -> str:
-    # storage/chunks.py PgChunkSearch._vector_candidates, exact=False
+    # storage/chunks.py PgChunkStore._vector_candidates, exact=False
     return (
         f"SELECT id FROM course_chunks WHERE {_where(MODEL)} "
         f"ORDER BY embedding::vector({dims}) <=> $3::vector({dims}) LIMIT $4"
@@ -299,7 +299,7 @@ def hnsw_sql(dims: int) -> str:
 
 
 def exact_sql(dims: int) -> str:
-    # storage/chunks.py PgChunkSearch._vector_candidates, exact=True
+    # storage/chunks.py PgChunkStore._vector_candidates, exact=True
     return (
         f"WITH candidates AS MATERIALIZED (SELECT id, embedding FROM course_chunks "
         f"WHERE {_where(MODEL)}) SELECT id FROM candidates "
@@ -308,7 +308,7 @@ def exact_sql(dims: int) -> str:
 
 
 def pgchunksearch_ef(k: int = SEARCH_K, candidates: int = 40) -> int:
-    """The ef_search PgChunkSearch sets for a search of k results (mirrors storage/chunks.py)."""
+    """The ef_search PgChunkStore sets for a search of k results (mirrors storage/chunks.py)."""
     limit = max(candidates, 4 * k)
     return min(1000, max(limit * 4, 100))
 
@@ -344,7 +344,7 @@ async def timed(calls: Sequence[Callable[[], Awaitable[T]]], warmup: int) -> tup
 async def vector_ids(
     pool: asyncpg.Pool, sql: str, args: tuple[object, ...], ef_search: int | None
 ) -> list[int]:
-    """One vector query the way PgChunkSearch runs it: pool checkout, transaction, SET LOCAL."""
+    """One vector query the way PgChunkStore runs it: pool checkout, transaction, SET LOCAL."""
     async with pool.acquire() as conn, conn.transaction():
         if ef_search is not None:
             await conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
@@ -352,8 +352,8 @@ async def vector_ids(
     return [r["id"] for r in rows]
 
 
-async def text_ids(engine: PgChunkSearch, query: str, max_module: int) -> list[int]:
-    """The BM25 leg of PgChunkSearch.search on its own (same pool size of 40)."""
+async def text_ids(engine: PgChunkStore, query: str, max_module: int) -> list[int]:
+    """The BM25 leg of PgChunkStore.search on its own (same pool size of 40)."""
     index = await engine.course_index(SLUG)
     sql = (
         "WITH stats AS (SELECT $3::float8 AS documents, $4::float8 AS mean_length) "
@@ -402,7 +402,7 @@ class SweepRow:
     timing: Timing
     recall: float
     short: int  # queries the index answered with fewer than TOP_K rows
-    fallback: int  # ... with fewer than SEARCH_K: PgChunkSearch would redo them exactly
+    fallback: int  # ... with fewer than SEARCH_K: PgChunkStore would redo them exactly
 
 
 @dataclass
@@ -413,7 +413,7 @@ class ScenarioResult:
     exact_recall: float  # SQL exact path vs numpy brute force: should be 1.000
     text: Timing
     hybrid_hnsw: Timing
-    hybrid_default: Timing | None  # PgChunkSearch's default path when that is the exact one
+    hybrid_default: Timing | None  # PgChunkStore's default path when that is the exact one
     index_used: bool
 
 
@@ -468,13 +468,13 @@ async def run_scenario(
     # The whole search; the full-text leg on its own shows where the time goes.
     hq = list(zip(queries.texts, vecs, strict=True))[: args.hybrid_queries]
     bound = None if max_module == MAX_MODULE_NONE else max_module
-    hnsw_engine = PgChunkSearch(pool, exact_max_chunks=0)
-    default_engine = PgChunkSearch(pool)
+    hnsw_engine = PgChunkStore(pool, exact_max_chunks=0)
+    default_engine = PgChunkStore(pool)
     text, _ = await timed(
         [partial(text_ids, hnsw_engine, t, max_module) for t, _ in hq], min(args.warmup, 5)
     )
 
-    def searches(engine: PgChunkSearch) -> list[Callable[[], Awaitable[object]]]:
+    def searches(engine: PgChunkStore) -> list[Callable[[], Awaitable[object]]]:
         return [
             partial(engine.search, SLUG, t, v, model=MODEL, k=SEARCH_K, max_module=bound)
             for t, v in hq
@@ -499,9 +499,9 @@ async def run_scenario(
 async def check_same_as_pgchunksearch(
     pool: asyncpg.Pool, course_id: object, queries: Queries, n: int
 ) -> int:
-    """Our copy of the HNSW SQL must find what PgChunkSearch's search finds by vector."""
+    """Our copy of the HNSW SQL must find what PgChunkStore's search finds by vector."""
     dims = queries.vectors.shape[1]
-    engine = PgChunkSearch(pool, exact_max_chunks=0)
+    engine = PgChunkStore(pool, exact_max_chunks=0)
     ef, limit = pgchunksearch_ef(), max(40, 4 * SEARCH_K)
     mismatches = 0
     for v in list(queries.vectors)[:n]:
@@ -534,7 +534,7 @@ async def run_size(
     LEXICAL_LINES.extend(await compare_lexical(pool, corpus, queries, size, args))
     mismatches = await check_same_as_pgchunksearch(pool, course_id, queries, 20)
     if mismatches:
-        print(f"    WARNING: {mismatches}/20 queries differ from PgChunkSearch's own HNSW query")
+        print(f"    WARNING: {mismatches}/20 queries differ from PgChunkStore's own HNSW query")
     rows = await pool.fetch("SELECT id, position FROM course_chunks")
     ids = np.zeros(size, dtype=np.int64)
     for r in rows:
@@ -569,7 +569,7 @@ async def compare_lexical(
     import bm25s
     import Stemmer
 
-    engine = PgChunkSearch(pool)
+    engine = PgChunkStore(pool)
     texts = queries.texts
     lines = []
     stemmer = Stemmer.Stemmer("english")
@@ -669,12 +669,12 @@ def print_report(results: list[SizeResult], args: argparse.Namespace) -> None:
                 print(f"{'':>10}note: SQL exact vs numpy brute force overlap {s.exact_recall:.3f}")
     print()
     legend = [
-        f"* = PgChunkSearch's choice (k={SEARCH_K}: 40 candidates -> ef_search {default_ef})",
+        f"* = PgChunkStore's choice (k={SEARCH_K}: 40 candidates -> ef_search {default_ef})",
         f"short = queries the index answered with < {TOP_K} rows; fallback = with < "
-        f"{SEARCH_K} (= k) rows, which PgChunkSearch re-runs on the exact path",
-        "hybrid = PgChunkSearch.search (vector + full-text + fusion + row fetch); "
+        f"{SEARCH_K} (= k) rows, which PgChunkStore re-runs on the exact path",
+        "hybrid = PgChunkStore.search (vector + full-text + fusion + row fetch); "
         "text = its full-text leg alone",
-        "exact = the MATERIALIZED-CTE vector query; default path = PgChunkSearch's own "
+        "exact = the MATERIALIZED-CTE vector query; default path = PgChunkStore's own "
         f"choice (exact up to {EXACT_SEARCH_MAX_CHUNKS:,} chunks)",
         "latencies in ms from Python, one query at a time, warm cache",
     ]
@@ -698,7 +698,7 @@ def print_report(results: list[SizeResult], args: argparse.Namespace) -> None:
     verdict = "meets" if ours.ef_search in meeting else "misses"
     print(
         f"Target at {largest.size:,} ({s.label}): vector p95 <= {args.target_p95:g} ms "
-        f"with recall@10 >= {args.target_recall:g}. PgChunkSearch's ef_search {default_ef} "
+        f"with recall@10 >= {args.target_recall:g}. PgChunkStore's ef_search {default_ef} "
         f"{verdict} it (p95 {ours.timing.p95:.1f} ms, recall {ours.recall:.3f}); "
         f"ef_search values that meet it: {', '.join(map(str, meeting)) or 'none'}."
     )
@@ -719,7 +719,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", help="comma-separated chunk counts (default 10000,100000)")
     parser.add_argument("--queries", type=int, help="vector queries per setting (default 200)")
     parser.add_argument(
-        "--hybrid-queries", type=int, help="PgChunkSearch.search calls per size (default 100)"
+        "--hybrid-queries", type=int, help="PgChunkStore.search calls per size (default 100)"
     )
     parser.add_argument(
         "--exact-queries",

@@ -6,7 +6,7 @@ topic per article or passage, modules of at most 100 topics), imported through o
 importer into a scratch database, and asked its questions over the whole course. For
 every split the script prints, side by side from one run:
 
-* ``ours``: ``PgChunkSearch.search`` as the tutor calls it (per embedding backend);
+* ``ours``: ``PgChunkStore.search`` as the tutor calls it (per embedding backend);
 * ``lexical``: our BM25 half alone (dense weight 0); ``dense``: our vector half alone;
 * ``previous``: the search as it was before BM25 (``ts_rank_cd`` over an OR of the
   question's words, fused with the vector half by equal-weight reciprocal rank; the
@@ -55,8 +55,8 @@ from domain.course_import import CourseImporter  # noqa: E402
 from domain.course_pack import CoursePack, parse_pack  # noqa: E402
 from domain.relevance import judge, taught_later  # noqa: E402
 from domain.retrieval import SearchHit  # noqa: E402
-from storage.chunks import PgChunkSearch  # noqa: E402
-from storage.courses import PgCourseRepository  # noqa: E402
+from storage.chunks import PgChunkStore  # noqa: E402
+from storage.course_import import PgCourseImportStore  # noqa: E402
 from storage.database import create_pool  # noqa: E402
 from storage.embedded import scratch_database  # noqa: E402
 from storage.migrations import migrate  # noqa: E402
@@ -224,7 +224,7 @@ def scores(ranks: list[int | None]) -> tuple[float, float, float]:
 
 async def import_course(pool: asyncpg.Pool, pack: CoursePack, embedder) -> str:
     started = time.perf_counter()
-    summary = await CourseImporter(PgCourseRepository(pool), embedder).run(pack)
+    summary = await CourseImporter(PgCourseImportStore(pool), embedder).run(pack)
     seconds = time.perf_counter() - started
     print(f"  imported {summary.slug}: {summary.chunks} chunks in {seconds:.1f} s", flush=True)
     return summary.slug
@@ -262,10 +262,10 @@ async def evaluate(
         }
         methods |= {f"ours w={w:g}": [] for w in weights}
         engines = {
-            "ours": PgChunkSearch(pool),
-            "lexical": PgChunkSearch(pool, dense_weight=0.0),
-            "dense": PgChunkSearch(pool, dense_weight=1e6),
-        } | {f"ours w={w:g}": PgChunkSearch(pool, dense_weight=w) for w in weights}
+            "ours": PgChunkStore(pool),
+            "lexical": PgChunkStore(pool, dense_weight=0.0),
+            "dense": PgChunkStore(pool, dense_weight=1e6),
+        } | {f"ours w={w:g}": PgChunkStore(pool, dense_weight=w) for w in weights}
         for text, vector in zip(texts, vectors, strict=True):
             for name, engine in engines.items():
                 hits: list[SearchHit] = await engine.search(
@@ -291,7 +291,7 @@ async def gate_off_topic(pool, slug: str, embedder) -> list[bool]:
     inputs = [
         line for line in OFF_TOPIC.read_text().splitlines() if line and not line.startswith("#")
     ]
-    engine = PgChunkSearch(pool)
+    engine = PgChunkStore(pool)
     refused = []
     for text in inputs:
         [vector] = await embedder.embed([text])
@@ -302,7 +302,7 @@ async def gate_off_topic(pool, slug: str, embedder) -> list[bool]:
 
 async def taught_later_check(pool, slug: str, questions: list[Question], embedder) -> str:
     """The demo course with Module 1 open: which questions are said to be taught later."""
-    engine = PgChunkSearch(pool)
+    engine = PgChunkStore(pool)
     wrongly = named = right = wider = 0
     for q in questions:
         [vector] = await embedder.embed([q.text])

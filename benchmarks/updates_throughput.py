@@ -8,7 +8,7 @@ every handler's ``sendMessage`` has returned, and the emulator must have recorde
 ``sendMessage`` calls. Reported: updates/s, per-update latency (queued -> answer
 returned) p50/p95, failed calls, and the aiohttp/httpx ratio. The same Application is
 built twice, differing only in ``.request(...)``: ``HTTPXRequest(connection_pool_size=256)``
-(PTB's default transport) and ``bot.request.AiohttpRequest()``. Each transport runs
+(PTB's default transport) and ``bot.transport.request.AiohttpRequest()``. Each transport runs
 ``--rounds`` times, alternating, each round against a fresh emulator; a warm-up burst
 (untimed) opens the connections first.
 
@@ -61,8 +61,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.emulator import BotApiEmulator
-from bot.inbox import InboxWorker
-from bot.request import AiohttpRequest
+from bot.transport.inbox import InboxWorker
+from bot.transport.request import AiohttpRequest
 
 TOKEN = "123456:BENCH-token_abcdefghijk"
 Json = dict[str, Any]

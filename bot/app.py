@@ -12,18 +12,19 @@ import asyncpg
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot import handlers, jobs
+from bot import handlers
 from bot.ai.factory import build_embedder, build_language_model
 from bot.ai.word_frequency import everyday
 from bot.commands import COMMANDS
 from bot.context import Services, TutorContext
-from bot.flood import FloodGuard, rules_of
-from bot.inbox import InboxWorker
+from bot.jobs import schedule as jobs
 from bot.metrics import Metrics
-from bot.outgoing import OutgoingLimiter
-from bot.request import AiohttpRequest
 from bot.settings import ConfigError, Settings, bot_id_of
-from bot.telegram_bot import TutorBot
+from bot.transport.flood import FloodGuard, rules_of
+from bot.transport.inbox import InboxWorker
+from bot.transport.outgoing import OutgoingLimiter
+from bot.transport.request import AiohttpRequest
+from bot.transport.telegram_bot import TutorBot
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.clock import Clock, utc_now
@@ -40,24 +41,24 @@ from domain.tutor import ChunkSearch, TutorService
 from domain.users import UserService
 from storage.admin import PgAdminStore
 from storage.bots import adopt_unowned
-from storage.broadcasts import PgBroadcastStore
-from storage.chunks import PgChunkSearch
-from storage.content import CourseContent
+from storage.broadcast import PgBroadcastStore
+from storage.chunks import PgChunkStore
+from storage.content import PgContentStore
 from storage.course_admin import PgCourseAdminStore
-from storage.courses import PgCourseRepository
+from storage.course_import import PgCourseImportStore
 from storage.database import PgDatabase, create_pool
 from storage.embedded import EmbeddedPostgres, drop_stale_databases
 from storage.embedded import scratch_database as embedded_scratch_database
-from storage.inbox import PgInbox
+from storage.inbox import PgInboxStore
 from storage.learning import PgLearningStore
 from storage.lexical import upgrade_stale
 from storage.migrations import migrate
 from storage.privacy import PgPrivacyStore
+from storage.quiz import PgQuizStore
 from storage.quiz_memory import QuizAttemptCache
-from storage.quizzes import PgQuizStore
 from storage.stats import PgStatsStore
 from storage.tutor import PgTutorStore
-from storage.users import PgUserRepository
+from storage.users import PgUserStore
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,8 @@ async def open_services(
             rows = ", ".join(f"{n} {table}" for table, n in adopted.items())
             log.info("rows from before bots were told apart are now this bot's: %s", rows)
     admin = AdminService(PgAdminStore(pool, bot_id=bot), clock=clock)
-    content = CourseContent(pool)  # course structure, shared by the stores that read it
-    users = UserService(PgUserRepository(pool, bot), settings.admin_telegram_ids)
+    content = PgContentStore(pool)  # course structure, shared by the stores that read it
+    users = UserService(PgUserStore(pool, bot), settings.admin_telegram_ids)
     embedder = build_embedder(settings)  # one per process: a local model is slow to load
     try:
         yield Services(
@@ -103,14 +104,14 @@ async def open_services(
             bot_id=bot,
             database=PgDatabase(pool),
             users=users,
-            inbox=PgInbox(pool, bot),
+            inbox=PgInboxStore(pool, bot),
             learning=LearningService(PgLearningStore(pool, content), clock=clock),
             quizzes=QuizService(
                 QuizAttemptCache(PgQuizStore(pool, content, bot_id=bot)), clock=clock, draw=draw
             ),
             tutor=TutorService(
                 PgTutorStore(pool, content, bot_id=bot),
-                PgChunkSearch(pool),
+                PgChunkStore(pool),
                 embedder,
                 build_language_model(settings, observe=metrics.llm_call),
                 everyday("en"),
@@ -118,7 +119,7 @@ async def open_services(
             admin=admin,
             broadcasts=BroadcastService(PgBroadcastStore(pool, bot_id=bot), admin, clock=clock),
             course_admin=CourseAdminService(PgCourseAdminStore(pool), admin),
-            course_import=CourseImportService(PgCourseRepository(pool), embedder),
+            course_import=CourseImportService(PgCourseImportStore(pool), embedder),
             metrics=metrics,
             stats=StatsService(PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock),
             privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
@@ -134,7 +135,7 @@ async def open_course_import(
     """`tutorbot import`'s composition: the import alone, on a small pool (no bot needed)."""
     pool = await create_pool(database_url, max_size=2)
     try:
-        yield CourseImportService(PgCourseRepository(pool), build_embedder(settings))
+        yield CourseImportService(PgCourseImportStore(pool), build_embedder(settings))
     finally:
         await pool.close()
 
@@ -146,7 +147,7 @@ async def open_search(
     """`tutorbot search`'s composition: the tutor's retrieval, with its embedder."""
     pool = await create_pool(database_url, max_size=2)
     try:
-        yield build_embedder(settings), PgChunkSearch(pool)
+        yield build_embedder(settings), PgChunkStore(pool)
     finally:
         await pool.close()
 
@@ -252,7 +253,7 @@ def inbox_worker(application: Application) -> InboxWorker:
 
 
 def flood_limiter(settings: Settings) -> OutgoingLimiter:
-    """Outgoing pacing (`bot/outgoing.py`): each chat at Telegram's per-chat pace, at most
+    """Outgoing pacing (`bot/transport/outgoing.py`): each chat at Telegram's per-chat pace, at most
     `TELEGRAM_RATE_LIMIT` a second overall with bulk sends yielding to replies, and a 429
     pausing only the chat (or the bulk sends) it was for. `TELEGRAM_RATE_LIMIT=0` turns
     all pacing off (benchmarks, a local Bot API); the limiter stays installed because bulk

@@ -7,9 +7,9 @@ from typing import Protocol
 
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.inbox import Inbox
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.transport.inbox import Inbox
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.course_admin import CourseAdminService

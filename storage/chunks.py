@@ -33,7 +33,7 @@ from domain.retrieval import (
     UnknownCourse,
     dense_weight,
 )
-from storage.courses import sql_literal
+from storage.course_import import sql_literal
 from storage.lexical import ranked_by_terms
 
 EXACT_SEARCH_MAX_CHUNKS = 2_000
@@ -50,7 +50,7 @@ class CourseIndex:
     mean_length: float
 
 
-class PgChunkSearch:
+class PgChunkStore:
     def __init__(
         self,
         pool: asyncpg.Pool,

@@ -36,7 +36,7 @@ class _Course:
     derived: dict[Hashable, Any] = field(default_factory=dict)
 
 
-class CourseContent:
+class PgContentStore:
     def __init__(
         self,
         pool: asyncpg.Pool,

@@ -98,7 +98,7 @@ def is_unavailable(error: BaseException) -> bool:
 
 
 class PgDatabase:
-    """The pool as the bot's readiness probe sees it (bot/webhook.py /readyz)."""
+    """The pool as the bot's readiness probe sees it (bot/transport/webhook.py /readyz)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool

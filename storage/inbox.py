@@ -54,7 +54,7 @@ class Depth:
 _RETURNING = "update_id, chat_key, kind, payload, attempts"
 
 
-class PgInbox:
+class PgInboxStore:
     """One bot's inbox. Update ids and chats belong to a bot, so every row carries the
     bot's id and every statement here reads and claims only this bot's rows: two bots on
     one database (a demo next to `tutorbot run`, two demos, two tokens) never take each

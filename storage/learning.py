@@ -27,7 +27,7 @@ from domain.learning.model import (
     TopicRecord,
 )
 from domain.personas import Persona
-from storage.content import CourseContent
+from storage.content import PgContentStore
 
 _COURSE_COLUMNS = """
     c.id, c.slug, c.name, c.description, c.category, c.level, c.price_cents, c.currency,
@@ -202,9 +202,9 @@ _PERSONA_AND_READ = f"""
 
 
 class PgLearningStore:
-    def __init__(self, pool: asyncpg.Pool, content: CourseContent | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, content: PgContentStore | None = None) -> None:
         self._pool = pool
-        self._content = content or CourseContent(pool)
+        self._content = content or PgContentStore(pool)
 
     async def catalog(
         self, user_id: int, course_id: UUID | None = None
@@ -420,7 +420,7 @@ class PgLearningStore:
         return bool(completed)
 
 
-def learner_course_from(row: asyncpg.Record, content: CourseContent) -> LearnerCourse:
+def learner_course_from(row: asyncpg.Record, content: PgContentStore) -> LearnerCourse:
     """A row of `LEARNER_COURSES` (or of a statement built on it) as the domain's state."""
     content.observe(row["id"], row["version"])
     last = row["last_topic"]

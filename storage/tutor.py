@@ -10,7 +10,7 @@ import asyncpg
 
 from domain.personas import Persona
 from domain.tutor import Answer, AskContext, RunningQuiz, Suggestion, Turn
-from storage.content import CourseContent, suggestion_record
+from storage.content import PgContentStore, suggestion_record
 
 # Where a question lands, in one round trip: the course given, else the chat's course (its
 # last topic), else the learner's only course; the module whose quota it uses (the chat's
@@ -99,12 +99,12 @@ ORDER BY m.turn
 
 class PgTutorStore:
     def __init__(
-        self, pool: asyncpg.Pool, content: CourseContent | None = None, *, bot_id: int
+        self, pool: asyncpg.Pool, content: PgContentStore | None = None, *, bot_id: int
     ) -> None:
         """`bot_id`: the bot whose updates this process handles; once-per-update effects
         are keyed by it, since update ids are only unique within one bot."""
         self._pool = pool
-        self._content = content or CourseContent(pool)
+        self._content = content or PgContentStore(pool)
         self._bot_id = bot_id
 
     async def ask_context(self, user_id: int, chat_id: int) -> AskContext | None:

@@ -21,7 +21,7 @@ def _user(row: asyncpg.Record) -> User:
     )
 
 
-class PgUserRepository:
+class PgUserStore:
     """`bot_id`: the bot this process serves. Each contact records it as the bot the person
     last wrote to, the one allowed to message them unasked (cooldown notices, broadcasts);
     None for a process that is no bot (a seeding script), which leaves it as it was."""

@@ -3,7 +3,7 @@
 No database, no inbox, PTB's default settings (`concurrent_updates` 1: one update handled at
 a time) and PTB's own webhook server (`run_webhook`, tornado: the `webhooks` extra). With
 `--transport httpx` the Bot API calls go through PTB's default `HTTPXRequest`; with
-`--transport aiohttp` through ours, `bot.request.AiohttpRequest`. Nothing else differs.
+`--transport aiohttp` through ours, `bot.transport.request.AiohttpRequest`. Nothing else differs.
 
 Run by benchmarks/webhook_load.py as a child process:
 
@@ -45,7 +45,7 @@ def main() -> None:
         .base_file_url(f"{api}/file/bot")
     )
     if args.transport == "aiohttp":
-        from bot.request import AiohttpRequest
+        from bot.transport.request import AiohttpRequest
 
         builder = builder.request(AiohttpRequest())
     application = builder.build()

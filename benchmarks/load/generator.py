@@ -54,7 +54,7 @@ from benchmarks.load.learners import (
 from benchmarks.load.probe import Probe
 
 Json = dict[str, Any]
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # bot.webhook.SECRET_HEADER
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # bot.transport.webhook.SECRET_HEADER
 SAMPLES_KEPT = 5
 _SENDS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 

@@ -15,15 +15,15 @@ import time
 from pathlib import Path
 
 from bot.app import database, open_services, scratch_database
+from bot.cli.course import ProgressBar, summary_line
+from bot.cli.runtime import run_bot
 from bot.context import Services
-from bot.course_cli import ProgressBar, summary_line
 from bot.demo.render import ChatScreen, Downloads, wants_ansi
 from bot.demo.script import SCRIPT_SYNTAX, ScriptError, ScriptRunner, Step, load_script
 from bot.demo.session import DemoChat, Learner, demo_token, polling_bot
 from bot.demo.terminal import QUIT, chat_in_terminal
 from bot.emulator import BotApiEmulator
 from bot.pack_files import load_pack
-from bot.runtime import run_bot
 from bot.settings import Settings, bot_id_of
 from bot.views.admin import USAGE as STAFF_USAGE
 from domain.course_pack import CoursePack, PackError

@@ -1,6 +1,6 @@
 """The bot running against the local emulator, and the learner's side of the chat.
 
-``polling_bot`` starts the production ``Application`` exactly as ``bot.runtime`` does in
+``polling_bot`` starts the production ``Application`` exactly as ``bot.cli.runtime`` does in
 polling mode (initialise, publish the command menu, start, long-poll), only pointed at a
 ``BotApiEmulator`` on 127.0.0.1. ``DemoChat`` then plays the learner: it sends messages
 and presses buttons through the emulator and waits until the bot has finished replying,
@@ -21,7 +21,7 @@ from telegram.ext import Application
 from bot.app import ALLOWED_UPDATES, build_application, inbox_worker, register_commands
 from bot.context import Services
 from bot.emulator import BotApiEmulator, ChatEvent, ChatMessage, EmulatorError
-from bot.polling import InboxPoller
+from bot.transport.polling import InboxPoller
 
 # Each run is a new local Telegram with a bot of its own: two demos on one database (or a
 # demo next to `tutorbot run`) then never take each other's updates, cooldown notices or

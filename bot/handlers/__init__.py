@@ -13,7 +13,6 @@ from telegram.ext import (
 from bot.handlers import (
     about,
     admin,
-    ask,
     broadcast,
     buttons,
     course_admin,
@@ -25,6 +24,7 @@ from bot.handlers import (
     quiz,
     stats,
     system,
+    tutor,
 )
 
 # New messages in private chats only: edits, groups and channels are handled apart. A
@@ -38,7 +38,7 @@ def register(application: Application) -> None:
     if flood is not None:
         application.add_handler(flood.handler(), group=-1)
     # Presses first: nine updates in ten are presses, and PTB asks each handler in turn.
-    # (A press's message is a bare MaybeInaccessibleMessage, bot/updates.py; handlers
+    # (A press's message is a bare MaybeInaccessibleMessage, bot/transport/updates.py; handlers
     # asked before this one would call `effective_message` on it, which PTB warns about.)
     application.add_handler(CallbackQueryHandler(buttons.on_button))
     application.add_handler(CommandHandler("start", learning.start, filters=PRIVATE))
@@ -49,7 +49,7 @@ def register(application: Application) -> None:
     application.add_handler(
         CommandHandler("timezone", preferences.timezone_command, filters=PRIVATE)
     )
-    application.add_handler(CommandHandler("newchat", ask.new_chat, filters=PRIVATE))
+    application.add_handler(CommandHandler("newchat", tutor.new_chat, filters=PRIVATE))
     application.add_handler(CommandHandler("mydata", privacy.mydata, filters=PRIVATE))
     application.add_handler(CommandHandler("deleteme", privacy.deleteme, filters=PRIVATE))
     application.add_handler(CommandHandler("admin", admin.menu, filters=PRIVATE))
@@ -74,7 +74,7 @@ def register(application: Application) -> None:
         )
     )
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, fallback.unknown_command))
-    application.add_handler(MessageHandler(PRIVATE & filters.TEXT, ask.question))
+    application.add_handler(MessageHandler(PRIVATE & filters.TEXT, tutor.question))
     application.add_handler(MessageHandler(PRIVATE, fallback.not_text))
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.group_command)

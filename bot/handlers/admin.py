@@ -9,7 +9,7 @@ from telegram import Update
 
 from bot.context import TutorContext
 from bot.handlers.base import Reply, command
-from bot.jobs import schedule_cooldown_release
+from bot.jobs.schedule import schedule_cooldown_release
 from bot.views import admin as views
 from domain.admin import Action, Done
 from domain.users import Role, User

@@ -6,10 +6,10 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import callbacks as press
-from bot.broadcasts import start_sending
 from bot.context import TutorContext
 from bot.handlers.base import Buttons, Reply, command
 from bot.handlers.render import show
+from bot.jobs.broadcast import start_sending
 from bot.views import admin as admin_views
 from bot.views import broadcast as views
 from bot.views.screen import Screen

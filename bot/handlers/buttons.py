@@ -13,7 +13,7 @@ from telegram import Update
 
 from bot.callbacks import ForgedCallback, decode
 from bot.context import TutorContext
-from bot.handlers import ask, broadcast, course_admin, learning, privacy, quiz
+from bot.handlers import broadcast, course_admin, learning, privacy, quiz, tutor
 from bot.handlers.base import Buttons
 from bot.handlers.render import pressing
 
@@ -24,7 +24,7 @@ JUST_A_LABEL = "That's only a label."
 BUTTONS = Buttons.merged(
     learning.BUTTONS,
     quiz.BUTTONS,
-    ask.BUTTONS,
+    tutor.BUTTONS,
     broadcast.BUTTONS,
     course_admin.BUTTONS,
     privacy.BUTTONS,

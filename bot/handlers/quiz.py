@@ -16,7 +16,7 @@ from bot import callbacks as press
 from bot.context import TutorContext
 from bot.handlers.base import Buttons, Reply, command
 from bot.handlers.render import edit, send, show
-from bot.jobs import schedule_cooldown_release
+from bot.jobs.schedule import schedule_cooldown_release
 from bot.views import quiz as views
 from bot.views.screen import Screen
 from domain.errors import AnswerRejected, Reason

@@ -20,7 +20,7 @@ from telegram import Bot, MaybeInaccessibleMessage, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.telegram_bot import TutorBot
+from bot.transport.telegram_bot import TutorBot
 from bot.views.screen import Displayed, Screen
 
 
@@ -110,7 +110,7 @@ def _already_shown(screen: Screen, message: MaybeInaccessibleMessage) -> bool:
     """Whether editing `message` into `screen` would change nothing the user sees."""
     if isinstance(message, Message):  # PTB parsed the whole update
         shown: Mapping[str, Any] = message.to_dict()
-    else:  # bot/updates.py kept what it shows, raw
+    else:  # bot/transport/updates.py kept what it shows, raw
         shown = message.api_kwargs
     text = shown.get("text")
     if not isinstance(text, str):

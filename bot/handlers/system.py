@@ -10,7 +10,7 @@ from telegram.error import TelegramError
 
 from bot.context import TutorContext
 from bot.handlers.render import send
-from bot.inbox import is_transient, note_failure
+from bot.transport.inbox import is_transient, note_failure
 from bot.views.common import SORRY
 from bot.views.screen import plain
 from storage.database import is_missing_user

@@ -96,7 +96,7 @@ class CooldownClaims(Protocol):
 
 
 class QuizStore(QuizReads, AttemptWrites, CooldownClaims, Protocol):
-    """The quiz tables (storage.quizzes.PgQuizStore)."""
+    """The quiz tables (storage.quiz.PgQuizStore)."""
 
 
 class QuizMemory(Protocol):

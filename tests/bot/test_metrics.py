@@ -15,7 +15,7 @@ from telegram.error import BadRequest, NetworkError
 from bot.ai.chat import OpenAIChat
 from bot.emulator import BotApiEmulator
 from bot.metrics import MAX_LABEL_CHARS, OTHER, Metrics
-from bot.request import AiohttpRequest, method_name
+from bot.transport.request import AiohttpRequest, method_name
 from domain.tutor import ModelUnavailable
 from tests.conftest import TOKEN
 from tests.support.fake_openai import FakeOpenAI

@@ -1,7 +1,7 @@
 """The quiz use cases on an in-memory store (tests/support/quiz_store.py), behind the
 storage's caching wrapper: what passing, abandoning and replaying do to the course, at the
 service's clock, and what the memory saves. The same store semantics on PostgreSQL are
-tests/storage/test_quizzes.py."""
+tests/storage/test_quiz.py."""
 
 from __future__ import annotations
 

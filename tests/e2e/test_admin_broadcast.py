@@ -11,8 +11,8 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application, open_services
-from bot.broadcasts import BroadcastSender
 from bot.emulator import BotApiEmulator
+from bot.jobs.broadcast import BroadcastSender
 from bot.views.refusals import NOT_ALLOWED
 from tests.conftest import ADMIN_ID, BOT_ID, TOKEN
 from tests.support import Dialogue

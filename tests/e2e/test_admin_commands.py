@@ -8,7 +8,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.context import Services
-from bot.cooldowns import CooldownAnnouncer
+from bot.jobs.cooldowns import CooldownAnnouncer
 from bot.views.refusals import NOT_ALLOWED
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue

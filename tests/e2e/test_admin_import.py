@@ -15,7 +15,7 @@ import pytest
 from bot.ai.local_embeddings import LocalHashEmbedder
 from bot.handlers.pack_admin import MAX_TEXT, refusal_text
 from bot.views.refusals import NOT_ALLOWED
-from storage.chunks import PgChunkSearch
+from storage.chunks import PgChunkStore
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue
 from tests.support.courses import DEMO_PACK, TINY_PACK, editable_copy, import_pack
@@ -288,7 +288,7 @@ async def test_a_reference_file_is_added_to_a_course_and_replaced_when_sent_agai
     assert await pool.fetchval("SELECT chunk_count FROM courses") == total
     embedder = LocalHashEmbedder()
     [vector] = await embedder.embed(["zanzibar-kettle-whistle"])
-    hits = await PgChunkSearch(pool).search(
+    hits = await PgChunkStore(pool).search(
         "tiny", "zanzibar-kettle-whistle", vector, model=embedder.model, k=3
     )
     assert hits[0].source == "reference/notes.md"

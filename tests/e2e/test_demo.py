@@ -29,7 +29,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from bot.demo.render import ChatScreen, Downloads
 from bot.demo.script import ScriptError, Step, parse_script, pick_button
 from bot.emulator import BotApiEmulator
-from bot.request import AiohttpRequest
+from bot.transport.request import AiohttpRequest
 from bot.views.refusals import NOT_ALLOWED
 from tests.conftest import TOKEN
 from tests.support.courses import TINY_PACK, editable_copy

@@ -25,8 +25,8 @@ from telegram.ext import Application
 
 from bot.app import build_application, open_services
 from bot.emulator import BotApiEmulator
-from bot.flood import TOAST, FloodGuard
 from bot.settings import Settings
+from bot.transport.flood import TOAST, FloodGuard
 from domain.flood import FloodRules, Limit
 from tests.conftest import TOKEN
 from tests.e2e.test_ask_tutor import open_first_topic

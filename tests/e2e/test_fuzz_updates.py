@@ -31,8 +31,8 @@ from bot.callbacks import ForgedCallback, action, decode, named
 from bot.emulator import ApiCall, BotApiEmulator, EmulatorError
 from bot.emulator.checks import detect_entities
 from bot.handlers.buttons import STALE_BUTTON
-from bot.inbox import BadUpdate
 from bot.timezones import Found, resolve
+from bot.transport.inbox import BadUpdate
 from domain.personas import Persona
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue

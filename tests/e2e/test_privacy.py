@@ -245,7 +245,7 @@ class UrlQuotingTelegram(BotApiEmulator):
 def failures_quoting(caplog: pytest.LogCaptureFixture, secret: str) -> int:
     """Errors logged with a traceback that holds the secret (in any case: PTB lower-cases
     Telegram's error text), proving the failure really carried it. Production logs are
-    redacted by bot.logs; tests capture the raw records."""
+    redacted by bot.cli.logs; tests capture the raw records."""
     return sum(
         1
         for record in caplog.records

@@ -16,8 +16,8 @@ from telegram.ext import Application
 
 from bot.app import build_application, open_services
 from bot.context import Services
-from bot.cooldowns import CooldownAnnouncer
 from bot.emulator import BotApiEmulator
+from bot.jobs.cooldowns import CooldownAnnouncer
 from tests.conftest import TOKEN
 from tests.support import Dialogue
 from tests.support.app import deliver_to

@@ -21,8 +21,8 @@ from telegram.ext import Application
 
 from bot.app import build_application, inbox_worker, open_services
 from bot.context import Services
-from bot.cooldowns import CooldownAnnouncer
 from bot.emulator import BotApiEmulator
+from bot.jobs.cooldowns import CooldownAnnouncer
 from bot.settings import Settings
 from tests.conftest import ADMIN_ID
 from tests.support import Dialogue, bot_api_spec

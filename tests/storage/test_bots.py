@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncpg
 
 from storage.bots import adopt_unowned
-from storage.inbox import Incoming, PgInbox
+from storage.inbox import Incoming, PgInboxStore
 from tests.conftest import BOT_ID
 
 
@@ -26,7 +26,7 @@ async def test_rows_from_before_0013_wait_for_the_real_bot_and_are_then_its_own(
         VALUES (0, 1, 'all', 'hello', 'sending');
         """
     )
-    inbox = PgInbox(pool, BOT_ID)
+    inbox = PgInboxStore(pool, BOT_ID)
     assert await inbox.claim("w", 10, 60) == [], "nobody's yet"
 
     adopted = await adopt_unowned(pool, BOT_ID)

@@ -11,7 +11,7 @@ import pytest
 
 from storage.admin import PgAdminStore
 from storage.database import create_pool
-from storage.inbox import Incoming, PgInbox
+from storage.inbox import Incoming, PgInboxStore
 from tests.conftest import BOT_ID
 from tests.support.courses import TINY_PACK, import_pack
 
@@ -23,8 +23,8 @@ def update(update_id: int, chat: int | None = 42) -> Incoming:
 
 
 @pytest.fixture
-def inbox(pool: asyncpg.Pool) -> PgInbox:
-    return PgInbox(pool, BOT_ID)
+def inbox(pool: asyncpg.Pool) -> PgInboxStore:
+    return PgInboxStore(pool, BOT_ID)
 
 
 @pytest.fixture
@@ -35,7 +35,9 @@ async def second_pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
     await other.close()
 
 
-async def test_an_update_for_an_idle_chat_is_stored_and_claimed_at_once(inbox: PgInbox) -> None:
+async def test_an_update_for_an_idle_chat_is_stored_and_claimed_at_once(
+    inbox: PgInboxStore,
+) -> None:
     receipt = await inbox.receive(update(1), "a", LEASE)
 
     assert not receipt.duplicate
@@ -44,7 +46,7 @@ async def test_an_update_for_an_idle_chat_is_stored_and_claimed_at_once(inbox: P
     assert receipt.claimed.payload == {"update_id": 1, "message": {"n": 1}}
 
 
-async def test_a_repeat_is_recognised_before_and_after_processing(inbox: PgInbox) -> None:
+async def test_a_repeat_is_recognised_before_and_after_processing(inbox: PgInboxStore) -> None:
     await inbox.receive(update(1), "a", LEASE)
     assert (await inbox.receive(update(1), "b", LEASE)).duplicate
 
@@ -55,7 +57,7 @@ async def test_a_repeat_is_recognised_before_and_after_processing(inbox: PgInbox
 
 
 async def test_the_next_update_of_a_busy_chat_waits_and_comes_with_the_finish(
-    inbox: PgInbox,
+    inbox: PgInboxStore,
 ) -> None:
     await inbox.receive(update(1), "a", LEASE)
     second = await inbox.receive(update(2), "b", LEASE)
@@ -71,7 +73,7 @@ async def test_the_next_update_of_a_busy_chat_waits_and_comes_with_the_finish(
 
 
 async def test_a_finish_by_a_worker_that_lost_its_claim_changes_nothing(
-    inbox: PgInbox, pool: asyncpg.Pool
+    inbox: PgInboxStore, pool: asyncpg.Pool
 ) -> None:
     await inbox.receive(update(1), "a", LEASE)
 
@@ -79,7 +81,7 @@ async def test_a_finish_by_a_worker_that_lost_its_claim_changes_nothing(
     assert await pool.fetchval("SELECT processed_at FROM update_inbox") is None
 
 
-async def test_claims_take_each_chats_oldest_update_in_order(inbox: PgInbox) -> None:
+async def test_claims_take_each_chats_oldest_update_in_order(inbox: PgInboxStore) -> None:
     await inbox.receive_many([update(5, 42), update(3, 42), update(4, 43), update(6, None)])
 
     claimed = await inbox.claim("a", 10, LEASE)
@@ -88,10 +90,10 @@ async def test_claims_take_each_chats_oldest_update_in_order(inbox: PgInbox) -> 
 
 
 async def test_two_replicas_claiming_at_once_split_the_chats_without_overlap(
-    inbox: PgInbox, second_pool: asyncpg.Pool
+    inbox: PgInboxStore, second_pool: asyncpg.Pool
 ) -> None:
     await inbox.receive_many([update(i, chat=i % 50) for i in range(1, 301)])
-    replicas = [("a", inbox), ("b", PgInbox(second_pool, BOT_ID))]
+    replicas = [("a", inbox), ("b", PgInboxStore(second_pool, BOT_ID))]
 
     rounds = await asyncio.gather(*(box.claim(name, 30, LEASE) for name, box in replicas * 2))
 
@@ -105,7 +107,7 @@ async def test_two_replicas_claiming_at_once_split_the_chats_without_overlap(
 async def test_updates_of_one_chat_arriving_at_the_same_moment_are_claimed_once(
     pool: asyncpg.Pool, second_pool: asyncpg.Pool
 ) -> None:
-    boxes = [PgInbox(pool, BOT_ID), PgInbox(second_pool, BOT_ID)]
+    boxes = [PgInboxStore(pool, BOT_ID), PgInboxStore(second_pool, BOT_ID)]
 
     receipts = await asyncio.gather(
         *(boxes[i % 2].receive(update(i), f"w{i % 2}", LEASE) for i in range(1, 21))
@@ -117,7 +119,7 @@ async def test_updates_of_one_chat_arriving_at_the_same_moment_are_claimed_once(
 
 
 async def test_a_dead_workers_claim_lapses_and_is_taken_over(
-    inbox: PgInbox, pool: asyncpg.Pool
+    inbox: PgInboxStore, pool: asyncpg.Pool
 ) -> None:
     await inbox.receive(update(1), "dead", 0.2)
     assert await inbox.claim("alive", 10, LEASE) == []
@@ -131,7 +133,7 @@ async def test_a_dead_workers_claim_lapses_and_is_taken_over(
     assert await pool.fetchval("SELECT processed_at IS NOT NULL FROM update_inbox")
 
 
-async def test_a_heartbeat_keeps_a_slow_update_from_being_taken_over(inbox: PgInbox) -> None:
+async def test_a_heartbeat_keeps_a_slow_update_from_being_taken_over(inbox: PgInboxStore) -> None:
     await inbox.receive(update(1), "slow", 0.3)
     for _ in range(3):
         await asyncio.sleep(0.15)
@@ -139,7 +141,7 @@ async def test_a_heartbeat_keeps_a_slow_update_from_being_taken_over(inbox: PgIn
         assert await inbox.claim("other", 10, LEASE) == []
 
 
-async def test_a_released_update_is_claimable_after_its_delay(inbox: PgInbox) -> None:
+async def test_a_released_update_is_claimable_after_its_delay(inbox: PgInboxStore) -> None:
     await inbox.receive(update(1), "a", LEASE)
 
     assert await inbox.release("a", [1], 0.3) == 1
@@ -151,7 +153,7 @@ async def test_a_released_update_is_claimable_after_its_delay(inbox: PgInbox) ->
 
 
 async def test_a_failed_update_is_done_with_its_error_kept(
-    inbox: PgInbox, pool: asyncpg.Pool
+    inbox: PgInboxStore, pool: asyncpg.Pool
 ) -> None:
     await inbox.receive(update(1), "a", LEASE)
     await inbox.finish(1, "a", LEASE, error="KeyError")
@@ -162,7 +164,7 @@ async def test_a_failed_update_is_done_with_its_error_kept(
 
 
 async def test_depth_counts_waiting_updates_and_the_oldest_age(
-    inbox: PgInbox, pool: asyncpg.Pool
+    inbox: PgInboxStore, pool: asyncpg.Pool
 ) -> None:
     assert (await inbox.depth()).pending == 0
     await inbox.receive_many([update(1), update(2, 43)])
@@ -193,7 +195,7 @@ async def test_an_admin_grant_repeated_for_the_same_update_adds_once(pool: async
 
 
 async def test_a_stopping_worker_hands_back_every_claim_it_still_has(
-    inbox: PgInbox, pool: asyncpg.Pool
+    inbox: PgInboxStore, pool: asyncpg.Pool
 ) -> None:
     await inbox.receive_many([update(1, 42), update(2, 43), update(3, 44)])
     await inbox.claim("stopping", 2, 600)
@@ -206,7 +208,7 @@ async def test_a_stopping_worker_hands_back_every_claim_it_still_has(
 
 
 async def test_a_batch_claims_each_idle_chats_first_update_and_queues_the_rest(
-    inbox: PgInbox,
+    inbox: PgInboxStore,
 ) -> None:
     await inbox.receive(update(1, chat=44), "other", LEASE)  # chat 44 is busy elsewhere
 
@@ -219,7 +221,7 @@ async def test_a_batch_claims_each_idle_chats_first_update_and_queues_the_rest(
     assert [r.duplicate for r in receipts] == [False, False, False, False, True]
 
 
-async def test_finishing_a_batch_hands_on_each_chats_next_update(inbox: PgInbox) -> None:
+async def test_finishing_a_batch_hands_on_each_chats_next_update(inbox: PgInboxStore) -> None:
     await inbox.receive_batch([update(1, 42), update(2, 43)], "a", LEASE)
     await inbox.receive_batch([update(3, 42), update(4, 42), update(5, 43)], "a", LEASE)
 

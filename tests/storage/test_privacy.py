@@ -18,10 +18,10 @@ import pytest
 from domain.admin import Action
 from domain.privacy import Outcome, PrivacyService
 from domain.users import Profile, UserService
-from storage.broadcasts import PgBroadcastStore
+from storage.broadcast import PgBroadcastStore
 from storage.privacy import ERASED_NAME, ERASURE, EXPORT, PgPrivacyStore
 from storage.stats import PgStatsStore
-from storage.users import PgUserRepository
+from storage.users import PgUserStore
 from tests.conftest import BOT_ID
 from tests.support.clock import FakeClock
 from tests.support.courses import TINY_PACK, import_pack
@@ -76,7 +76,7 @@ async def tea(pool: asyncpg.Pool) -> UUID:
 
 
 def services(pool: asyncpg.Pool, clock: FakeClock) -> tuple[PrivacyService, UserService]:
-    users = UserService(PgUserRepository(pool, BOT_ID), frozenset())
+    users = UserService(PgUserStore(pool, BOT_ID), frozenset())
     return PrivacyService(PgPrivacyStore(pool, bot_id=BOT_ID), users, clock=clock), users
 
 

@@ -12,7 +12,7 @@ import asyncpg
 import yaml
 
 from bot.ai.local_embeddings import LocalHashEmbedder
-from storage.chunks import PgChunkSearch
+from storage.chunks import PgChunkStore
 from tests.support.courses import DEMO_PACK, import_pack
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "retrieval_questions.yaml"
@@ -22,7 +22,7 @@ async def test_right_topic_in_top_5_for_nine_in_ten_questions(pool: asyncpg.Pool
     embedder = LocalHashEmbedder()
     await import_pack(pool, DEMO_PACK, embedder)
     questions = yaml.safe_load(QUESTIONS.read_text())
-    engine = PgChunkSearch(pool)
+    engine = PgChunkStore(pool)
 
     misses = []
     for q in questions:

@@ -11,7 +11,7 @@ import pytest
 from bot.ai.local_embeddings import LocalHashEmbedder
 from domain import lexical
 from domain.retrieval import EmbeddingModelMismatch, dense_weight
-from storage.chunks import PgChunkSearch
+from storage.chunks import PgChunkStore
 from storage.lexical import upgrade_stale
 from tests.support.courses import DEMO_PACK, TINY_PACK, import_pack
 
@@ -20,7 +20,7 @@ EMBEDDER = LocalHashEmbedder()
 
 async def search(pool: asyncpg.Pool, slug: str, query: str, **kwargs):
     [vector] = await EMBEDDER.embed([query])
-    engine = PgChunkSearch(pool, **kwargs.pop("engine", {}))
+    engine = PgChunkStore(pool, **kwargs.pop("engine", {}))
     return await engine.search(slug, query, vector, model=EMBEDDER.model, **kwargs)
 
 
@@ -75,7 +75,7 @@ async def test_k_results_for_a_small_course_among_many_chunks(pool: asyncpg.Pool
 async def test_searching_with_another_model_is_a_clear_error(pool: asyncpg.Pool) -> None:
     await import_pack(pool, TINY_PACK)
     with pytest.raises(EmbeddingModelMismatch, match="re-import the course"):
-        await PgChunkSearch(pool).search(
+        await PgChunkStore(pool).search(
             "tiny", "tea", [0.1] * 1536, model="openai:text-embedding-3-small:1536"
         )
 
@@ -190,7 +190,7 @@ async def test_a_small_course_is_searched_in_one_statement_by_the_same_definitio
     async with pool.acquire() as conn:
         conn.add_query_logger(count)
         try:
-            engine = PgChunkSearch(conn)  # type: ignore[arg-type]  # a connection fetches too
+            engine = PgChunkStore(conn)  # type: ignore[arg-type]  # a connection fetches too
             hits = await engine.search(
                 "ml-foundations", query, vector, model=EMBEDDER.model, k=8, max_module=2
             )

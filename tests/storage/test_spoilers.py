@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from bot.ai.local_embeddings import LocalHashEmbedder
-from storage.chunks import PgChunkSearch
+from storage.chunks import PgChunkStore
 from tests.support.courses import DEMO_PACK, import_pack
 
 EMBEDDER = LocalHashEmbedder()
@@ -55,7 +55,7 @@ async def test_every_reference_chunk_belongs_to_a_module(demo: asyncpg.Pool) -> 
 
 @pytest.mark.parametrize("bound", [1, 2])
 async def test_no_later_modules_subject_is_ever_retrieved(demo: asyncpg.Pool, bound: int) -> None:
-    engine = PgChunkSearch(demo)
+    engine = PgChunkStore(demo)
     later = [word for module, words in INTRODUCED.items() if module > bound for word in words]
     for module, questions in QUESTIONS.items():
         if module <= bound:
@@ -73,7 +73,7 @@ async def test_no_later_modules_subject_is_ever_retrieved(demo: asyncpg.Pool, bo
 
 
 async def test_the_same_questions_find_their_module_once_it_is_open(demo: asyncpg.Pool) -> None:
-    engine = PgChunkSearch(demo)
+    engine = PgChunkStore(demo)
     for module, questions in QUESTIONS.items():
         for question in questions:
             [vector] = await EMBEDDER.embed([question])

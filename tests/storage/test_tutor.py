@@ -28,7 +28,7 @@ from domain.tutor import (
     Turn,
     TutorService,
 )
-from storage.chunks import PgChunkSearch
+from storage.chunks import PgChunkStore
 from storage.learning import PgLearningStore
 from storage.tutor import PgTutorStore
 from tests.conftest import BOT_ID
@@ -129,7 +129,7 @@ class Tiny:
         )
 
     def service(self, model: StandInModel | None) -> TutorService:
-        return TutorService(self.store, PgChunkSearch(self.pool), LocalHashEmbedder(), model)
+        return TutorService(self.store, PgChunkStore(self.pool), LocalHashEmbedder(), model)
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncpg
 
 from domain.users import Profile, Role, UserService
-from storage.users import PgUserRepository
+from storage.users import PgUserStore
 from tests.conftest import BOT_ID
 
 
 async def test_register_twice_keeps_one_row_and_takes_the_new_name(pool: asyncpg.Pool) -> None:
-    service = UserService(PgUserRepository(pool, BOT_ID), admin_ids=frozenset())
+    service = UserService(PgUserStore(pool, BOT_ID), admin_ids=frozenset())
 
     await service.register(Profile(42, "Ada", username="ada"))
     user = await service.register(Profile(42, "Ada", "Lovelace", username="countess"))
@@ -22,7 +22,7 @@ async def test_register_twice_keeps_one_row_and_takes_the_new_name(pool: asyncpg
 
 
 async def test_configured_admin_is_promoted_and_others_keep_their_role(pool: asyncpg.Pool) -> None:
-    repo = PgUserRepository(pool, BOT_ID)
+    repo = PgUserStore(pool, BOT_ID)
     service = UserService(repo, admin_ids=frozenset({7}))
 
     admin = await service.register(Profile(7, "Grace"))
@@ -36,7 +36,7 @@ async def test_configured_admin_is_promoted_and_others_keep_their_role(pool: asy
 
 
 async def test_unchanged_profile_does_not_touch_updated_at(pool: asyncpg.Pool) -> None:
-    repo = PgUserRepository(pool, BOT_ID)
+    repo = PgUserStore(pool, BOT_ID)
     await repo.upsert(Profile(42, "Ada"), promote_to=None)
     first = await pool.fetchval("SELECT updated_at FROM users WHERE id = 42")
 

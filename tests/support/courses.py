@@ -11,7 +11,7 @@ import asyncpg
 from bot.ai.local_embeddings import LocalHashEmbedder
 from bot.pack_files import load_pack
 from domain.course_import import CourseImporter, ImportSummary
-from storage.courses import PgCourseRepository
+from storage.course_import import PgCourseImportStore
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_PACK = REPO / "courses" / "ml-foundations"
@@ -19,7 +19,7 @@ TINY_PACK = REPO / "tests" / "data" / "packs" / "tiny"
 
 
 async def import_pack(pool: asyncpg.Pool, path: Path, embedder=None) -> ImportSummary:
-    importer = CourseImporter(PgCourseRepository(pool), embedder or LocalHashEmbedder())
+    importer = CourseImporter(PgCourseImportStore(pool), embedder or LocalHashEmbedder())
     return await importer.run(load_pack(path))
 
 

@@ -20,7 +20,7 @@ from telegram.ext import Application
 from bot.app import ALLOWED_UPDATES, build_application, inbox_worker
 from bot.context import Services
 from bot.emulator import BotApiEmulator
-from bot.polling import InboxPoller
+from bot.transport.polling import InboxPoller
 from storage.embedded import EmbeddedPostgres
 from storage.migrations import migrate
 

@@ -2,7 +2,7 @@
 
 One course: its modules (a title and a question bank each), the learners' records of each
 module and their attempts. Each write is a compare-and-set on the same facts as the
-statements of `storage.quizzes` (the attempts started, the attempt's current question), so
+statements of `storage.quiz` (the attempts started, the attempt's current question), so
 a stale decision loses here as it does there. It implements `QuizReads` (but
 `module_with_quiz`) and `AttemptWrites`; the storage tests keep PostgreSQL's own semantics
 covered.
@@ -184,7 +184,7 @@ class InMemoryQuizStore:
         return stored if stored.current_index == index else None
 
     def _finish(self, attempt_id: UUID, finish: Finish, now: datetime) -> None:
-        """What `storage.quizzes._FINISH` does in its one statement."""
+        """What `storage.quiz._FINISH` does in its one statement."""
         attempt = replace(self.attempts[attempt_id], status=finish.status, finished_at=now)
         self.attempts[attempt_id] = attempt
         key = (attempt.user_id, attempt.module_no)

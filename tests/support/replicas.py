@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.webhook import SECRET_HEADER
+from bot.transport.webhook import SECRET_HEADER
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "replica-secret"

@@ -15,7 +15,7 @@ import logging
 from aiohttp import web
 
 from bot.context import Services
-from bot.inbox import BadUpdate, InboxWorker
+from bot.transport.inbox import BadUpdate, InboxWorker
 from storage.database import is_unavailable
 
 log = logging.getLogger(__name__)

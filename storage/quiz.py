@@ -30,7 +30,7 @@ from domain.quiz.model import (
     QuizRules,
 )
 from domain.quiz.rules import remaining_attempts
-from storage.content import CourseContent
+from storage.content import PgContentStore
 from storage.learning import LEARNER_COURSES, learner_course_from
 
 _MODULE_QUIZ_COLUMNS = """
@@ -105,12 +105,12 @@ def _key_arrays(keys: Iterable[CooldownKey]) -> tuple[list[int], list[UUID], lis
 
 class PgQuizStore:
     def __init__(
-        self, pool: asyncpg.Pool, content: CourseContent | None = None, *, bot_id: int
+        self, pool: asyncpg.Pool, content: PgContentStore | None = None, *, bot_id: int
     ) -> None:
         """`bot_id`: the bot this process serves. It announces the cooldowns of the people
         who last wrote to it, and keys once-per-update effects (update ids are per bot)."""
         self._pool = pool
-        self._content = content or CourseContent(pool)
+        self._content = content or PgContentStore(pool)
         self._bot_id = bot_id
 
     async def module_quiz(

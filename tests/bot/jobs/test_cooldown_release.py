@@ -15,9 +15,9 @@ from telegram.ext import Application
 
 from bot.app import build_application, open_services
 from bot.context import Services
-from bot.cooldowns import CooldownAnnouncer
 from bot.emulator import BotApiEmulator
-from bot.jobs import RELEASE_JOB
+from bot.jobs.cooldowns import CooldownAnnouncer
+from bot.jobs.schedule import RELEASE_JOB
 from bot.settings import Settings
 from tests.conftest import BOT_ID, TOKEN
 from tests.support import Dialogue, bot_api_spec

@@ -16,8 +16,8 @@ from bot import callbacks as press
 from bot.context import TutorContext
 from bot.handlers.base import Buttons, Reply, command, refusal_screen
 from bot.handlers.render import edit, send
-from bot.inbox import is_transient
-from bot.streaming import StreamingMessage
+from bot.transport.inbox import is_transient
+from bot.transport.streaming import StreamingMessage
 from bot.views import tutor as views
 from bot.views.screen import Screen
 from domain.errors import AccessDenied

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from telegram.ext import Application
 
-from bot.jobs import prune_inbox
+from bot.jobs.schedule import prune_inbox
 
 
 async def test_pruning_is_scheduled_and_forgets_old_processed_updates_only(

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from telegram.ext import Application
 
-from bot.broadcasts import start_sending
 from bot.context import TutorContext
-from bot.cooldowns import CooldownAnnouncer
+from bot.jobs.broadcast import start_sending
+from bot.jobs.cooldowns import CooldownAnnouncer
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from telegram.ext import Application
 from bot.app import inbox_worker
 from bot.context import Services
 from bot.emulator import BotApiEmulator
-from bot.webhook import SECRET_HEADER, WebhookState, build_web_app
+from bot.transport.webhook import SECRET_HEADER, WebhookState, build_web_app
 from storage.embedded import drop_database
 
 SECRET = "s3cret-token_value"

@@ -51,7 +51,7 @@ BULK = "bulk"  # rate_limit_args of a send that can wait: it yields to replies
 MARGIN = 0.1  # seconds added to every window for the spread between leaving and arriving
 # A chat's window is 3 s or a minute, so a wider margin costs it little; one call of a
 # chat arriving 0.1 s late behind two others was seen to break Telegram's window on a busy
-# machine (tests/bot/test_outgoing_limiter.py, once in CI).
+# machine (tests/bot/transport/test_outgoing_limiter.py, once in CI).
 CHAT_MARGIN = 0.25
 GROUP_LIMIT, GROUP_WINDOW = 20, 60.0  # Telegram: about 20 messages a minute in a group
 _CONTENT_PREFIXES = ("send", "edit", "copyMessage", "forwardMessage")

@@ -18,7 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import Services
-from bot.outgoing import BULK
+from bot.transport.outgoing import BULK
 from bot.views import quiz as views
 from domain.quiz.model import DueCooldown
 
@@ -84,7 +84,7 @@ class CooldownAnnouncer:
                 screen.text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=screen.markup,
-                rate_limit_args=BULK,  # paced within the overall limit (bot/outgoing.py)
+                rate_limit_args=BULK,  # paced within the overall limit (bot/transport/outgoing.py)
             )
         except Forbidden as exc:
             # Blocked or deactivated: retrying would only repeat the refusal.

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from telegram import Bot, Message, Update
 
-from bot.updates import parse_update
+from bot.transport.updates import parse_update
 
 BOT = Bot("123:token")
 

@@ -20,13 +20,13 @@ from bot.app import (
     open_services,
     register_commands,
 )
-from bot.broadcasts import stop_sending
 from bot.context import Services
-from bot.inbox import InboxWorker
-from bot.polling import InboxPoller
+from bot.jobs.broadcast import stop_sending
 from bot.settings import ConfigError, Settings
-from bot.webhook import WebhookState, build_web_app
-from bot.webhook_setup import register_webhook
+from bot.transport.inbox import InboxWorker
+from bot.transport.polling import InboxPoller
+from bot.transport.webhook import WebhookState, build_web_app
+from bot.transport.webhook_setup import register_webhook
 
 log = logging.getLogger(__name__)
 

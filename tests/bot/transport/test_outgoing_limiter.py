@@ -16,8 +16,8 @@ from telegram.error import RetryAfter
 from telegram.ext import Application
 
 from bot.emulator import ApiCall, BotApiEmulator
-from bot.outgoing import OutgoingLimiter, is_content
 from bot.settings import Settings
+from bot.transport.outgoing import OutgoingLimiter, is_content
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.e2e.test_admin_broadcast import NEWS, learners, received
 from tests.support import Dialogue, bot_api_spec

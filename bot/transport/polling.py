@@ -14,8 +14,8 @@ import logging
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter
 
-from bot.inbox import InboxWorker
-from bot.outgoing import retry_after_seconds
+from bot.transport.inbox import InboxWorker
+from bot.transport.outgoing import retry_after_seconds
 from storage.database import is_unavailable
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from domain.quiz.rules import draw_questions, score_of
 from domain.quiz.service import QuizService
 from storage.database import create_pool
 from storage.learning import PgLearningStore
+from storage.quiz import PgQuizStore
 from storage.quiz_memory import QuizAttemptCache
-from storage.quizzes import PgQuizStore
 from tests.conftest import BOT_ID
 from tests.support.courses import TINY_PACK, import_pack
 

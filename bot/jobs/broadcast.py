@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.context import Services
-from bot.outgoing import BULK
+from bot.transport.outgoing import BULK
 from bot.views import broadcast as views
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 `configure_logging(level, fmt, secrets=...)` installs one handler on the root logger:
 
-- `fmt="text"`: `2024-05-01 12:00:00,123 INFO bot.jobs: message`, as before;
-- `fmt="json"`: `{"ts": "2024-05-01T12:00:00.123Z", "level": "INFO", "logger": "bot.jobs",
+- `fmt="text"`: `2024-05-01 12:00:00,123 INFO bot.jobs.schedule: message`, as before;
+- `fmt="json"`: `{"ts": "2024-05-01T12:00:00.123Z", "level": "INFO", "logger": "bot.jobs.schedule",
   "event": "message", "update_id": 7, "user_id": 42, "exc": "Traceback ...", ...}` with
   `update_id`/`user_id` only when known, `exc` only with a traceback, plus the record's
   JSON-serialisable `extra=` fields.

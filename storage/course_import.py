@@ -47,7 +47,7 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-class PgCourseRepository:
+class PgCourseImportStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 

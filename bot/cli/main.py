@@ -15,14 +15,14 @@ import asyncpg
 from telegram import Bot
 from telegram.error import BadRequest, InvalidToken, NetworkError
 
-from bot import course_cli
 from bot.app import ALLOWED_UPDATES, database
+from bot.cli import course as course_cli
+from bot.cli.logs import configure_logging
+from bot.cli.runtime import event_loop_factory, run_bot
 from bot.demo import command as demo_command
-from bot.logs import configure_logging
-from bot.request import AiohttpRequest
-from bot.runtime import event_loop_factory, run_bot
 from bot.settings import ConfigError, Settings, load_settings
-from bot.webhook_setup import register_webhook, require_webhook_url
+from bot.transport.request import AiohttpRequest
+from bot.transport.webhook_setup import register_webhook, require_webhook_url
 from domain.retrieval import EmbeddingModelMismatch, UnknownCourse
 from storage.migrations import MigrationError, migrate
 

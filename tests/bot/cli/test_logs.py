@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.logs import RedactSecrets, configure_logging, log_context
+from bot.cli.logs import RedactSecrets, configure_logging, log_context
 
 TOKEN = "123456:AAE-secret_token_value"
 WEBHOOK_SECRET = "hook-secret-42"

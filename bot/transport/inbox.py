@@ -28,10 +28,10 @@ from typing import Any, Generic, Protocol, TypeVar
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from bot.logs import log_context
+from bot.cli.logs import log_context
 from bot.metrics import Metrics
-from bot.outgoing import retry_after_seconds
-from bot.updates import parse_update
+from bot.transport.outgoing import retry_after_seconds
+from bot.transport.updates import parse_update
 from storage.database import is_unavailable
 from storage.inbox import Depth, InboxItem, Incoming, Receipt
 

@@ -24,7 +24,7 @@ from tests.conftest import TOKEN
 from tests.support import bot_api_spec
 from tests.support.courses import TINY_PACK
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 async def tutorbot(

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.inbox import Batcher
+from bot.transport.inbox import Batcher
 
 
 class Store:
