@@ -32,6 +32,7 @@ from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
 from domain.flood import FloodControl
 from domain.learning.service import LearningService
+from domain.notes import NotesService
 from domain.privacy import PrivacyService
 from domain.quiz.model import Draw
 from domain.quiz.service import QuizService
@@ -53,6 +54,7 @@ from storage.inbox import PgInboxStore
 from storage.learning import PgLearningStore
 from storage.lexical import upgrade_stale
 from storage.migrations import migrate
+from storage.notes import PgNoteStore
 from storage.privacy import PgPrivacyStore
 from storage.quiz import PgQuizStore
 from storage.quiz_memory import QuizAttemptCache
@@ -123,6 +125,7 @@ async def open_services(
             metrics=metrics,
             stats=StatsService(PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock),
             privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
+            notes=NotesService(PgNoteStore(pool), clock),
         )
     finally:
         await pool.close()

@@ -67,6 +67,7 @@ Id = Annotated[UUID, Wire(re.compile(r"[A-Za-z0-9_-]{22}"), _uuid_of, _uuid_text
 Number = Annotated[int, _digits(4)]  # a module, topic, page or question number
 Option = Annotated[int, _digits(1)]  # the index of an answer option
 Mask = Annotated[int, _digits(2)]  # a bit mask of ticked options
+Serial = Annotated[int, _digits(19)]  # a row's bigserial id (a note)
 PersonaCode = Annotated[
     Persona, Wire(re.compile("[ncsa]"), _PERSONA_CODES.__getitem__, _PERSONA_LETTERS.__getitem__)
 ]
@@ -268,6 +269,36 @@ class BroadcastCancel(Payload):
 class CourseVisibility(Payload):
     course: Id
     op: Letter  # p(ublish), u(npublish), a(rchive)
+
+
+# Notes and bookmarks (a topic's notes screen, its bookmark toggle, the lists).
+@payload("nt", "topic_notes")
+class TopicNotes(Payload):
+    course: Id
+    module: Number
+    topic: Number
+
+
+@payload("bk", "bookmark")
+class Bookmark(Payload):
+    course: Id
+    module: Number
+    topic: Number
+
+
+@payload("nd", "note_delete")
+class DeleteNote(Payload):
+    note: Serial
+
+
+@payload("nl", "notes")
+class Notes(Payload):
+    pass
+
+
+@payload("bl", "bookmarks")
+class Bookmarks(Payload):
+    pass
 
 
 # /deleteme: confirming or cancelling the pending erasure request it names.

@@ -15,6 +15,7 @@ from domain.broadcast import BroadcastService
 from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
 from domain.learning.service import LearningService
+from domain.notes import NotesService
 from domain.privacy import PrivacyService
 from domain.quiz.service import QuizService
 from domain.stats import StatsService
@@ -49,6 +50,7 @@ class Services:
     metrics: Metrics
     stats: StatsService
     privacy: PrivacyService
+    notes: NotesService
 
 
 class TutorContext(CallbackContext[ExtBot[None], dict, dict, dict]):

@@ -57,6 +57,12 @@ class Reason(StrEnum):
     MESSAGE_LENGTH = "message_length"  # `limit`: the longest allowed
     BROADCAST_FINISHED = "broadcast_finished"
     NOT_THE_AUTHOR = "not_the_author"
+    # Notes and bookmarks.
+    NO_TOPIC_OPEN = "no_topic_open"  # a note needs the topic it is about
+    NOTE_EMPTY = "note_empty"
+    NOTE_TOO_LONG = "note_too_long"  # `limit`, `length`
+    TOO_MANY_NOTES = "too_many_notes"  # `limit`
+    NOTE_GONE = "note_gone"
 
 
 class AccessDenied(Exception):
@@ -115,3 +121,12 @@ class QuizUnavailable(AccessDenied):
 
 class AnswerRejected(AccessDenied):
     """This answer does not apply (any more): already answered, quiz finished, bad choice."""
+
+
+class NoteRefused(AccessDenied):
+    """A note that cannot be kept: `limit` is the bound it broke, `length` what it had."""
+
+    def __init__(self, reason: Reason, *, limit: int = 0, length: int = 0) -> None:
+        super().__init__(reason)
+        self.limit = limit
+        self.length = length

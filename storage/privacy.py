@@ -25,6 +25,17 @@ def _by_course(table: str, order: str) -> str:
     )
 
 
+def _by_topic(table: str) -> str:
+    """Rows keyed by a topic, with the course, module, number and title it has now."""
+    return f"""
+        SELECT to_jsonb(t) || jsonb_build_object('course_slug', c.slug, 'module_no',
+            tp.module_no, 'topic_number', tp.topic_number, 'topic_title', tp.title)
+        FROM {table} t JOIN topics tp ON tp.id = t.topic_id
+        JOIN courses c ON c.id = tp.course_id
+        WHERE t.user_id = $1 ORDER BY c.slug, tp.module_no, tp.topic_number
+    """
+
+
 # An audit row is about the person when it records a command on a person whose first
 # argument names them: their id, or their (current) username with or without the "@".
 _ABOUT_THEM = """
@@ -42,13 +53,7 @@ EXPORT: dict[str, str] = {
     "enrollments": _by_course("enrollments", "t.enrolled_at"),
     "topic_personalization": _by_course("topic_personalization", "t.created_at"),
     "module_progress": _by_course("module_progress", "t.module_no"),
-    "topic_progress": """
-        SELECT to_jsonb(t) || jsonb_build_object('course_slug', c.slug, 'module_no',
-            tp.module_no, 'topic_number', tp.topic_number, 'topic_title', tp.title)
-        FROM topic_progress t JOIN topics tp ON tp.id = t.topic_id
-        JOIN courses c ON c.id = tp.course_id
-        WHERE t.user_id = $1 ORDER BY c.slug, tp.module_no, tp.topic_number
-    """,
+    "topic_progress": _by_topic("topic_progress"),
     "quiz_attempts": _by_course("quiz_attempts", "t.started_at"),
     "module_prompt_usage": _by_course("module_prompt_usage", "t.module_no"),
     "ai_mentor_threads": _by_course("ai_mentor_threads", "t.started_at"),
@@ -74,6 +79,8 @@ EXPORT: dict[str, str] = {
         WHERE t.user_id = $1 ORDER BY b.created_at
     """,
     "erasure_requests": "SELECT to_jsonb(t) FROM erasure_requests t WHERE t.user_id = $1",
+    "notes": _by_course("notes", "t.created_at"),
+    "bookmarks": _by_topic("bookmarks"),
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
     # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
     # and the bot's whole message and keyboard under every button press, which made the
@@ -114,6 +121,8 @@ ERASURE: dict[str, str] = {
     "ai_mentor_thread_messages": "deleted",
     "conversation_state": "deleted",
     "erasure_requests": "deleted (the confirmation is consumed)",
+    "notes": "deleted",
+    "bookmarks": "deleted",
     "enrollments": "moved to the pseudonym, times cut to the day",
     "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
     "topic_progress": "moved to the pseudonym, times cut to the day",

@@ -29,9 +29,8 @@ from benchmarks.load.children import (
     wait_webhook_set,
 )
 from benchmarks.load.generator import GeneratorConfig, Result
-from benchmarks.load.seed import returning_learners
+from benchmarks.load.seed import TOKEN, returning_learners
 
-TOKEN = "123456:LOAD-token_abcdefghijk"
 SECRET = "load-secret"
 HOOK = "telegram/load"
 COUNTERS = (

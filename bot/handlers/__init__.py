@@ -18,6 +18,7 @@ from bot.handlers import (
     course_admin,
     fallback,
     learning,
+    notes,
     pack_admin,
     preferences,
     privacy,
@@ -50,6 +51,9 @@ def register(application: Application) -> None:
         CommandHandler("timezone", preferences.timezone_command, filters=PRIVATE)
     )
     application.add_handler(CommandHandler("newchat", tutor.new_chat, filters=PRIVATE))
+    application.add_handler(CommandHandler("note", notes.note, filters=PRIVATE))
+    application.add_handler(CommandHandler("notes", notes.notes_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("bookmarks", notes.bookmarks_command, filters=PRIVATE))
     application.add_handler(CommandHandler("mydata", privacy.mydata, filters=PRIVATE))
     application.add_handler(CommandHandler("deleteme", privacy.deleteme, filters=PRIVATE))
     application.add_handler(CommandHandler("admin", admin.menu, filters=PRIVATE))

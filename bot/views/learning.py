@@ -326,6 +326,12 @@ def topic_screen(
         for s in suggestions[:TOPIC_SUGGESTIONS]
     ]
     rows.append([button("💬 Ask about this topic", "ask", **ids, topic=topic.number)])
+    rows.append(
+        [
+            button("📝 Notes", "topic_notes", **ids, topic=topic.number),
+            button("🔖 Bookmark", "bookmark", **ids, topic=topic.number),
+        ]
+    )
     if view.module.state is ModuleState.COMPLETED and view.module.has_quiz:
         rows.append([button(f"📝 Module {module.number} quiz", "quiz", **ids)])
     rows.append([button("⬅ Module", "module", **ids)])

@@ -13,6 +13,7 @@ from domain.admin import Invalid
 from domain.errors import (
     AccessDenied,
     ModuleLocked,
+    NoteRefused,
     PersonaUnavailable,
     QuizUnavailable,
     Reason,
@@ -50,6 +51,11 @@ _PLAIN: dict[Reason, str] = {
     Reason.SELF_DEMOTION: "You can't demote yourself; ask another admin.",
     Reason.BROADCAST_FINISHED: BROADCAST_FINISHED,
     Reason.NOT_THE_AUTHOR: NOT_THE_AUTHOR,
+    Reason.NO_TOPIC_OPEN: (
+        "Open a topic first (/courses): a note is kept with the topic it is about."
+    ),
+    Reason.NOTE_EMPTY: "Write the note after the command, e.g. /note the loss is a mean.",
+    Reason.NOTE_GONE: "That note is already deleted.",
 }
 
 
@@ -75,6 +81,13 @@ def refusal_text(
             )
         case Invalid():
             return _invalid(error)
+        case NoteRefused(reason=Reason.NOTE_TOO_LONG):
+            return (
+                f"A note holds at most {error.limit:,} characters; yours has "
+                f"{error.length:,}. Split it into shorter notes."
+            )
+        case NoteRefused(reason=Reason.TOO_MANY_NOTES):
+            return f"You have {error.limit:,} notes, the most I keep; delete some first (/notes)."
     return _PLAIN[Reason.QUIZ_CLOSED]
 
 

@@ -43,6 +43,11 @@ EVERY_PAYLOAD: list[Payload] = [
     press.CourseVisibility(COURSE, "a"),
     press.EraseConfirm(ATTEMPT),
     press.EraseCancel(ATTEMPT),
+    press.TopicNotes(COURSE, 9999, 9999),
+    press.Bookmark(COURSE, 9999, 9999),
+    press.DeleteNote(2**63 - 1),
+    press.Notes(),
+    press.Bookmarks(),
 ]
 
 

@@ -15,6 +15,7 @@ from domain.errors import (
     AnswerRejected,
     ModuleLocked,
     NotEnrolled,
+    NoteRefused,
     NotFound,
     PersonaUnavailable,
     QuizUnavailable,
@@ -107,6 +108,8 @@ def test_every_reason_has_words_of_its_own() -> None:
         Reason.QUIZ_COOLDOWN: closed(Gate.COOLDOWN),
         Reason.QUIZ_NO_ATTEMPTS: closed(Gate.NO_ATTEMPTS_LEFT),
         Reason.QUIZ_TOPICS_PENDING: closed(Gate.TOPICS_PENDING),
+        Reason.NOTE_TOO_LONG: NoteRefused(Reason.NOTE_TOO_LONG, limit=2000, length=10000),
+        Reason.TOO_MANY_NOTES: NoteRefused(Reason.TOO_MANY_NOTES, limit=1000),
     }
     staff = {Reason.BAD_COUNT, Reason.UNKNOWN_USER, Reason.UNKNOWN_COURSE}
     staff |= {Reason.NO_SUCH_MODULE, Reason.MESSAGE_LENGTH}

@@ -122,6 +122,19 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
         topic,
     )
     await pool.execute(
+        "INSERT INTO notes (user_id, course_id, topic_id, module_no, topic_number, topic_title, "
+        "body, chat_id, message_id, created_at) VALUES ($1, $2, $3, 1, 1, 'T', $4, $1, 1, now())",
+        user_id,
+        course,
+        topic,
+        f"{name}'s note",
+    )
+    await pool.execute(
+        "INSERT INTO bookmarks (user_id, topic_id, created_at) VALUES ($1, $2, now())",
+        user_id,
+        topic,
+    )
+    await pool.execute(
         "INSERT INTO quiz_attempts (user_id, course_id, module_no, question_set, answers, "
         "score, status, finished_at, question_count, correct_count) "
         "VALUES ($1, $2, 1, '[]', $3, 50, 'failed', now(), 2, 1)",
