@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from domain import wording, yaml_lines
 from domain.personas import VARIANT_PERSONAS, Persona
+from domain.review.rules import POLL_EXPLANATION, POLL_EXPLANATION_LINE_FEEDS, telegram_length
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
@@ -63,15 +64,25 @@ class ModuleMeta(_Strict):
     description: str = ""
 
 
+class OptionSpec(_Strict):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    correct: bool = False
+
+
+class ReviewSpec(_Strict):
+    """A review card on a topic: asked in spaced review once its module is open."""
+
+    id: Slug | None = None
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    options: list[OptionSpec] = Field(min_length=2, max_length=6)
+    explanation: Annotated[str, StringConstraints(max_length=600)] = ""
+
+
 class TopicFront(_Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     ppt_url: Url | None = None
     video_url: Url | None = None
-
-
-class OptionSpec(_Strict):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    correct: bool = False
+    review: list[ReviewSpec] = Field(default_factory=list)
 
 
 class QuestionSpec(_Strict):
@@ -116,6 +127,23 @@ class PackError(Exception):
 
 
 @dataclass(frozen=True)
+class OptionPack:
+    text: str
+    correct: bool
+
+
+@dataclass(frozen=True)
+class ReviewCardPack:
+    """An author's review card: `key` is its `id`, or derived from module, topic and
+    question text (so rewording a card without an id makes it a new card)."""
+
+    key: str
+    question: str
+    options: tuple[OptionPack, ...]
+    explanation: str
+
+
+@dataclass(frozen=True)
 class TopicPack:
     number: int
     title: str
@@ -124,12 +152,7 @@ class TopicPack:
     ppt_url: str | None
     video_url: str | None
     source: str
-
-
-@dataclass(frozen=True)
-class OptionPack:
-    text: str
-    correct: bool
+    review_cards: tuple[ReviewCardPack, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +207,10 @@ class CoursePack:
     def question_count(self) -> int:
         return sum(len(m.questions) for m in self.modules)
 
+    @property
+    def review_card_count(self) -> int:
+        return sum(len(t.review_cards) for m in self.modules for t in m.topics)
+
 
 def topic_pair_index(topic_number: int) -> int:
     """Seed 000: topics 1–2 form pair 0, topics 3–4 pair 1, and so on."""
@@ -199,6 +226,7 @@ UNREADABLE: Any = object()
 class _Collector:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    review_keys: dict[str, str] = field(default_factory=dict)  # card key: "file:line"
 
     def add(self, file: str, line: int, message: str) -> None:
         self.problems.append(Problem(file, line, message))
@@ -231,6 +259,9 @@ class _Collector:
             return UNREADABLE
 
 
+_ITEMS = {"review": "review card"}  # a list's items, where dropping an "s" won't name them
+
+
 def _where(loc: tuple[int | str, ...]) -> str:
     """A field's place as authors count: ("questions", 0, "options", 1, "text") is
     "question 1, option 2, text" — from 1, like every other message about a pack."""
@@ -242,7 +273,8 @@ def _where(loc: tuple[int | str, ...]) -> str:
             if names:
                 places.append(".".join(names))
                 names = []
-            places.append(f"{name[:-1] if name.endswith('s') else name} {part + 1}")
+            singular = _ITEMS.get(name, name[:-1] if name.endswith("s") else name)
+            places.append(f"{singular} {part + 1}")
         else:
             names.append(str(part))
     if names:
@@ -455,7 +487,7 @@ def _module(
     topics: list[TopicPack] = []
     for topic_no in sorted(defaults):
         name, text, _ = defaults[topic_no]
-        topic = _topic(out, f"{base}/{name}", topic_no, text, variants.get(topic_no, {}))
+        topic = _topic(out, f"{base}/{name}", (number, topic_no), text, variants.get(topic_no, {}))
         if topic:
             topics.append(topic)
     for topic_no, stem, name in variant_files:
@@ -488,7 +520,7 @@ def _module(
 
 
 def _topic(
-    out: _Collector, path: str, number: int, text: str, variants: dict[Persona, str]
+    out: _Collector, path: str, where: tuple[int, int], text: str, variants: dict[Persona, str]
 ) -> TopicPack | None:
     front_data: Any = None
     body = text
@@ -511,9 +543,80 @@ def _topic(
         return None
     if front is None:
         return None
+    cards = _review_cards(out, path, where, front.review, front_data)
     return TopicPack(
-        number, front.title, body.strip(), dict(variants), front.ppt_url, front.video_url, path
+        where[1],
+        front.title,
+        body.strip(),
+        dict(variants),
+        front.ppt_url,
+        front.video_url,
+        path,
+        cards,
     )
+
+
+def _review_cards(
+    out: _Collector, path: str, where: tuple[int, int], specs: list[ReviewSpec], data: Any
+) -> tuple[ReviewCardPack, ...]:
+    """A topic's `review:` cards, checked as quiz questions are; a card that would not fit
+    a Telegram quiz poll is warned about (it is asked with buttons instead)."""
+    module_no, topic_no = where
+    cards: list[ReviewCardPack] = []
+    for index, spec in enumerate(specs):
+        line = data["review"].item_lines[index]
+        label = f"review card {index + 1}"
+        _check_choices(out, path, line, label, spec.question, spec.options)
+        key = (
+            spec.id
+            or hashlib.sha256(f"{module_no}\0{topic_no}\0{spec.question}".encode()).hexdigest()[:16]
+        )
+        if key in out.review_keys:
+            what = f"id {spec.id!r}" if spec.id else "question"
+            out.add(path, line, f"{label}: the same {what} is also at {out.review_keys[key]}")
+        out.review_keys.setdefault(key, f"{path}:{line}")
+        explanation = spec.explanation.strip()
+        cards.append(
+            ReviewCardPack(
+                key,
+                spec.question,
+                tuple(OptionPack(o.text, o.correct) for o in spec.options),
+                explanation,
+            )
+        )
+        misfit = _poll_misfit(explanation)
+        if misfit:
+            out.warn(path, line, f"{label}: {misfit}: it is asked with buttons, not as a poll")
+    return tuple(cards)
+
+
+def _poll_misfit(explanation: str) -> str | None:
+    """Why a card (whose question and options the schema already keeps within the poll
+    limits) cannot be a quiz poll: its explanation, per domain.review.rules."""
+    if telegram_length(explanation) > POLL_EXPLANATION:
+        return f"explanation is over {POLL_EXPLANATION} characters"
+    if explanation.count("\n") > POLL_EXPLANATION_LINE_FEEDS:
+        return f"explanation has more than {POLL_EXPLANATION_LINE_FEEDS} line breaks"
+    return None
+
+
+def _check_choices(
+    out: _Collector, path: str, line: int, label: str, question: str, options: list[OptionSpec]
+) -> None:
+    """What quiz questions and review cards share: a correct option, several announced,
+    no option twice."""
+    correct = sum(o.correct for o in options)
+    if not correct:
+        out.add(path, line, f"{label} has no correct option (mark one with correct: true)")
+    if correct > 1 and "select all" not in question.lower():
+        out.add(
+            path,
+            line,
+            f'{label} has {correct} correct options: say "(select all that apply)" in its text',
+        )
+    texts = [o.text for o in options]
+    if len(set(texts)) != len(texts):
+        out.add(path, line, f"{label} repeats an option")
 
 
 def _quiz(
@@ -527,12 +630,7 @@ def _quiz(
     questions: list[QuestionPack] = []
     for index, spec in enumerate(quiz.questions):
         line = data["questions"].item_lines[index]
-        if not any(o.correct for o in spec.options):
-            out.add(
-                path,
-                line,
-                f"question {index + 1} has no correct option (mark one with correct: true)",
-            )
+        _check_choices(out, path, line, f"question {index + 1}", spec.question, spec.options)
         if spec.pair not in pairs:
             out.add(
                 path,
@@ -540,17 +638,6 @@ def _quiz(
                 f"question {index + 1}: pair {spec.pair} has no topics in this "
                 f"module (pairs here: {sorted(pairs)})",
             )
-        correct = sum(o.correct for o in spec.options)
-        if correct > 1 and "select all" not in spec.question.lower():
-            out.add(
-                path,
-                line,
-                f"question {index + 1} has {correct} correct options: say "
-                '"(select all that apply)" in its text',
-            )
-        texts = [o.text for o in spec.options]
-        if len(set(texts)) != len(texts):
-            out.add(path, line, f"question {index + 1} repeats an option")
         key = hashlib.sha256(f"{module_no}\0{spec.question}".encode()).hexdigest()[:16]
         questions.append(
             QuestionPack(

@@ -1,0 +1,83 @@
+"""What the review service needs of storage, one Protocol per use. The future
+`PgReviewStore` (storage/review.py) implements all three: a deck table keyed by
+(learner, course, source token) with the FSRS state as JSON, `due` and `reps` columns,
+and a review log whose idempotency key is unique."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.review.model import (
+    Applied,
+    AuthorCard,
+    CardKey,
+    DayCount,
+    DueCard,
+    ModuleKey,
+    Review,
+    ReviewCard,
+)
+
+
+class DueCards(Protocol):
+    """Reading today's queue."""
+
+    async def due_cards(
+        self,
+        learner: int,
+        unlocked: frozenset[ModuleKey],
+        now: datetime,
+        *,
+        new_limit: int,
+        review_limit: int,
+    ) -> list[DueCard]:
+        """Cards of `learner` with due <= `now` in the `unlocked` modules only, oldest due
+        first: at most `new_limit` never reviewed (state's last_review null) and at most
+        `review_limit` others. Cards whose question left the course are not returned."""
+        ...
+
+    async def answered_since(self, learner: int, since: datetime) -> DayCount:
+        """Review answers logged at or after `since`, split by whether the card was new."""
+        ...
+
+    async def card(self, key: CardKey) -> DueCard | None:
+        """One card with its prompt, whatever its due; None when absent or its question
+        left the course."""
+        ...
+
+
+class Deck(Protocol):
+    """What may join a deck: the author's cards of the modules a learner has unlocked."""
+
+    async def author_cards(self, course: UUID, modules: Sequence[int]) -> list[AuthorCard]: ...
+
+    async def sources_in_deck(self, learner: int, course: UUID) -> frozenset[str]:
+        """The source tokens of the learner's cards in this course."""
+        ...
+
+
+class CardWrites(Protocol):
+    async def add_cards(self, cards: Sequence[ReviewCard]) -> int:
+        """Insert each card whose (learner, course, source) is not in the deck yet; leave
+        an existing one untouched (ON CONFLICT DO NOTHING). Returns how many were added."""
+        ...
+
+    async def apply_review(self, review: Review) -> Applied:
+        """Apply once, in one transaction: when `review.idempotency_key` is already in the
+        log → REPEATED (nothing written; a re-delivered poll_answer or a retried update);
+        when the stored card's `reps` is no longer `review.before.reps` → STALE (answered
+        meanwhile under another key); when the card is gone → GONE; otherwise store
+        `review.after` (state, due, reps), log the answer with its key → APPLIED."""
+        ...
+
+    async def postpone(self, key: CardKey, seen_due: datetime, due: datetime) -> bool:
+        """Set the card's `due` (never its state) if it is still `seen_due`: a second
+        "later" for the same sighting changes nothing. False when it did not apply."""
+        ...
+
+
+class ReviewStore(DueCards, Deck, CardWrites, Protocol):
+    """All of it: what `ReviewService` is given."""
