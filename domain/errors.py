@@ -63,6 +63,8 @@ class Reason(StrEnum):
     NOTE_TOO_LONG = "note_too_long"  # `limit`, `length`
     TOO_MANY_NOTES = "too_many_notes"  # `limit`
     NOTE_GONE = "note_gone"
+    # Reminders.
+    BAD_TIME = "bad_time"  # `text`: as typed
 
 
 class AccessDenied(Exception):
@@ -130,3 +132,11 @@ class NoteRefused(AccessDenied):
         super().__init__(reason)
         self.limit = limit
         self.length = length
+
+
+class BadTime(AccessDenied):
+    """Not a time of day; `text` is what was typed."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(Reason.BAD_TIME)
+        self.text = text

@@ -12,6 +12,7 @@ from bot.views.clock import local_time, until
 from domain.admin import Invalid
 from domain.errors import (
     AccessDenied,
+    BadTime,
     ModuleLocked,
     NoteRefused,
     PersonaUnavailable,
@@ -86,6 +87,9 @@ def refusal_text(
                 f"A note holds at most {error.limit:,} characters; yours has "
                 f"{error.length:,}. Split it into shorter notes."
             )
+        case BadTime(text=text):
+            shown = text.strip()[:40] or "nothing"
+            return f"“{shown}” isn't a time of day. Try 19:00, 7pm or 7:30 am."
         case NoteRefused(reason=Reason.TOO_MANY_NOTES):
             return f"You have {error.limit:,} notes, the most I keep; delete some first (/notes)."
     return _PLAIN[Reason.QUIZ_CLOSED]

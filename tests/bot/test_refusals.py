@@ -13,6 +13,7 @@ from domain.admin import Invalid, NotAllowed
 from domain.errors import (
     AccessDenied,
     AnswerRejected,
+    BadTime,
     ModuleLocked,
     NotEnrolled,
     NoteRefused,
@@ -110,6 +111,7 @@ def test_every_reason_has_words_of_its_own() -> None:
         Reason.QUIZ_TOPICS_PENDING: closed(Gate.TOPICS_PENDING),
         Reason.NOTE_TOO_LONG: NoteRefused(Reason.NOTE_TOO_LONG, limit=2000, length=10000),
         Reason.TOO_MANY_NOTES: NoteRefused(Reason.TOO_MANY_NOTES, limit=1000),
+        Reason.BAD_TIME: BadTime("25:99"),
     }
     staff = {Reason.BAD_COUNT, Reason.UNKNOWN_USER, Reason.UNKNOWN_COURSE}
     staff |= {Reason.NO_SUCH_MODULE, Reason.MESSAGE_LENGTH}
