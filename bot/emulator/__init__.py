@@ -7,6 +7,7 @@ and plays the users. ``parse_html`` is Telegram's HTML parse mode on its own; it
 """
 
 from bot.emulator.delivery import WebhookConfig
+from bot.emulator.polls import EmulatedPoll
 from bot.emulator.server import BotApiEmulator
 from bot.emulator.spec import BotApiSpec, UploadedFile
 from bot.emulator.state import (
@@ -40,6 +41,7 @@ __all__ = [
     "ChatEvent",
     "ChatMessage",
     "EmulatedChat",
+    "EmulatedPoll",
     "EmulatedUser",
     "EmulatorError",
     "HtmlError",

@@ -47,6 +47,13 @@ _STRING_PARAMS = frozenset(
         "ip_address",
         "business_connection_id",
         "message_effect_id",
+        "question",
+        "question_parse_mode",
+        "type",
+        "explanation",
+        "explanation_parse_mode",
+        "description",
+        "description_parse_mode",
     }
 )
 

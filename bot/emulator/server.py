@@ -18,6 +18,7 @@ shared state in ``core.py``:
   answers, the record of calls;
 - ``account.py`` and ``methods.py``: the Bot API methods (the bot's own settings; chats);
 - ``users.py``: the simulated users, groups and channels;
+- ``polls.py``: polls and quizzes (sendPoll, stopPoll, users voting);
 - ``inspection.py``: what tests read and assert;
 - ``rates.py`` and ``faults.py``: Telegram's flood limits, and the trouble tests inject.
 
@@ -33,13 +34,14 @@ from bot.emulator.faults import Faults
 from bot.emulator.http import HttpServer
 from bot.emulator.inspection import Inspection
 from bot.emulator.methods import ChatMethods
+from bot.emulator.polls import Polls
 from bot.emulator.rates import RateLimits
 from bot.emulator.spec import BotApiSpec
 from bot.emulator.users import SimulatedUsers
 
 
 class BotApiEmulator(
-    Inspection, SimulatedUsers, ChatMethods, AccountMethods, RateLimits, Faults, HttpServer
+    Inspection, Polls, SimulatedUsers, ChatMethods, AccountMethods, RateLimits, Faults, HttpServer
 ):
     """Telegram's Bot API for one bot, served on 127.0.0.1.
 
@@ -86,6 +88,7 @@ class BotApiEmulator(
         )
         self._setup_rates(enforce_rate_limits)
         self._setup_faults()
+        self._setup_polls()
         self._setup_http(host, port, self._methods())
 
     def _methods(self) -> dict[str, Handler]:
@@ -113,4 +116,6 @@ class BotApiEmulator(
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
             "getFile": self._get_file,
+            "sendPoll": self._send_poll,
+            "stopPoll": self._stop_poll,
         }

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.telegram_html import Entity
+
+if TYPE_CHECKING:
+    from bot.emulator.polls import EmulatedPoll
 
 ChatType = Literal["private", "group", "supergroup", "channel"]
 Json = dict[str, Any]
@@ -128,6 +131,7 @@ class ChatMessage:
     document: Json | None = None
     photo: list[Json] | None = None
     sticker: Json | None = None
+    poll: EmulatedPoll | None = None
     reply_to: ChatMessage | None = field(default=None, repr=False)
     edit_date: int | None = None
     history: list[MessageVersion] = field(default_factory=list, repr=False)
@@ -211,6 +215,8 @@ class ChatMessage:
             data["photo"] = [dict(size) for size in self.photo]
         if self.sticker is not None:
             data["sticker"] = dict(self.sticker)
+        if self.poll is not None:
+            data["poll"] = self.poll.to_api()
         if self.caption is not None:
             data["caption"] = self.caption
             if self.caption_entities:
@@ -304,7 +310,7 @@ class RateWarning:
         )
 
 
-EventKind = Literal["message", "edit", "delete", "press", "answer", "action"]
+EventKind = Literal["message", "edit", "delete", "press", "answer", "action", "vote"]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,12 @@ def render_event(event: ChatEvent, *, ansi: bool = False) -> str:
     if event.kind == "answer":
         kind = "alert" if event.note == "alert" else "answer"
         return f"{event.actor} ({kind}): {body}" if body else f"{event.actor} (answered silently)"
+    if event.kind == "vote":
+        return (
+            f"{event.actor} voted [{event.text}]"
+            if event.text
+            else f"{event.actor} retracted their vote"
+        )
     if event.kind == "action":
         return f"{event.actor} is {event.text.replace('_', ' ')}…"
     if event.kind == "delete":

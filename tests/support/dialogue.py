@@ -104,6 +104,21 @@ class Dialogue:
             lambda: self.emu.send_sticker(self.user.id, emoji, chat=self._group, deliver=False)
         )
 
+    async def answer_poll(
+        self, option: int | None = None, *, options: list[int] | None = None
+    ) -> list[ChatMessage]:
+        """Vote in the newest poll the bot sent in this chat: ``option=1`` for one answer,
+        ``options=[0, 2]`` for several, ``options=[]`` to retract. Returns what the bot
+        sent or edited in reply to the ``poll_answer`` (nothing reaches it from an
+        anonymous poll)."""
+        chosen = options if options is not None else ([] if option is None else [option])
+        polls = self.emu.polls(self.chat_id)
+        if not polls:
+            raise AssertionError("the bot has not sent a poll in this chat\n" + self.transcript())
+        return await self._act(
+            lambda: self.emu.answer_poll(self.user.id, polls[-1], chosen, deliver=False)
+        )
+
     async def press(self, label: str) -> list[ChatMessage]:
         """Press the inline button labelled ``label`` on the newest bot message that has it.
 

@@ -332,7 +332,7 @@ async def test_works_without_a_spec() -> None:
                 "description": 'Bad Request: parameter "text" is required',
             },
         )
-        status, _ = await raw_call(emu, "sendPoll", data={"chat_id": "42"})
+        status, _ = await raw_call(emu, "sendVenue", data={"chat_id": "42"})
         assert status == 404  # without a spec, only the emulated methods exist
         with pytest.raises(TimeoutError):
             await emu.wait_for(lambda: bool(emu.bot_messages(ADA)[1:]), within=0.05)
