@@ -261,9 +261,10 @@ async def test_without_a_spec_strings_stay_strings_and_the_legacy_id_is_understo
     async with BotApiEmulator(TOKEN) as emu:
         emu.user(ADA, "Ada")
         async with Bot(TOKEN, base_url=emu.api_base_url) as bot:
-            message = await bot.send_poll(
-                ADA, "123", ["1", "2"], type=Poll.QUIZ, correct_option_id=1, explanation="42"
-            )
+            with pytest.warns(DeprecationWarning):
+                message = await bot.send_poll(
+                    ADA, "123", ["1", "2"], type=Poll.QUIZ, correct_option_id=1, explanation="42"
+                )
     assert message.poll is not None and message.poll.question == "123"
     assert message.poll.correct_option_ids == (1,) and message.poll.explanation == "42"
 
