@@ -111,11 +111,12 @@ class NotesService:
             raise NoteRefused(Reason.TOO_MANY_NOTES, limit=NOTES_PER_LEARNER)
         return note
 
-    async def chat_topic(self, user_id: int, chat_id: int) -> TopicRef:
+    async def chat_notes(self, user_id: int, chat_id: int) -> tuple[TopicRef, Found]:
+        """The notes on the topic open in the chat."""
         topic = await self._store.chat_topic(user_id, chat_id)
         if topic is None:
             raise NotFound(Reason.NO_TOPIC_OPEN)
-        return topic
+        return topic, await self._store.find(user_id, [], topic.topic_id, LIST_LIMIT)
 
     async def topic_notes(
         self, user_id: int, course_id: UUID, module_no: int, topic_number: int

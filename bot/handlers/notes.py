@@ -19,14 +19,11 @@ async def note(context: TutorContext, user: User, update: Update) -> Reply:
     topic's notes and how to add one."""
     notes, message = context.services.notes, update.effective_message
     assert message is not None and message.text is not None  # a command is a text message
-    text = message.text.split(maxsplit=1)[1] if len(message.text.split(maxsplit=1)) > 1 else ""
-    if not text.strip():
-        topic = await notes.chat_topic(user.id, message.chat_id)
-        _, found = await notes.topic_notes(
-            user.id, topic.course_id, topic.module_no, topic.topic_number
-        )
+    _, *text = message.text.split(maxsplit=1)
+    if not text:
+        topic, found = await notes.chat_notes(user.id, message.chat_id)
         return Reply(views.topic_notes(topic, found, user.timezone))
-    kept = await notes.add_note(user.id, message.chat_id, message.message_id, text)
+    kept = await notes.add_note(user.id, message.chat_id, message.message_id, text[0])
     return Reply(views.saved(kept))
 
 
