@@ -255,6 +255,7 @@ class InboxWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiters: dict[int, asyncio.Future[None]] = {}
         self._wake = asyncio.Event()
+        self._claiming = False  # woken and not yet back from the claim it woke for
         self._stopping = False
         self._loops: list[asyncio.Task[None]] = []
         self._store = Batcher(self._store_batch)
@@ -349,8 +350,10 @@ class InboxWorker:
 
     @property
     def busy(self) -> bool:
-        """Work is held, or stored and about to be claimed."""
-        return bool(self._held) or self._wake.is_set()
+        """Work is held, or stored and about to be claimed (the wake-up is cleared before
+        the claim's round trip: without `_claiming` a loaded database made that trip look
+        idle, and the demo's script read "no reply" for a reply still on its way)."""
+        return bool(self._held) or self._wake.is_set() or self._claiming
 
     async def claim_once(self) -> int:
         room = self._max_in_flight - len(self._held)
@@ -375,10 +378,15 @@ class InboxWorker:
                     async with asyncio.timeout(interval):
                         await self._wake.wait()
                 if self._wake.is_set():
+                    self._claiming = True
                     self._wake.clear()
                     brisk_until = loop.time() + BRISK_WINDOW
                     await asyncio.sleep(BRISK_POLL)  # at most one claim per BRISK_POLL
-                if await self.claim_once():
+                try:
+                    claimed = await self.claim_once()
+                finally:
+                    self._claiming = False
+                if claimed:
                     brisk_until = loop.time() + BRISK_WINDOW
             except asyncio.CancelledError:
                 raise
