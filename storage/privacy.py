@@ -81,6 +81,9 @@ EXPORT: dict[str, str] = {
     "erasure_requests": "SELECT to_jsonb(t) FROM erasure_requests t WHERE t.user_id = $1",
     "notes": _by_course("notes", "t.created_at"),
     "bookmarks": _by_topic("bookmarks"),
+    "review_cards": _by_course("review_cards", "t.created_at, t.source"),
+    "review_log": _by_course("review_log", "t.reviewed_at"),
+    "review_polls": _by_course("review_polls", "t.sent_at"),
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
     # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
     # and the bot's whole message and keyboard under every button press, which made the
@@ -123,6 +126,9 @@ ERASURE: dict[str, str] = {
     "erasure_requests": "deleted (the confirmation is consumed)",
     "notes": "deleted",
     "bookmarks": "deleted",
+    "review_cards": "deleted",
+    "review_log": "deleted",
+    "review_polls": "deleted",
     "enrollments": "moved to the pseudonym, times cut to the day",
     "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
     "topic_progress": "moved to the pseudonym, times cut to the day",

@@ -135,6 +135,27 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
         topic,
     )
     await pool.execute(
+        "INSERT INTO review_cards (user_id, course_id, source, module_no, state, due, reps, "
+        "created_at) VALUES ($1, $2, 'quiz:q1', 1, '{}', now(), 1, now())",
+        user_id,
+        course,
+    )
+    await pool.execute(
+        "INSERT INTO review_log (idempotency_key, user_id, course_id, source, rating, is_right, "
+        "was_new, reviewed_at) VALUES ($1, $2, $3, 'quiz:q1', 'good', true, true, now())",
+        f"poll:{name}",
+        user_id,
+        course,
+    )
+    await pool.execute(
+        "INSERT INTO review_polls (poll_id, bot_id, user_id, chat_id, message_id, course_id, "
+        "source, options, sent_at) VALUES ($1, $2, $3, $3, 7, $4, 'quiz:q1', 2, now())",
+        f"poll-{name}",
+        BOT_ID,
+        user_id,
+        course,
+    )
+    await pool.execute(
         "INSERT INTO quiz_attempts (user_id, course_id, module_no, question_set, answers, "
         "score, status, finished_at, question_count, correct_count) "
         "VALUES ($1, $2, 1, '[]', $3, 50, 'failed', now(), 2, 1)",
