@@ -37,6 +37,7 @@ from domain.privacy import PrivacyService
 from domain.quiz.model import Draw
 from domain.quiz.service import QuizService
 from domain.retrieval import Embedder
+from domain.review.service import ReviewService
 from domain.stats import StatsService
 from domain.tutor import ChunkSearch, TutorService
 from domain.users import UserService
@@ -58,13 +59,15 @@ from storage.notes import PgNoteStore
 from storage.privacy import PgPrivacyStore
 from storage.quiz import PgQuizStore
 from storage.quiz_memory import QuizAttemptCache
+from storage.review import PgReviewStore
 from storage.stats import PgStatsStore
 from storage.tutor import PgTutorStore
 from storage.users import PgUserStore
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# poll_answer: a review card answered as a quiz poll (bot/handlers/review.py).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll_answer"]
 
 
 @asynccontextmanager
@@ -126,6 +129,7 @@ async def open_services(
             stats=StatsService(PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock),
             privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
             notes=NotesService(PgNoteStore(pool), clock),
+            reviews=ReviewService(PgReviewStore(pool), clock),
         )
     finally:
         await pool.close()

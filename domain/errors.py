@@ -66,6 +66,8 @@ class Reason(StrEnum):
     # Reminders.
     BAD_TIME = "bad_time"  # `text`: as typed
 
+    CARD_GONE = "card_gone"  # a review card not (any more) in the learner's deck
+
 
 class AccessDenied(Exception):
     """The learner (or staff member) may not do this (now), for `reason`."""

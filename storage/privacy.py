@@ -83,7 +83,7 @@ EXPORT: dict[str, str] = {
     "bookmarks": _by_topic("bookmarks"),
     "review_cards": _by_course("review_cards", "t.created_at, t.source"),
     "review_log": _by_course("review_log", "t.reviewed_at"),
-    "review_polls": _by_course("review_polls", "t.sent_at"),
+    "review_asks": _by_course("review_asks", "t.id"),
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
     # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
     # and the bot's whole message and keyboard under every button press, which made the
@@ -128,7 +128,7 @@ ERASURE: dict[str, str] = {
     "bookmarks": "deleted",
     "review_cards": "deleted",
     "review_log": "deleted",
-    "review_polls": "deleted",
+    "review_asks": "deleted",
     "enrollments": "moved to the pseudonym, times cut to the day",
     "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
     "topic_progress": "moved to the pseudonym, times cut to the day",

@@ -57,6 +57,7 @@ _PLAIN: dict[Reason, str] = {
     ),
     Reason.NOTE_EMPTY: "Write the note after the command, e.g. /note the loss is a mean.",
     Reason.NOTE_GONE: "That note is already deleted.",
+    Reason.CARD_GONE: "That review card is not in your deck any more. /review shows what is due.",
 }
 
 

@@ -245,3 +245,39 @@ class PollCard:
     @property
     def allows_multiple_answers(self) -> bool:
         return len(self.correct_option_ids) > 1
+
+
+@dataclass(frozen=True)
+class NewAsk:
+    """A card being put to the learner: as a quiz poll (`poll_id`, known once sent) or as
+    a question with buttons (its id goes into the buttons, so it is recorded first)."""
+
+    key: CardKey
+    bot_id: int
+    chat_id: int
+    options: int
+    asked_at: datetime
+    poll_id: str | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A card as it was put to the learner. `answered`: an answer to this ask was applied;
+    `superseded`: the learner was asked something after it (so the session moved on)."""
+
+    id: int
+    key: CardKey
+    chat_id: int
+    options: int
+    asked_at: datetime
+    poll_id: str | None = None
+    message_id: int | None = None
+    answered: bool = False
+    superseded: bool = False
+
+    @property
+    def idempotency_key(self) -> str:
+        """One answer per ask: a re-delivered poll_answer, a retried update and a double
+        tap all carry the same ask."""
+        return f"ask:{self.id}"

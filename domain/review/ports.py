@@ -1,7 +1,7 @@
-"""What the review service needs of storage, one Protocol per use. The future
-`PgReviewStore` (storage/review.py) implements all three: a deck table keyed by
-(learner, course, source token) with the FSRS state as JSON, `due` and `reps` columns,
-and a review log whose idempotency key is unique."""
+"""What the review service needs of storage, one Protocol per use. `PgReviewStore`
+(storage/review.py) implements them all: a deck table keyed by (learner, course, source
+token) with the FSRS state as JSON, `due` and `reps` columns, the asks, and a review log
+whose idempotency key is unique."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from uuid import UUID
 
 from domain.review.model import (
     Applied,
+    Ask,
     AuthorCard,
     CardKey,
     DayCount,
     DueCard,
     ModuleKey,
+    NewAsk,
     Review,
     ReviewCard,
 )
@@ -41,6 +43,10 @@ class DueCards(Protocol):
 
     async def answered_since(self, learner: int, since: datetime) -> DayCount:
         """Review answers logged at or after `since`, split by whether the card was new."""
+        ...
+
+    async def next_due(self, learner: int, unlocked: frozenset[ModuleKey]) -> datetime | None:
+        """When the learner's next card in the `unlocked` modules falls due."""
         ...
 
     async def card(self, key: CardKey) -> DueCard | None:
@@ -79,5 +85,29 @@ class CardWrites(Protocol):
         ...
 
 
-class ReviewStore(DueCards, Deck, CardWrites, Protocol):
+class Asks(Protocol):
+    """What was put to whom, so an answer (which names only a poll, or an ask's id in
+    callback data) finds its card, its learner and when it was asked."""
+
+    async def unlocked(self, learner: int) -> frozenset[ModuleKey]:
+        """The modules the learner may study now: unlocked, enrolled and not suspended, in
+        published courses. Review never reaches past these."""
+        ...
+
+    async def record_ask(self, ask: NewAsk) -> int:
+        """Store the ask; returns its id (which the buttons under the card carry)."""
+        ...
+
+    async def set_poll(self, ask_id: int, poll_id: str, message_id: int) -> None:
+        """The poll that carries an ask, once sent. The update that sends it finishes
+        before the learner's answer is handled (their updates are handled in order), so
+        the answer always finds it."""
+        ...
+
+    async def ask(self, ask_id: int) -> Ask | None: ...
+
+    async def ask_by_poll(self, poll_id: str) -> Ask | None: ...
+
+
+class ReviewStore(DueCards, Deck, CardWrites, Asks, Protocol):
     """All of it: what `ReviewService` is given."""

@@ -11,15 +11,17 @@ from datetime import datetime, timedelta, tzinfo
 from uuid import UUID
 
 from domain.clock import Clock, utc_now
-from domain.errors import ModuleLocked
+from domain.errors import AnswerRejected, ModuleLocked, NotFound, Reason
 from domain.quiz.model import Question
 from domain.review import rules
 from domain.review.model import (
     Applied,
+    Ask,
     CardKey,
     CardSource,
     DueCard,
     ModuleKey,
+    NewAsk,
     PollCard,
     Queue,
     Review,
@@ -134,16 +136,20 @@ class ReviewService:
         asked_at: datetime | None,
         idempotency_key: str,
         unlocked: frozenset[ModuleKey],
+        options: int | None = None,
     ) -> ReviewAnswer:
         """Grade an answer (poll_answer or a button) and re-schedule the card through
         FSRS at the clock's time. `asked_at` (when the poll or question was sent) gives
         the answer time; `idempotency_key` (the poll id, or the callback's update id)
-        makes a re-delivered answer apply once: the second gets REPEATED."""
+        makes a re-delivered answer apply once: the second gets REPEATED. `options`, the
+        count shown, tells an answer to a card reworded meanwhile (STALE)."""
         due = await self._store.card(key)
         if due is None:
             return ReviewAnswer(Applied.GONE)
         if due.card.module_key not in unlocked:
             raise ModuleLocked(due.card.module)
+        if options is not None and options != len(due.prompt.options):
+            return ReviewAnswer(Applied.STALE, card=due.card, prompt=due.prompt)
         now = self._clock()
         picked = frozenset(choice)
         right = due.prompt.is_right(picked)
@@ -169,3 +175,80 @@ class ReviewService:
     @staticmethod
     def as_poll(card: DueCard) -> PollCard | None:
         return rules.as_poll(card)
+
+    # -- a session: what was asked, and its answers ---------------------------------------
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def today(self, learner: int, zone: tzinfo, *, join_author_cards: bool = True) -> Queue:
+        """`queue` over the modules the learner may study now."""
+        unlocked = await self._store.unlocked(learner)
+        return await self.queue(learner, unlocked, zone, join_author_cards=join_author_cards)
+
+    async def asked(
+        self,
+        card: DueCard,
+        *,
+        bot_id: int,
+        chat_id: int,
+        poll_id: str | None = None,
+        message_id: int | None = None,
+    ) -> int:
+        """Record that `card` was put to its learner now; returns the ask's id."""
+        ask = NewAsk(
+            card.card.key,
+            bot_id,
+            chat_id,
+            len(card.prompt.options),
+            self._clock(),
+            poll_id,
+            message_id,
+        )
+        return await self._store.record_ask(ask)
+
+    async def sent_as_poll(self, ask_id: int, poll_id: str, message_id: int) -> None:
+        await self._store.set_poll(ask_id, poll_id, message_id)
+
+    async def next_due(self, learner: int) -> datetime | None:
+        """When the learner's next card falls due (for the end of a session)."""
+        return await self._store.next_due(learner, await self._store.unlocked(learner))
+
+    async def poll_ask(self, poll_id: str, learner: int) -> Ask | None:
+        """The ask a poll answer is for; None for a poll we never sent, or one answered by
+        someone else (a forwarded poll): neither may touch a deck."""
+        ask = await self._store.ask_by_poll(poll_id)
+        return ask if ask is not None and ask.key.learner == learner else None
+
+    async def button_ask(self, ask_id: int, learner: int) -> Ask:
+        """The ask behind a pressed answer button; someone else's (forged data) or one gone
+        with its course is refused alike."""
+        ask = await self._store.ask(ask_id)
+        if ask is None or ask.key.learner != learner:
+            raise NotFound(Reason.CARD_GONE)
+        return ask
+
+    async def asked_card(self, ask: Ask) -> DueCard | None:
+        """The card an ask put, as it stands now."""
+        return await self._store.card(ask.key)
+
+    async def answer_ask(self, ask: Ask, choice: Iterable[int]) -> ReviewAnswer:
+        """Answer what was asked, once per ask, timed from when it was asked."""
+        picked = frozenset(choice)
+        if not picked or any(not 0 <= i < ask.options for i in picked):
+            raise AnswerRejected(Reason.PICK_AN_OPTION)
+        return await self.answer(
+            ask.key,
+            picked,
+            asked_at=ask.asked_at,
+            idempotency_key=ask.idempotency_key,
+            unlocked=await self._store.unlocked(ask.key.learner),
+            options=ask.options,
+        )
+
+    async def later_ask(self, ask: Ask) -> ReviewCard | None:
+        """ "Later" on what was asked; None when it was answered meanwhile or is gone."""
+        if ask.answered:
+            return None
+        due = await self._store.card(ask.key)
+        return await self.later(due.card) if due is not None else None

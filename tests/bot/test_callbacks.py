@@ -48,6 +48,12 @@ EVERY_PAYLOAD: list[Payload] = [
     press.DeleteNote(2**63 - 1),
     press.Notes(),
     press.Bookmarks(),
+    press.Review(),
+    press.ReviewAnswer(2**63 - 1, 9),
+    press.ReviewToggle(2**63 - 1, 63),
+    press.ReviewSubmit(2**63 - 1, 63),
+    press.ReviewLater(2**63 - 1),
+    press.ReviewStop(),
 ]
 
 

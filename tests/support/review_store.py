@@ -12,12 +12,14 @@ from uuid import UUID
 
 from domain.review.model import (
     Applied,
+    Ask,
     AuthorCard,
     CardKey,
     CardSource,
     DayCount,
     DueCard,
     ModuleKey,
+    NewAsk,
     Prompt,
     Review,
     ReviewCard,
@@ -31,6 +33,8 @@ class InMemoryReviewStore:
     authored: dict[UUID, list[AuthorCard]] = field(default_factory=dict)
     deck: dict[CardKey, ReviewCard] = field(default_factory=dict)
     log: dict[str, Review] = field(default_factory=dict)  # idempotency key: the review
+    open_modules: dict[int, frozenset[ModuleKey]] = field(default_factory=dict)  # by learner
+    asks: list[Ask] = field(default_factory=list)  # id = index + 1
 
     def author(self, course: UUID, card: AuthorCard) -> None:
         self.authored.setdefault(course, []).append(card)
@@ -68,6 +72,14 @@ class InMemoryReviewStore:
         mine = [r for r in self.log.values() if r.before.learner == learner and r.at >= since]
         new = sum(r.was_new for r in mine)
         return DayCount(new, len(mine) - new)
+
+    async def next_due(self, learner: int, unlocked: frozenset[ModuleKey]) -> datetime | None:
+        dues = [
+            c.due
+            for c in self.deck.values()
+            if c.learner == learner and c.module_key in unlocked and self._with_prompt(c)
+        ]
+        return min(dues, default=None)
 
     async def card(self, key: CardKey) -> DueCard | None:
         card = self.deck.get(key)
@@ -111,3 +123,38 @@ class InMemoryReviewStore:
             return False
         self.deck[key] = replace(stored, due=due)
         return True
+
+    # -- Asks -------------------------------------------------------------------------------
+
+    async def unlocked(self, learner: int) -> frozenset[ModuleKey]:
+        return self.open_modules.get(learner, frozenset())
+
+    async def record_ask(self, ask: NewAsk) -> int:
+        self.asks.append(
+            Ask(
+                len(self.asks) + 1,
+                ask.key,
+                ask.chat_id,
+                ask.options,
+                ask.asked_at,
+                ask.poll_id,
+                ask.message_id,
+            )
+        )
+        return len(self.asks)
+
+    async def set_poll(self, ask_id: int, poll_id: str, message_id: int) -> None:
+        self.asks[ask_id - 1] = replace(
+            self.asks[ask_id - 1], poll_id=poll_id, message_id=message_id
+        )
+
+    def _seen(self, ask: Ask) -> Ask:
+        later = any(a.key.learner == ask.key.learner and a.id > ask.id for a in self.asks)
+        return replace(ask, answered=ask.idempotency_key in self.log, superseded=later)
+
+    async def ask(self, ask_id: int) -> Ask | None:
+        return self._seen(self.asks[ask_id - 1]) if 0 < ask_id <= len(self.asks) else None
+
+    async def ask_by_poll(self, poll_id: str) -> Ask | None:
+        found = [a for a in self.asks if a.poll_id == poll_id]
+        return self._seen(found[0]) if found else None
