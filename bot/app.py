@@ -37,6 +37,7 @@ from domain.privacy import PrivacyService
 from domain.quiz.model import Draw
 from domain.quiz.service import QuizService
 from domain.retrieval import Embedder
+from domain.review.model import ReviewSettings
 from domain.review.service import ReviewService
 from domain.stats import StatsService
 from domain.tutor import ChunkSearch, TutorService
@@ -129,7 +130,14 @@ async def open_services(
             stats=StatsService(PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock),
             privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
             notes=NotesService(PgNoteStore(pool), clock),
-            reviews=ReviewService(PgReviewStore(pool), clock),
+            reviews=ReviewService(
+                PgReviewStore(pool),
+                clock,
+                ReviewSettings(
+                    new_per_day=settings.review_new_per_day,
+                    reviews_per_day=settings.review_per_day,
+                ),
+            ),
         )
     finally:
         await pool.close()

@@ -18,8 +18,8 @@ HOME = button("🏠 Home", "home")
 
 
 def _left(queue: Queue) -> str:
-    more = "+" if queue.capped else ""
-    return f"{count(queue.left, 'card')}{more} due today"
+    more = " · more wait for tomorrow" if queue.capped else ""
+    return f"{count(queue.left, 'card')} due today{more}"
 
 
 def intro(queue: Queue) -> Screen:

@@ -216,3 +216,69 @@ async def test_a_quiz_question_answered_right_makes_no_card(
     assert await pool.fetchval("SELECT count(*) FROM review_cards") == 0
     await ada.send("/review")
     assert "Nothing to review yet" in ada.last.text
+
+
+LONG_EXPLANATION = (
+    "Oolong is partly oxidised and black tea fully; green tea is heated soon after "
+    "picking, which stops oxidation before it starts. " * 2
+).strip()
+SELECT_ALL_CARDS = {
+    "01-the-tea-plant.md": """review:
+  - id: true-teas
+    question: "Which of these are true teas? (select all that apply)"
+    options:
+      - text: "Green tea"
+        correct: true
+      - text: "Black tea"
+        correct: true
+      - text: "Chamomile"
+    explanation: "Both come from Camellia sinensis."
+""",
+    "02-green-oolong-and-black.md": f"""review:
+  - id: oxidised-teas
+    question: "Which teas are oxidised at all? (select all that apply)"
+    options:
+      - text: "Oolong"
+        correct: true
+      - text: "Black tea"
+        correct: true
+      - text: "Green tea"
+    explanation: "{LONG_EXPLANATION}"
+""",
+}
+
+
+@pytest.fixture
+async def select_all(pool: asyncpg.Pool, tmp_path: Path) -> UUID:
+    pack = editable_copy(TINY_PACK, tmp_path)
+    without_author_cards(pack)
+    for name, cards in SELECT_ALL_CARDS.items():
+        topic = pack / "modules" / "01-kinds-of-tea" / name
+        head, body = topic.read_text().split("\n---\n", 1)
+        topic.write_text(f"{head}\n{cards}---\n{body}")
+    await import_pack(pool, pack)
+    return await pool.fetchval("SELECT id FROM courses WHERE slug = 'tiny'")
+
+
+async def test_select_all_cards_take_every_right_option_as_a_poll_or_with_ticks(
+    talk, select_all: UUID, emulator: BotApiEmulator, pool: asyncpg.Pool
+) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/start tiny")
+    await ada.press("📘 Normal")
+    await ada.send("/review")
+    assert "Which teas are oxidised at all?" in ada.last.text, "too long for a poll"
+    await ada.press("Oolong")
+    await ada.press("Black tea")
+    assert "☑ A) Oolong" in str(ada.last.reply_markup)
+    await ada.press("Submit")
+    assert "✅ Right." in ada.messages[-2].text
+
+    poll = emulator.polls(42)[-1]
+    assert poll.allows_multiple_answers and poll.correct_option_ids == (0, 1)
+    await ada.answer_poll(options=[0])
+    rows = await pool.fetch("SELECT source, is_right FROM review_log ORDER BY reviewed_at, source")
+    assert {(r["source"], r["is_right"]) for r in rows} == {
+        ("author:oxidised-teas", True),
+        ("author:true-teas", False),
+    }
