@@ -88,6 +88,7 @@ async def test_a_question_got_wrong_comes_back_as_a_quiz_poll_further_away_each_
 ) -> None:
     ada: Dialogue = talk(42, "Ada")
     missed = await take_the_quiz(ada, wrong_first=True)
+    assert "🔁 The 1 question you missed joins your /review" in ada.last.text
     assert await pool.fetchval("SELECT count(*) FROM review_cards") == 1
 
     await ada.send("/review")
@@ -213,6 +214,7 @@ async def test_a_quiz_question_answered_right_makes_no_card(
 ) -> None:
     ada: Dialogue = talk(42, "Ada")
     await take_the_quiz(ada, wrong_first=False)
+    assert "2 of 2 correct" in ada.last.text and "/review" not in ada.last.text
     assert await pool.fetchval("SELECT count(*) FROM review_cards") == 0
     await ada.send("/review")
     assert "Nothing to review yet" in ada.last.text
