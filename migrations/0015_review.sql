@@ -40,20 +40,23 @@ CREATE INDEX review_cards_course_idx ON review_cards (course_id);
 -- names only the poll and the person) or a question with buttons (whose callback data
 -- carries the ask's id). An answer is applied once per ask: the log's key is the ask's.
 -- An answer to a poll not here, or by someone else, is refused. `options` is how many
--- were shown, so an answer to a card reworded meanwhile to fewer options is told apart.
+-- were shown, so an answer to a card reworded meanwhile to other options is told apart.
+-- `id` is random and chosen before sending (the buttons carry it), so the row is written
+-- once, after the send; `seq` orders a learner's asks.
 CREATE TABLE review_asks (
-    id          bigserial PRIMARY KEY,
+    id          bigint PRIMARY KEY,
+    seq         bigserial NOT NULL,
     poll_id     text UNIQUE,
     bot_id      bigint NOT NULL,
     user_id     bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     chat_id     bigint NOT NULL,
-    message_id  bigint,
+    message_id  bigint NOT NULL,
     course_id   uuid NOT NULL REFERENCES courses (id) ON DELETE CASCADE,
     source      text NOT NULL,
     options     integer NOT NULL,
     asked_at    timestamptz NOT NULL
 );
-CREATE INDEX review_asks_user_idx ON review_asks (user_id, id DESC);
+CREATE INDEX review_asks_user_idx ON review_asks (user_id, seq);
 
 -- One line per answer applied, keyed by its ask ("ask:<id>"): a re-delivered poll_answer,
 -- a retried update or a double tap is applied once.

@@ -83,7 +83,7 @@ EXPORT: dict[str, str] = {
     "bookmarks": _by_topic("bookmarks"),
     "review_cards": _by_course("review_cards", "t.created_at, t.source"),
     "review_log": _by_course("review_log", "t.reviewed_at"),
-    "review_asks": _by_course("review_asks", "t.id"),
+    "review_asks": _by_course("review_asks", "t.seq"),
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
     # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
     # and the bot's whole message and keyboard under every button press, which made the

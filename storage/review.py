@@ -23,6 +23,7 @@ from domain.review.model import (
     CardSource,
     DayCount,
     DueCard,
+    DueToday,
     ModuleKey,
     NewAsk,
     Prompt,
@@ -31,22 +32,21 @@ from domain.review.model import (
 )
 
 # What card `c` asks, from the course as it is now; no row when it left the course.
-_PROMPT = """
-    CROSS JOIN LATERAL (
-        SELECT q.module_no AS at_module, q.question_text AS question, q.explanation,
-            (SELECT jsonb_agg(jsonb_build_object('text', o.option_text, 'correct', o.is_correct)
-                    ORDER BY o.position)
-             FROM quiz_options o WHERE o.question_id = q.id) AS options
-        FROM quiz_questions q
-        WHERE left(c.source, 5) = 'quiz:' AND q.course_id = c.course_id
-            AND q.key = substr(c.source, 6) AND q.is_active
-        UNION ALL
-        SELECT a.module_no, a.question, a.explanation, a.options
-        FROM review_author_cards a
-        WHERE left(c.source, 7) = 'author:' AND a.course_id = c.course_id
-            AND a.key = substr(c.source, 8)
-    ) p
+_PROMPT_OF_C = """
+    SELECT q.module_no AS at_module, q.question_text AS question, q.explanation,
+        (SELECT jsonb_agg(jsonb_build_object('text', o.option_text, 'correct', o.is_correct)
+                ORDER BY o.position)
+         FROM quiz_options o WHERE o.question_id = q.id) AS options
+    FROM quiz_questions q
+    WHERE left(c.source, 5) = 'quiz:' AND q.course_id = c.course_id
+        AND q.key = substr(c.source, 6) AND q.is_active
+    UNION ALL
+    SELECT a.module_no, a.question, a.explanation, a.options
+    FROM review_author_cards a
+    WHERE left(c.source, 7) = 'author:' AND a.course_id = c.course_id
+        AND a.key = substr(c.source, 8)
 """
+_PROMPT = f"CROSS JOIN LATERAL ({_PROMPT_OF_C}) p"
 
 _CARD = "c.user_id, c.course_id, c.source, c.state, c.due, c.reps"
 
@@ -80,22 +80,28 @@ def _ask(row: asyncpg.Record) -> Ask:
         id=row["id"],
         key=CardKey(row["user_id"], row["course_id"], CardSource.parse(row["source"])),
         chat_id=row["chat_id"],
-        options=row["options"],
+        options=row["asked_options"],
         asked_at=row["asked_at"],
         poll_id=row["poll_id"],
         message_id=row["message_id"],
         answered=row["answered"],
         superseded=row["superseded"],
+        card=_due_card(row) if row["question"] is not None else None,
     )
 
 
-_ASK = """
-    SELECT a.*,
+# An ask, whether it was answered or followed by another, and its card as it stands now.
+_ASK = f"""
+    SELECT a.id, a.user_id, a.course_id, a.source, a.chat_id, a.options AS asked_options,
+        a.asked_at, a.poll_id, a.message_id, c.state, c.due, c.reps, p.*,
         EXISTS (SELECT 1 FROM review_log l WHERE l.idempotency_key = 'ask:' || a.id)
             AS answered,
-        EXISTS (SELECT 1 FROM review_asks b WHERE b.user_id = a.user_id AND b.id > a.id)
+        EXISTS (SELECT 1 FROM review_asks b WHERE b.user_id = a.user_id AND b.seq > a.seq)
             AS superseded
     FROM review_asks a
+    LEFT JOIN review_cards c ON c.user_id = a.user_id AND c.course_id = a.course_id
+        AND c.source = a.source
+    LEFT JOIN LATERAL ({_PROMPT_OF_C}) p ON c.user_id IS NOT NULL
 """
 
 
@@ -105,62 +111,50 @@ class PgReviewStore:
 
     # -- DueCards ---------------------------------------------------------------------------
 
-    async def due_cards(
+    async def due_today(
         self,
         learner: int,
         unlocked: frozenset[ModuleKey],
         now: datetime,
+        since: datetime,
         *,
         new_limit: int,
         review_limit: int,
-    ) -> list[DueCard]:
+    ) -> DueToday:
         if not unlocked:
-            return []
+            return DueToday([], DayCount())
         rows = await self._pool.fetch(
             f"""
-            WITH due AS MATERIALIZED (
+            WITH deck AS MATERIALIZED (
                 SELECT {_CARD}, c.is_new, p.*
                 FROM review_cards c {_PROMPT}
-                WHERE c.user_id = $1 AND c.due <= $2
-                    AND (c.course_id, p.at_module) IN
-                        (SELECT * FROM unnest($3::uuid[], $4::int[]))
+                WHERE c.user_id = $1 AND (c.course_id, p.at_module) IN
+                    (SELECT * FROM unnest($3::uuid[], $4::int[]))
+            ), picked AS (
+                (SELECT * FROM deck WHERE due <= $2 AND is_new ORDER BY due, source LIMIT $6)
+                UNION ALL
+                (SELECT * FROM deck WHERE due <= $2 AND NOT is_new ORDER BY due, source LIMIT $7)
             )
-            (SELECT * FROM due WHERE is_new ORDER BY due, source LIMIT $5)
-            UNION ALL
-            (SELECT * FROM due WHERE NOT is_new ORDER BY due, source LIMIT $6)
+            SELECT s.*, k.* FROM (
+                SELECT count(*) FILTER (WHERE l.was_new) AS new_today,
+                    count(*) FILTER (WHERE NOT l.was_new) AS reviews_today,
+                    (SELECT min(due) FROM deck WHERE due > $2) AS next_due
+                FROM review_log l WHERE l.user_id = $1 AND l.reviewed_at >= $5
+            ) s LEFT JOIN picked k ON true
             """,
             learner,
             now,
             [m.course for m in unlocked],
             [m.module for m in unlocked],
+            since,
             new_limit,
             review_limit,
         )
-        return sorted((_due_card(r) for r in rows), key=lambda d: (d.card.due, d.card.source.token))
-
-    async def answered_since(self, learner: int, since: datetime) -> DayCount:
-        row = await self._pool.fetchrow(
-            "SELECT count(*) FILTER (WHERE was_new) AS new, "
-            "count(*) FILTER (WHERE NOT was_new) AS reviews "
-            "FROM review_log WHERE user_id = $1 AND reviewed_at >= $2",
-            learner,
-            since,
-        )
-        return DayCount(row["new"], row["reviews"])
-
-    async def next_due(self, learner: int, unlocked: frozenset[ModuleKey]) -> datetime | None:
-        if not unlocked:
-            return None
-        return await self._pool.fetchval(
-            f"""
-            SELECT min(c.due) FROM review_cards c {_PROMPT}
-            WHERE c.user_id = $1 AND (c.course_id, p.at_module) IN
-                (SELECT * FROM unnest($2::uuid[], $3::int[]))
-            """,
-            learner,
-            [m.course for m in unlocked],
-            [m.module for m in unlocked],
-        )
+        first = rows[0]
+        cards = [_due_card(r) for r in rows if r["user_id"] is not None]
+        cards.sort(key=lambda d: (d.card.due, d.card.source.token))
+        answered = DayCount(first["new_today"], first["reviews_today"])
+        return DueToday(cards, answered, first["next_due"])
 
     async def card(self, key: CardKey) -> DueCard | None:
         row = await self._pool.fetchrow(
@@ -174,34 +168,40 @@ class PgReviewStore:
 
     # -- Deck -------------------------------------------------------------------------------
 
-    async def author_cards(self, course: UUID, modules: Sequence[int]) -> list[AuthorCard]:
+    async def missing_author_cards(
+        self, learner: int, unlocked: frozenset[ModuleKey]
+    ) -> list[tuple[UUID, AuthorCard]]:
         rows = await self._pool.fetch(
-            "SELECT * FROM review_author_cards WHERE course_id = $1 AND module_no = ANY($2) "
-            "ORDER BY module_no, topic_number, key",
-            course,
-            list(modules),
+            """
+            SELECT a.* FROM review_author_cards a
+            JOIN unnest($2::uuid[], $3::int[]) AS o(course_id, module_no)
+                ON o.course_id = a.course_id AND o.module_no = a.module_no
+            WHERE NOT EXISTS (
+                SELECT 1 FROM review_cards c WHERE c.user_id = $1
+                    AND c.course_id = a.course_id AND c.source = 'author:' || a.key
+            )
+            ORDER BY a.course_id, a.module_no, a.topic_number, a.key
+            """,
+            learner,
+            [m.course for m in unlocked],
+            [m.module for m in unlocked],
         )
         return [
-            AuthorCard(
-                r["key"],
-                r["module_no"],
-                r["topic_number"],
-                Prompt.of_options(
-                    r["question"],
-                    tuple((o["text"], bool(o["correct"])) for o in r["options"]),
-                    r["explanation"],
+            (
+                r["course_id"],
+                AuthorCard(
+                    r["key"],
+                    r["module_no"],
+                    r["topic_number"],
+                    Prompt.of_options(
+                        r["question"],
+                        tuple((o["text"], bool(o["correct"])) for o in r["options"]),
+                        r["explanation"],
+                    ),
                 ),
             )
             for r in rows
         ]
-
-    async def sources_in_deck(self, learner: int, course: UUID) -> frozenset[str]:
-        rows = await self._pool.fetch(
-            "SELECT source FROM review_cards WHERE user_id = $1 AND course_id = $2",
-            learner,
-            course,
-        )
-        return frozenset(r["source"] for r in rows)
 
     # -- CardWrites -------------------------------------------------------------------------
 
@@ -316,14 +316,14 @@ class PgReviewStore:
         rows = await self._pool.fetch(_OPEN, learner)
         return frozenset(ModuleKey(r["course_id"], r["module_no"]) for r in rows)
 
-    async def record_ask(self, ask: NewAsk) -> int:
-        return await self._pool.fetchval(
+    async def record_ask(self, ask: NewAsk) -> None:
+        await self._pool.execute(
             """
-            INSERT INTO review_asks (poll_id, bot_id, user_id, chat_id, message_id, course_id,
-                source, options, asked_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            RETURNING id
+            INSERT INTO review_asks (id, poll_id, bot_id, user_id, chat_id, message_id,
+                course_id, source, options, asked_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """,
+            ask.id,
             ask.poll_id,
             ask.bot_id,
             ask.key.learner,
@@ -333,14 +333,6 @@ class PgReviewStore:
             ask.key.source.token,
             ask.options,
             ask.asked_at,
-        )
-
-    async def set_poll(self, ask_id: int, poll_id: str, message_id: int) -> None:
-        await self._pool.execute(
-            "UPDATE review_asks SET poll_id = $2, message_id = $3 WHERE id = $1",
-            ask_id,
-            poll_id,
-            message_id,
         )
 
     async def ask(self, ask_id: int) -> Ask | None:

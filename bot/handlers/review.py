@@ -45,7 +45,7 @@ async def _review(context: TutorContext, user: User, update: Update, _p: press.R
 
 async def on_poll_answer(update: Update, context: TutorContext) -> None:
     """A learner answered a card's poll. A poll we never sent, or a card's poll forwarded
-    and answered by someone else, touches no deck."""
+    and answered by someone else, touches no deck (and registers nobody)."""
     answer = update.poll_answer
     if answer is None or answer.user is None or not answer.option_ids:
         return  # an anonymous vote, or a retracted one (a quiz cannot be retracted)
@@ -58,20 +58,17 @@ async def on_poll_answer(update: Update, context: TutorContext) -> None:
         return
     user = await user_of(context, answer.user)
     try:
-        result = await reviews.answer_ask(ask, answer.option_ids)
+        answered = await reviews.answer_ask(ask, answer.option_ids, zone(user.timezone))
     except AccessDenied as refused:
         await send(context.bot, ask.chat_id, refusal_screen(refused))
         return
-    match result.applied:
+    match answered.answer.applied:
         case Applied.STALE:
             await send(context.bot, ask.chat_id, plain(views.STALE))
-        case Applied.REPEATED if ask.superseded:
-            pass  # handled before, next card and all
         case Applied.GONE:
             await send(context.bot, ask.chat_id, plain(views.GONE))
-            await _next(context, user, ask.chat_id)
-        case _:
-            await _next(context, user, ask.chat_id)
+    if answered.next is not None:
+        await _go_on(context, user, ask.chat_id, answered.next)
 
 
 @BUTTONS.on(press.ReviewAnswer)
@@ -90,12 +87,10 @@ async def _submit(
 
 @BUTTONS.on(press.ReviewToggle)
 async def _toggle(context: TutorContext, user: User, _u: Update, p: press.ReviewToggle) -> Reply:
-    reviews = context.services.reviews
-    ask = await reviews.button_ask(p.ask, user.id)
-    due = await reviews.asked_card(ask)
-    if ask.answered or due is None:
+    ask = await context.services.reviews.button_ask(p.ask, user.id)
+    if ask.answered or ask.card is None:
         raise AnswerRejected(Reason.ALREADY_ANSWERED)
-    return Reply(views.question(due, ask.id, None, mask=p.mask))
+    return Reply(views.question(ask.card, ask.id, None, mask=p.mask))
 
 
 @BUTTONS.on(press.ReviewLater)
@@ -106,7 +101,7 @@ async def _later(context: TutorContext, user: User, _u: Update, p: press.ReviewL
     if moved is None:
         raise AnswerRejected(Reason.ALREADY_ANSWERED)
     put_off = views.later(moved.due, reviews.now())
-    await _next(context, user, ask.chat_id)
+    await _go_on(context, user, ask.chat_id, await reviews.going_on(user.id, zone(user.timezone)))
     if ask.poll_id is None:  # the question with buttons says so in place
         return Reply(plain(f"{views.TITLE}\n\n{put_off}"), put_off)
     if ask.message_id is not None:  # a poll cannot be edited into text: it is closed
@@ -117,8 +112,7 @@ async def _later(context: TutorContext, user: User, _u: Update, p: press.ReviewL
 
 @BUTTONS.on(press.ReviewStop)
 async def _stop(context: TutorContext, user: User, update: Update, _p: press.ReviewStop) -> Reply:
-    reviews = context.services.reviews
-    queue = await reviews.today(user.id, zone(user.timezone), join_author_cards=False)
+    queue = await context.services.reviews.going_on(user.id, zone(user.timezone))
     chat = update.effective_chat.id if update.effective_chat else user.id
     await send(context.bot, chat, views.stopped(queue))
     return Reply(toast="⏹ Stopped")
@@ -127,52 +121,42 @@ async def _stop(context: TutorContext, user: User, update: Update, _p: press.Rev
 async def _by_button(context: TutorContext, user: User, ask_id: int, picked: set[int]) -> Reply:
     """The verdict replaces the question; the next card goes below it."""
     reviews = context.services.reviews
-    ask = await reviews.button_ask(ask_id, user.id)
-    result = await reviews.answer_ask(ask, picked)
-    if result.applied is Applied.STALE or (result.applied is Applied.REPEATED and ask.superseded):
+    answered = await reviews.answer_button(ask_id, user.id, picked, zone(user.timezone))
+    if answered.next is None:  # answered before, and the session went on from there
         raise AnswerRejected(Reason.ALREADY_ANSWERED)
-    await _next(context, user, ask.chat_id)
-    if result.applied is Applied.GONE:
+    await _go_on(context, user, answered.ask.chat_id, answered.next)
+    if answered.answer.applied is Applied.GONE:
         return Reply(plain(views.GONE))
-    toast = "✅ Right" if result.right else "❌ Not quite"
-    return Reply(views.verdict(result, reviews.now()), toast)
+    toast = "✅ Right" if answered.answer.right else "❌ Not quite"
+    return Reply(views.verdict(answered.answer, reviews.now()), toast)
 
 
 async def _start(context: TutorContext, user: User, chat_id: int) -> None:
-    reviews = context.services.reviews
-    queue = await reviews.today(user.id, zone(user.timezone))
-    if queue.done:
-        await _done(context, user, chat_id, queue)
-        return
-    await send(context.bot, chat_id, views.intro(queue))
-    await _ask(context, chat_id, queue)
+    queue = await context.services.reviews.start(user.id, zone(user.timezone))
+    if not queue.done:
+        await send(context.bot, chat_id, views.intro(queue))
+    await _go_on(context, user, chat_id, queue)
 
 
-async def _next(context: TutorContext, user: User, chat_id: int) -> None:
-    queue = await context.services.reviews.today(
-        user.id, zone(user.timezone), join_author_cards=False
-    )
-    if queue.done:
-        await _done(context, user, chat_id, queue)
-    else:
-        await _ask(context, chat_id, queue)
-
-
-async def _ask(context: TutorContext, chat_id: int, queue: Queue) -> None:
-    """Put the queue's next card: a quiz poll where Telegram's limits let it be one."""
+async def _go_on(context: TutorContext, user: User, chat_id: int, queue: Queue) -> None:
+    """The queue's next card, or the end of today's review."""
     reviews, due = context.services.reviews, queue.next
-    assert due is not None
+    if due is None:
+        screen = views.done(queue, queue.next_due, user.timezone, reviews.now())
+        await send(context.bot, chat_id, screen)
+        return
+    ask = reviews.new_ask_id()
     poll = reviews.as_poll(due)
-    ask = await reviews.asked(due, bot_id=context.bot.id, chat_id=chat_id)
     if poll is None:
-        await send(context.bot, chat_id, views.question(due, ask, queue.left))
+        message = await send(context.bot, chat_id, views.question(due, ask, queue.left))
+        await reviews.asked(due, ask, bot_id=context.bot.id, chat_id=chat_id, message_id=message)
         return
     sent = await context.bot.post("sendPoll", chat_id=chat_id, **views.poll(poll, ask, queue.left))
-    await reviews.sent_as_poll(ask, str(sent["poll"]["id"]), int(sent["message_id"]))
-
-
-async def _done(context: TutorContext, user: User, chat_id: int, queue: Queue) -> None:
-    reviews = context.services.reviews
-    next_due = None if queue.capped else await reviews.next_due(user.id)
-    screen = views.done(queue, next_due, user.timezone, reviews.now())
-    await send(context.bot, chat_id, screen)
+    await reviews.asked(
+        due,
+        ask,
+        bot_id=context.bot.id,
+        chat_id=chat_id,
+        message_id=int(sent["message_id"]),
+        poll_id=str(sent["poll"]["id"]),
+    )

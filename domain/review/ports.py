@@ -15,8 +15,8 @@ from domain.review.model import (
     Ask,
     AuthorCard,
     CardKey,
-    DayCount,
     DueCard,
+    DueToday,
     ModuleKey,
     NewAsk,
     Review,
@@ -27,26 +27,21 @@ from domain.review.model import (
 class DueCards(Protocol):
     """Reading today's queue."""
 
-    async def due_cards(
+    async def due_today(
         self,
         learner: int,
         unlocked: frozenset[ModuleKey],
         now: datetime,
+        since: datetime,
         *,
         new_limit: int,
         review_limit: int,
-    ) -> list[DueCard]:
-        """Cards of `learner` with due <= `now` in the `unlocked` modules only, oldest due
-        first: at most `new_limit` never reviewed (state's last_review null) and at most
-        `review_limit` others. Cards whose question left the course are not returned."""
-        ...
-
-    async def answered_since(self, learner: int, since: datetime) -> DayCount:
-        """Review answers logged at or after `since`, split by whether the card was new."""
-        ...
-
-    async def next_due(self, learner: int, unlocked: frozenset[ModuleKey]) -> datetime | None:
-        """When the learner's next card in the `unlocked` modules falls due."""
+    ) -> DueToday:
+        """In one read: the learner's cards with due <= `now` in the `unlocked` modules
+        only, oldest due first, at most `new_limit` never reviewed (state's last_review
+        null) and at most `review_limit` others; the review answers logged at or after
+        `since`, split by whether the card was new; and the earliest due after `now` in
+        those modules. Cards whose question left the course are not there."""
         ...
 
     async def card(self, key: CardKey) -> DueCard | None:
@@ -58,10 +53,11 @@ class DueCards(Protocol):
 class Deck(Protocol):
     """What may join a deck: the author's cards of the modules a learner has unlocked."""
 
-    async def author_cards(self, course: UUID, modules: Sequence[int]) -> list[AuthorCard]: ...
-
-    async def sources_in_deck(self, learner: int, course: UUID) -> frozenset[str]:
-        """The source tokens of the learner's cards in this course."""
+    async def missing_author_cards(
+        self, learner: int, unlocked: frozenset[ModuleKey]
+    ) -> list[tuple[UUID, AuthorCard]]:
+        """The author's cards (with their course) of the `unlocked` modules that are not
+        in the learner's deck yet."""
         ...
 
 
@@ -94,17 +90,15 @@ class Asks(Protocol):
         published courses. Review never reaches past these."""
         ...
 
-    async def record_ask(self, ask: NewAsk) -> int:
-        """Store the ask; returns its id (which the buttons under the card carry)."""
+    async def record_ask(self, ask: NewAsk) -> None:
+        """Store the ask, once sent. The update that sends it finishes before the
+        learner's answer is handled (their updates are handled in order), so the answer
+        always finds it."""
         ...
 
-    async def set_poll(self, ask_id: int, poll_id: str, message_id: int) -> None:
-        """The poll that carries an ask, once sent. The update that sends it finishes
-        before the learner's answer is handled (their updates are handled in order), so
-        the answer always finds it."""
+    async def ask(self, ask_id: int) -> Ask | None:
+        """The ask with the card as it stands now."""
         ...
-
-    async def ask(self, ask_id: int) -> Ask | None: ...
 
     async def ask_by_poll(self, poll_id: str) -> Ask | None: ...
 

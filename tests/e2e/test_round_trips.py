@@ -137,3 +137,29 @@ async def test_starting_a_quiz_from_its_intro_costs_three_round_trips(
     print(f"\nround trips: quiz start {start}")
     assert "Question 1 of 10" in ada.last.text
     assert start <= 3, "the intro's read is checked by the start's compare-and-set"
+
+
+async def test_a_review_session_costs_a_few_round_trips_per_card(talk, services: Services) -> None:
+    bob: Dialogue = talk(43, "Bob")  # the first session in a process learns the array types
+    await bob.send("/start ml-foundations")
+    await bob.press("⚽ Sports")
+    await bob.send("/review")
+    await bob.answer_poll(0)
+
+    ada: Dialogue = talk(42, "Ada")
+    spent = Meter(services)
+    await ada.send("/start ml-foundations")
+    await ada.press("⚽ Sports")  # Module 1 opens: its review card (topic 1.3) is due
+
+    start = await spent(ada.send("/review"))
+    assert ada.emu.polls(42), "the card is asked as a poll"
+    answer = await spent(ada.answer_poll(0))
+    assert "All done for today" in ada.last.text
+    print(f"\nround trips: /review {start}, a poll's answer {answer}")
+    # The inbox's two; the open modules; the author's cards they have that the deck lacks
+    # (and adding them, the first time); today's due cards, answers and next due in one
+    # read; recording the poll sent.
+    assert start <= 7
+    # The inbox's two; the poll's ask with its card; the open modules; the answer's
+    # compare-and-set; the queue to go on with (here: the end screen, so no ask recorded).
+    assert answer <= 6

@@ -60,7 +60,10 @@ async def test_the_authors_cards_are_imported_and_follow_the_pack(
     pool: asyncpg.Pool, course: UUID, tmp_path
 ) -> None:
     store = PgReviewStore(pool)
-    cards = await store.author_cards(course, [1, 2])
+    everything = frozenset({ModuleKey(course, 1), ModuleKey(course, 2)})
+    found = await store.missing_author_cards(LEARNER, everything)
+    cards = [c for _, c in found]
+    assert {c for c, _ in found} == {course}
     assert [(c.key, c.module, c.topic) for c in cards] == [
         ("tea-plant", 1, 1),
         ("oxidation", 1, 2),
@@ -68,6 +71,14 @@ async def test_the_authors_cards_are_imported_and_follow_the_pack(
     ]
     assert cards[0].prompt.options == ("Camellia sinensis", "Chamomile", "Peppermint")
     assert cards[0].prompt.correct == {0}
+    only_1 = frozenset({ModuleKey(course, 1)})
+    assert [c.key for _, c in await store.missing_author_cards(LEARNER, only_1)] == [
+        "tea-plant",
+        "oxidation",
+    ]
+    await store.add_cards([card(LEARNER, course, SourceKind.AUTHOR, "tea-plant", 1)])
+    assert [c.key for _, c in await store.missing_author_cards(LEARNER, only_1)] == ["oxidation"]
+    assert len(await store.missing_author_cards(OTHER, only_1)) == 2, "each learner's own deck"
 
     pack = editable_copy(TINY_PACK, tmp_path)
     topic = pack / "modules" / "01-kinds-of-tea" / "01-the-tea-plant.md"
@@ -77,7 +88,7 @@ async def test_the_authors_cards_are_imported_and_follow_the_pack(
     _, body = second.read_text().split("\n---\n", 1)
     second.write_text("---\ntitle: Green, oolong and black tea\n---\n" + body)
     await import_pack(pool, pack)
-    cards = await store.author_cards(course, [1, 2])
+    cards = [c for _, c in await store.missing_author_cards(OTHER, everything)]
     assert [c.key for c in cards] == ["tea-plant", "steeping"], "a dropped card is gone"
     assert cards[0].prompt.question.startswith("Which single plant"), "reworded in place"
 
@@ -99,15 +110,19 @@ async def test_due_cards_come_with_their_prompt_and_never_from_a_locked_module(
 
     unlocked = await store.unlocked(LEARNER)
     assert unlocked == {ModuleKey(course, 1)}
-    due = await store.due_cards(LEARNER, unlocked, AT, new_limit=10, review_limit=10)
+    today = await store.due_today(LEARNER, unlocked, AT, AT, new_limit=10, review_limit=10)
+    due = today.cards
     assert [d.card.source.token for d in due] == [f"quiz:{q1}"]
     assert due[0].prompt.question == "Which plant do green and black tea both come from?"
     assert due[0].prompt.correct == {0}
-    # Even when told module 2 is open, the store returns only what was asked for.
+    assert today.next_due == AT + timedelta(days=1), "tomorrow's card of module 1"
+    assert today.answered == DayCount()
+    # Module 2's card is there only when module 2 is asked for.
     both = unlocked | {ModuleKey(course, 2)}
-    due = await store.due_cards(LEARNER, both, AT, new_limit=10, review_limit=10)
-    assert {d.card.source.key for d in due} == {q1, "steeping"}
-    assert await store.due_cards(OTHER, both, AT, new_limit=10, review_limit=10) == []
+    today = await store.due_today(LEARNER, both, AT, AT, new_limit=10, review_limit=10)
+    assert {d.card.source.key for d in today.cards} == {q1, "steeping"}
+    other = await store.due_today(OTHER, both, AT, AT, new_limit=10, review_limit=10)
+    assert other.cards == [] and other.next_due is None
 
 
 async def test_a_suspended_learner_or_an_unpublished_course_has_nothing_unlocked(
@@ -126,7 +141,8 @@ async def test_a_retired_question_is_no_longer_asked(pool: asyncpg.Pool, course:
     await store.add_cards([card(LEARNER, course, SourceKind.QUIZ, q1, 1)])
     await pool.execute("UPDATE quiz_questions SET is_active = false WHERE key = $1", q1)
     unlocked = await store.unlocked(LEARNER)
-    assert await store.due_cards(LEARNER, unlocked, AT, new_limit=5, review_limit=5) == []
+    today = await store.due_today(LEARNER, unlocked, AT, AT, new_limit=5, review_limit=5)
+    assert today.cards == []
     assert await store.card(CardKey(LEARNER, course, CardSource(SourceKind.QUIZ, q1))) is None
 
 
@@ -141,12 +157,14 @@ async def test_caps_split_new_cards_from_reviews(pool: asyncpg.Pool, course: UUI
     assert await store.apply_review(review) is Applied.APPLIED
     later = AT + timedelta(days=1)
     unlocked = await store.unlocked(LEARNER)
-    due = await store.due_cards(LEARNER, unlocked, later, new_limit=0, review_limit=5)
-    assert [d.card.source.key for d in due] == ["oxidation"]
-    due = await store.due_cards(LEARNER, unlocked, later, new_limit=5, review_limit=0)
-    assert [d.card.source.key for d in due] == ["tea-plant"]
-    assert await store.answered_since(LEARNER, AT) == DayCount(new=1, reviews=0)
-    assert await store.answered_since(LEARNER, AT + timedelta(seconds=1)) == DayCount()
+    reviews = await store.due_today(LEARNER, unlocked, later, AT, new_limit=0, review_limit=5)
+    assert [d.card.source.key for d in reviews.cards] == ["oxidation"]
+    assert reviews.answered == DayCount(new=1, reviews=0)
+    new_ones = await store.due_today(
+        LEARNER, unlocked, later, AT + timedelta(seconds=1), new_limit=5, review_limit=0
+    )
+    assert [d.card.source.key for d in new_ones.cards] == ["tea-plant"]
+    assert new_ones.answered == DayCount(), "answered before `since`"
 
 
 async def test_an_answer_applies_once_and_only_to_the_version_it_read(
@@ -202,11 +220,14 @@ async def test_an_ask_is_found_by_its_poll_and_knows_when_it_was_answered(
     store = PgReviewStore(pool)
     fresh = card(LEARNER, course, SourceKind.AUTHOR, "tea-plant", 1)
     await store.add_cards([fresh])
-    first = await store.record_ask(NewAsk(fresh.key, 1, LEARNER, 3, AT, "poll-1", 10))
+    first = rules.new_ask_id()
+    await store.record_ask(NewAsk(first, fresh.key, 1, LEARNER, 3, AT, 10, "poll-1"))
     ask = await store.ask_by_poll("poll-1")
     assert ask is not None and ask.id == first and ask.key == fresh.key
     assert (ask.options, ask.asked_at, ask.message_id) == (3, AT, 10)
     assert not ask.answered and not ask.superseded
+    assert ask.card is not None and ask.card.card.key == fresh.key
+    assert ask.card.prompt.question == "Which plant gives us green, oolong and black tea?"
     assert await store.ask_by_poll("poll-x") is None
 
     engine = rules.scheduler(ReviewSettings(fuzz=False))
@@ -214,8 +235,14 @@ async def test_an_ask_is_found_by_its_poll_and_knows_when_it_was_answered(
     await store.apply_review(
         Review(fresh, after, Rating.GOOD, True, AT, None, ask.idempotency_key, log)
     )
-    second = await store.record_ask(NewAsk(fresh.key, 1, LEARNER, 3, AT))
+    second = rules.new_ask_id()
+    await store.record_ask(NewAsk(second, fresh.key, 1, LEARNER, 3, AT, 11))
     ask = await store.ask(first)
     assert ask is not None and ask.answered and ask.superseded
+    assert ask.card is not None and ask.card.card.reps == 1, "the card as it stands now"
     latest = await store.ask(second)
     assert latest is not None and latest.poll_id is None and not latest.superseded
+
+    await pool.execute("DELETE FROM review_author_cards WHERE key = 'tea-plant'")
+    gone = await store.ask(second)
+    assert gone is not None and gone.card is None, "its question left the course"
