@@ -36,6 +36,7 @@ from domain.notes import NotesService
 from domain.privacy import PrivacyService
 from domain.quiz.model import Draw
 from domain.quiz.service import QuizService
+from domain.reminders import ReminderService
 from domain.retrieval import Embedder
 from domain.stats import StatsService
 from domain.tutor import ChunkSearch, TutorService
@@ -58,6 +59,7 @@ from storage.notes import PgNoteStore
 from storage.privacy import PgPrivacyStore
 from storage.quiz import PgQuizStore
 from storage.quiz_memory import QuizAttemptCache
+from storage.reminders import PgReminderStore
 from storage.stats import PgStatsStore
 from storage.tutor import PgTutorStore
 from storage.users import PgUserStore
@@ -126,6 +128,7 @@ async def open_services(
             stats=StatsService(PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock),
             privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
             notes=NotesService(PgNoteStore(pool), clock),
+            reminders=ReminderService(PgReminderStore(pool, bot), clock),
         )
     finally:
         await pool.close()

@@ -301,6 +301,27 @@ class Bookmarks(Payload):
     pass
 
 
+# Reminders: under a reminder (snooze, stop) and on /remind's screen.
+@payload("rz", "remind_snooze")
+class RemindSnooze(Payload):
+    pass
+
+
+@payload("rs", "remind_stop")
+class RemindStop(Payload):
+    pass
+
+
+@payload("ru", "remind_usual")
+class RemindUsual(Payload):
+    pass
+
+
+@payload("ra", "remind_at")
+class RemindAt(Payload):
+    minute: Number  # of the day, 0-1439
+
+
 # /deleteme: confirming or cancelling the pending erasure request it names.
 @payload("ey", "erase_confirm")
 class EraseConfirm(Payload):

@@ -18,6 +18,7 @@ from domain.learning.service import LearningService
 from domain.notes import NotesService
 from domain.privacy import PrivacyService
 from domain.quiz.service import QuizService
+from domain.reminders import ReminderService
 from domain.stats import StatsService
 from domain.tutor import TutorService
 from domain.users import UserService
@@ -51,6 +52,7 @@ class Services:
     stats: StatsService
     privacy: PrivacyService
     notes: NotesService
+    reminders: ReminderService
 
 
 class TutorContext(CallbackContext[ExtBot[None], dict, dict, dict]):

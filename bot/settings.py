@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # How often the scheduler looks for quiz cooldowns that fell due (a safety net: each new
     # cooldown also gets a one-off job at its exact end).
     cooldown_sweep_seconds: int = Field(default=60, ge=1, le=3600)
+    # How often the scheduler looks for study reminders that fell due (bot/jobs/reminders.py).
+    reminder_sweep_seconds: int = Field(default=60, ge=1, le=3600)
     # The durable inbox: how long a replica's claim on an update lasts without a heartbeat
     # (a dead replica's updates are re-processed after this), how many updates one process
     # works on at once, and how long processed update ids are remembered (Telegram
