@@ -6,7 +6,7 @@ from datetime import datetime, time
 from html import escape
 
 from bot.views.clock import local_time
-from bot.views.screen import Button, Screen, button
+from bot.views.screen import Button, Screen, button, opening
 from domain.reminders import SNOOZE_HOURS, VARIANTS, Decision, Notice, Setting, Waiting
 
 USAGE = (
@@ -54,7 +54,7 @@ def reminder(decision: Decision) -> Screen:
     lines = [text]
     if decision.notice is not None:
         lines += ["", _NOTICES[decision.notice]]
-    rows: list[list[Button]] = [[button("▶ Continue", "home")]]
+    rows: list[list[Button]] = [[opening("▶ Continue", "home")]]  # the reminder stays
     if decision.notice is not Notice.STOPPING:
         rows.append(
             [

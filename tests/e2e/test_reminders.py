@@ -65,6 +65,7 @@ def buttons(message) -> list[str]:
 async def enrolled(learner: Dialogue, zone: str) -> None:
     await learner.send(f"/timezone {zone}")
     await learner.send("/start ml-foundations")
+    await learner.press("⚽ Sports")
 
 
 async def test_a_learner_in_tokyo_gets_theirs_at_their_19_00_and_never_in_quiet_hours(
@@ -86,6 +87,7 @@ async def test_a_learner_in_tokyo_gets_theirs_at_their_19_00_and_never_in_quiet_
     assert "topics left in Module 1" in arrived[0][1]
     assert buttons(days.emu.bot_messages(81)[-1]) == REMINDER_BUTTONS
     assert len({text for _, text in arrived}) == 4, "four days, four wordings"
+    assert "weekly now" in arrived[3][1], "three went by without study: weekly from here"
 
 
 async def test_a_snooze_into_the_night_waits_for_the_end_of_quiet_hours(
@@ -115,3 +117,99 @@ async def test_a_snooze_into_the_night_waits_for_the_end_of_quiet_hours(
     assert aiko_hours == [7], "the snoozed one at 07:00 is that day's one: at most one a day"
     kenji_times = [at.astimezone(TOKYO) for at, _ in arrived[82]]
     assert [(t.hour, t.minute) for t in kenji_times] == [(7, 0), (7, 0)]
+
+
+@pytest.mark.parametrize(
+    ("start", "change"),
+    [
+        (datetime(2026, 3, 28, 0, 0, tzinfo=UTC), "spring forward, Sunday 29 March"),
+        (datetime(2026, 10, 24, 0, 0, tzinfo=UTC), "fall back, Sunday 25 October"),
+    ],
+)
+async def test_a_learner_in_berlin_keeps_their_local_time_across_daylight_saving(
+    talk, clock: FakeClock, days: Days, start: datetime, change: str
+) -> None:
+    clock.now = start
+    lena: Dialogue = talk(49, "Lena")
+    await enrolled(lena, "Europe/Berlin")
+    await lena.send("/remind 19:00")
+    await lena.send("/remind quiet 23:00-06:30")
+
+    # Saturday, Sunday (the change, at 02:00 or 03:00) and Monday.
+    arrived = (await days.run(start + timedelta(days=3), 49, every=timedelta(minutes=5)))[49]
+    local = [at.astimezone(BERLIN) for at, _ in arrived]
+    assert [(t.hour, t.minute) for t in local] == [(19, 0)] * 3, change
+    assert len({t.date() for t in local}) == 3
+    assert len({at.utcoffset() for at in local}) == 2, f"the offset changed: {change}"
+
+
+async def test_ignored_reminders_back_off_to_weekly_then_stop_and_the_learner_is_told(
+    talk, clock: FakeClock, days: Days
+) -> None:
+    clock.now = datetime(2026, 5, 4, 0, 0, tzinfo=UTC)  # a Monday
+    sam: Dialogue = talk(7, "Sam")
+    await enrolled(sam, "UTC")
+    await sam.send("/remind 19:00")
+
+    arrived = (await days.run(clock.now + timedelta(days=30), 7, every=timedelta(minutes=30)))[7]
+    sent_on = [at.day for at, _ in arrived]
+    # Daily 4, 5, 6; the 4th (7 May) says it goes weekly; 14, 21 May; 28 May is the last.
+    assert sent_on == [4, 5, 6, 7, 14, 21, 28]
+    texts = [text for _, text in arrived]
+    assert "I'll remind you weekly now" in texts[3]
+    assert not any("weekly" in t for t in texts[:3] + texts[4:])
+    assert "I'll stop reminding you; /remind turns it back on." in texts[-1]
+
+    await sam.send("/remind")
+    assert "Reminders are off." in sam.last.text
+    await sam.press("⏰ Daily at 19:00")
+    assert "Every day at 19:00" in sam.last.text
+    again = (await days.run(clock.now + timedelta(days=1), 7, every=timedelta(minutes=30)))[7]
+    assert len(again) == 1 and "weekly" not in again[0][1]
+
+
+async def test_studying_after_a_reminder_keeps_it_daily(talk, clock: FakeClock, days: Days) -> None:
+    clock.now = datetime(2026, 5, 4, 0, 0, tzinfo=UTC)
+    sam: Dialogue = talk(7, "Sam")
+    await enrolled(sam, "UTC")
+    await sam.send("/remind 19:00")
+    reminders = []
+    for _ in range(5):
+        [(_at, text)] = (await days.run(clock.now + timedelta(days=1), 7))[7]
+        reminders.append(text)
+        await sam.press("▶ Continue")  # Home, below the reminder
+        await sam.press("▶ Machine Learning Foundations")
+        await sam.press("▶ Continue:")
+        await sam.press("✅ Complete")
+    assert len(reminders) == 5
+    assert not any("weekly" in text for text in reminders)
+
+
+@pytest.mark.parametrize("typed", ["25:99", "tomorrow", "quiet 22:00", "quiet 7-7", "19:00 please"])
+async def test_a_time_that_is_not_one_changes_nothing_and_names_the_forms(
+    talk, pool: asyncpg.Pool, typed: str
+) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/remind 19:00")
+    before = await pool.fetchrow("SELECT * FROM reminders WHERE user_id = 42")
+    await ada.send(f"/remind {typed}")
+    assert f"“{typed}” isn't a time I can remind you at. Nothing changed." in ada.last.text
+    for form in ("/remind 19:00", "/remind usual", "/remind quiet 22:00-07:00", "/remind off"):
+        assert form in ada.last.text
+    assert await pool.fetchrow("SELECT * FROM reminders WHERE user_id = 42") == before
+
+
+async def test_remind_off_and_the_stop_button_stop_them(talk, clock: FakeClock, days: Days) -> None:
+    clock.now = datetime(2026, 5, 4, 0, 0, tzinfo=UTC)
+    ada: Dialogue = talk(42, "Ada")
+    await enrolled(ada, "UTC")
+    await ada.send("/remind 8am")
+    assert "Every day at <b>08:00</b>" in ada.last.html
+    [_] = (await days.run(clock.now + timedelta(hours=9), 42))[42]
+    await ada.press("🔕 Stop")
+    assert ada.last_callback.answer_text == "🔕 Reminders stopped; /remind turns them back on."
+    assert (await days.run(clock.now + timedelta(days=2), 42))[42] == []
+    await ada.send("/remind usual")
+    assert "I'll learn when that is" in ada.last.text
+    await ada.send("/remind off")
+    assert "Reminders are off." in ada.last.text
