@@ -406,6 +406,12 @@ class ReminderService:
         plan = came_back(snoozed(found[0], self.now(), SNOOZE_HOURS))
         return await self._write(user_id, plan)
 
+    async def moved(self, user_id: int, timezone: str) -> None:
+        """The learner set another time zone: their next reminder is at their time there."""
+        found = await self._store.plan(user_id)
+        if found is not None:
+            await self._write(user_id, replace(found[0], timezone=timezone))
+
     async def _change(self, user_id: int, timezone: str | None, **changes) -> Setting:
         found = await self._store.plan(user_id)
         zone = timezone or "UTC"

@@ -119,6 +119,20 @@ async def test_a_snooze_into_the_night_waits_for_the_end_of_quiet_hours(
     assert [(t.hour, t.minute) for t in kenji_times] == [(7, 0), (7, 0)]
 
 
+async def test_moving_to_another_zone_moves_the_next_reminder_to_19_00_there(
+    talk, clock: FakeClock, days: Days
+) -> None:
+    clock.now = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    aiko: Dialogue = talk(81, "Aiko")
+    await enrolled(aiko, "Asia/Tokyo")
+    await aiko.send("/remind 19:00")
+    await aiko.send("/timezone Berlin")
+    [(at, _)] = (await days.run(clock.now + timedelta(days=1), 81))[81]
+    assert at.astimezone(BERLIN).hour == 19
+    await aiko.send("/remind")
+    assert "Every day at 19:00, your time (Europe/Berlin)." in aiko.last.text
+
+
 @pytest.mark.parametrize(
     ("start", "change"),
     [
