@@ -352,3 +352,52 @@ async def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(asyncio.run(main()))
+
+
+async def seed_live(url: str, learners: int, window_s: float, bot_id: int) -> float:
+    """For `benchmarks/webhook_load.py --reminders N`: N learners (ids from 2,000,000,000)
+    enrolled in the first course with module 1 open, each with a reminder due at a moment
+    spread evenly over the next `window_s` real seconds (86,400: a day's steady rate), for
+    the running bot's own sweep to send. Returns the seconds it took."""
+    started = time.perf_counter()
+    first = 2_000_000_000
+    conn = await asyncpg.connect(url, command_timeout=None)
+    try:
+        course = await conn.fetchval("SELECT id FROM courses ORDER BY created_at LIMIT 1")
+        await conn.execute(
+            "INSERT INTO users (id, first_name, bot_id, timezone) "
+            "SELECT $1 + g, 'R' || g, $3, 'UTC' FROM generate_series(1, $2) g",
+            first,
+            learners,
+            bot_id,
+        )
+        await conn.execute(
+            "INSERT INTO enrollments (user_id, course_id) "
+            "SELECT $1 + g, $3 FROM generate_series(1, $2) g",
+            first,
+            learners,
+            course,
+        )
+        await conn.execute(
+            "INSERT INTO module_progress (user_id, course_id, module_no, unlocked_at) "
+            "SELECT $1 + g, $3, 1, now() FROM generate_series(1, $2) g",
+            first,
+            learners,
+            course,
+        )
+        await conn.execute(
+            """
+            INSERT INTO reminders (user_id, bot_id, at_time, next_at, updated_at)
+            SELECT $1 + g, $3, '19:00',
+                now() + (g::float8 / $2 * $4) * interval '1 second', now()
+            FROM generate_series(1, $2) g
+            """,
+            first,
+            learners,
+            bot_id,
+            window_s,
+        )
+        await conn.execute("VACUUM ANALYZE users, reminders, enrollments, module_progress")
+    finally:
+        await conn.close()
+    return time.perf_counter() - started

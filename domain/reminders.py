@@ -442,24 +442,14 @@ class ReminderService:
         return [(item, decide(item, now)) for item in due]
 
     async def delivered(self, decision: Decision) -> None:
-        await self._store.finish(
-            decision.user_id,
-            decision.plan,
-            decision.next_at,
-            sent=True,
-            claim=decision.claim,
-            at=self.now(),
-        )
+        await self._finish(decision, sent=True)
 
     async def not_sent(self, decision: Decision) -> None:
-        await self._store.finish(
-            decision.user_id,
-            decision.unsent_plan,
-            decision.unsent_next_at,
-            sent=False,
-            claim=decision.claim,
-            at=self.now(),
-        )
+        await self._finish(decision, sent=False)
+
+    async def _finish(self, d: Decision, *, sent: bool) -> None:
+        plan, next_at = (d.plan, d.next_at) if sent else (d.unsent_plan, d.unsent_next_at)
+        await self._store.finish(d.user_id, plan, next_at, sent=sent, claim=d.claim, at=self.now())
 
     async def retry_later(self, user_id: int, delay: timedelta) -> None:
         await self._store.retry(user_id, self.now() + delay)

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Bot
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import Services
-from bot.transport.outgoing import BULK
+from bot.jobs.delivery import Delivery, deliver
 from bot.views import quiz as views
 from domain.quiz.model import DueCooldown
 
@@ -77,31 +75,17 @@ class CooldownAnnouncer:
             report.skipped += 1
             await quizzes.cooldowns_announced([item.key])
             return
-        screen = views.cooldown_over(item)
-        try:
-            await self._bot.send_message(
-                item.user_id,
-                screen.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=screen.markup,
-                rate_limit_args=BULK,  # paced within the overall limit (bot/transport/outgoing.py)
-            )
-        except Forbidden as exc:
-            # Blocked or deactivated: retrying would only repeat the refusal.
-            report.blocked += 1
-            log.info("cooldown notice to %s forbidden: %s", item.user_id, exc.message)
-            await self._services.users.blocked_the_bot(item.user_id)
-            await quizzes.cooldowns_announced([item.key])
-            return
-        except BadRequest as exc:
-            report.refused += 1
-            log.error("cooldown notice to %s refused: %s", item.user_id, exc.message)
-            await quizzes.cooldowns_announced([item.key])
-            return
-        except TelegramError as exc:
+        outcome = await deliver(
+            self._services, self._bot, item.user_id, views.cooldown_over(item), "cooldown notice"
+        )
+        if outcome is Delivery.DEFERRED:
             report.deferred += 1
-            log.warning("cooldown notice to %s deferred: %s", item.user_id, exc)
             await quizzes.retry_cooldowns_later([item.key], RETRY_DELAY)
             return
-        report.announced += 1
+        if outcome is Delivery.SENT:
+            report.announced += 1
+        elif outcome is Delivery.BLOCKED:
+            report.blocked += 1
+        else:
+            report.refused += 1
         await quizzes.cooldowns_announced([item.key])

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Bot
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import Services
-from bot.transport.outgoing import BULK
+from bot.jobs.delivery import Delivery, deliver
 from bot.views import reminders as views
 from domain.reminders import Decision, DueReminder
 
@@ -76,30 +74,19 @@ class ReminderSender:
             report.skipped += 1
             await reminders.not_sent(decision)
             return
-        screen = views.reminder(decision)
-        try:
-            await self._bot.send_message(
-                item.user_id,
-                screen.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=screen.markup,
-                rate_limit_args=BULK,  # yields to replies (bot/transport/outgoing.py)
-            )
-        except Forbidden as exc:
-            report.blocked += 1
-            log.info("reminder to %s forbidden: %s", item.user_id, exc.message)
-            await self._services.users.blocked_the_bot(item.user_id)
-            await reminders.not_sent(decision)
-            return
-        except BadRequest as exc:
-            report.refused += 1
-            log.error("reminder to %s refused: %s", item.user_id, exc.message)
-            await reminders.not_sent(decision)
-            return
-        except TelegramError as exc:
+        outcome = await deliver(
+            self._services, self._bot, item.user_id, views.reminder(decision), "reminder"
+        )
+        if outcome is Delivery.DEFERRED:
             report.deferred += 1
-            log.warning("reminder to %s deferred: %s", item.user_id, exc)
             await reminders.retry_later(item.user_id, RETRY_DELAY)
             return
-        report.sent += 1
-        await reminders.delivered(decision)
+        if outcome is Delivery.SENT:
+            report.sent += 1
+            await reminders.delivered(decision)
+            return
+        if outcome is Delivery.BLOCKED:
+            report.blocked += 1
+        else:
+            report.refused += 1
+        await reminders.not_sent(decision)

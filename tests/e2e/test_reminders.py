@@ -68,6 +68,15 @@ async def enrolled(learner: Dialogue, zone: str) -> None:
     await learner.press("⚽ Sports")
 
 
+async def reading_in(talk, zone: str, *commands: str, user_id: int = 81) -> Dialogue:
+    """A learner in `zone`, enrolled in the demo course, who then sent `commands`."""
+    learner: Dialogue = talk(user_id, f"Learner{user_id}")
+    await enrolled(learner, zone)
+    for text in commands:
+        await learner.send(text)
+    return learner
+
+
 async def test_a_learner_in_tokyo_gets_theirs_at_their_19_00_and_never_in_quiet_hours(
     talk, clock: FakeClock, days: Days
 ) -> None:
@@ -94,14 +103,9 @@ async def test_a_snooze_into_the_night_waits_for_the_end_of_quiet_hours(
     talk, clock: FakeClock, days: Days
 ) -> None:
     clock.now = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
-    aiko: Dialogue = talk(81, "Aiko")
-    await enrolled(aiko, "Asia/Tokyo")
-    await aiko.send("/remind 21:00")
-    await aiko.send("/remind quiet 22:00-07:00")
+    aiko = await reading_in(talk, "Asia/Tokyo", "/remind 21:00", "/remind quiet 22:00-07:00")
     # Someone who asks for 03:00 in their quiet night gets it when the night ends.
-    kenji: Dialogue = talk(82, "Kenji")
-    await enrolled(kenji, "Asia/Tokyo")
-    await kenji.send("/remind quiet 22:00-07:00")
+    kenji = await reading_in(talk, "Asia/Tokyo", "/remind quiet 22:00-07:00", user_id=82)
     assert "Reminders are off." in kenji.last.text
     await kenji.send("/remind 03:00")
 
@@ -123,10 +127,7 @@ async def test_moving_to_another_zone_moves_the_next_reminder_to_19_00_there(
     talk, clock: FakeClock, days: Days
 ) -> None:
     clock.now = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
-    aiko: Dialogue = talk(81, "Aiko")
-    await enrolled(aiko, "Asia/Tokyo")
-    await aiko.send("/remind 19:00")
-    await aiko.send("/timezone Berlin")
+    aiko = await reading_in(talk, "Asia/Tokyo", "/remind 19:00", "/timezone Berlin")
     [(at, _)] = (await days.run(clock.now + timedelta(days=1), 81))[81]
     assert at.astimezone(BERLIN).hour == 19
     await aiko.send("/remind")

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 
 import asyncpg
 import pytest
-from telegram.ext import Application
 
 from bot.app import build_application, open_services
-from bot.context import Services
 from bot.emulator import BotApiEmulator
 from bot.jobs.reminders import ReminderSender
 from bot.jobs.schedule import REMINDER_JOB
@@ -75,17 +72,6 @@ def reminders_per_learner(emulator: BotApiEmulator, ids: list[int]) -> Counter[i
             for i in ids
         }
     )
-
-
-@pytest.fixture
-async def second_replica(
-    settings: Settings, db_url: str, emulator: BotApiEmulator, clock: FakeClock
-) -> AsyncIterator[tuple[Services, Application]]:
-    """Another bot process on the same database: its own pool, its own Application."""
-    async with open_services(settings, db_url, clock=clock) as services:
-        app = build_application(services, TOKEN, polling=False, api_url=emulator.base_url)
-        async with app:
-            yield services, app
 
 
 async def test_two_replicas_sweeping_together_send_each_reminder_exactly_once(
