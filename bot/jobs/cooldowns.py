@@ -10,13 +10,12 @@ most the one message in flight.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Bot
 
 from bot.context import Services
-from bot.jobs.delivery import Delivery, deliver
+from bot.jobs.delivery import Delivery, Tally, deliver, drain
 from bot.views import quiz as views
 from domain.quiz.model import DueCooldown
 
@@ -27,17 +26,12 @@ LEASE = timedelta(minutes=5)
 RETRY_DELAY = timedelta(minutes=2)
 
 
-@dataclass
-class SweepReport:
-    announced: int = 0
-    skipped: int = 0  # nothing to announce: enrollment not active, no attempts left, ...
-    blocked: int = 0  # the learner blocked the bot (403)
-    deferred: int = 0  # Telegram failed for now; retried after RETRY_DELAY
-    refused: int = 0  # Telegram refused the request itself (400); retrying cannot help
+class SweepReport(Tally):
+    """`skipped`: nothing to announce (enrollment not active, no attempts left, ...)."""
 
     @property
-    def claimed(self) -> int:
-        return self.announced + self.skipped + self.blocked + self.deferred + self.refused
+    def announced(self) -> int:
+        return self.sent
 
 
 class CooldownAnnouncer:
@@ -50,16 +44,15 @@ class CooldownAnnouncer:
         """Announce every cooldown due now; returns what happened, for logs and tests."""
         quizzes = self._services.quizzes
         report = SweepReport()
-        while True:
-            due = await quizzes.claim_due_cooldowns(self._batch, LEASE)
-            for item in due:
-                await self._announce(item, report)
-            if len(due) < self._batch:
-                break
+        await drain(
+            lambda: quizzes.claim_due_cooldowns(self._batch, LEASE),
+            lambda item: self._announce(item, report),
+            self._batch,
+        )
         if report.claimed:
             log.info("cooldown sweep: %s", report)
             metrics = self._services.metrics
-            metrics.inc("tutorbot_cooldown_notices_total", report.announced)
+            metrics.inc("tutorbot_cooldown_notices_total", report.sent)
             metrics.inc(
                 "tutorbot_cooldown_notices_undeliverable_total", report.blocked + report.refused
             )
@@ -79,13 +72,8 @@ class CooldownAnnouncer:
             self._services, self._bot, item.user_id, views.cooldown_over(item), "cooldown notice"
         )
         if outcome is Delivery.DEFERRED:
-            report.deferred += 1
+            report.count(outcome)
             await quizzes.retry_cooldowns_later([item.key], RETRY_DELAY)
             return
-        if outcome is Delivery.SENT:
-            report.announced += 1
-        elif outcome is Delivery.BLOCKED:
-            report.blocked += 1
-        else:
-            report.refused += 1
+        report.count(outcome)
         await quizzes.cooldowns_announced([item.key])

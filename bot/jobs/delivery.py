@@ -1,6 +1,7 @@
-"""One unasked message to a learner from a background job, and how it went.
+"""One unasked message to a learner from a background job, how it went, and a sweep's tally.
 
-Shared by the sweeps (cooldown notices, study reminders): sent as bulk (paced within the
+Shared by the sweeps (cooldown notices, study reminders): each claims batches until one
+comes back short (`drain`); each message is sent as bulk (paced within the
 overall limit, yielding to replies, bot/transport/outgoing.py); a 403 (blocked or
 deactivated) records the learner as blocked, since retrying would only repeat the refusal.
 """
@@ -8,7 +9,10 @@ deactivated) records the learner as blocked, since retrying would only repeat th
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from telegram import Bot
 from telegram.constants import ParseMode
@@ -20,12 +24,44 @@ from bot.views.screen import Screen
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 class Delivery(StrEnum):
     SENT = "sent"
     BLOCKED = "blocked"  # 403: the learner blocked the bot (now recorded)
     REFUSED = "refused"  # 400: Telegram refused the request itself; retrying cannot help
     DEFERRED = "deferred"  # Telegram failed for now: worth a retry later
+
+
+@dataclass
+class Tally:
+    """What one sweep did with what it claimed."""
+
+    sent: int = 0
+    skipped: int = 0  # nothing to send: the job's rules said so
+    blocked: int = 0  # the learner blocked the bot (403)
+    deferred: int = 0  # Telegram failed for now; retried later
+    refused: int = 0  # Telegram refused the request itself (400); retrying cannot help
+
+    def count(self, outcome: Delivery) -> None:
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.skipped + self.blocked + self.deferred + self.refused
+
+
+async def drain(
+    claim: Callable[[], Awaitable[Sequence[T]]], handle: Callable[[T], Awaitable[None]], batch: int
+) -> None:
+    """Claim and handle batches of `batch` until one comes back short: all due is done."""
+    while True:
+        due = await claim()
+        for item in due:
+            await handle(item)
+        if len(due) < batch:
+            return
 
 
 async def deliver(

@@ -1,6 +1,7 @@
 """The reminder sweep sends each due reminder once: with two replicas sweeping at the same
 moment, after downtime (a long-missed one moves on instead of arriving late), when a
-learner has blocked the bot, through a Telegram outage, and within the flood limits."""
+learner has blocked the bot, and through a Telegram outage. (Sends go through
+bot/jobs/delivery.py as bulk, like the cooldown notices, whose tests show the pacing.)"""
 
 from __future__ import annotations
 
@@ -11,14 +12,11 @@ from datetime import UTC, datetime, time, timedelta
 import asyncpg
 import pytest
 
-from bot.app import build_application, open_services
 from bot.emulator import BotApiEmulator
 from bot.jobs.reminders import ReminderSender
 from bot.jobs.schedule import REMINDER_JOB
-from bot.settings import Settings
 from domain.reminders import ReminderPlan, next_send_at
-from tests.conftest import BOT_ID, TOKEN
-from tests.support import bot_api_spec
+from tests.conftest import BOT_ID
 from tests.support.clock import FakeClock
 from tests.support.courses import TINY_PACK, import_pack
 
@@ -186,19 +184,3 @@ async def test_nothing_waiting_sends_nothing_and_tries_again_tomorrow(
     assert (report.sent, report.skipped) == (0, 1)
     assert emulator.bot_messages(done) == []
     assert await pool.fetchval("SELECT next_at FROM reminders") == START + timedelta(days=1)
-
-
-async def test_reminders_stay_within_telegrams_overall_rate(
-    settings: Settings, db_url: str, pool, course_id, clock: FakeClock
-) -> None:
-    async with BotApiEmulator(TOKEN, spec=bot_api_spec(), enforce_rate_limits=True) as strict:
-        ids = await learners_due(pool, strict, course_id, 45)
-        capped = settings.model_copy(update={"telegram_rate_limit": 30})
-        async with open_services(capped, db_url, clock=clock) as services:
-            app = build_application(services, TOKEN, polling=False, api_url=strict.base_url)
-            async with app:
-                report = await ReminderSender(services, app.bot).sweep()
-
-        assert report.sent == 45
-        assert [w for w in strict.rate_warnings if w.scope == "global"] == []
-        assert set(reminders_per_learner(strict, ids).values()) == {1}
