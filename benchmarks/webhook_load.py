@@ -61,6 +61,9 @@ from benchmarks.load import fake_telegram, report
 from benchmarks.load.children import REPO, Children, python, tail
 from benchmarks.load.harness import Harness, Run, Settings
 from benchmarks.load.procstats import load_average
+from benchmarks.load.seed import TOKEN
+from benchmarks.reminders import seed_live
+from bot.settings import bot_id_of
 from storage.embedded import scratch_database
 from storage.migrations import migrate
 
@@ -84,6 +87,18 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=1,
         help="our bot as N processes on the one database, posted to in turn (default 1)",
+    )
+    parser.add_argument(
+        "--reminders",
+        type=int,
+        default=0,
+        help="also N study reminders for the bot's sweep (benchmarks/reminders.py seed_live)",
+    )
+    parser.add_argument(
+        "--reminders-window",
+        type=float,
+        default=86_400.0,
+        help="the reminders fall due evenly over this many seconds from the start (a day)",
     )
     parser.add_argument("--quick", action="store_true", help="50 learners, 8 s")
     parser.add_argument(
@@ -194,6 +209,13 @@ async def measure(
     args: argparse.Namespace, children: Children, url: str, workdir: Path, cpus: int
 ) -> list[Run]:
     print(f"database: {await prepare(url, workdir, children)}", flush=True)
+    if args.reminders:
+        seconds = await seed_live(url, args.reminders, args.reminders_window, bot_id_of(TOKEN))
+        print(
+            f"reminders: {args.reminders:,} due evenly over {args.reminders_window:g} s "
+            f"(seeded in {seconds:.1f} s)",
+            flush=True,
+        )
     api_url, socket, fake_pid = await start_fake_api(children, workdir, args.model_ms)
     settings = Settings(
         learners=args.learners,

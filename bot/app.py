@@ -36,6 +36,7 @@ from domain.notes import NotesService
 from domain.privacy import PrivacyService
 from domain.quiz.model import Draw
 from domain.quiz.service import QuizService
+from domain.reminders import ReminderService
 from domain.retrieval import Embedder
 from domain.review.model import ReviewSettings
 from domain.review.service import ReviewService
@@ -60,6 +61,7 @@ from storage.notes import PgNoteStore
 from storage.privacy import PgPrivacyStore
 from storage.quiz import PgQuizStore
 from storage.quiz_memory import QuizAttemptCache
+from storage.reminders import PgReminderStore
 from storage.review import PgReviewStore
 from storage.stats import PgStatsStore
 from storage.tutor import PgTutorStore
@@ -138,6 +140,7 @@ async def open_services(
                     reviews_per_day=settings.review_per_day,
                 ),
             ),
+            reminders=ReminderService(PgReminderStore(pool, bot), clock),
         )
     finally:
         await pool.close()

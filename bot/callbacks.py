@@ -301,6 +301,27 @@ class Bookmarks(Payload):
     pass
 
 
+# Reminders: under a reminder (snooze, stop) and on /remind's screen.
+@payload("mz", "remind_snooze")
+class RemindSnooze(Payload):
+    pass
+
+
+@payload("ms", "remind_stop")
+class RemindStop(Payload):
+    pass
+
+
+@payload("mu", "remind_usual")
+class RemindUsual(Payload):
+    pass
+
+
+@payload("ma", "remind_at")
+class RemindAt(Payload):
+    minute: Number  # of the day, 0-1439
+
+
 # /deleteme: confirming or cancelling the pending erasure request it names.
 # Spaced review: start a session, answer a card asked with buttons, put it off, stop.
 @payload("rv", "review")

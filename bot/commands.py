@@ -9,6 +9,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("quiz", "Back to the quiz you're taking"),
     ("review", "Today's review cards: what you got wrong, asked again"),
     ("timezone", "Your timezone, for quiz reopening times"),
+    ("remind", "Study reminders: /remind 19:00, usual, quiet 22:00-07:00, off"),
     ("newchat", "Start a fresh conversation with the tutor"),
     ("note", "Keep a note on the topic you're reading"),
     ("notes", "Your notes; /notes words finds them"),

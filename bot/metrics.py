@@ -80,6 +80,9 @@ class Metrics:
         "tutorbot_cooldown_notices_total": "Learners told their quiz is open again.",
         "tutorbot_cooldown_notices_undeliverable_total": "Cooldown notices Telegram refused.",
         "tutorbot_cooldown_notices_deferred_total": "Cooldown notices deferred for a retry.",
+        "tutorbot_reminders_sent_total": "Study reminders sent.",
+        "tutorbot_reminders_skipped_total": "Due reminders not sent (nothing waiting, too "
+        "late after downtime, quiet hours, blocked, no usual time yet, refused).",
         "tutorbot_db_queries_total": "Statements sent to PostgreSQL (round trips), all causes.",
         "tutorbot_flood_dropped_total": "Updates dropped by incoming flood control.",
         "tutorbot_flood_notices_total": "Slow-down notices (one per stretch of flooding).",

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from domain.clock import Clock
 from domain.errors import BadTime
 
 IGNORED_BEFORE_WEEKLY = 3
@@ -201,3 +203,253 @@ class Waiting:
     @property
     def worth_a_reminder(self) -> bool:
         return self.cards_due > 0 or self.topics_left > 0
+
+
+# -- the use cases ----------------------------------------------------------------------------
+
+TOO_LATE = timedelta(hours=1)  # a reminder missed by more (downtime) is not sent late
+SNOOZE_HOURS = 2
+RECHECK_USUAL = timedelta(days=1)  # "when I usually study" without a usual time yet
+VARIANTS = 4  # wordings of the reminder (bot/views/reminders.py has as many)
+
+
+def parse_quiet(text: str) -> QuietHours:
+    """`22:00-07:00`, `22-7`, `10pm – 7am`: two times of day, start first. The same time
+    twice would be no quiet at all (or all day), and is refused with what was typed."""
+    parts = re.split(r"\s*(?:-|–|—|to)\s*", text.strip().lower(), maxsplit=1)
+    if len(parts) != 2:
+        raise BadTime(text)
+    try:
+        start, end = parse_time(parts[0]), parse_time(parts[1])
+    except BadTime:
+        raise BadTime(text) from None
+    if start == end:
+        raise BadTime(text)
+    return QuietHours(start, end)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What /remind shows: the plan (None: never set) and when the next one goes."""
+
+    plan: ReminderPlan | None
+    next_at: datetime | None
+    usual: time | None = None  # the learned time, when the plan follows it
+
+    @property
+    def on(self) -> bool:
+        return self.plan is not None and self.plan.cadence is not Cadence.STOPPED
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A claimed reminder and what it would name, read in the sweep's one statement."""
+
+    user_id: int
+    plan: ReminderPlan
+    next_at: datetime  # when it was due
+    sent_count: int
+    waiting: Waiting
+    blocked: bool = False  # the learner blocked the bot
+    last_active: datetime | None = None  # their latest study activity
+    activity: tuple[datetime, ...] = ()  # recent activity, when the plan follows "usual"
+    claim: datetime | None = None  # the lease this sweep holds it under
+
+
+class Outcome(StrEnum):
+    SEND = "send"
+    NOTHING_WAITING = "nothing_waiting"
+    TOO_LATE = "too_late"  # missed during downtime: moved to its next time, not sent late
+    QUIET = "quiet"  # the learner's clock says quiet hours (their zone changed meanwhile)
+    BLOCKED = "blocked"
+    NO_USUAL_TIME = "no_usual_time"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one due reminder does. `plan`/`next_at` are written when it is sent;
+    `unsent_plan`/`unsent_next_at` when it is not (or Telegram refuses it for good)."""
+
+    user_id: int
+    outcome: Outcome
+    plan: ReminderPlan
+    next_at: datetime | None
+    unsent_plan: ReminderPlan
+    unsent_next_at: datetime | None
+    waiting: Waiting = field(default_factory=Waiting)
+    notice: Notice | None = None
+    variant: int = 0
+    claim: datetime | None = None
+
+    @property
+    def sends(self) -> bool:
+        return self.outcome is Outcome.SEND
+
+
+def decide(due: DueReminder, now: datetime) -> Decision:
+    """The rules of one due reminder at `now`.
+
+    Before it is sent, the one before is judged: no activity since it went out means it
+    was ignored (three in a row: weekly, and this message says so; six: this message says
+    it is the last). Nothing waiting, a time missed by over TOO_LATE, or quiet hours on
+    the learner's clock now: nothing is sent and the reminder moves to its next time.
+    """
+    plan = due.plan
+    usual = usual_study_time(due.activity, plan.timezone) if plan.at is None else None
+
+    def unsent(outcome: Outcome, next_at: datetime | None = None) -> Decision:
+        if next_at is None:
+            next_at = next_send_at(plan, now, usual)
+        return Decision(
+            due.user_id, outcome, plan, next_at, plan, next_at, due.waiting, claim=due.claim
+        )
+
+    if plan.at is None and usual is None:
+        return unsent(Outcome.NO_USUAL_TIME, now + RECHECK_USUAL)
+    if due.blocked:
+        return unsent(Outcome.BLOCKED)
+    if now - due.next_at > TOO_LATE:
+        return unsent(Outcome.TOO_LATE)
+    local = now.astimezone(ZoneInfo(plan.timezone)).time()
+    if plan.quiet is not None and local in plan.quiet:
+        return unsent(Outcome.QUIET)
+    if not due.waiting.worth_a_reminder:
+        return unsent(Outcome.NOTHING_WAITING)
+    notice = None
+    judged = plan
+    if plan.last_sent_at is not None:
+        if due.last_active is None or due.last_active < plan.last_sent_at:
+            judged, notice = ignored(plan)
+        else:
+            judged = came_back(plan)
+    after = sent(judged, now)
+    return Decision(
+        due.user_id,
+        Outcome.SEND,
+        after,
+        next_send_at(after, now, usual),
+        plan,
+        next_send_at(plan, now, usual),
+        due.waiting,
+        notice,
+        pick_variant(due.sent_count, VARIANTS),
+        due.claim,
+    )
+
+
+class ReminderStore(Protocol):
+    async def plan(self, user_id: int) -> tuple[ReminderPlan, datetime | None] | None:
+        """The learner's plan (read in `timezone` as set on the learner) and its next_at."""
+
+    async def save(
+        self, user_id: int, plan: ReminderPlan, next_at: datetime | None, at: datetime
+    ) -> None:
+        """The learner's new setting, written by the bot they talk to; any lease dropped."""
+
+    async def activity(self, user_id: int) -> list[datetime]:
+        """Their recent study activity (topics completed, quizzes, reviews)."""
+
+    async def claim_due(
+        self, now: datetime, claim_until: datetime, limit: int
+    ) -> list[DueReminder]:
+        """Reminders of this bot due by `now`, nobody else's claim, held until `claim_until`."""
+
+    async def finish(
+        self,
+        user_id: int,
+        plan: ReminderPlan,
+        next_at: datetime | None,
+        *,
+        sent: bool,
+        claim: datetime | None,
+        at: datetime,
+    ) -> None:
+        """After the sweep's decision: the plan's counters, the next time, the lease gone."""
+
+    async def retry(self, user_id: int, at: datetime) -> None:
+        """Telegram failed for now: due again at `at`, the lease gone."""
+
+
+class ReminderService:
+    def __init__(self, store: ReminderStore, clock: Clock) -> None:
+        self._store = store
+        self.now = clock
+
+    async def setting(self, user_id: int, timezone: str | None) -> Setting:
+        found = await self._store.plan(user_id)
+        if found is None:
+            return Setting(None, None)
+        plan, next_at = found
+        usual = None
+        if plan.at is None:
+            usual = usual_study_time(await self._store.activity(user_id), plan.timezone)
+        return Setting(plan, next_at, usual)
+
+    async def set_time(self, user_id: int, text: str, timezone: str | None) -> Setting:
+        at = parse_time(text)
+        return await self._change(user_id, timezone, at=at, stopped=False, snoozed_until=None)
+
+    async def follow_usual(self, user_id: int, timezone: str | None) -> Setting:
+        return await self._change(user_id, timezone, at=None, stopped=False, snoozed_until=None)
+
+    async def set_quiet(self, user_id: int, text: str, timezone: str | None) -> Setting:
+        return await self._change(user_id, timezone, quiet=parse_quiet(text))
+
+    async def stop(self, user_id: int, timezone: str | None) -> Setting:
+        return await self._change(user_id, timezone, stopped=True)
+
+    async def snooze(self, user_id: int, timezone: str | None) -> Setting:
+        """Again in SNOOZE_HOURS (or when quiet hours end); a snooze is no ignored one."""
+        found = await self._store.plan(user_id)
+        if found is None or found[0].cadence is Cadence.STOPPED:
+            return Setting(found[0] if found else None, None)
+        plan = came_back(snoozed(found[0], self.now(), SNOOZE_HOURS))
+        return await self._write(user_id, plan)
+
+    async def moved(self, user_id: int, timezone: str) -> None:
+        """The learner set another time zone: their next reminder is at their time there."""
+        found = await self._store.plan(user_id)
+        if found is not None:
+            await self._write(user_id, replace(found[0], timezone=timezone))
+
+    async def _change(self, user_id: int, timezone: str | None, **changes) -> Setting:
+        found = await self._store.plan(user_id)
+        zone = timezone or "UTC"
+        if found is None:
+            # A learner who only sets quiet hours has reminders off until they pick a time.
+            base = ReminderPlan(zone, time(19, 0), stopped=True)
+        else:
+            base = replace(found[0], timezone=zone)
+        # Any setting is a sign of life: the back-off starts over.
+        return await self._write(user_id, replace(base, ignored_in_a_row=0, **changes))
+
+    async def _write(self, user_id: int, plan: ReminderPlan) -> Setting:
+        now = self.now()
+        usual = None
+        if plan.at is None:
+            usual = usual_study_time(await self._store.activity(user_id), plan.timezone)
+        next_at = next_send_at(plan, now, usual)
+        if next_at is None and plan.at is None and plan.cadence is not Cadence.STOPPED:
+            next_at = now + RECHECK_USUAL  # nothing learned yet: look again tomorrow
+        await self._store.save(user_id, plan, next_at, now)
+        return Setting(plan, next_at, usual)
+
+    # -- the sweep (bot/jobs/reminders.py sends) ----------------------------------------------
+
+    async def claim_due(self, limit: int, lease: timedelta) -> list[tuple[DueReminder, Decision]]:
+        now = self.now()
+        due = await self._store.claim_due(now, now + lease, limit)
+        return [(item, decide(item, now)) for item in due]
+
+    async def delivered(self, decision: Decision) -> None:
+        await self._finish(decision, sent=True)
+
+    async def not_sent(self, decision: Decision) -> None:
+        await self._finish(decision, sent=False)
+
+    async def _finish(self, d: Decision, *, sent: bool) -> None:
+        plan, next_at = (d.plan, d.next_at) if sent else (d.unsent_plan, d.unsent_next_at)
+        await self._store.finish(d.user_id, plan, next_at, sent=sent, claim=d.claim, at=self.now())
+
+    async def retry_later(self, user_id: int, delay: timedelta) -> None:
+        await self._store.retry(user_id, self.now() + delay)

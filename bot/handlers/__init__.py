@@ -24,6 +24,7 @@ from bot.handlers import (
     preferences,
     privacy,
     quiz,
+    reminders,
     review,
     stats,
     system,
@@ -52,6 +53,7 @@ def register(application: Application) -> None:
     application.add_handler(
         CommandHandler("timezone", preferences.timezone_command, filters=PRIVATE)
     )
+    application.add_handler(CommandHandler("remind", reminders.remind, filters=PRIVATE))
     application.add_handler(CommandHandler("newchat", tutor.new_chat, filters=PRIVATE))
     application.add_handler(CommandHandler("note", notes.note, filters=PRIVATE))
     application.add_handler(CommandHandler("notes", notes.notes_command, filters=PRIVATE))

@@ -43,6 +43,7 @@ async def timezone_command(context: TutorContext, user: User, _u: Update) -> Rep
     if not isinstance(found, Found):
         return Reply(Screen(f"I don't know the timezone “{escape(found.text)}”.\n\n{USAGE}"))
     await context.services.users.set_timezone(user.id, found.name)
+    await context.services.reminders.moved(user.id, found.name)
     note = (
         " A fixed offset doesn't change with daylight saving time; a city does "
         "(e.g. <code>/timezone Berlin</code>)."

@@ -10,15 +10,12 @@ most the one message in flight.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Bot
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import Services
-from bot.transport.outgoing import BULK
+from bot.jobs.delivery import Delivery, Tally, deliver, drain
 from bot.views import quiz as views
 from domain.quiz.model import DueCooldown
 
@@ -29,17 +26,12 @@ LEASE = timedelta(minutes=5)
 RETRY_DELAY = timedelta(minutes=2)
 
 
-@dataclass
-class SweepReport:
-    announced: int = 0
-    skipped: int = 0  # nothing to announce: enrollment not active, no attempts left, ...
-    blocked: int = 0  # the learner blocked the bot (403)
-    deferred: int = 0  # Telegram failed for now; retried after RETRY_DELAY
-    refused: int = 0  # Telegram refused the request itself (400); retrying cannot help
+class SweepReport(Tally):
+    """`skipped`: nothing to announce (enrollment not active, no attempts left, ...)."""
 
     @property
-    def claimed(self) -> int:
-        return self.announced + self.skipped + self.blocked + self.deferred + self.refused
+    def announced(self) -> int:
+        return self.sent
 
 
 class CooldownAnnouncer:
@@ -52,16 +44,15 @@ class CooldownAnnouncer:
         """Announce every cooldown due now; returns what happened, for logs and tests."""
         quizzes = self._services.quizzes
         report = SweepReport()
-        while True:
-            due = await quizzes.claim_due_cooldowns(self._batch, LEASE)
-            for item in due:
-                await self._announce(item, report)
-            if len(due) < self._batch:
-                break
+        await drain(
+            lambda: quizzes.claim_due_cooldowns(self._batch, LEASE),
+            lambda item: self._announce(item, report),
+            self._batch,
+        )
         if report.claimed:
             log.info("cooldown sweep: %s", report)
             metrics = self._services.metrics
-            metrics.inc("tutorbot_cooldown_notices_total", report.announced)
+            metrics.inc("tutorbot_cooldown_notices_total", report.sent)
             metrics.inc(
                 "tutorbot_cooldown_notices_undeliverable_total", report.blocked + report.refused
             )
@@ -77,31 +68,12 @@ class CooldownAnnouncer:
             report.skipped += 1
             await quizzes.cooldowns_announced([item.key])
             return
-        screen = views.cooldown_over(item)
-        try:
-            await self._bot.send_message(
-                item.user_id,
-                screen.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=screen.markup,
-                rate_limit_args=BULK,  # paced within the overall limit (bot/transport/outgoing.py)
-            )
-        except Forbidden as exc:
-            # Blocked or deactivated: retrying would only repeat the refusal.
-            report.blocked += 1
-            log.info("cooldown notice to %s forbidden: %s", item.user_id, exc.message)
-            await self._services.users.blocked_the_bot(item.user_id)
-            await quizzes.cooldowns_announced([item.key])
-            return
-        except BadRequest as exc:
-            report.refused += 1
-            log.error("cooldown notice to %s refused: %s", item.user_id, exc.message)
-            await quizzes.cooldowns_announced([item.key])
-            return
-        except TelegramError as exc:
-            report.deferred += 1
-            log.warning("cooldown notice to %s deferred: %s", item.user_id, exc)
+        outcome = await deliver(
+            self._services, self._bot, item.user_id, views.cooldown_over(item), "cooldown notice"
+        )
+        if outcome is Delivery.DEFERRED:
+            report.count(outcome)
             await quizzes.retry_cooldowns_later([item.key], RETRY_DELAY)
             return
-        report.announced += 1
+        report.count(outcome)
         await quizzes.cooldowns_announced([item.key])

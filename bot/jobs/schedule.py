@@ -11,10 +11,12 @@ from telegram.ext import Application
 from bot.context import TutorContext
 from bot.jobs.broadcast import start_sending
 from bot.jobs.cooldowns import CooldownAnnouncer
+from bot.jobs.reminders import ReminderSender
 
 log = logging.getLogger(__name__)
 
 RELEASE_JOB = "cooldown-release"
+REMINDER_JOB = "reminders"
 
 
 async def prune_inbox(context: TutorContext) -> None:
@@ -35,6 +37,11 @@ async def release_cooldowns(context: TutorContext) -> None:
     now = services.quizzes.now()
     if upcoming is not None and upcoming < now + sweep:
         schedule_cooldown_release(context.application, upcoming, now)
+
+
+async def send_reminders(context: TutorContext) -> None:
+    """Study reminders that fell due, in each learner's time (bot/jobs/reminders.py)."""
+    await ReminderSender(context.services, context.bot).sweep()
 
 
 async def resume_broadcasts(context: TutorContext) -> None:
@@ -76,4 +83,10 @@ def schedule(application: Application) -> None:
         interval=timedelta(seconds=services.settings.cooldown_sweep_seconds),
         first=timedelta(seconds=1),
         name=RELEASE_JOB,
+    )
+    queue.run_repeating(
+        send_reminders,
+        interval=timedelta(seconds=services.settings.reminder_sweep_seconds),
+        first=timedelta(seconds=3),
+        name=REMINDER_JOB,
     )

@@ -15,6 +15,10 @@ ATTEMPT = uuid.UUID("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b")
 
 # Every button, with the largest values its fields allow.
 EVERY_PAYLOAD: list[Payload] = [
+    press.RemindSnooze(),
+    press.RemindStop(),
+    press.RemindUsual(),
+    press.RemindAt(1439),
     press.Home(),
     press.Catalog(),
     press.Progress(),

@@ -3,6 +3,7 @@ a local day, across daylight-saving changes, backing off when ignored."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,14 +13,19 @@ from hypothesis import strategies as st
 
 from domain.errors import BadTime
 from domain.reminders import (
+    VARIANTS,
     Cadence,
+    DueReminder,
     Notice,
+    Outcome,
     QuietHours,
     ReminderPlan,
     Waiting,
     came_back,
+    decide,
     ignored,
     next_send_at,
+    parse_quiet,
     parse_time,
     pick_variant,
     sent,
@@ -158,3 +164,92 @@ def test_a_reminder_is_never_in_quiet_hours_and_never_twice_a_local_day(
     second = next_send_at(sent(plan, first), first)
     assert second is not None
     assert second.astimezone(ZoneInfo(zone)).date() > local.date()
+
+
+# -- quiet hours as typed, and what a due reminder does (domain.reminders.decide) ------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("22:00-07:00", QuietHours(time(22), time(7))),
+        ("22 - 7", QuietHours(time(22), time(7))),
+        ("10pm – 7am", QuietHours(time(22), time(7))),
+        ("13:00 to 14:30", QuietHours(time(13), time(14, 30))),
+    ],
+)
+def test_quiet_hours_are_read_as_typed(typed: str, meant: QuietHours) -> None:
+    assert parse_quiet(typed) == meant
+
+
+@pytest.mark.parametrize("typed", ["22:00", "", "22:00-25:00", "7-7", "night", "1-2-3"])
+def test_what_is_not_two_times_is_refused_with_what_was_typed(typed: str) -> None:
+    with pytest.raises(BadTime) as refused:
+        parse_quiet(typed)
+    assert refused.value.text == typed
+
+
+EVENING = ReminderPlan("UTC", time(19))
+DUE = utc(2027, 1, 10, 19)
+SOME = Waiting(cards_due=6, topics_left=2, module_no=2)
+
+
+def due(plan: ReminderPlan = EVENING, **fields) -> DueReminder:
+    return DueReminder(
+        **({"user_id": 1, "plan": plan, "next_at": DUE, "sent_count": 0, "waiting": SOME} | fields)
+    )
+
+
+def test_a_due_reminder_is_sent_and_the_next_is_tomorrow() -> None:
+    decision = decide(due(sent_count=5), DUE)
+    assert decision.sends and decision.notice is None
+    assert decision.variant == 5 % VARIANTS
+    assert decision.plan.last_sent_at == DUE
+    assert decision.next_at == DUE + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("fields", "outcome"),
+    [
+        ({"waiting": Waiting()}, Outcome.NOTHING_WAITING),
+        ({"blocked": True}, Outcome.BLOCKED),
+        ({"next_at": DUE - timedelta(hours=1, minutes=1)}, Outcome.TOO_LATE),
+    ],
+)
+def test_a_due_reminder_that_should_not_go_moves_to_its_next_time(fields, outcome) -> None:
+    decision = decide(due(**fields), DUE)
+    assert decision.outcome is outcome and not decision.sends
+    assert decision.unsent_plan == EVENING, "nothing counted"
+    assert decision.unsent_next_at == DUE + timedelta(days=1)
+
+
+def test_quiet_hours_on_the_learners_clock_now_are_never_broken() -> None:
+    # Due at 19:00 UTC, but the learner has since moved to Tokyo: 04:00 there, quiet.
+    plan = ReminderPlan("Asia/Tokyo", time(19), NIGHT)
+    decision = decide(due(plan), DUE)
+    assert decision.outcome is Outcome.QUIET
+    assert decision.unsent_next_at == utc(2027, 1, 11, 10)  # 19:00 JST
+
+
+def test_the_one_before_is_judged_ignored_unless_the_learner_studied_since() -> None:
+    before = replace(EVENING, last_sent_at=DUE - timedelta(days=1), ignored_in_a_row=2)
+    studied = decide(due(before, last_active=DUE - timedelta(hours=2)), DUE)
+    assert studied.plan.ignored_in_a_row == 0 and studied.notice is None
+    ignored_third = decide(due(before, last_active=DUE - timedelta(days=2)), DUE)
+    assert ignored_third.plan.ignored_in_a_row == 3
+    assert ignored_third.notice is Notice.GOING_WEEKLY
+    assert ignored_third.next_at == DUE + timedelta(days=7)
+    last = replace(before, ignored_in_a_row=5, last_sent_at=DUE - timedelta(days=7))
+    stopping = decide(due(last), DUE)
+    assert (stopping.sends, stopping.notice, stopping.next_at) == (True, Notice.STOPPING, None)
+
+
+def test_when_i_usually_study_follows_the_activity_and_waits_until_there_is_some() -> None:
+    usual = ReminderPlan("UTC", None)
+    none_yet = decide(due(usual), DUE)
+    assert none_yet.outcome is Outcome.NO_USUAL_TIME
+    assert none_yet.unsent_next_at == DUE + timedelta(days=1)
+    nights = tuple(utc(2027, 1, d, 21, 10) for d in (6, 7, 8))
+    learned = decide(due(usual, next_at=DUE, activity=nights), DUE)
+    assert learned.sends
+    assert learned.next_at == utc(2027, 1, 11, 21), "their usual 21:00, from tomorrow"

@@ -156,6 +156,12 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
         course,
     )
     await pool.execute(
+        "INSERT INTO reminders (user_id, bot_id, at_time, quiet_start, quiet_end, next_at, "
+        "updated_at) VALUES ($1, $2, '19:00', '22:00', '07:00', now(), now())",
+        user_id,
+        BOT_ID,
+    )
+    await pool.execute(
         "INSERT INTO quiz_attempts (user_id, course_id, module_no, question_set, answers, "
         "score, status, finished_at, question_count, correct_count) "
         "VALUES ($1, $2, 1, '[]', $3, 50, 'failed', now(), 2, 1)",

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from telegram.ext import Application
 
 from bot.app import build_application, open_services
-from bot.context import Services
 from bot.emulator import BotApiEmulator
 from bot.jobs.cooldowns import CooldownAnnouncer
 from bot.jobs.schedule import RELEASE_JOB
@@ -61,17 +58,6 @@ async def learners_with_due_cooldowns(
 
 def notices_per_learner(emulator: BotApiEmulator, ids: list[int]) -> Counter[int]:
     return Counter({i: sum(OPEN_AGAIN in m.text for m in emulator.bot_messages(i)) for i in ids})
-
-
-@pytest.fixture
-async def second_replica(
-    settings: Settings, db_url: str, emulator: BotApiEmulator, clock: FakeClock
-) -> AsyncIterator[tuple[Services, Application]]:
-    """Another bot process on the same database: its own pool, its own Application."""
-    async with open_services(settings, db_url, clock=clock) as services:
-        app = build_application(services, TOKEN, polling=False, api_url=emulator.base_url)
-        async with app:
-            yield services, app
 
 
 async def test_two_replicas_sweeping_together_tell_every_learner_exactly_once(
