@@ -54,7 +54,10 @@ def reminder(decision: Decision) -> Screen:
     lines = [text]
     if decision.notice is not None:
         lines += ["", _NOTICES[decision.notice]]
-    rows: list[list[Button]] = [[opening("▶ Continue", "home")]]  # the reminder stays
+    go: list[Button] = [opening("▶ Continue", "home")]  # the reminder stays
+    if decision.waiting.cards_due:  # the session starts below; the reminder stays too
+        go.insert(0, button("🔁 Review now", "review"))
+    rows: list[list[Button]] = [go]
     if decision.notice is not Notice.STOPPING:
         rows.append(
             [

@@ -228,3 +228,21 @@ async def test_remind_off_and_the_stop_button_stop_them(talk, clock: FakeClock, 
     assert "I'll learn when that is" in ada.last.text
     await ada.send("/remind off")
     assert "Reminders are off." in ada.last.text
+
+
+async def test_a_reminder_names_the_cards_due_and_opens_the_review(
+    talk, clock: FakeClock, days: Days, emulator: BotApiEmulator
+) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
+    ben: Dialogue = talk(81, "Ben")
+    await enrolled(ben, "Europe/Berlin")
+    await ben.send("/review")  # topic 1.3's card joins the deck; Ben leaves it unanswered
+    assert len(emulator.polls(81)) == 1
+    await ben.send("/remind 19:00")
+
+    arrived = (await days.run(datetime(2026, 3, 2, 18, 30, tzinfo=UTC), 81))[81]
+    assert len(arrived) == 1 and "1 card due" in arrived[0][1]
+    assert buttons(emulator.bot_messages(81)[-1]) == ["🔁 Review now", *REMINDER_BUTTONS]
+    await ben.press("🔁 Review now")
+    assert len(emulator.polls(81)) == 2, "the card is asked again below the reminder"
+    assert "🔁 Review now" in buttons(emulator.bot_messages(81)[-3]), "the reminder stays"
