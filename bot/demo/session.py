@@ -125,10 +125,11 @@ def parse_vote(argument: str) -> tuple[int, ...]:
 
 
 def is_vote(text: str) -> bool:
-    """``vote`` alone or with numbers: a vote, not a message. "vote for me" stays a message,
-    so nothing a learner would ask the tutor is taken for a vote."""
-    keyword, *numbers = text.replace(",", " ").split() or [""]
-    return keyword.casefold() == VOTE and all(word.isdigit() for word in numbers)
+    """``vote`` alone, with numbers, or with one word (``vote B``: a slip, told what vote
+    takes): a vote, not a message. "vote for me" stays a message, so nothing a learner
+    would ask the tutor is taken for a vote."""
+    keyword, *rest = text.replace(",", " ").split() or [""]
+    return keyword.casefold() == VOTE and (len(rest) <= 1 or all(w.isdigit() for w in rest))
 
 
 class DemoChat:

@@ -353,9 +353,9 @@ def test_script_syntax() -> None:
 
 
 def test_a_typed_vote_is_told_from_a_message() -> None:
-    """Only `vote` with option numbers (or none, to be told how) is a vote; anything else
-    a learner types, "vote" or not, is a message to the bot."""
-    votes = ("vote 2", "vote 1 3", "Vote 1,3", "vote\t2", "vote")
+    """`vote` with option numbers, or with none or one word (to be told how), is a vote;
+    anything else a learner types, "vote" or not, is a message to the bot."""
+    votes = ("vote 2", "vote 1 3", "Vote 1,3", "vote\t2", "vote", "vote B")
     messages = ("vote for the best model", "vote 2 please", "2", "how do I vote?", "voter 1")
     assert [is_vote(text) for text in votes] == [True] * len(votes)
     assert [is_vote(text) for text in messages] == [False] * len(messages)
@@ -705,6 +705,9 @@ async def test_interactive_chat_in_a_terminal(db_url: str, tmp_path: Path) -> No
         seen = await terminal.wait_for("> ", after=seen)
         terminal.type("vote 1\n")
         seen = await terminal.wait_for("there is no poll in this chat to vote in", after=seen)
+        seen = await terminal.wait_for("\n> ", after=seen)
+        terminal.type("vote B\n")
+        seen = await terminal.wait_for("vote takes option numbers from 1 (vote 2), not 'B'")
         seen = await terminal.wait_for("\n> ", after=seen)
         terminal.type("/start\n")
         seen = await terminal.wait_for("Tutorbot: 👋 Hi Ada!", after=seen)
