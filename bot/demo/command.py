@@ -20,7 +20,7 @@ from bot.cli.runtime import run_bot
 from bot.context import Services
 from bot.demo.render import ChatScreen, Downloads, wants_ansi
 from bot.demo.script import SCRIPT_SYNTAX, ScriptError, ScriptRunner, Step, load_script
-from bot.demo.session import DemoChat, Learner, demo_token, polling_bot
+from bot.demo.session import VOTE, DemoChat, Learner, demo_token, polling_bot
 from bot.demo.terminal import QUIT, chat_in_terminal
 from bot.emulator import BotApiEmulator
 from bot.pack_files import load_pack
@@ -211,7 +211,7 @@ async def _introduce(chat: DemoChat, screen: ChatScreen, *, admin: bool, flag: b
     screen.notice(
         f"You are {who}{role}, chatting with the real bot through a local Telegram.\n"
         f"Commands: {menu}. {staff}Type a message, or a number to press that button; "
-        f"{QUIT} or Ctrl-D leaves.\n"
+        f"{VOTE} 2 (or {VOTE} 1 3) answers the newest poll; {QUIT} or Ctrl-D leaves.\n"
     )
 
 

@@ -3,7 +3,8 @@
 ``ChatScreen`` is an emulator listener: it prints each event the moment the emulator
 records it, so what appears is what a Telegram client would show at that point — a new
 message, the same message again when the bot edits it, a toast when a button press is
-answered. Files the bot sends are saved to disk, because a terminal cannot show them.
+answered, a poll's results once the learner has voted in it. Files the bot sends are
+saved to disk, because a terminal cannot show them.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import re
 from pathlib import Path
 from typing import TextIO
 
+from bot.demo.session import VOTE
 from bot.emulator import (
     BotApiEmulator,
     ChatEvent,
     ChatMessage,
+    EmulatedPoll,
     EmulatorError,
+    ParsedText,
     entities_to_terminal,
 )
 
@@ -36,11 +40,52 @@ def wants_ansi(stream: TextIO) -> bool:
     )
 
 
-def visible_text(event: ChatEvent) -> str:
-    """Everything a learner could read in one bot event: text, link targets, button labels."""
+def visible_text(event: ChatEvent, poll: EmulatedPoll | None = None) -> str:
+    """Everything a learner could read in one bot event: text, link targets, button labels,
+    and a poll (``poll``: the one the event's message carries) as ``poll_lines`` shows it.
+    A poll event's note is not read: it marks the right answer before anyone voted."""
     body = entities_to_terminal(event.text, event.entities)
     labels = [label for row in event.buttons for label in row]
+    if poll is not None:
+        return "\n".join([*poll_lines(poll, event.chat_id), *(p for p in (body, *labels) if p)])
     return "\n".join(part for part in (event.note, body, *labels) if part)
+
+
+def poll_lines(poll: EmulatedPoll, voter: int, *, ansi: bool = False) -> list[str]:
+    """A poll as a Telegram client shows it to ``voter``: the kind, the question and the
+    options numbered from 1 (what ``vote`` takes). Once they voted, or the poll closed,
+    the results: each option's share, the right one(s), their choice marked ✅/❌, and
+    a quiz's explanation."""
+    kind = "Quiz" if poll.type == "quiz" else "Poll"
+    if poll.allows_multiple_answers:
+        kind += " · select all that apply"
+    chosen = poll.votes.get(voter, ())
+    if poll.is_closed:
+        kind += " · closed"
+    elif chosen:
+        kind += " · answered"
+    lines = [f"📊 {kind}", entities_to_terminal(poll.question, poll.question_entities, ansi=ansi)]
+    if poll.description is not None:
+        lines.append(_terminal(poll.description, ansi))
+    results = bool(chosen) or poll.is_closed
+    voters = poll.total_voter_count
+    for index, (option, count) in enumerate(zip(poll.options, poll.voter_counts, strict=True)):
+        line = f"{index + 1}. {_terminal(option, ansi)}"
+        if not results:
+            lines.append(line)
+            continue
+        right = index in poll.correct_option_ids
+        mark = ("✅" if right or poll.type != "quiz" else "❌") if index in chosen else "  "
+        tags = [f"{round(100 * count / voters) if voters else 0}%"]
+        tags += ["right answer"] * right + ["your answer"] * (index in chosen)
+        lines.append(f"{mark} {line} — {', '.join(tags)}")
+    if results and poll.explanation is not None:
+        lines.append(f"💡 {_terminal(poll.explanation, ansi)}")
+    return lines
+
+
+def _terminal(text: ParsedText, ansi: bool) -> str:
+    return entities_to_terminal(text.text, text.entities, ansi=ansi)
 
 
 def button_rows(message: ChatMessage) -> list[str]:
@@ -155,6 +200,8 @@ class ChatScreen:
             return self._style(f"{_PROMPT}{event.text or event.note}", _BOLD)
         if event.kind == "press":
             return self._style(f"(you pressed [{event.text}])", _DIM)
+        if event.kind == "vote":
+            return self._vote(event)
         if event.kind == "answer" and event.text:
             kind = "alert" if event.note == "alert" else "notice"
             return self._style(f"[{kind}] {' '.join(event.text.split())}", _YELLOW)
@@ -165,16 +212,37 @@ class ChatScreen:
 
     def _bot_message(self, event: ChatEvent) -> str:
         message = self._message(event)
-        lines: list[str] = []
+        label = event.actor if event.kind == "message" else f"{event.actor} (edited)"
+        attachment = None
         if event.kind == "message" and message is not None:
             attachment = self._downloads.save(message)
-            if attachment:
-                lines.append(attachment)
         body = entities_to_terminal(event.text, event.entities, ansi=self._ansi)
-        lines += body.split("\n") if body else []
+        lines = [attachment] if attachment else []
+        return self._block(label, lines + (body.split("\n") if body else []), message)
+
+    def _vote(self, event: ChatEvent) -> str:
+        """The learner's vote, then the poll again with its results, which is what a
+        Telegram client turns the poll into once its user has voted."""
+        message = self._message(event)
+        poll = message.poll if message is not None else None
+        if message is None or poll is None or message.sender is None:
+            return self._style(f"(you voted [{event.text}])", _DIM)
+        chosen = poll.votes.get(self._chat_id, ())
+        picked = ", ".join(f"{i + 1}. {poll.option_text(i)}" for i in chosen)
+        voted = f"(you voted [{picked}])" if chosen else "(you retracted your vote)"
+        results = self._block(f"{message.sender.display_name} (results)", [], message)
+        return f"{self._style(voted, _DIM)}\n{results}"
+
+    def _block(self, label: str, lines: list[str], message: ChatMessage | None) -> str:
+        """A bot message under its label: ``lines``, then its poll and its buttons."""
+        poll = message.poll if message is not None else None
+        if poll is not None:
+            lines = lines + poll_lines(poll, self._chat_id, ansi=self._ansi)
+            if not poll.is_closed and not poll.votes.get(self._chat_id):
+                example = "1 2" if poll.allows_multiple_answers else "2"
+                lines.append(self._style(f"(answer with {VOTE} N, e.g. {VOTE} {example})", _DIM))
         if message is not None:
-            lines += [self._style(row, _CYAN) for row in button_rows(message)]
-        label = event.actor if event.kind == "message" else f"{event.actor} (edited)"
+            lines = lines + [self._style(row, _CYAN) for row in button_rows(message)]
         head = self._style(f"{label}:", _BOLD + _CYAN)
         first, *rest = lines or [""]
         indented = [f"{_INDENT}{line}" if line else "" for line in rest]

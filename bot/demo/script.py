@@ -2,7 +2,7 @@
 
 The syntax is ``SCRIPT_SYNTAX`` below (also shown by ``tutorbot demo --help``). "Replies"
 are the messages and edits the bot made (text, link targets, button labels) and the toasts
-it showed since the last send or press. The run stops at the first failure, so the
+it showed since the last send, press or vote. The run stops at the first failure, so the
 transcript ends where the learner's experience went wrong.
 """
 
@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Literal
 
 from bot.demo.render import ChatScreen, visible_text
-from bot.demo.session import Button, DemoChat, buttons_of
+from bot.demo.session import Button, DemoChat, buttons_of, parse_vote
 from bot.emulator import ChatEvent, ChatMessage, EmulatorError, render_event
 
-StepKind = Literal["send", "press", "expect", "expect-not", "wait"]
+StepKind = Literal["send", "press", "vote", "expect", "expect-not", "wait"]
 _KEYWORDS: dict[str, StepKind] = {
     "type": "send",
     "press": "press",
+    "vote": "vote",
     "expect": "expect",
     "expect-not": "expect-not",
     "wait": "wait",
@@ -32,6 +33,7 @@ script syntax (--script FILE), one step per line; blank lines and # comments are
   type TEXT         send TEXT as a message
   press LABEL       press the button labelled LABEL (or the only one whose label contains
                     it) on the newest bot message that has it
+  vote N [M …]      answer the newest open poll with its options N, M … (1-based, as shown)
   expect TEXT       the bot's replies to the last step contain TEXT (case-insensitive)
   expect-not TEXT   the bot's replies to the last step do not contain TEXT
   wait SECONDS      let the bot work; what it says meanwhile joins the replies checked
@@ -87,11 +89,13 @@ def _parse_line(line: str, number: int) -> Step:
     kind = _KEYWORDS.get(keyword)
     if kind is None:
         raise ValueError(
-            f"unknown step {keyword!r}: expected a /command, type, press, expect, "
+            f"unknown step {keyword!r}: expected a /command, type, press, vote, expect, "
             "expect-not or wait"
         )
     argument = rest[0].strip() if rest else ""
-    if not argument:
+    if kind == "vote":
+        parse_vote(argument)
+    elif not argument:
         raise ValueError(f"{keyword} needs {'seconds' if kind == 'wait' else 'a text'}")
     if kind == "wait":
         _seconds(argument)
@@ -194,6 +198,8 @@ class ScriptRunner:
             self._replies += await self._chat.wait(_seconds(step.argument))
         elif step.kind == "press":
             return await self._press(step)
+        elif step.kind == "vote":
+            return await self._vote(step)
         else:
             return self._check(step)
         return None
@@ -213,9 +219,17 @@ class ScriptRunner:
         self._since = step.line
         return None
 
+    async def _vote(self, step: Step) -> str | None:
+        try:
+            self._replies = await self._chat.vote(parse_vote(step.argument))
+        except EmulatorError as exc:  # e.g. the poll is closed
+            return f"vote failed at line {step.line}: {exc}"
+        self._since = step.line
+        return None
+
     def _check(self, step: Step) -> str | None:
         shown = [e for e in self._replies if e.kind in ("message", "edit", "answer")]
-        said = _normalized("\n".join(visible_text(e) for e in shown))
+        said = _normalized("\n".join(visible_text(e, self._chat.poll(e)) for e in shown))
         found = _normalized(step.argument) in said
         if found == (step.kind == "expect"):
             self._screen.notice(f"✓ {step.kind} {step.argument}")

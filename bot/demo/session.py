@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -20,7 +20,7 @@ from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application, inbox_worker, register_commands
 from bot.context import Services
-from bot.emulator import BotApiEmulator, ChatEvent, ChatMessage, EmulatorError
+from bot.emulator import BotApiEmulator, ChatEvent, ChatMessage, EmulatedPoll, EmulatorError
 from bot.transport.polling import InboxPoller
 
 # Each run is a new local Telegram with a bot of its own: two demos on one database (or a
@@ -105,6 +105,33 @@ def buttons_of(message: ChatMessage) -> list[Button]:
     ]
 
 
+VOTE = "vote"
+
+
+def parse_vote(argument: str) -> tuple[int, ...]:
+    """The option numbers of ``vote 2`` / ``vote 1 3`` (1-based, as the screen shows them;
+    commas may separate them too). ValueError says what is wrong, in the learner's terms."""
+    words = argument.replace(",", " ").split()
+    if not words:
+        raise ValueError(f"{VOTE} needs an option number: {VOTE} 2, or {VOTE} 1 3 for several")
+    numbers: list[int] = []
+    for word in words:
+        if not word.isdigit() or int(word) == 0:
+            raise ValueError(f"{VOTE} takes option numbers from 1 ({VOTE} 2), not {word!r}")
+        if int(word) in numbers:
+            raise ValueError(f"{VOTE} names option {int(word)} twice")
+        numbers.append(int(word))
+    return tuple(numbers)
+
+
+def is_vote(text: str) -> bool:
+    """``vote`` alone, with numbers, or with one word (``vote B``: a slip, told what vote
+    takes): a vote, not a message. "vote for me" stays a message, so nothing a learner
+    would ask the tutor is taken for a vote."""
+    keyword, *rest = text.replace(",", " ").split() or [""]
+    return keyword.casefold() == VOTE and (len(rest) <= 1 or all(w.isdigit() for w in rest))
+
+
 class DemoChat:
     """One learner's private chat with the bot, driven through the emulator.
 
@@ -170,6 +197,30 @@ class DemoChat:
                 )
         return replies
 
+    async def vote(self, numbers: Sequence[int]) -> list[ChatEvent]:
+        """Vote in the newest open poll for its options ``numbers`` (1-based, as shown).
+
+        A vote no Telegram app would let the learner cast (a closed poll, an option that
+        isn't there, a second answer to a quiz) is an EmulatorError saying why.
+        """
+        poll = self.newest_poll()
+        if poll is None:
+            raise EmulatorError("there is no poll in this chat to vote in")
+        if poll.is_closed:
+            raise EmulatorError("the newest poll is closed: nobody can vote in it any more")
+        missing = [n for n in numbers if not 1 <= n <= len(poll.options)]
+        if missing:
+            raise EmulatorError(
+                f"the poll has options 1-{len(poll.options)}; there is no option {missing[0]}"
+            )
+        if len(numbers) > 1 and not poll.allows_multiple_answers:
+            raise EmulatorError("this poll takes one answer: vote with a single option number")
+        if poll.votes.get(self.chat_id) and not poll.allows_revoting:
+            kind = "quiz" if poll.type == "quiz" else "poll"
+            raise EmulatorError(f"you answered this {kind} already; the answer can't be changed")
+        chosen = [n - 1 for n in numbers]
+        return await self._act(lambda: self._emulator.answer_poll(self.chat_id, poll, chosen))
+
     async def wait(self, seconds: float) -> list[ChatEvent]:
         """Let time pass (e.g. for slow replies or timers); returns what the bot did meanwhile."""
         mark = len(self._chat_events())
@@ -185,6 +236,24 @@ class DemoChat:
             if message.inline_keyboard:
                 return buttons_of(message)
         return []
+
+    def newest_poll(self) -> EmulatedPoll | None:
+        """The poll ``vote`` answers: the newest open one, else the newest (to say it's closed)."""
+        polls = [
+            p
+            for p in reversed(self._emulator.polls(self.chat_id))
+            if p.message is not None and not p.message.deleted
+        ]
+        return next((p for p in polls if not p.is_closed), polls[0] if polls else None)
+
+    def poll(self, event: ChatEvent) -> EmulatedPoll | None:
+        """The poll an event's message carries, if any."""
+        if event.message_id is None:
+            return None
+        try:
+            return self._emulator.message(event.chat_id, event.message_id).poll
+        except EmulatorError:
+            return None
 
     def messages_with_buttons(self) -> list[ChatMessage]:
         """Bot messages that still show inline buttons, newest first."""

@@ -15,7 +15,7 @@ import threading
 from contextlib import suppress
 
 from bot.demo.render import ChatScreen
-from bot.demo.session import Button, DemoChat
+from bot.demo.session import VOTE, Button, DemoChat, is_vote, parse_vote
 from bot.emulator import EmulatorError
 
 QUIT = "/quit"
@@ -98,7 +98,11 @@ async def _converse(chat: DemoChat, screen: ChatScreen, *, show_prompt: bool) ->
 
 
 async def _handle(chat: DemoChat, screen: ChatScreen, text: str) -> None:
-    """A number presses that button of the newest message with buttons; the rest is sent."""
+    """A number presses that button of the newest message with buttons, ``vote N`` answers
+    the newest open poll; the rest is sent."""
+    if is_vote(text):
+        await _vote(chat, screen, text[len(VOTE) :])
+        return
     buttons = chat.buttons()
     if not (text.isdigit() and buttons):
         try:
@@ -121,4 +125,11 @@ async def _press(chat: DemoChat, screen: ChatScreen, button: Button) -> None:
     try:
         await chat.press(button)
     except EmulatorError as exc:  # e.g. the message was deleted meanwhile
+        screen.notice(str(exc))
+
+
+async def _vote(chat: DemoChat, screen: ChatScreen, argument: str) -> None:
+    try:
+        await chat.vote(parse_vote(argument))
+    except (ValueError, EmulatorError) as exc:  # e.g. no such option, or the poll is closed
         screen.notice(str(exc))

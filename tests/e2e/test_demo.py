@@ -26,13 +26,15 @@ import asyncpg
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.demo.render import ChatScreen, Downloads
-from bot.demo.script import ScriptError, Step, parse_script, pick_button
-from bot.emulator import BotApiEmulator
+from bot.context import Services
+from bot.demo.render import ChatScreen, Downloads, visible_text
+from bot.demo.script import ScriptError, ScriptRunner, Step, parse_script, pick_button
+from bot.demo.session import DemoChat, Learner, is_vote, parse_vote, polling_bot
+from bot.emulator import BotApiEmulator, EmulatorError
 from bot.transport.request import AiohttpRequest
 from bot.views.refusals import NOT_ALLOWED
 from tests.conftest import TOKEN
-from tests.support.courses import TINY_PACK, editable_copy
+from tests.support.courses import TINY_PACK, editable_copy, import_pack
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SCRIPT = REPO / "courses" / "ml-foundations.demo"
@@ -99,6 +101,8 @@ async def test_the_demo_course_script_passes(db_url: str, tmp_path: Path) -> Non
     assert "✓ expect Completed — 4/4 topics of Module 1" in out
     assert "✓ expect 33%" in out
     assert "✓ expect Persona set: 🍳 Cooking" in out
+    assert "(you voted [1. Whether the loan was repaid])\nTutorbot (results): 📊 Quiz" in out
+    assert "✓ expect All done for today: 1 card answered" in out
     assert "\x1b[" not in out  # not a terminal: no ANSI codes
     assert "failed" not in out
     assert "Traceback" not in err
@@ -321,7 +325,7 @@ async def test_with_a_token_the_demo_runs_the_real_bot(
 def test_script_syntax() -> None:
     steps = parse_script(
         "# comment\n\n/start deep-link\ntype  hello there \npress Enroll\n"
-        "expect Hi\nexpect-not Sorry\nwait 0.5\n",
+        "expect Hi\nexpect-not Sorry\nwait 0.5\nvote 1 3\n",
         "s.demo",
     )
     assert steps == [
@@ -331,16 +335,33 @@ def test_script_syntax() -> None:
         Step(6, "expect", "Hi"),
         Step(7, "expect-not", "Sorry"),
         Step(8, "wait", "0.5"),
+        Step(9, "vote", "1 3"),
     ]
     with pytest.raises(ScriptError) as refused:
-        parse_script("wait soon\nwait 0\npress\n", "s.demo")
+        parse_script("wait soon\nwait 0\npress\nvote\nvote B\nvote 0\nvote 2 2\n", "s.demo")
     assert refused.value.problems == [
         "s.demo:1: wait needs a number of seconds, not 'soon'",
         "s.demo:2: wait takes 0 to 300 seconds",
         "s.demo:3: press needs a text",
+        "s.demo:4: vote needs an option number: vote 2, or vote 1 3 for several",
+        "s.demo:5: vote takes option numbers from 1 (vote 2), not 'B'",
+        "s.demo:6: vote takes option numbers from 1 (vote 2), not '0'",
+        "s.demo:7: vote names option 2 twice",
     ]
     with pytest.raises(ScriptError, match="no steps"):
         parse_script("# nothing\n", "s.demo")
+
+
+def test_a_typed_vote_is_told_from_a_message() -> None:
+    """`vote` with option numbers, or with none or one word (to be told how), is a vote;
+    anything else a learner types, "vote" or not, is a message to the bot."""
+    votes = ("vote 2", "vote 1 3", "Vote 1,3", "vote\t2", "vote", "vote B")
+    messages = ("vote for the best model", "vote 2 please", "2", "how do I vote?", "voter 1")
+    assert [is_vote(text) for text in votes] == [True] * len(votes)
+    assert [is_vote(text) for text in messages] == [False] * len(messages)
+    assert parse_vote("1, 3") == (1, 3)
+    with pytest.raises(ValueError, match=r"vote needs an option number: vote 2, or vote 1 3"):
+        parse_vote("")
 
 
 # -- what the screen shows -------------------------------------------------------------------
@@ -358,20 +379,32 @@ async def bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
         yield bot
 
 
-async def test_the_screen_shows_what_a_learner_sees(
-    emulator: BotApiEmulator, bot: Bot, tmp_path: Path
-) -> None:
+def on_screen(
+    emulator: BotApiEmulator,
+    *,
+    ansi: bool = False,
+    echo_learner: bool = False,
+    downloads: Path = Path("unused"),
+) -> tuple[ChatScreen, io.StringIO]:
+    """A screen printing the learner's chat into a string, as the demo prints it."""
     out = io.StringIO()
-    downloads = tmp_path / "demo-downloads"
     screen = ChatScreen(
         emulator,
         LEARNER,
         out,
-        ansi=False,
+        ansi=ansi,
         downloads=Downloads(emulator, downloads),
-        echo_learner=True,
+        echo_learner=echo_learner,
     )
     emulator.add_listener(screen)
+    return screen, out
+
+
+async def test_the_screen_shows_what_a_learner_sees(
+    emulator: BotApiEmulator, bot: Bot, tmp_path: Path
+) -> None:
+    downloads = tmp_path / "demo-downloads"
+    _, out = on_screen(emulator, echo_learner=True, downloads=downloads)
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -422,16 +455,7 @@ async def test_the_screen_shows_what_a_learner_sees(
 
 
 async def test_ansi_styles_only_on_a_terminal(emulator: BotApiEmulator, bot: Bot) -> None:
-    out = io.StringIO()
-    screen = ChatScreen(
-        emulator,
-        LEARNER,
-        out,
-        ansi=True,
-        downloads=Downloads(emulator, Path("unused")),
-        echo_learner=False,
-    )
-    emulator.add_listener(screen)
+    _, out = on_screen(emulator, ansi=True)
 
     await bot.send_message(LEARNER, "Hi <b>Ada</b> <i>and</i> <u>you</u>", parse_mode="HTML")
 
@@ -439,6 +463,158 @@ async def test_ansi_styles_only_on_a_terminal(emulator: BotApiEmulator, bot: Bot
     assert "\x1b[3mand\x1b[23m" in out.getvalue()
     assert "\x1b[4myou\x1b[24m" in out.getvalue()
     assert _ANSI.sub("", out.getvalue()) == "Tutorbot: Hi Ada and you\n\n"
+
+
+async def test_a_quiz_poll_on_screen_before_and_after_a_wrong_vote_and_closed(
+    emulator: BotApiEmulator, bot: Bot
+) -> None:
+    _, out = on_screen(emulator)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("⏭ Later", callback_data="later")]])
+    sent = await bot.send_poll(
+        LEARNER,
+        "What is the label?",
+        ["Whether the loan was repaid", "The applicant's income", "The applicant's age"],
+        is_anonymous=False,
+        type="quiz",
+        correct_option_ids=[0],
+        explanation="The label is the answer the model learns to predict.",
+        reply_markup=keyboard,
+    )
+    (asked,) = [e for e in emulator.events(LEARNER) if e.kind == "message"]
+    poll = emulator.polls(LEARNER)[-1]
+    shown = visible_text(asked, poll)
+
+    assert out.getvalue() == (
+        "Tutorbot: 📊 Quiz\n"
+        "  What is the label?\n"
+        "  1. Whether the loan was repaid\n"
+        "  2. The applicant's income\n"
+        "  3. The applicant's age\n"
+        "  (answer with vote N, e.g. vote 2)\n"
+        "  [1] ⏭ Later\n"
+        "\n"
+    )
+    assert "What is the label?\n1. Whether the loan was repaid\n2. The applicant's income" in shown
+    assert "⏭ Later" in shown
+    assert "✓" not in shown and "right answer" not in shown, "what the learner cannot see yet"
+
+    emulator.answer_poll(LEARNER, poll, [1], deliver=False)
+    voted = out.getvalue().split("\n\n", 1)[1]
+    assert voted == (
+        "(you voted [2. The applicant's income])\n"
+        "Tutorbot (results): 📊 Quiz · answered\n"
+        "  What is the label?\n"
+        "     1. Whether the loan was repaid — 0%, right answer\n"
+        "  ❌ 2. The applicant's income — 100%, your answer\n"
+        "     3. The applicant's age — 0%\n"
+        "  💡 The label is the answer the model learns to predict.\n"
+        "  [1] ⏭ Later\n"
+        "\n"
+    )
+
+    await bot.stop_poll(LEARNER, sent.message_id)
+    closed = out.getvalue().split("\n\n")[2]
+    assert closed.startswith("Tutorbot (edited): 📊 Quiz · closed\n  What is the label?\n")
+    assert "❌ 2. The applicant's income — 100%, your answer" in closed
+    assert "vote N" not in closed
+
+
+async def test_a_select_all_quiz_says_so_and_marks_each_choice(
+    emulator: BotApiEmulator, bot: Bot
+) -> None:
+    _, out = on_screen(emulator)
+    await bot.send_poll(
+        LEARNER,
+        "Which are features?",
+        ["Income", "Repaid or not", "Age"],
+        is_anonymous=False,
+        type="quiz",
+        allows_multiple_answers=True,
+        correct_option_ids=[0, 2],
+    )
+    assert out.getvalue().startswith("Tutorbot: 📊 Quiz · select all that apply\n")
+    assert "(answer with vote N, e.g. vote 1 2)" in out.getvalue()
+
+    emulator.answer_poll(LEARNER, emulator.polls(LEARNER)[-1], [0, 1], deliver=False)
+
+    results = out.getvalue().split("\n\n", 1)[1]
+    assert results.startswith(
+        "(you voted [1. Income, 2. Repaid or not])\n"
+        "Tutorbot (results): 📊 Quiz · select all that apply · answered\n"
+        "  Which are features?\n"
+        "  ✅ 1. Income — 100%, right answer, your answer\n"
+        "  ❌ 2. Repaid or not — 100%, your answer\n"
+        "     3. Age — 0%, right answer\n"
+    )
+    assert "💡" not in results, "no explanation was given"
+
+
+@pytest.fixture
+async def demo_chat(
+    services: Services, pool: asyncpg.Pool
+) -> AsyncIterator[tuple[DemoChat, ChatScreen, io.StringIO]]:
+    """The demo's own bot and chat, in-process: the tiny course (two author cards in
+    Module 1: one asked with buttons, then one as a quiz poll), the screen to a string."""
+    await import_pack(pool, TINY_PACK)
+    async with polling_bot(services, TOKEN) as (emulator, application):
+        chat = DemoChat(emulator, application, Learner(LEARNER, "Ada"))
+        screen, out = on_screen(emulator, echo_learner=True)
+        yield chat, screen, out
+
+
+async def press(chat: DemoChat, label: str) -> None:
+    await chat.press(pick_button(chat.messages_with_buttons(), label))
+
+
+async def test_a_vote_no_app_would_allow_is_refused_with_a_reason(
+    demo_chat: tuple[DemoChat, ChatScreen, io.StringIO],
+) -> None:
+    chat, _, _ = demo_chat
+    with pytest.raises(EmulatorError, match=r"^there is no poll in this chat to vote in$"):
+        await chat.vote([1])
+    await chat.send("/start tiny")
+    await press(chat, "📘 Normal")
+    await chat.send("/review")
+    await press(chat, "⏭ Later")  # the card asked with buttons; the poll follows
+    poll = chat.newest_poll()
+    assert poll is not None and not poll.is_closed
+
+    for numbers, reason in [
+        ((4,), "the poll has options 1-3; there is no option 4"),
+        ((1, 2), "this poll takes one answer: vote with a single option number"),
+    ]:
+        with pytest.raises(EmulatorError, match=f"^{re.escape(reason)}$"):
+            await chat.vote(numbers)
+    assert poll.votes == {}
+
+    await press(chat, "⏭ Later")  # the bot stops the poll it put off
+    with pytest.raises(EmulatorError, match=r"^the newest poll is closed: nobody can vote"):
+        await chat.vote([1])
+
+
+async def test_a_script_votes_in_the_poll_and_checks_what_follows(
+    demo_chat: tuple[DemoChat, ChatScreen, io.StringIO],
+) -> None:
+    chat, screen, out = demo_chat
+    steps = parse_script(
+        "/start tiny\npress 📘 Normal\n/review\npress The plant they come from\n"
+        "expect Which plant gives us green, oolong and black tea?\n"
+        "expect 2. Chamomile\n"
+        "vote 1\nexpect All done for today: 2 cards answered\n",
+        "review.demo",
+    )
+
+    assert await ScriptRunner(chat, screen).run(steps), out.getvalue()
+
+    assert "(you voted [1. Camellia sinensis])\nTutorbot (results): 📊 Quiz · answered\n" in (
+        out.getvalue()
+    )
+    assert "✅ 1. Camellia sinensis — 100%, right answer, your answer" in out.getvalue()
+    assert "💡 One plant, Camellia sinensis; only the processing differs." in out.getvalue()
+    assert out.getvalue().rstrip().endswith("\n8 steps, 3 checks passed")
+    again = r"^you answered this quiz already; the answer can't be changed$"
+    with pytest.raises(EmulatorError, match=again):
+        await chat.vote([2])
 
 
 async def test_press_picks_the_newest_exact_or_only_matching_button(
@@ -525,7 +701,14 @@ async def test_interactive_chat_in_a_terminal(db_url: str, tmp_path: Path) -> No
     os.close(terminal.slave)
     try:
         seen = await terminal.wait_for("Commands: /start")
+        seen = await terminal.wait_for("vote 2 (or vote 1 3) answers the newest poll", after=seen)
         seen = await terminal.wait_for("> ", after=seen)
+        terminal.type("vote 1\n")
+        seen = await terminal.wait_for("there is no poll in this chat to vote in", after=seen)
+        seen = await terminal.wait_for("\n> ", after=seen)
+        terminal.type("vote B\n")
+        seen = await terminal.wait_for("vote takes option numbers from 1 (vote 2), not 'B'")
+        seen = await terminal.wait_for("\n> ", after=seen)
         terminal.type("/start\n")
         seen = await terminal.wait_for("Tutorbot: 👋 Hi Ada!", after=seen)
         seen = await terminal.wait_for("\n> ", after=seen)
