@@ -10,6 +10,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("review", "Today's review cards: what you got wrong, asked again"),
     ("timezone", "Your timezone, for quiz reopening times"),
     ("newchat", "Start a fresh conversation with the tutor"),
+    ("rate", "Rate a course you completed; /rate words adds a review"),
     ("note", "Keep a note on the topic you're reading"),
     ("notes", "Your notes; /notes words finds them"),
     ("bookmarks", "The topics you bookmarked"),

@@ -18,6 +18,7 @@ from domain.learning.service import LearningService
 from domain.notes import NotesService
 from domain.privacy import PrivacyService
 from domain.quiz.service import QuizService
+from domain.ratings import RatingService
 from domain.review.service import ReviewService
 from domain.stats import StatsService
 from domain.tutor import TutorService
@@ -53,6 +54,7 @@ class Services:
     privacy: PrivacyService
     notes: NotesService
     reviews: ReviewService
+    ratings: RatingService
 
 
 class TutorContext(CallbackContext[ExtBot[None], dict, dict, dict]):

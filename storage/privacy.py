@@ -84,6 +84,7 @@ EXPORT: dict[str, str] = {
     "review_cards": _by_course("review_cards", "t.created_at, t.source"),
     "review_log": _by_course("review_log", "t.reviewed_at"),
     "review_asks": _by_course("review_asks", "t.seq"),
+    "course_reviews": _by_course("course_reviews", "t.created_at"),
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
     # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
     # and the bot's whole message and keyboard under every button press, which made the
@@ -129,6 +130,7 @@ ERASURE: dict[str, str] = {
     "review_cards": "deleted",
     "review_log": "deleted",
     "review_asks": "deleted",
+    "course_reviews": "deleted (the course's average no longer counts it)",
     "enrollments": "moved to the pseudonym, times cut to the day",
     "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
     "topic_progress": "moved to the pseudonym, times cut to the day",

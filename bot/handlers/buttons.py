@@ -13,7 +13,17 @@ from telegram import Update
 
 from bot.callbacks import ForgedCallback, decode
 from bot.context import TutorContext
-from bot.handlers import broadcast, course_admin, learning, notes, privacy, quiz, review, tutor
+from bot.handlers import (
+    broadcast,
+    course_admin,
+    learning,
+    notes,
+    privacy,
+    quiz,
+    ratings,
+    review,
+    tutor,
+)
 from bot.handlers.base import Buttons
 from bot.handlers.render import pressing
 
@@ -30,6 +40,7 @@ BUTTONS = Buttons.merged(
     privacy.BUTTONS,
     notes.BUTTONS,
     review.BUTTONS,
+    ratings.BUTTONS,
 )
 
 
