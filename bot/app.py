@@ -36,6 +36,7 @@ from domain.notes import NotesService
 from domain.privacy import PrivacyService
 from domain.quiz.model import Draw
 from domain.quiz.service import QuizService
+from domain.ratings import RatingService
 from domain.reminders import ReminderService
 from domain.retrieval import Embedder
 from domain.review.model import ReviewSettings
@@ -61,6 +62,7 @@ from storage.notes import PgNoteStore
 from storage.privacy import PgPrivacyStore
 from storage.quiz import PgQuizStore
 from storage.quiz_memory import QuizAttemptCache
+from storage.ratings import PgRatingStore
 from storage.reminders import PgReminderStore
 from storage.review import PgReviewStore
 from storage.stats import PgStatsStore
@@ -132,6 +134,7 @@ async def open_services(
             stats=StatsService(PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock),
             privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
             notes=NotesService(PgNoteStore(pool), clock),
+            ratings=RatingService(PgRatingStore(pool), admin, clock),
             reviews=ReviewService(
                 PgReviewStore(pool),
                 clock,

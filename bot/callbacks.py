@@ -357,6 +357,23 @@ class ReviewStop(Payload):
     pass
 
 
+# Course ratings: a course's rating screen, a rating given, what learners say.
+@payload("sc", "rate_menu")
+class RateMenu(Payload):
+    course: Id
+
+
+@payload("sv", "rate")
+class Rate(Payload):
+    course: Id
+    stars: Option
+
+
+@payload("sl", "course_reviews")
+class CourseReviews(Payload):
+    course: Id
+
+
 @payload("ey", "erase_confirm")
 class EraseConfirm(Payload):
     request: Id

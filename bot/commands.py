@@ -11,6 +11,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("timezone", "Your timezone, for quiz reopening times"),
     ("remind", "Study reminders: /remind 19:00, usual, quiet 22:00-07:00, off"),
     ("newchat", "Start a fresh conversation with the tutor"),
+    ("rate", "Rate a course you completed; /rate words adds a review"),
     ("note", "Keep a note on the topic you're reading"),
     ("notes", "Your notes; /notes words finds them"),
     ("bookmarks", "The topics you bookmarked"),

@@ -18,6 +18,7 @@ from domain.learning.service import LearningService
 from domain.notes import NotesService
 from domain.privacy import PrivacyService
 from domain.quiz.service import QuizService
+from domain.ratings import RatingService
 from domain.reminders import ReminderService
 from domain.review.service import ReviewService
 from domain.stats import StatsService
@@ -55,6 +56,7 @@ class Services:
     notes: NotesService
     reviews: ReviewService
     reminders: ReminderService
+    ratings: RatingService
 
 
 class TutorContext(CallbackContext[ExtBot[None], dict, dict, dict]):

@@ -56,6 +56,7 @@ class Action(StrEnum):
     REINDEX = "reindex"
     COURSES = "courses_admin"
     EXPORT = "export"
+    HIDE_REVIEW = "hide_review"
 
 
 # Who may run what: admins everything; tutors the course-scoped ones for their courses.
@@ -328,6 +329,17 @@ class AdminService:
         course = await self._course(staff, action, target, slug)
         await self._authorise_course(staff, action, target, course)
         return staff, course
+
+    async def person_in_course(
+        self, actor_id: int, action: Action, ref: str, slug: str
+    ) -> tuple[Staff, Person, CourseRef]:
+        """For commands of other services about one person in one course: who and which,
+        allowed for this staff member; refusals and bad names are audited here."""
+        staff = await self._allowed(actor_id, action, ref)
+        person = await self._person(staff, action, ref)
+        course = await self._course(staff, action, ref, slug)
+        await self._authorise_course(staff, action, ref, course)
+        return staff, person, course
 
     async def record(
         self, staff: Staff, action: Action, target: str, outcome: str, detail: dict

@@ -43,6 +43,8 @@ class CourseSettings(_Strict):
     quiz_question_count: int = Field(default=10, ge=1, le=50)
     quiz_requires_topics: bool = True
     typed_prompt_quota: int = Field(default=10, ge=0, le=10_000)
+    # When a learner may rate the course: once they completed it, or its first module.
+    reviews_after: Literal["course", "first_module"] = "course"
 
 
 class CourseMeta(_Strict):

@@ -68,6 +68,12 @@ class Reason(StrEnum):
 
     CARD_GONE = "card_gone"  # a review card not (any more) in the learner's deck
 
+    NOT_RATEABLE_YET = "not_rateable_yet"  # `after`: "course" or "first_module"
+    BAD_RATING = "bad_rating"
+    RATE_FIRST = "rate_first"  # words before stars
+    REVIEW_EMPTY = "review_empty"
+    REVIEW_TOO_LONG = "review_too_long"  # `limit`, `length`
+
 
 class AccessDenied(Exception):
     """The learner (or staff member) may not do this (now), for `reason`."""
@@ -142,3 +148,14 @@ class BadTime(AccessDenied):
     def __init__(self, text: str) -> None:
         super().__init__(Reason.BAD_TIME)
         self.text = text
+
+
+class RatingRefused(AccessDenied):
+    """A rating or review that cannot be kept: `after` says when the course may be rated,
+    `limit` the bound broken and `length` what it had."""
+
+    def __init__(self, reason: Reason, *, after: str = "", limit: int = 0, length: int = 0) -> None:
+        super().__init__(reason)
+        self.after = after
+        self.limit = limit
+        self.length = length

@@ -68,6 +68,7 @@ PERSON_ACTIONS = frozenset(
         Action.SUSPEND,
         Action.UNSUSPEND,
         Action.LEARNER,
+        Action.HIDE_REVIEW,
     }
 )
 

@@ -77,10 +77,25 @@ class Figures:
 
 
 @dataclass(frozen=True)
+class Ratings:
+    """A course's visible ratings: how many, their sum, and how many have words."""
+
+    count: int = 0
+    total: int = 0
+    reviews: int = 0
+
+    @property
+    def average(self) -> float | None:
+        """Staff see the average from the first rating (learners from `SHOWN_FROM`)."""
+        return round(self.total / self.count, 1) if self.count else None
+
+
+@dataclass(frozen=True)
 class CourseStats:
     course: CourseRef
     figures: Figures
     modules: tuple[ModuleFunnel, ...]
+    ratings: Ratings = Ratings()
 
     @property
     def typed(self) -> int:

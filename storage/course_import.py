@@ -224,8 +224,9 @@ async def _upsert_course(
         INSERT INTO courses (slug, name, description, category, level, price_cents, currency,
             quiz_pass_threshold, quiz_cooldown_hours, quiz_attempts_limit, typed_prompt_quota,
             content_hash, embedding_model, embedding_dims, chunk_count,
-            quiz_question_count, quiz_requires_topics)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+            quiz_question_count, quiz_requires_topics, reviews_after)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+            $18)
         ON CONFLICT (slug) DO UPDATE SET
             name = EXCLUDED.name, description = EXCLUDED.description,
             category = EXCLUDED.category, level = EXCLUDED.level,
@@ -236,6 +237,7 @@ async def _upsert_course(
             typed_prompt_quota = EXCLUDED.typed_prompt_quota,
             quiz_question_count = EXCLUDED.quiz_question_count,
             quiz_requires_topics = EXCLUDED.quiz_requires_topics,
+            reviews_after = EXCLUDED.reviews_after,
             content_hash = EXCLUDED.content_hash, embedding_model = EXCLUDED.embedding_model,
             embedding_dims = EXCLUDED.embedding_dims, chunk_count = EXCLUDED.chunk_count,
             updated_at = now()
@@ -258,6 +260,7 @@ async def _upsert_course(
         chunk_count,
         s.quiz_question_count,
         s.quiz_requires_topics,
+        s.reviews_after,
     )
 
 

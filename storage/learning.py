@@ -27,6 +27,7 @@ from domain.learning.model import (
     TopicRecord,
 )
 from domain.personas import Persona
+from domain.ratings import shown_average
 from storage.content import PgContentStore
 
 _COURSE_COLUMNS = """
@@ -37,7 +38,9 @@ _COURSE_COLUMNS = """
         'sports', count(*) FILTER (WHERE coalesce(t.text_content_sports, '') <> ''),
         'cooking', count(*) FILTER (WHERE coalesce(t.text_content_cooking, '') <> ''),
         'adventure', count(*) FILTER (WHERE coalesce(t.text_content_adventure, '') <> ''))
-     FROM topics t WHERE t.course_id = c.id) AS variant_counts
+     FROM topics t WHERE t.course_id = c.id) AS variant_counts,
+    (SELECT jsonb_build_array(count(*), coalesce(sum(r.rating), 0)) FROM course_reviews r
+     WHERE r.course_id = c.id AND r.hidden_at IS NULL) AS ratings
 """
 
 
@@ -54,6 +57,8 @@ def _course(row: asyncpg.Record) -> CourseInfo:
         modules=row["module_count"],
         topics=row["topic_count"],
         variants={Persona(k): v for k, v in (row["variant_counts"] or {}).items()},
+        ratings=row["ratings"][0],
+        rating=shown_average(*row["ratings"]),
     )
 
 

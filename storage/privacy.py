@@ -85,6 +85,7 @@ EXPORT: dict[str, str] = {
     "review_log": _by_course("review_log", "t.reviewed_at"),
     "review_asks": _by_course("review_asks", "t.seq"),
     "reminders": "SELECT to_jsonb(t) FROM reminders t WHERE t.user_id = $1",
+    "course_reviews": _by_course("course_reviews", "t.created_at"),
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
     # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
     # and the bot's whole message and keyboard under every button press, which made the
@@ -131,6 +132,7 @@ ERASURE: dict[str, str] = {
     "review_log": "deleted",
     "review_asks": "deleted",
     "reminders": "deleted",
+    "course_reviews": "deleted (the course's average no longer counts it)",
     "enrollments": "moved to the pseudonym, times cut to the day",
     "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
     "topic_progress": "moved to the pseudonym, times cut to the day",

@@ -8,7 +8,14 @@ from uuid import UUID
 import asyncpg
 
 from domain.admin import CourseRef
-from domain.stats import STATUSES, CourseStats, Figures, ModuleFunnel, QuestionCount
+from domain.stats import (
+    STATUSES,
+    CourseStats,
+    Figures,
+    ModuleFunnel,
+    QuestionCount,
+    Ratings,
+)
 
 # The courses in view: all of them when $1 is NULL.
 _SCOPE = "scope AS (SELECT id FROM courses WHERE $1::uuid[] IS NULL OR id = ANY($1::uuid[]))"
@@ -92,8 +99,17 @@ typed AS (
     SELECT u.course_id, u.module_no, sum(u.typed_count) AS n FROM module_prompt_usage u
     JOIN scope s ON s.id = u.course_id
     GROUP BY u.course_id, u.module_no
+),
+ratings AS (
+    SELECT r.course_id, count(*) AS n, sum(r.rating) AS total,
+        count(*) FILTER (WHERE r.comment IS NOT NULL) AS with_words
+    FROM course_reviews r JOIN scope s ON s.id = r.course_id
+    WHERE r.hidden_at IS NULL
+    GROUP BY r.course_id
 )
 SELECT c.id, c.slug, c.name, m.module_no, m.title,
+    coalesce(rt.n, 0) AS ratings, coalesce(rt.total, 0) AS rating_total,
+    coalesce(rt.with_words, 0) AS reviews,
     count(m.module_no) OVER (PARTITION BY c.id) AS module_count,
     coalesce(en.n, 0) AS enrolled, coalesce(p.unlocked, 0) AS unlocked,
     coalesce(d.n, 0) AS topics_done, coalesce(p.passed, 0) AS quiz_passed,
@@ -107,6 +123,7 @@ LEFT JOIN progress p ON p.course_id = c.id AND p.module_no = m.module_no
 LEFT JOIN done d ON d.course_id = c.id AND d.module_no = m.module_no
 LEFT JOIN attempts a ON a.course_id = c.id AND a.module_no = m.module_no
 LEFT JOIN typed ty ON ty.course_id = c.id AND ty.module_no = m.module_no
+LEFT JOIN ratings rt ON rt.course_id = c.id
 ORDER BY c.slug, m.module_no
 """
 
@@ -153,10 +170,12 @@ class PgStatsStore:
         per_course = {r["course_id"]: r for r in head if r["course_id"] is not None}
         totals = next((r for r in head if r["course_id"] is None), None)
         refs: dict[UUID, CourseRef] = {}
+        rated: dict[UUID, Ratings] = {}
         lines: dict[UUID, list[ModuleFunnel]] = {}
         for r in modules:
             if r["id"] not in refs:
                 refs[r["id"]] = CourseRef(r["id"], r["slug"], r["name"], r["module_count"])
+                rated[r["id"]] = Ratings(r["ratings"], int(r["rating_total"]), r["reviews"])
                 lines[r["id"]] = []
             if r["module_no"] is not None:
                 lines[r["id"]].append(
@@ -174,7 +193,12 @@ class PgStatsStore:
                     )
                 )
         stats = tuple(
-            CourseStats(ref, _figures(per_course.get(course_id)), tuple(lines[course_id]))
+            CourseStats(
+                ref,
+                _figures(per_course.get(course_id)),
+                tuple(lines[course_id]),
+                rated[course_id],
+            )
             for course_id, ref in refs.items()
         )
         top_questions = tuple(QuestionCount(r["text"], r["n"]) for r in questions)

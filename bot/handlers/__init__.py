@@ -24,6 +24,7 @@ from bot.handlers import (
     preferences,
     privacy,
     quiz,
+    ratings,
     reminders,
     review,
     stats,
@@ -60,6 +61,8 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("bookmarks", notes.bookmarks_command, filters=PRIVATE))
     application.add_handler(CommandHandler("review", review.review_command, filters=PRIVATE))
     application.add_handler(PollAnswerHandler(review.on_poll_answer))
+    application.add_handler(CommandHandler("rate", ratings.rate_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("hide_review", ratings.hide_review, filters=PRIVATE))
     application.add_handler(CommandHandler("mydata", privacy.mydata, filters=PRIVATE))
     application.add_handler(CommandHandler("deleteme", privacy.deleteme, filters=PRIVATE))
     application.add_handler(CommandHandler("admin", admin.menu, filters=PRIVATE))

@@ -20,6 +20,7 @@ from bot.handlers import (
     notes,
     privacy,
     quiz,
+    ratings,
     reminders,
     review,
     tutor,
@@ -41,6 +42,7 @@ BUTTONS = Buttons.merged(
     notes.BUTTONS,
     review.BUTTONS,
     reminders.BUTTONS,
+    ratings.BUTTONS,
 )
 
 

@@ -26,8 +26,9 @@ USAGE = {
     "import": "send a course-pack .zip with the caption /import, "
     "or a .pdf/.md/.txt with /import course-slug",
     "reindex": "/reindex course-slug",
+    "hide_review": "/hide_review @user|id course-slug reason",
 }
-ADMIN_ONLY = ("promote", "demote", "courses_admin", "import", "reindex")
+ADMIN_ONLY = ("promote", "demote", "courses_admin", "import", "reindex", "hide_review")
 
 
 def menu(role: Role) -> Screen:

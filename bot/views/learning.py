@@ -12,6 +12,7 @@ from uuid import UUID
 from bot.views.common import INTRO, course_completed
 from bot.views.markdown import MESSAGE_LIMIT, paginate, plain_length
 from bot.views.modules import MARKS, state_words
+from bot.views.ratings import rate_button, rating_line
 from bot.views.screen import Button, Screen, bar, button, link
 from domain.learning.model import (
     Continue,
@@ -112,6 +113,7 @@ def course_card(course: CourseInfo, enrolled: bool) -> Screen:
             + (f" · {escape(course.category)}" if course.category else ""),
             f"Modules: {course.modules} · Topics: {course.topics}",
             f"Price: {price(course)}",
+            *filter(None, [rating_line(course.ratings, course.rating)]),
         ]
     )
     first = (
@@ -121,7 +123,10 @@ def course_card(course: CourseInfo, enrolled: bool) -> Screen:
             "✅ Enroll" + (" for free" if course.is_free else ""), "enroll", course=course.id
         )
     )
-    return Screen(_fit(text), [[first], [button("⬅ Courses", "catalog")]])
+    rows = [[first]]
+    if course.ratings:
+        rows.append([button("💬 What learners say", "course_reviews", course=course.id)])
+    return Screen(_fit(text), [*rows, [button("⬅ Courses", "catalog")]])
 
 
 def persona_picker(course: CourseInfo, current: Persona | None, *, welcome: bool) -> Screen:
@@ -312,6 +317,8 @@ def topic_screen(
     if view.has_next:
         nav.append(button("Next ➡", "topic", **ids, topic=topic.number + 1, page=0))
     rows.append(nav)
+    if isinstance(advance, CourseCompleted):
+        rows.append([rate_button(course.id)])
     if not view.completed and view.has_next:  # finishing a topic usually means going on
         rows.append([button(COMPLETE_AND_GO_ON, "complete_next", **ids, topic=topic.number)])
     media = []

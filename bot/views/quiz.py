@@ -12,6 +12,7 @@ from html import escape
 from bot.views.clock import local_time, until
 from bot.views.common import course_completed
 from bot.views.modules import MARKS, state_words
+from bot.views.ratings import rate_button
 from bot.views.screen import Button, Screen, button, opening
 from domain.learning.model import CourseProgress, ModuleState
 from domain.quiz.model import (
@@ -242,6 +243,7 @@ def result(outcome: QuizResult, timezone: str | None, now: datetime) -> Screen:
         ]
     if outcome.course_completed:
         lines.append(course_completed(outcome.course_name))
+        rows.insert(0, [rate_button(course)])
     elif outcome.next_module is not None:
         number, title = outcome.next_module
         lines.append(f"🔓 <b>Module {number}: {escape(title)}</b> is now open.")

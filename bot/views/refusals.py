@@ -17,6 +17,7 @@ from domain.errors import (
     NoteRefused,
     PersonaUnavailable,
     QuizUnavailable,
+    RatingRefused,
     Reason,
 )
 from domain.tutor import QuotaExhausted
@@ -57,6 +58,9 @@ _PLAIN: dict[Reason, str] = {
     ),
     Reason.NOTE_EMPTY: "Write the note after the command, e.g. /note the loss is a mean.",
     Reason.NOTE_GONE: "That note is already deleted.",
+    Reason.BAD_RATING: "A rating is 1 to 5 stars.",
+    Reason.RATE_FIRST: "Rate a course first (/rate), then add your words.",
+    Reason.REVIEW_EMPTY: "Write your words after the command, e.g. /rate Clear and practical.",
     Reason.CARD_GONE: "That review card is not in your deck any more. /review shows what is due.",
 }
 
@@ -93,6 +97,14 @@ def refusal_text(
             return f"“{shown}” isn't a time of day. Try 19:00, 7pm or 7:30 am."
         case NoteRefused(reason=Reason.TOO_MANY_NOTES):
             return f"You have {error.limit:,} notes, the most I keep; delete some first (/notes)."
+        case RatingRefused(reason=Reason.NOT_RATEABLE_YET):
+            when = "its first module" if error.after == "first_module" else "it"
+            return f"You can rate this course once you have completed {when}."
+        case RatingRefused(reason=Reason.REVIEW_TOO_LONG):
+            return (
+                f"A review holds at most {error.limit:,} characters; yours has "
+                f"{error.length:,}. A few sentences are plenty."
+            )
     return _PLAIN[Reason.QUIZ_CLOSED]
 
 

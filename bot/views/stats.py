@@ -9,6 +9,7 @@ from bot.views.screen import Screen
 from domain.admin import CourseRef
 from domain.stats import ACTIVE_DAYS, STAGES, CourseStats, Figures, ModuleFunnel, StatsReport
 from domain.users import Role
+from domain.wording import count
 
 # Telegram allows 4096 UTF-16 units after entity parsing; the HTML is never shorter than
 # the parsed text, so keeping the HTML within this budget keeps the message within the limit.
@@ -88,6 +89,16 @@ def _figures(figures: Figures) -> list[str]:
     ]
 
 
+def _ratings(course: CourseStats) -> list[str]:
+    rated = course.ratings
+    if rated.average is None:
+        return []
+    return [
+        f"Rating: ★ {rated.average:.1f} from {count(rated.count, 'rating')}, "
+        f"{count(rated.reviews, 'review')} with words"
+    ]
+
+
 def _course(course: CourseStats, *, with_figures: bool, room: int) -> str | None:
     """The course's lines within `room` UTF-16 units (modules past it are counted, not
     shown); None when not even its head fits."""
@@ -96,8 +107,9 @@ def _course(course: CourseStats, *, with_figures: bool, room: int) -> str | None
         lines.append(_course_title(course.course))
         lines += _figures(course.figures)
         lines.append(f"Typed questions used: {course.typed}")
+        lines += _ratings(course)
     else:
-        lines.append(FUNNEL)
+        lines += [*_ratings(course), FUNNEL]
     if not course.modules:
         lines.append("No modules yet.")
     room -= _units("\n".join(lines)) + _units(MORE_MODULES) + 8

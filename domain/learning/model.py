@@ -48,6 +48,8 @@ class CourseInfo:
     # Topics with their own retelling, per persona that has variants (the rest read the
     # default text in that persona).
     variants: Mapping[Persona, int] = field(default_factory=dict)
+    ratings: int = 0  # visible ratings
+    rating: float | None = None  # their average, None below domain.ratings.SHOWN_FROM
 
     @property
     def is_free(self) -> bool:

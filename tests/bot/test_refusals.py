@@ -20,6 +20,7 @@ from domain.errors import (
     NotFound,
     PersonaUnavailable,
     QuizUnavailable,
+    RatingRefused,
     Reason,
 )
 from domain.personas import Persona
@@ -111,6 +112,8 @@ def test_every_reason_has_words_of_its_own() -> None:
         Reason.QUIZ_TOPICS_PENDING: closed(Gate.TOPICS_PENDING),
         Reason.NOTE_TOO_LONG: NoteRefused(Reason.NOTE_TOO_LONG, limit=2000, length=10000),
         Reason.TOO_MANY_NOTES: NoteRefused(Reason.TOO_MANY_NOTES, limit=1000),
+        Reason.NOT_RATEABLE_YET: RatingRefused(Reason.NOT_RATEABLE_YET, after="course"),
+        Reason.REVIEW_TOO_LONG: RatingRefused(Reason.REVIEW_TOO_LONG, limit=1000, length=4000),
         Reason.BAD_TIME: BadTime("25:99"),
     }
     staff = {Reason.BAD_COUNT, Reason.UNKNOWN_USER, Reason.UNKNOWN_COURSE}

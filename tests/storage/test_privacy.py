@@ -135,6 +135,13 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
         topic,
     )
     await pool.execute(
+        "INSERT INTO course_reviews (user_id, course_id, rating, comment, created_at, "
+        "updated_at) VALUES ($1, $2, 4, $3, now(), now())",
+        user_id,
+        course,
+        f"{name}'s review",
+    )
+    await pool.execute(
         "INSERT INTO review_cards (user_id, course_id, source, module_no, state, due, reps, "
         "created_at) VALUES ($1, $2, 'quiz:q1', 1, '{}', now(), 1, now())",
         user_id,
