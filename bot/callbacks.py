@@ -125,6 +125,13 @@ class Catalog(Payload):
     pass
 
 
+@payload("cg", "catalog_page")
+class CatalogPage(Payload):
+    page: Number
+    level: Option  # 1-based in the levels offered, 0: all
+    category: Number  # 1-based in the categories offered, 0: all
+
+
 @payload("pr", "progress")
 class Progress(Payload):
     pass

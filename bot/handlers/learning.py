@@ -13,6 +13,7 @@ from bot.handlers.render import show
 from bot.views import learning as views
 from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
+from domain.catalog import Browse, browse
 from domain.learning.model import TopicView
 from domain.progress import Advance
 from domain.users import User
@@ -52,6 +53,13 @@ async def _catalog_screen(
     context: TutorContext, user: User, _u: Update, _p: press.Catalog
 ) -> Reply:
     return Reply(await _catalog(context, user.id))
+
+
+@BUTTONS.on(press.CatalogPage)
+async def _catalog_page(
+    context: TutorContext, user: User, _u: Update, p: press.CatalogPage
+) -> Reply:
+    return Reply(await _catalog(context, user.id, Browse(p.page, p.level, p.category)))
 
 
 @BUTTONS.on(press.Progress)
@@ -156,9 +164,9 @@ async def _enroll(context: TutorContext, user: User, course_id: UUID) -> Screen:
     return views.course_menu(progress, where, _reader(context, user))
 
 
-async def _catalog(context: TutorContext, user_id: int) -> Screen:
+async def _catalog(context: TutorContext, user_id: int, asked: Browse | None = None) -> Screen:
     courses, enrolled = await context.services.learning.catalog_for(user_id)
-    return views.catalog(courses, enrolled)
+    return views.catalog(browse(courses, asked or Browse()), enrolled)
 
 
 def _reader(context: TutorContext, user: User) -> views.Reader:

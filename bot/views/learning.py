@@ -14,6 +14,7 @@ from bot.views.markdown import MESSAGE_LIMIT, paginate, plain_length
 from bot.views.modules import MARKS, state_words
 from bot.views.ratings import rate_button, rating_line
 from bot.views.screen import Button, Screen, bar, button, link
+from domain.catalog import CatalogPage
 from domain.learning.model import (
     Continue,
     CourseInfo,
@@ -86,20 +87,66 @@ def home(user: User, mine: list[CourseProgress], catalog: list[CourseInfo]) -> S
 NOTHING_PUBLISHED = "No courses are published yet — please come back soon."
 
 
-def catalog(courses: list[CourseInfo], enrolled: set) -> Screen:
-    if not courses:
+def catalog(found: CatalogPage, enrolled: set) -> Screen:
+    """The catalog; past a screenful, filtered by level and category and paged."""
+    if not found.total:
         return Screen(NOTHING_PUBLISHED, [[button("🏠 Home", "home")]])
-    lines = ["<b>📚 Courses</b>", ""]
+    lines = ["<b>📚 Courses</b>"]
+    if found.filtered:
+        level, category = found.level or "every level", found.category or "every category"
+        lines.append(
+            f"<i>{found.matching} of {found.total} · {escape(level)} · {escape(category)}</i>"
+        )
+    lines.append("")
     rows = []
-    for course in courses:
+    for course in found.courses:
         mark = " ✓ enrolled" if course.id in enrolled else ""
+        stars = f", ★ {course.rating:.1f}" if course.rating is not None else ""
         lines.append(
             f"• <b>{escape(course.name)}</b> — {escape(course.level)}, "
-            f"{course.modules} modules, {price(course)}{mark}"
+            f"{course.modules} modules, {price(course)}{stars}{mark}"
         )
         rows.append([button(course.name, "course", course=course.id)])
+    if not found.courses:
+        lines.append("No course matches both filters.")
+    if found.filtered:
+        rows += _catalog_filters(found)
     rows.append([button("🏠 Home", "home")])
     return Screen("\n".join(lines), rows)
+
+
+def _catalog_filters(found: CatalogPage) -> list[list[Button]]:
+    at = found.browse
+
+    def to(page: int = 0, level: int = at.level, category: int = at.category) -> dict:
+        return {"page": page, "level": level, "category": category}
+
+    def mark(chosen: bool, label: str) -> str:
+        return f"✓ {label}" if chosen else label
+
+    rows: list[list[Button]] = []
+    if found.pages > 1:
+        rows.append(
+            [
+                button("◀", "catalog_page", **to(max(at.page - 1, 0))),
+                button(f"{at.page + 1}/{found.pages}", "catalog_page", **to(at.page)),
+                button("▶", "catalog_page", **to(min(at.page + 1, found.pages - 1))),
+            ]
+        )
+    levels = [button(mark(not at.level, "All levels"), "catalog_page", **to(level=0))]
+    levels += [
+        button(mark(at.level == i, name.capitalize()), "catalog_page", **to(level=i))
+        for i, name in enumerate(found.levels, 1)
+    ]
+    rows.append(levels)
+    if found.categories:
+        cells = [button(mark(not at.category, "All topics"), "catalog_page", **to(category=0))]
+        cells += [
+            button(mark(at.category == i, name), "catalog_page", **to(category=i))
+            for i, name in enumerate(found.categories, 1)
+        ]
+        rows += [cells[i : i + 2] for i in range(0, len(cells), 2)]
+    return rows
 
 
 def course_card(course: CourseInfo, enrolled: bool) -> Screen:

@@ -21,6 +21,7 @@ EVERY_PAYLOAD: list[Payload] = [
     press.RemindAt(1439),
     press.Home(),
     press.Catalog(),
+    press.CatalogPage(9999, 9, 9999),
     press.Progress(),
     press.Noop(),
     press.CourseCard(COURSE),
