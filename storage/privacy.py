@@ -84,6 +84,8 @@ EXPORT: dict[str, str] = {
     "review_cards": _by_course("review_cards", "t.created_at, t.source"),
     "review_log": _by_course("review_log", "t.reviewed_at"),
     "review_polls": _by_course("review_polls", "t.sent_at"),
+    "daily_goals": "SELECT to_jsonb(t) FROM daily_goals t WHERE t.user_id = $1",
+    "course_goals": _by_course("course_goals", "t.target_date"),
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
     # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
     # and the bot's whole message and keyboard under every button press, which made the
@@ -129,6 +131,8 @@ ERASURE: dict[str, str] = {
     "review_cards": "deleted",
     "review_log": "deleted",
     "review_polls": "deleted",
+    "daily_goals": "deleted",
+    "course_goals": "deleted",
     "enrollments": "moved to the pseudonym, times cut to the day",
     "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
     "topic_progress": "moved to the pseudonym, times cut to the day",

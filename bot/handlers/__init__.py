@@ -17,6 +17,7 @@ from bot.handlers import (
     buttons,
     course_admin,
     fallback,
+    goals,
     learning,
     notes,
     pack_admin,
@@ -54,6 +55,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("note", notes.note, filters=PRIVATE))
     application.add_handler(CommandHandler("notes", notes.notes_command, filters=PRIVATE))
     application.add_handler(CommandHandler("bookmarks", notes.bookmarks_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("goal", goals.goal, filters=PRIVATE))
     application.add_handler(CommandHandler("mydata", privacy.mydata, filters=PRIVATE))
     application.add_handler(CommandHandler("deleteme", privacy.deleteme, filters=PRIVATE))
     application.add_handler(CommandHandler("admin", admin.menu, filters=PRIVATE))

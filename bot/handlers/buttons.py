@@ -13,7 +13,16 @@ from telegram import Update
 
 from bot.callbacks import ForgedCallback, decode
 from bot.context import TutorContext
-from bot.handlers import broadcast, course_admin, learning, notes, privacy, quiz, tutor
+from bot.handlers import (
+    broadcast,
+    course_admin,
+    goals,
+    learning,
+    notes,
+    privacy,
+    quiz,
+    tutor,
+)
 from bot.handlers.base import Buttons
 from bot.handlers.render import pressing
 
@@ -29,6 +38,7 @@ BUTTONS = Buttons.merged(
     course_admin.BUTTONS,
     privacy.BUTTONS,
     notes.BUTTONS,
+    goals.BUTTONS,
 )
 
 

@@ -18,6 +18,7 @@ from domain.errors import (
     PersonaUnavailable,
     QuizUnavailable,
     Reason,
+    TargetRefused,
 )
 from domain.tutor import QuotaExhausted
 
@@ -57,6 +58,10 @@ _PLAIN: dict[Reason, str] = {
     ),
     Reason.NOTE_EMPTY: "Write the note after the command, e.g. /note the loss is a mean.",
     Reason.NOTE_GONE: "That note is already deleted.",
+    Reason.GOAL_NOT_OFFERED: "Pick one of the daily goals offered under /goal.",
+    Reason.NO_COURSE_FOR_TARGET: (
+        "Enroll in a course first (/courses): a target date is for the course you study."
+    ),
 }
 
 
@@ -90,6 +95,13 @@ def refusal_text(
         case BadTime(text=text):
             shown = text.strip()[:40] or "nothing"
             return f"“{shown}” isn't a time of day. Try 19:00, 7pm or 7:30 am."
+        case TargetRefused(reason=Reason.BAD_DATE, text=text):
+            shown = text[:40] or "nothing"
+            return f"“{shown}” isn't a date I can read. Try /goal by 2027-03-01 (or 1 Mar 2027)."
+        case TargetRefused(reason=Reason.DATE_PASSED, text=text):
+            return f"{text} has passed: pick today or a later day."
+        case TargetRefused(reason=Reason.DATE_TOO_FAR, limit=limit):
+            return f"Pick a date within {limit} years from today."
         case NoteRefused(reason=Reason.TOO_MANY_NOTES):
             return f"You have {error.limit:,} notes, the most I keep; delete some first (/notes)."
     return _PLAIN[Reason.QUIZ_CLOSED]
