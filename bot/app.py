@@ -20,6 +20,7 @@ from bot.context import Services, TutorContext
 from bot.jobs import schedule as jobs
 from bot.metrics import Metrics
 from bot.settings import ConfigError, Settings, bot_id_of
+from bot.timezones import tzinfo_of
 from bot.transport.flood import FloodGuard, rules_of
 from bot.transport.inbox import InboxWorker
 from bot.transport.outgoing import OutgoingLimiter
@@ -129,7 +130,7 @@ async def open_services(
             stats=StatsService(PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock),
             privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
             notes=NotesService(PgNoteStore(pool), clock),
-            goals=GoalService(PgGoalStore(pool, learning), clock),
+            goals=GoalService(PgGoalStore(pool, learning), clock, tzinfo_of),
         )
     finally:
         await pool.close()

@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
@@ -181,9 +181,9 @@ def goal_today(record: GoalRecord | None, today: date) -> GoalToday | None:
     )
 
 
-def local_day(moment: datetime, timezone: str | None) -> date:
-    """The learner's calendar day at `moment` (no zone set: UTC's)."""
-    return moment.astimezone(ZoneInfo(timezone or "UTC")).date()
+def local_day(moment: datetime, zone: tzinfo) -> date:
+    """The learner's calendar day at `moment`."""
+    return moment.astimezone(zone).date()
 
 
 @dataclass(frozen=True)
@@ -225,12 +225,12 @@ class ProgressView:
 
 class GoalStore(Protocol):
     async def goal(
-        self, user_id: int, timezone: str, now: datetime
+        self, user_id: int, timezone: str | None, now: datetime
     ) -> tuple[GoalRecord | None, list[CourseTarget]]:
         """The goal with its per-day totals, and the course target dates."""
 
     async def set_goal(
-        self, user_id: int, goal: DailyGoal, timezone: str, now: datetime
+        self, user_id: int, goal: DailyGoal, timezone: str | None, now: datetime
     ) -> GoalRecord:
         """Keep the goal (`set_at` unchanged when it is the goal already) and read it back."""
 
@@ -246,28 +246,37 @@ class GoalStore(Protocol):
     async def clear_target(self, user_id: int, course_id: UUID) -> bool: ...
 
     async def home(
-        self, user_id: int, timezone: str, now: datetime
+        self, user_id: int, timezone: str | None, now: datetime
     ) -> tuple[list[LearnerCourse], list[CourseInfo], GoalRecord | None]:
         """Home's read (the learner's courses and the catalog) with the goal, in one."""
 
     async def progress(
-        self, user_id: int, timezone: str, now: datetime
+        self, user_id: int, timezone: str | None, now: datetime
     ) -> tuple[list[LearnerCourse], GoalRecord | None, list[CourseTarget]]:
         """/progress's read: every enrollment's state, the goal and the target dates."""
 
 
 class GoalService:
-    def __init__(self, store: GoalStore, clock: Clock) -> None:
+    """`timezone` is the learner's as stored (None: UTC); `zone_of` reads it as a tzinfo
+    (an IANA name or a fixed offset: bot/timezones.py), the store reads it in SQL."""
+
+    def __init__(
+        self, store: GoalStore, clock: Clock, zone_of: Callable[[str | None], tzinfo]
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._zone_of = zone_of
 
     def today(self, timezone: str | None) -> date:
-        return local_day(self._clock(), timezone)
+        return self._day(self._clock(), timezone)
+
+    def _day(self, now: datetime, timezone: str | None) -> date:
+        return local_day(now, self._zone_of(timezone))
 
     async def overview(self, user_id: int, timezone: str | None) -> GoalOverview:
-        zone, now = timezone or "UTC", self._clock()
-        record, targets = await self._store.goal(user_id, zone, now)
-        today = local_day(now, timezone)
+        now = self._clock()
+        record, targets = await self._store.goal(user_id, timezone, now)
+        today = self._day(now, timezone)
         return GoalOverview(today, goal_today(record, today), targets)
 
     async def set_goal(
@@ -276,8 +285,8 @@ class GoalService:
         if target not in OFFERED[kind]:
             raise TargetRefused(Reason.GOAL_NOT_OFFERED)
         now, goal = self._clock(), DailyGoal(kind, target)
-        record = await self._store.set_goal(user_id, goal, timezone or "UTC", now)
-        today = goal_today(record, local_day(now, timezone))
+        record = await self._store.set_goal(user_id, goal, timezone, now)
+        today = goal_today(record, self._day(now, timezone))
         assert today is not None  # just kept
         return today
 
@@ -288,7 +297,7 @@ class GoalService:
         self, user_id: int, chat_id: int, text: str, timezone: str | None
     ) -> CourseTarget:
         now = self._clock()
-        today = local_day(now, timezone)
+        today = self._day(now, timezone)
         day = parse_target_date(text, today)
         target = await self._store.set_target(user_id, chat_id, day, today, now)
         if target is None:
@@ -302,14 +311,14 @@ class GoalService:
         self, user_id: int, timezone: str | None
     ) -> tuple[list[CourseProgress], list[CourseInfo], GoalToday | None]:
         now = self._clock()
-        mine, catalog, record = await self._store.home(user_id, timezone or "UTC", now)
-        today = goal_today(record, local_day(now, timezone))
+        mine, catalog, record = await self._store.home(user_id, timezone, now)
+        today = goal_today(record, self._day(now, timezone))
         return progress_of_each(mine, now), catalog, today
 
     async def progress(self, user_id: int, timezone: str | None) -> ProgressView:
         now = self._clock()
-        mine, record, targets = await self._store.progress(user_id, timezone or "UTC", now)
-        today = local_day(now, timezone)
+        mine, record, targets = await self._store.progress(user_id, timezone, now)
+        today = self._day(now, timezone)
         return ProgressView(
             today,
             progress_of_each(mine, now),

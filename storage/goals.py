@@ -10,8 +10,10 @@ once), so showing the streak costs them no round trip.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
@@ -97,6 +99,38 @@ _CURRENT_COURSE = """
 """
 
 
+# How bot/timezones.py stores a fixed offset ("UTC+05:30"). PostgreSQL reads that text
+# as a POSIX zone, whose offsets count west of Greenwich: it must not be passed as is.
+_FIXED = re.compile(r"^UTC([+-])(\d{2}):(\d{2})$")
+
+
+def posix_zone(offset: timedelta) -> str:
+    """A fixed offset as the POSIX zone PostgreSQL reads right: `<+0530>-05:30`."""
+    minutes = int(offset.total_seconds()) // 60
+    hours, rest = divmod(abs(minutes), 60)
+    east, west = ("+", "-") if minutes >= 0 else ("-", "+")
+    return f"<{east}{hours:02d}{rest:02d}>{west}{hours:02d}:{rest:02d}"
+
+
+def sql_zone(timezone: str | None, now: datetime, known: frozenset[str]) -> str:
+    """The learner's zone as `AT TIME ZONE` takes it. A zone newer than the server's tz
+    database (`known`: its names) is read at its offset now rather than failing Home."""
+    if not timezone:
+        return "UTC"
+    fixed = _FIXED.match(timezone)
+    if fixed is not None:
+        sign, hours, minutes = fixed.groups()
+        offset = timedelta(hours=int(hours), minutes=int(minutes))
+        return posix_zone(-offset if sign == "-" else offset)
+    if timezone in known:
+        return timezone
+    try:
+        offset = now.astimezone(ZoneInfo(timezone)).utcoffset() or timedelta(0)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return "UTC"
+    return posix_zone(offset)
+
+
 def _record(value: str | None) -> GoalRecord | None:
     if value is None:
         return None
@@ -128,18 +162,28 @@ class PgGoalStore:
     def __init__(self, pool: asyncpg.Pool, learning: PgLearningStore) -> None:
         self._pool = pool
         self._learning = learning  # reads Home's and /progress's rows
+        self._zones: frozenset[str] | None = None  # the server's zone names, read once
+
+    async def _zone(self, timezone: str | None, now: datetime) -> str:
+        if self._zones is None and timezone and not _FIXED.match(timezone):
+            names = await self._pool.fetchval("SELECT array_agg(name) FROM pg_timezone_names")
+            self._zones = frozenset(names or ())
+        return sql_zone(timezone, now, self._zones or frozenset())
 
     async def goal(
-        self, user_id: int, timezone: str, now: datetime
+        self, user_id: int, timezone: str | None, now: datetime
     ) -> tuple[GoalRecord | None, list[CourseTarget]]:
         row = await self._pool.fetchrow(
-            f"SELECT ({_GOAL}) AS goal, ({_TARGETS}) AS targets", user_id, timezone, now
+            f"SELECT ({_GOAL}) AS goal, ({_TARGETS}) AS targets",
+            user_id,
+            await self._zone(timezone, now),
+            now,
         )
         assert row is not None  # a SELECT without FROM has its one row
         return _record(row["goal"]), _target_list(row["targets"])
 
     async def set_goal(
-        self, user_id: int, goal: DailyGoal, timezone: str, now: datetime
+        self, user_id: int, goal: DailyGoal, timezone: str | None, now: datetime
     ) -> GoalRecord:
         saved = await self._pool.fetchval(
             f"""
@@ -155,7 +199,7 @@ class PgGoalStore:
             {_goal("saved g", "$1", "$2::text", "$3::timestamptz")}
             """,
             user_id,
-            timezone,
+            await self._zone(timezone, now),
             now,
             goal.kind.value,
             goal.target,
@@ -209,7 +253,7 @@ class PgGoalStore:
         return bool(gone)
 
     async def home(
-        self, user_id: int, timezone: str, now: datetime
+        self, user_id: int, timezone: str | None, now: datetime
     ) -> tuple[list[LearnerCourse], list[CourseInfo], GoalRecord | None]:
         """Home's statement with the goal as one more column (NULL: none set). With no
         course at all to list, Home has no rows and shows no goal: there is nothing to
@@ -222,14 +266,14 @@ class PgGoalStore:
             user_id,
             None,
             None,
-            timezone,
+            await self._zone(timezone, now),
             now,
         )
         mine, catalog = self._learning.home_of(rows)
         return mine, catalog, _record(rows[0]["goal"]) if rows else None
 
     async def progress(
-        self, user_id: int, timezone: str, now: datetime
+        self, user_id: int, timezone: str | None, now: datetime
     ) -> tuple[list[LearnerCourse], GoalRecord | None, list[CourseTarget]]:
         goal = _goal("daily_goals g", "$1", "$4::text", "$5::timestamptz")
         rows = await self._pool.fetch(
@@ -240,7 +284,7 @@ class PgGoalStore:
             user_id,
             None,
             None,
-            timezone,
+            await self._zone(timezone, now),
             now,
         )
         if not rows:

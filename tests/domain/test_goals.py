@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -117,8 +118,8 @@ def test_a_bad_past_or_far_target_date_is_refused_with_what_was_typed(
 
 def test_today_is_the_learners_own_day() -> None:
     moment = datetime(2027, 1, 10, 15, 30, tzinfo=UTC)
-    assert local_day(moment, "Asia/Tokyo") == date(2027, 1, 11)
-    assert local_day(moment, None) == date(2027, 1, 10)
+    assert local_day(moment, ZoneInfo("Asia/Tokyo")) == date(2027, 1, 11)
+    assert local_day(moment, UTC) == date(2027, 1, 10)
 
 
 def test_goal_today_says_how_far_today_is_and_the_streak() -> None:

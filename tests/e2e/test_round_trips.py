@@ -6,6 +6,7 @@ not a stopwatch: a change that adds a round trip to a hot path fails here."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import date, timedelta
 
 import asyncpg
 import pytest
@@ -133,3 +134,31 @@ async def test_starting_a_quiz_from_its_intro_costs_three_round_trips(
     print(f"\nround trips: quiz start {start}")
     assert "Question 1 of 10" in ada.last.text
     assert start <= 3, "the intro's read is checked by the start's compare-and-set"
+
+
+async def test_the_streak_costs_home_and_progress_no_round_trip(talk, services: Services) -> None:
+    """The goal and its per-day totals are a column of Home's and /progress's own
+    statement; /goal reads the goal and the target dates in one. Setting a goal writes and
+    reads it back in one statement, then shows the /goal screen (one more)."""
+    ada: Dialogue = talk(42, "Ada")
+    spent = Meter(services)
+    await ada.send("/timezone Asia/Tokyo")
+    await ada.send("/start ml-foundations")
+    await ada.press("⚽ Sports")
+    await ada.send(f"/goal by {date.today() + timedelta(days=365)}")
+    await ada.send("/goal")
+    await ada.press("📘 2 topics")
+    await ada.send("/start")  # the first zone name in a process reads the server's zones
+
+    costs = {
+        "home": await spent(ada.send("/start")),
+        "/progress": await spent(ada.send("/progress")),
+        "/goal": await spent(ada.send("/goal")),
+        "set a goal": await spent(ada.press("📘 3 topics")),
+    }
+    print(f"\nround trips with a daily goal: {costs}")
+    assert "today 0/3 topics" in ada.last.text and "Machine Learning Foundations: on" in (
+        ada.last.text
+    )
+    assert max(costs["home"], costs["/progress"], costs["/goal"]) <= 3, costs
+    assert costs["set a goal"] <= 4, costs

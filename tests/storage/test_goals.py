@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from domain.goals import LOOKBACK_DAYS, DailyGoal, GoalKind
-from storage.goals import PgGoalStore
+from storage.goals import PgGoalStore, sql_zone
 from storage.learning import PgLearningStore
 from tests.support.courses import DEMO_PACK, TINY_PACK, import_pack
 
@@ -76,6 +76,28 @@ async def test_an_activity_at_23_30_in_tokyo_counts_for_that_tokyo_day(
     assert utc is not None and utc.totals == {date(2027, 1, 10): 2}, "both on the UTC 10th"
     other, _ = await goals.goal(43, "Asia/Tokyo", now)
     assert other is None, "another learner has no goal"
+
+
+async def test_a_fixed_offset_and_a_zone_the_server_lacks_still_count_local_days(
+    pool: asyncpg.Pool, tiny: UUID
+) -> None:
+    """A fixed offset is stored "UTC+05:30" (bot/timezones.py), which PostgreSQL would read
+    as 5:30 west; America/Coyhaique is newer than the server's tz database."""
+    goals = store(pool)
+    await goals.set_goal(42, TOPICS, "UTC", SET_AT)
+    await complete(
+        pool, 42, await topic_id(pool, tiny, 1, 1), datetime(2027, 1, 10, 19, 0, tzinfo=UTC)
+    )
+    now = datetime(2027, 1, 11, 3, 0, tzinfo=UTC)
+    east, _ = await goals.goal(42, "UTC+05:30", now)  # 00:30 on the 11th
+    assert east is not None and east.totals == {date(2027, 1, 11): 1}
+    west, _ = await goals.goal(42, "UTC-03:00", now)  # 16:00 on the 10th
+    assert west is not None and west.totals == {date(2027, 1, 10): 1}
+    assert sql_zone("America/Coyhaique", now, frozenset({"Asia/Tokyo"})) == "<-0300>+03:00"
+    newer, _ = await goals.goal(42, "America/Coyhaique", now)
+    assert newer is not None and newer.totals == {date(2027, 1, 10): 1}
+    assert sql_zone(None, now, frozenset()) == "UTC"
+    assert sql_zone("Nowhere/Atlantis", now, frozenset()) == "UTC"
 
 
 async def test_reviews_count_answers_and_minutes_add_reading_and_answer_times(
