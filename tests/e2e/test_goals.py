@@ -6,7 +6,7 @@ behind. Through the real Application, the Bot API emulator and the real database
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -38,6 +38,14 @@ def tokyo_evening(clock: FakeClock) -> FakeClock:
     return clock
 
 
+async def enrolled_in_tokyo(talk) -> Dialogue:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/timezone Asia/Tokyo")
+    await ada.send("/start ml-daily")
+    await ada.press("⚽ Sports")
+    return ada
+
+
 async def home(ada: Dialogue) -> str:
     await ada.send("/start")
     return ada.last.text.split("\n")[1]  # the line under the greeting
@@ -55,10 +63,7 @@ async def test_a_daily_goal_keeps_a_streak_in_the_learners_days(
     talk, tokyo_evening: FakeClock, pool: asyncpg.Pool
 ) -> None:
     clock = tokyo_evening
-    ada: Dialogue = talk(42, "Ada")
-    await ada.send("/timezone Asia/Tokyo")
-    await ada.send("/start ml-daily")
-    await ada.press("⚽ Sports")
+    ada = await enrolled_in_tokyo(talk)
     assert "streak" not in await home(ada), "no goal, no streak line"
 
     await ada.send("/goal")
@@ -119,12 +124,7 @@ async def test_a_course_target_date_is_on_track_then_behind(
     talk, tokyo_evening: FakeClock, pool: asyncpg.Pool
 ) -> None:
     clock = tokyo_evening
-    ada: Dialogue = talk(42, "Ada")
-    await ada.send("/timezone Asia/Tokyo")
-    await ada.send("/goal by 2027-01-15")
-    assert ada.last.text.startswith("Enroll in a course first")
-    await ada.send("/start ml-daily")
-    await ada.press("⚽ Sports")
+    ada = await enrolled_in_tokyo(talk)
 
     await ada.send("/goal by 31-02")
     assert ada.last.text == (
@@ -162,11 +162,16 @@ async def test_a_course_target_date_is_on_track_then_behind(
     assert "🎯" not in ada.last.text
 
 
-async def test_a_forged_goal_button_is_refused_and_changes_nothing(
+async def test_a_forged_goal_or_a_target_without_a_course_is_refused_and_changes_nothing(
     talk, pool: asyncpg.Pool
 ) -> None:
-    ada: Dialogue = talk(42, "Ada")
-    await ada.send("/goal")
-    await ada.press_forged("gs:t:7")
-    assert ada.answer_text == "Pick one of the daily goals offered under /goal."
+    bob: Dialogue = talk(43, "Bob")
+    await bob.send("/goal")
+    await bob.press_forged("gs:t:7")
+    assert bob.answer_text == "Pick one of the daily goals offered under /goal."
+    await bob.send("/goal by 2099-01-01")
+    assert bob.last.text == "Pick a date within 3 years from today."
+    await bob.send(f"/goal by {date.today() + timedelta(days=30)}")
+    assert bob.last.text.startswith("Enroll in a course first (/courses)")
     assert await pool.fetchval("SELECT count(*) FROM daily_goals") == 0
+    assert await pool.fetchval("SELECT count(*) FROM course_goals") == 0
