@@ -20,6 +20,7 @@ from domain.goals import (
 )
 
 MARKS = {GoalKind.TOPICS: "📘", GoalKind.REVIEWS: "🔁", GoalKind.MINUTES: "⏱"}
+TARGETS_SHOWN = 10  # a button each; Telegram allows 100 and a message 4,096 characters
 HOW_TO_SET_A_DATE = (
     "Set a date to finish the course you're studying: <code>/goal by 2027-03-01</code>"
 )
@@ -94,7 +95,10 @@ def goal_screen(overview: GoalOverview, timezone: str | None) -> Screen:
         "",
         "<b>Course target dates</b>",
     ]
-    lines += [f"• {escape(t.course_name)}: {pace_words(t, today)}" for t in overview.targets]
+    shown = overview.targets[:TARGETS_SHOWN]
+    lines += [f"• {escape(t.course_name)}: {pace_words(t, today)}" for t in shown]
+    if len(overview.targets) > len(shown):
+        lines.append(f"<i>… and {len(overview.targets) - len(shown)} more in /progress.</i>")
     lines.append(HOW_TO_SET_A_DATE)
     current = goal.goal if goal is not None else None
     rows = []
@@ -109,7 +113,7 @@ def goal_screen(overview: GoalOverview, timezone: str | None) -> Screen:
         rows.append([button("🚫 No daily goal", "goal_off")])
     rows += [
         [button(f"✖ Drop the date for {t.course_name}"[:60], "target_drop", course=t.course_id)]
-        for t in overview.targets
+        for t in shown
     ]
     rows.append([button("📊 Progress", "progress"), button("🏠 Home", "home")])
     return Screen("\n".join(lines), rows, unchanged="That's your goal already.")
