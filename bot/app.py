@@ -39,6 +39,8 @@ from domain.privacy import PrivacyService
 from domain.quiz.model import Draw
 from domain.quiz.service import QuizService
 from domain.retrieval import Embedder
+from domain.review.model import ReviewSettings
+from domain.review.service import ReviewService
 from domain.stats import StatsService
 from domain.tutor import ChunkSearch, TutorService
 from domain.users import UserService
@@ -61,13 +63,15 @@ from storage.notes import PgNoteStore
 from storage.privacy import PgPrivacyStore
 from storage.quiz import PgQuizStore
 from storage.quiz_memory import QuizAttemptCache
+from storage.review import PgReviewStore
 from storage.stats import PgStatsStore
 from storage.tutor import PgTutorStore
 from storage.users import PgUserStore
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# poll_answer: a review card answered as a quiz poll (bot/handlers/review.py).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll_answer"]
 
 
 @asynccontextmanager
@@ -130,6 +134,14 @@ async def open_services(
             stats=StatsService(PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock),
             privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
             notes=NotesService(PgNoteStore(pool), clock),
+            reviews=ReviewService(
+                PgReviewStore(pool),
+                clock,
+                ReviewSettings(
+                    new_per_day=settings.review_new_per_day,
+                    reviews_per_day=settings.review_per_day,
+                ),
+            ),
             goals=GoalService(PgGoalStore(pool, learning), clock, tzinfo_of),
         )
     finally:

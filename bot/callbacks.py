@@ -329,6 +329,40 @@ class DropTarget(Payload):
 
 
 # /deleteme: confirming or cancelling the pending erasure request it names.
+# Spaced review: start a session, answer a card asked with buttons, put it off, stop.
+@payload("rv", "review")
+class Review(Payload):
+    pass
+
+
+@payload("ra", "review_answer")
+class ReviewAnswer(Payload):
+    ask: Serial
+    option: Option
+
+
+@payload("rt", "review_toggle")
+class ReviewToggle(Payload):
+    ask: Serial
+    mask: Mask
+
+
+@payload("rs", "review_submit")
+class ReviewSubmit(Payload):
+    ask: Serial
+    mask: Mask
+
+
+@payload("rl", "review_later")
+class ReviewLater(Payload):
+    ask: Serial
+
+
+@payload("rx", "review_stop")
+class ReviewStop(Payload):
+    pass
+
+
 @payload("ey", "erase_confirm")
 class EraseConfirm(Payload):
     request: Id

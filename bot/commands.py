@@ -7,6 +7,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("courses", "The course catalog"),
     ("progress", "Your progress in every course"),
     ("quiz", "Back to the quiz you're taking"),
+    ("review", "Today's review cards: what you got wrong, asked again"),
     ("timezone", "Your timezone, for quiz reopening times"),
     ("newchat", "Start a fresh conversation with the tutor"),
     ("note", "Keep a note on the topic you're reading"),

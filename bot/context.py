@@ -19,6 +19,7 @@ from domain.learning.service import LearningService
 from domain.notes import NotesService
 from domain.privacy import PrivacyService
 from domain.quiz.service import QuizService
+from domain.review.service import ReviewService
 from domain.stats import StatsService
 from domain.tutor import TutorService
 from domain.users import UserService
@@ -52,6 +53,7 @@ class Services:
     stats: StatsService
     privacy: PrivacyService
     notes: NotesService
+    reviews: ReviewService
     goals: GoalService
 
 

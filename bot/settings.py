@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     # How often the scheduler looks for quiz cooldowns that fell due (a safety net: each new
     # cooldown also gets a one-off job at its exact end).
     cooldown_sweep_seconds: int = Field(default=60, ge=1, le=3600)
+    # Spaced review's daily caps per learner, across courses, reset at their midnight: new
+    # cards (never reviewed) and reviews. A backlog then waits rather than swamps.
+    review_new_per_day: int = Field(default=10, ge=0, le=1000)
+    review_per_day: int = Field(default=50, ge=1, le=1000)
     # The durable inbox: how long a replica's claim on an update lasts without a heartbeat
     # (a dead replica's updates are re-processed after this), how many updates one process
     # works on at once, and how long processed update ids are remembered (Telegram

@@ -72,6 +72,8 @@ class Reason(StrEnum):
     DATE_PASSED = "date_passed"  # `text`: as typed
     DATE_TOO_FAR = "date_too_far"  # `limit`: years ahead at most
 
+    CARD_GONE = "card_gone"  # a review card not (any more) in the learner's deck
+
 
 class AccessDenied(Exception):
     """The learner (or staff member) may not do this (now), for `reason`."""

@@ -36,9 +36,30 @@ CREATE TABLE review_cards (
 CREATE INDEX review_cards_due_idx ON review_cards (user_id, due);
 CREATE INDEX review_cards_course_idx ON review_cards (course_id);
 
--- One line per answer applied. The key comes from the answer itself ("poll:<poll id>",
--- or "<bot>:<update id>" for a button), so a re-delivered poll_answer or a retried
--- update is applied once.
+-- Each time a card is put to the learner: a quiz poll (`poll_id`, since a poll_answer
+-- names only the poll and the person) or a question with buttons (whose callback data
+-- carries the ask's id). An answer is applied once per ask: the log's key is the ask's.
+-- An answer to a poll not here, or by someone else, is refused. `options` is how many
+-- were shown, so an answer to a card reworded meanwhile to other options is told apart.
+-- `id` is random and chosen before sending (the buttons carry it), so the row is written
+-- once, after the send; `seq` orders a learner's asks.
+CREATE TABLE review_asks (
+    id          bigint PRIMARY KEY,
+    seq         bigserial NOT NULL,
+    poll_id     text UNIQUE,
+    bot_id      bigint NOT NULL,
+    user_id     bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    chat_id     bigint NOT NULL,
+    message_id  bigint NOT NULL,
+    course_id   uuid NOT NULL REFERENCES courses (id) ON DELETE CASCADE,
+    source      text NOT NULL,
+    options     integer NOT NULL,
+    asked_at    timestamptz NOT NULL
+);
+CREATE INDEX review_asks_user_idx ON review_asks (user_id, seq);
+
+-- One line per answer applied, keyed by its ask ("ask:<id>"): a re-delivered poll_answer,
+-- a retried update or a double tap is applied once.
 CREATE TABLE review_log (
     idempotency_key  text PRIMARY KEY,
     user_id          bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -52,21 +73,3 @@ CREATE TABLE review_log (
     reviewed_at      timestamptz NOT NULL
 );
 CREATE INDEX review_log_user_idx ON review_log (user_id, reviewed_at);
-
--- The quiz polls sent for cards: a poll_answer names only the poll and the person, so
--- this says which card it answers and for whom; an answer to a poll not here, or by
--- someone else, is refused. `options` is the option count sent, so an answer whose card
--- was reworded meanwhile to other options is told apart.
-CREATE TABLE review_polls (
-    poll_id     text PRIMARY KEY,
-    bot_id      bigint NOT NULL,
-    user_id     bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    chat_id     bigint NOT NULL,
-    message_id  bigint NOT NULL,
-    course_id   uuid NOT NULL REFERENCES courses (id) ON DELETE CASCADE,
-    source      text NOT NULL,
-    options     integer NOT NULL,
-    sent_at     timestamptz NOT NULL,
-    answered_at timestamptz
-);
-CREATE INDEX review_polls_user_idx ON review_polls (user_id, sent_at DESC);

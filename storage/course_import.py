@@ -90,6 +90,7 @@ class PgCourseImportStore:
             await _sync_modules(conn, course_id, pack)
             topic_ids = await _sync_topics(conn, course_id, pack)
             await _sync_questions(conn, course_id, pack)
+            await _sync_review_cards(conn, course_id, pack)
             await _sync_suggestions(conn, course_id, pack, topic_ids)
             written = await _sync_chunks(conn, course_id, chunks, vectors, model, topic_ids)
             await rebuild_postings(conn, course_id)
@@ -380,6 +381,42 @@ async def _sync_questions(conn: asyncpg.Connection, course_id: UUID, pack: Cours
         "WHERE course_id = $1 AND is_active AND NOT (key = ANY($2::text[]))",
         course_id,
         keys,
+    )
+
+
+async def _sync_review_cards(conn: asyncpg.Connection, course_id: UUID, pack: CoursePack) -> None:
+    """The authors' review cards as the pack has them now: a dropped card is deleted (the
+    learners' cards of it find no prompt and are no longer asked)."""
+    rows = [
+        (
+            course_id,
+            card.key,
+            m.number,
+            t.number,
+            card.question,
+            [{"text": o.text, "correct": o.correct} for o in card.options],
+            card.explanation,
+        )
+        for m in pack.modules
+        for t in m.topics
+        for card in t.review_cards
+    ]
+    await conn.execute(
+        "DELETE FROM review_author_cards WHERE course_id = $1 AND NOT (key = ANY($2::text[]))",
+        course_id,
+        [r[1] for r in rows],
+    )
+    await conn.executemany(
+        """
+        INSERT INTO review_author_cards (course_id, key, module_no, topic_number, question,
+            options, explanation)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (course_id, key) DO UPDATE SET
+            module_no = EXCLUDED.module_no, topic_number = EXCLUDED.topic_number,
+            question = EXCLUDED.question, options = EXCLUDED.options,
+            explanation = EXCLUDED.explanation
+        """,
+        rows,
     )
 
 

@@ -83,7 +83,7 @@ EXPORT: dict[str, str] = {
     "bookmarks": _by_topic("bookmarks"),
     "review_cards": _by_course("review_cards", "t.created_at, t.source"),
     "review_log": _by_course("review_log", "t.reviewed_at"),
-    "review_polls": _by_course("review_polls", "t.sent_at"),
+    "review_asks": _by_course("review_asks", "t.seq"),
     "daily_goals": "SELECT to_jsonb(t) FROM daily_goals t WHERE t.user_id = $1",
     "course_goals": _by_course("course_goals", "t.target_date"),
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
@@ -130,7 +130,7 @@ ERASURE: dict[str, str] = {
     "bookmarks": "deleted",
     "review_cards": "deleted",
     "review_log": "deleted",
-    "review_polls": "deleted",
+    "review_asks": "deleted",
     "daily_goals": "deleted",
     "course_goals": "deleted",
     "enrollments": "moved to the pseudonym, times cut to the day",

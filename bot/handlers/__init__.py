@@ -7,6 +7,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    PollAnswerHandler,
     filters,
 )
 
@@ -24,6 +25,7 @@ from bot.handlers import (
     preferences,
     privacy,
     quiz,
+    review,
     stats,
     system,
     tutor,
@@ -55,6 +57,8 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("note", notes.note, filters=PRIVATE))
     application.add_handler(CommandHandler("notes", notes.notes_command, filters=PRIVATE))
     application.add_handler(CommandHandler("bookmarks", notes.bookmarks_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("review", review.review_command, filters=PRIVATE))
+    application.add_handler(PollAnswerHandler(review.on_poll_answer))
     application.add_handler(CommandHandler("goal", goals.goal, filters=PRIVATE))
     application.add_handler(CommandHandler("mydata", privacy.mydata, filters=PRIVATE))
     application.add_handler(CommandHandler("deleteme", privacy.deleteme, filters=PRIVATE))

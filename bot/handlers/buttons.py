@@ -21,6 +21,7 @@ from bot.handlers import (
     notes,
     privacy,
     quiz,
+    review,
     tutor,
 )
 from bot.handlers.base import Buttons
@@ -38,6 +39,7 @@ BUTTONS = Buttons.merged(
     course_admin.BUTTONS,
     privacy.BUTTONS,
     notes.BUTTONS,
+    review.BUTTONS,
     goals.BUTTONS,
 )
 

@@ -145,6 +145,11 @@ async def _record(
         user.id, attempt_id, question, picked, request_id=update.update_id
     )
     context.services.metrics.inc("tutorbot_quiz_answers_total")
+    if not outcome.correct:  # the question joins the learner's review deck (once)
+        attempt = outcome.attempt
+        await context.services.reviews.quiz_answered(
+            user.id, attempt.course_id, attempt.module_no, outcome.question, False
+        )
     await show(update, views.feedback(outcome))
     if outcome.result is not None:
         _after_finish(context, outcome.result)

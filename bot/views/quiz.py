@@ -24,6 +24,7 @@ from domain.quiz.model import (
     QuizResult,
     QuizStatus,
 )
+from domain.wording import count
 
 LETTERS = "ABCDEF"
 
@@ -231,6 +232,14 @@ def result(outcome: QuizResult, timezone: str | None, now: datetime) -> Screen:
                 for number in section.topic_numbers
             ]
     lines.append("")
+    missed = outcome.total - outcome.correct
+    if missed and outcome.status.value != "abandoned":
+        joins, them = ("joins", "it") if missed == 1 else ("join", "them")
+        lines += [
+            f"🔁 The {count(missed, 'question')} you missed {joins} your /review: I'll ask "
+            f"{them} again in a while, when remembering takes a little effort.",
+            "",
+        ]
     if outcome.course_completed:
         lines.append(course_completed(outcome.course_name))
     elif outcome.next_module is not None:

@@ -58,6 +58,7 @@ _PLAIN: dict[Reason, str] = {
     ),
     Reason.NOTE_EMPTY: "Write the note after the command, e.g. /note the loss is a mean.",
     Reason.NOTE_GONE: "That note is already deleted.",
+    Reason.CARD_GONE: "That review card is not in your deck any more. /review shows what is due.",
     Reason.GOAL_NOT_OFFERED: "Pick one of the daily goals offered under /goal.",
     Reason.NO_COURSE_FOR_TARGET: (
         "Enroll in a course first (/courses): a target date is for the course you study."

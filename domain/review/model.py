@@ -176,6 +176,7 @@ class Queue:
     cards: tuple[DueCard, ...]
     answered_today: DayCount
     capped: bool = False
+    next_due: datetime | None = None  # the earliest card not due yet, for the end screen
 
     @property
     def next(self) -> DueCard | None:
@@ -189,6 +190,17 @@ class Queue:
     def done(self) -> bool:
         """The end screen: nothing more today."""
         return not self.cards
+
+
+@dataclass(frozen=True)
+class DueToday:
+    """What the queue is made from, read at once: due cards (at most the caps plus one of
+    each kind, oldest due first), today's answers so far, and when the next card not due
+    yet falls due."""
+
+    cards: list[DueCard]
+    answered: DayCount
+    next_due: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -245,3 +257,53 @@ class PollCard:
     @property
     def allows_multiple_answers(self) -> bool:
         return len(self.correct_option_ids) > 1
+
+
+@dataclass(frozen=True)
+class NewAsk:
+    """A card put to the learner, recorded once sent: as a quiz poll (`poll_id`) or as a
+    question with buttons. `id` is chosen before sending (`rules.new_ask_id`), since the
+    card's buttons carry it."""
+
+    id: int
+    key: CardKey
+    bot_id: int
+    chat_id: int
+    options: int
+    asked_at: datetime
+    message_id: int
+    poll_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A card as it was put to the learner, with the card as it stands now (`card`; None
+    once its question left the course). `answered`: an answer to this ask was applied;
+    `superseded`: the learner was asked something after it (so the session moved on)."""
+
+    id: int
+    key: CardKey
+    chat_id: int
+    options: int
+    asked_at: datetime
+    poll_id: str | None = None
+    message_id: int | None = None
+    answered: bool = False
+    superseded: bool = False
+    card: DueCard | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        """One answer per ask: a re-delivered poll_answer, a retried update and a double
+        tap all carry the same ask."""
+        return f"ask:{self.id}"
+
+
+@dataclass(frozen=True)
+class Answered:
+    """An answer and what follows it: `next` is the queue to go on with, or None when
+    nothing follows (the answer changed nothing and the session had moved on already)."""
+
+    answer: ReviewAnswer
+    ask: Ask
+    next: Queue | None

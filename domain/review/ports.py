@@ -1,7 +1,7 @@
-"""What the review service needs of storage, one Protocol per use. The future
-`PgReviewStore` (storage/review.py) implements all three: a deck table keyed by
-(learner, course, source token) with the FSRS state as JSON, `due` and `reps` columns,
-and a review log whose idempotency key is unique."""
+"""What the review service needs of storage, one Protocol per use. `PgReviewStore`
+(storage/review.py) implements them all: a deck table keyed by (learner, course, source
+token) with the FSRS state as JSON, `due` and `reps` columns, the asks, and a review log
+whose idempotency key is unique."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from uuid import UUID
 
 from domain.review.model import (
     Applied,
+    Ask,
     AuthorCard,
     CardKey,
-    DayCount,
     DueCard,
+    DueToday,
     ModuleKey,
+    NewAsk,
     Review,
     ReviewCard,
 )
@@ -25,22 +27,21 @@ from domain.review.model import (
 class DueCards(Protocol):
     """Reading today's queue."""
 
-    async def due_cards(
+    async def due_today(
         self,
         learner: int,
         unlocked: frozenset[ModuleKey],
         now: datetime,
+        since: datetime,
         *,
         new_limit: int,
         review_limit: int,
-    ) -> list[DueCard]:
-        """Cards of `learner` with due <= `now` in the `unlocked` modules only, oldest due
-        first: at most `new_limit` never reviewed (state's last_review null) and at most
-        `review_limit` others. Cards whose question left the course are not returned."""
-        ...
-
-    async def answered_since(self, learner: int, since: datetime) -> DayCount:
-        """Review answers logged at or after `since`, split by whether the card was new."""
+    ) -> DueToday:
+        """In one read: the learner's cards with due <= `now` in the `unlocked` modules
+        only, oldest due first, at most `new_limit` never reviewed (state's last_review
+        null) and at most `review_limit` others; the review answers logged at or after
+        `since`, split by whether the card was new; and the earliest due after `now` in
+        those modules. Cards whose question left the course are not there."""
         ...
 
     async def card(self, key: CardKey) -> DueCard | None:
@@ -52,10 +53,11 @@ class DueCards(Protocol):
 class Deck(Protocol):
     """What may join a deck: the author's cards of the modules a learner has unlocked."""
 
-    async def author_cards(self, course: UUID, modules: Sequence[int]) -> list[AuthorCard]: ...
-
-    async def sources_in_deck(self, learner: int, course: UUID) -> frozenset[str]:
-        """The source tokens of the learner's cards in this course."""
+    async def missing_author_cards(
+        self, learner: int, unlocked: frozenset[ModuleKey]
+    ) -> list[tuple[UUID, AuthorCard]]:
+        """The author's cards (with their course) of the `unlocked` modules that are not
+        in the learner's deck yet."""
         ...
 
 
@@ -79,5 +81,27 @@ class CardWrites(Protocol):
         ...
 
 
-class ReviewStore(DueCards, Deck, CardWrites, Protocol):
+class Asks(Protocol):
+    """What was put to whom, so an answer (which names only a poll, or an ask's id in
+    callback data) finds its card, its learner and when it was asked."""
+
+    async def unlocked(self, learner: int) -> frozenset[ModuleKey]:
+        """The modules the learner may study now: unlocked, enrolled and not suspended, in
+        published courses. Review never reaches past these."""
+        ...
+
+    async def record_ask(self, ask: NewAsk) -> None:
+        """Store the ask, once sent. The update that sends it finishes before the
+        learner's answer is handled (their updates are handled in order), so the answer
+        always finds it."""
+        ...
+
+    async def ask(self, ask_id: int) -> Ask | None:
+        """The ask with the card as it stands now."""
+        ...
+
+    async def ask_by_poll(self, poll_id: str) -> Ask | None: ...
+
+
+class ReviewStore(DueCards, Deck, CardWrites, Asks, Protocol):
     """All of it: what `ReviewService` is given."""

@@ -4,6 +4,7 @@ the `fsrs` package is touched)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -178,6 +179,13 @@ def reviewed(
         replace(card, state=dict(after.to_dict()), due=after.due, reps=card.reps + 1),
         dict(log.to_dict()),
     )
+
+
+def new_ask_id() -> int:
+    """An ask's id, chosen before the card is sent (its buttons carry it): random, so
+    replicas need no shared counter, and unguessable, so callback data cannot name
+    someone else's ask by counting (it is also checked against the presser)."""
+    return secrets.randbits(62) + 1
 
 
 def postponed(card: ReviewCard, now: datetime, delay: timedelta) -> ReviewCard:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.errors import ModuleLocked
+from domain.errors import AnswerRejected, ModuleLocked, NotFound
 from domain.quiz.model import Question, QuestionKind
 from domain.review import rules
 from domain.review.model import (
@@ -121,10 +121,10 @@ async def test_author_cards_join_only_from_unlocked_modules(
     store.author(COURSE, AuthorCard("loss", 1, 2, prompt("What is a loss?")))
     store.author(COURSE, AuthorCard("sgd", 2, 1, prompt("What is SGD?")))
 
-    assert await service.join_author_cards(LEARNER, COURSE, ONLY_1) == 1
-    assert await service.join_author_cards(LEARNER, COURSE, ONLY_1) == 0
+    assert await service.join_author_cards(LEARNER, ONLY_1) == 1
+    assert await service.join_author_cards(LEARNER, ONLY_1) == 0
     assert [c.source.key for c in store.deck.values()] == ["loss"]
-    assert await service.join_author_cards(LEARNER, COURSE, ALL) == 1
+    assert await service.join_author_cards(LEARNER, ALL) == 1
 
 
 async def test_a_locked_module_is_never_asked(
@@ -321,3 +321,93 @@ def test_a_card_is_json_and_a_due_column() -> None:
     assert json.loads(json.dumps(card.state)) == card.state
     assert card.due == START and card.due.tzinfo is not None
     assert CardSource.parse(card.source.token) == card.source
+
+
+# -- a session: asks and what follows an answer -----------------------------------------------
+
+
+async def asked_now(service: ReviewService, clock: FakeClock, poll: str) -> None:
+    """The queue's next card put to the learner as poll `poll`."""
+    queue = await service.queue(LEARNER, ALL, UTC)
+    assert queue.next is not None
+    ask = service.new_ask_id()
+    await service.asked(queue.next, ask, bot_id=1, chat_id=LEARNER, message_id=1, poll_id=poll)
+
+
+@pytest.fixture
+def two_due(store: InMemoryReviewStore, clock: FakeClock) -> None:
+    store.open_modules[LEARNER] = ALL
+    for key in ("q1", "q2"):
+        store.deck[quiz_key(key)] = rules.new_card(quiz_key(key), 1, START)
+    clock.advance(seconds=5)
+
+
+async def test_an_answer_is_timed_from_its_ask_and_the_queue_goes_on(
+    service: ReviewService, store: InMemoryReviewStore, clock: FakeClock, two_due: None
+) -> None:
+    await asked_now(service, clock, "p1")
+    clock.advance(seconds=3)  # within a reading of a short card: Easy
+    ask = await service.poll_ask("p1", LEARNER)
+    assert ask is not None
+    answered = await service.answer_ask(ask, [0], UTC)
+    assert answered.answer.applied is Applied.APPLIED and answered.answer.rating is Rating.EASY
+    assert answered.next is not None and answered.next.left == 1
+    assert store.log[ask.idempotency_key].duration == timedelta(seconds=3)
+
+
+async def test_a_repeated_answer_goes_on_only_if_the_session_had_not(
+    service: ReviewService, store: InMemoryReviewStore, clock: FakeClock, two_due: None
+) -> None:
+    await asked_now(service, clock, "p1")
+    ask = await service.poll_ask("p1", LEARNER)
+    assert ask is not None
+    await service.answer_ask(ask, [0], UTC)
+    # The same answer again before the next card went out (a retry after a failure).
+    again = await service.answer_ask(ask, [0], UTC)
+    assert again.answer.applied is Applied.REPEATED and again.next is not None
+    await asked_now(service, clock, "p2")
+    # Re-delivered after the session moved on: applied once, and nothing follows.
+    ask = await service.poll_ask("p1", LEARNER)
+    assert ask is not None and ask.superseded
+    late = await service.answer_ask(ask, [1], UTC)
+    assert late.answer.applied is Applied.REPEATED and late.next is None
+    assert len(store.log) == 1
+
+
+async def test_a_poll_answered_by_someone_else_or_never_sent_finds_no_ask(
+    service: ReviewService, clock: FakeClock, two_due: None
+) -> None:
+    await asked_now(service, clock, "p1")
+    assert await service.poll_ask("p1", LEARNER + 1) is None
+    assert await service.poll_ask("p-never", LEARNER) is None
+
+
+async def test_an_answer_outside_the_options_shown_or_to_a_reworded_card_changes_nothing(
+    service: ReviewService, store: InMemoryReviewStore, clock: FakeClock, two_due: None
+) -> None:
+    await asked_now(service, clock, "p1")
+    ask = await service.poll_ask("p1", LEARNER)
+    assert ask is not None
+    with pytest.raises(AnswerRejected):
+        await service.answer_ask(ask, [5], UTC)
+    with pytest.raises(AnswerRejected):
+        await service.answer_ask(ask, [], UTC)
+    store.prompts[COURSE, "quiz:q1"] = Prompt("Reworded?", ("A", "B", "C"), frozenset({2}))
+    ask = await service.poll_ask("p1", LEARNER)
+    assert ask is not None
+    stale = await service.answer_ask(ask, [0], UTC)
+    assert stale.answer.applied is Applied.STALE and stale.next is None
+    assert store.log == {}
+
+
+async def test_someone_elses_button_ask_is_refused(
+    service: ReviewService, clock: FakeClock, two_due: None
+) -> None:
+    queue = await service.queue(LEARNER, ALL, UTC)
+    assert queue.next is not None
+    ask = service.new_ask_id()
+    await service.asked(queue.next, ask, bot_id=1, chat_id=LEARNER, message_id=1)
+    with pytest.raises(NotFound):
+        await service.answer_button(ask, LEARNER + 1, [0], UTC)
+    with pytest.raises(NotFound):
+        await service.answer_button(ask + 1, LEARNER, [0], UTC)

@@ -148,8 +148,8 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
         course,
     )
     await pool.execute(
-        "INSERT INTO review_polls (poll_id, bot_id, user_id, chat_id, message_id, course_id, "
-        "source, options, sent_at) VALUES ($1, $2, $3, $3, 7, $4, 'quiz:q1', 2, now())",
+        "INSERT INTO review_asks (id, poll_id, bot_id, user_id, chat_id, message_id, course_id, "
+        "source, options, asked_at) VALUES ($3, $1, $2, $3, $3, 7, $4, 'quiz:q1', 2, now())",
         f"poll-{name}",
         BOT_ID,
         user_id,

@@ -12,12 +12,15 @@ from uuid import UUID
 
 from domain.review.model import (
     Applied,
+    Ask,
     AuthorCard,
     CardKey,
     CardSource,
     DayCount,
     DueCard,
+    DueToday,
     ModuleKey,
+    NewAsk,
     Prompt,
     Review,
     ReviewCard,
@@ -31,6 +34,8 @@ class InMemoryReviewStore:
     authored: dict[UUID, list[AuthorCard]] = field(default_factory=dict)
     deck: dict[CardKey, ReviewCard] = field(default_factory=dict)
     log: dict[str, Review] = field(default_factory=dict)  # idempotency key: the review
+    open_modules: dict[int, frozenset[ModuleKey]] = field(default_factory=dict)  # by learner
+    asks: list[Ask] = field(default_factory=list)  # in the order asked
 
     def author(self, course: UUID, card: AuthorCard) -> None:
         self.authored.setdefault(course, []).append(card)
@@ -42,32 +47,34 @@ class InMemoryReviewStore:
 
     # -- DueCards ---------------------------------------------------------------------------
 
-    async def due_cards(
+    async def due_today(
         self,
         learner: int,
         unlocked: frozenset[ModuleKey],
         now: datetime,
+        since: datetime,
         *,
         new_limit: int,
         review_limit: int,
-    ) -> list[DueCard]:
-        due = sorted(
-            (
-                c
-                for c in self.deck.values()
-                if c.learner == learner and c.due <= now and c.module_key in unlocked
-            ),
-            key=lambda c: c.due,
+    ) -> DueToday:
+        mine = [
+            d
+            for c in self.deck.values()
+            if c.learner == learner
+            and c.module_key in unlocked
+            and (d := self._with_prompt(c)) is not None
+        ]
+        due = sorted((d for d in mine if d.card.due <= now), key=lambda d: d.card.due)
+        new = [d for d in due if d.card.is_new][:new_limit]
+        old = [d for d in due if not d.card.is_new][:review_limit]
+        answered = [r for r in self.log.values() if r.before.learner == learner and r.at >= since]
+        fresh = sum(r.was_new for r in answered)
+        later = [d.card.due for d in mine if d.card.due > now]
+        return DueToday(
+            sorted(new + old, key=lambda d: (d.card.due, d.card.source.token)),
+            DayCount(fresh, len(answered) - fresh),
+            min(later, default=None),
         )
-        new = [c for c in due if c.is_new][:new_limit]
-        old = [c for c in due if not c.is_new][:review_limit]
-        found = [self._with_prompt(c) for c in sorted(new + old, key=lambda c: c.due)]
-        return [d for d in found if d is not None]
-
-    async def answered_since(self, learner: int, since: datetime) -> DayCount:
-        mine = [r for r in self.log.values() if r.before.learner == learner and r.at >= since]
-        new = sum(r.was_new for r in mine)
-        return DayCount(new, len(mine) - new)
 
     async def card(self, key: CardKey) -> DueCard | None:
         card = self.deck.get(key)
@@ -75,13 +82,17 @@ class InMemoryReviewStore:
 
     # -- Deck -------------------------------------------------------------------------------
 
-    async def author_cards(self, course: UUID, modules: Sequence[int]) -> list[AuthorCard]:
-        return [c for c in self.authored.get(course, []) if c.module in modules]
-
-    async def sources_in_deck(self, learner: int, course: UUID) -> frozenset[str]:
-        return frozenset(
-            k.source.token for k in self.deck if k.learner == learner and k.course == course
-        )
+    async def missing_author_cards(
+        self, learner: int, unlocked: frozenset[ModuleKey]
+    ) -> list[tuple[UUID, AuthorCard]]:
+        present = {k.source.token for k in self.deck if k.learner == learner}
+        return [
+            (course, card)
+            for course, cards in self.authored.items()
+            for card in cards
+            if ModuleKey(course, card.module) in unlocked
+            and CardSource(SourceKind.AUTHOR, card.key).token not in present
+        ]
 
     # -- CardWrites -------------------------------------------------------------------------
 
@@ -111,3 +122,40 @@ class InMemoryReviewStore:
             return False
         self.deck[key] = replace(stored, due=due)
         return True
+
+    # -- Asks -------------------------------------------------------------------------------
+
+    async def unlocked(self, learner: int) -> frozenset[ModuleKey]:
+        return self.open_modules.get(learner, frozenset())
+
+    async def record_ask(self, ask: NewAsk) -> None:
+        self.asks.append(
+            Ask(
+                ask.id,
+                ask.key,
+                ask.chat_id,
+                ask.options,
+                ask.asked_at,
+                ask.poll_id,
+                ask.message_id,
+            )
+        )
+
+    def _seen(self, ask: Ask) -> Ask:
+        at = self.asks.index(ask)
+        later = any(a.key.learner == ask.key.learner for a in self.asks[at + 1 :])
+        card = self.deck.get(ask.key)
+        return replace(
+            ask,
+            answered=ask.idempotency_key in self.log,
+            superseded=later,
+            card=self._with_prompt(card) if card is not None else None,
+        )
+
+    async def ask(self, ask_id: int) -> Ask | None:
+        found = [a for a in self.asks if a.id == ask_id]
+        return self._seen(found[0]) if found else None
+
+    async def ask_by_poll(self, poll_id: str) -> Ask | None:
+        found = [a for a in self.asks if a.poll_id == poll_id]
+        return self._seen(found[0]) if found else None
