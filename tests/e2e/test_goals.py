@@ -175,3 +175,16 @@ async def test_a_forged_goal_or_a_target_without_a_course_is_refused_and_changes
     assert bob.last.text.startswith("Enroll in a course first (/courses)")
     assert await pool.fetchval("SELECT count(*) FROM daily_goals") == 0
     assert await pool.fetchval("SELECT count(*) FROM course_goals") == 0
+
+
+async def test_a_review_answered_in_review_counts_toward_a_reviews_goal(
+    talk, tokyo_evening: FakeClock
+) -> None:
+    ada = await enrolled_in_tokyo(talk)  # Module 1 opens: its author's review card is due
+    await ada.send("/goal")
+    await ada.press("🔁 10 reviews")
+    assert await home(ada) == "🎯 No streak yet · today 0/10 reviews"
+
+    await ada.send("/review")
+    await ada.answer_poll(0)
+    assert await home(ada) == "🎯 No streak yet · today 1/10 reviews"
