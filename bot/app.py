@@ -20,6 +20,7 @@ from bot.context import Services, TutorContext
 from bot.jobs import schedule as jobs
 from bot.metrics import Metrics
 from bot.settings import ConfigError, Settings, bot_id_of
+from bot.timezones import tzinfo_of
 from bot.transport.flood import FloodGuard, rules_of
 from bot.transport.inbox import InboxWorker
 from bot.transport.outgoing import OutgoingLimiter
@@ -31,6 +32,7 @@ from domain.clock import Clock, utc_now
 from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
 from domain.flood import FloodControl
+from domain.goals import GoalService
 from domain.learning.service import LearningService
 from domain.notes import NotesService
 from domain.privacy import PrivacyService
@@ -54,6 +56,7 @@ from storage.course_import import PgCourseImportStore
 from storage.database import PgDatabase, create_pool
 from storage.embedded import EmbeddedPostgres, drop_stale_databases
 from storage.embedded import scratch_database as embedded_scratch_database
+from storage.goals import PgGoalStore
 from storage.inbox import PgInboxStore
 from storage.learning import PgLearningStore
 from storage.lexical import upgrade_stale
@@ -108,6 +111,7 @@ async def open_services(
     content = PgContentStore(pool)  # course structure, shared by the stores that read it
     users = UserService(PgUserStore(pool, bot), settings.admin_telegram_ids)
     embedder = build_embedder(settings)  # one per process: a local model is slow to load
+    learning = PgLearningStore(pool, content)
     try:
         yield Services(
             settings=settings,
@@ -115,7 +119,7 @@ async def open_services(
             database=PgDatabase(pool),
             users=users,
             inbox=PgInboxStore(pool, bot),
-            learning=LearningService(PgLearningStore(pool, content), clock=clock),
+            learning=LearningService(learning, clock=clock),
             quizzes=QuizService(
                 QuizAttemptCache(PgQuizStore(pool, content, bot_id=bot)), clock=clock, draw=draw
             ),
@@ -144,6 +148,7 @@ async def open_services(
                 ),
             ),
             reminders=ReminderService(PgReminderStore(pool, bot), clock),
+            goals=GoalService(PgGoalStore(pool, learning), clock, tzinfo_of),
         )
     finally:
         await pool.close()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields
 from typing import Annotated, Any, ClassVar, TypeVar, dataclass_transform, get_type_hints
 from uuid import UUID
 
+from domain.goals import GoalKind
 from domain.personas import Persona
 
 MAX_BYTES = 64
@@ -72,6 +73,10 @@ PersonaCode = Annotated[
     Persona, Wire(re.compile("[ncsa]"), _PERSONA_CODES.__getitem__, _PERSONA_LETTERS.__getitem__)
 ]
 Letter = Annotated[str, Wire(re.compile("[pua]"), str, str)]
+_GOAL_KINDS = {kind.value[0]: kind for kind in GoalKind}  # t(opics), r(eviews), m(inutes)
+GoalKindCode = Annotated[
+    GoalKind, Wire(re.compile("[trm]"), _GOAL_KINDS.__getitem__, lambda kind: kind.value[0])
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +332,28 @@ class RemindUsual(Payload):
 @payload("ma", "remind_at")
 class RemindAt(Payload):
     minute: Number  # of the day, 0-1439
+
+
+# Daily goals: the /goal screen, picking a goal, turning it off, dropping a target date.
+@payload("gl", "goal")
+class Goal(Payload):
+    pass
+
+
+@payload("gs", "goal_set")
+class SetGoal(Payload):
+    kind: GoalKindCode
+    target: Number
+
+
+@payload("go", "goal_off")
+class GoalOff(Payload):
+    pass
+
+
+@payload("gx", "target_drop")
+class DropTarget(Payload):
+    course: Id
 
 
 # /deleteme: confirming or cancelling the pending erasure request it names.

@@ -15,6 +15,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("note", "Keep a note on the topic you're reading"),
     ("notes", "Your notes; /notes words finds them"),
     ("bookmarks", "The topics you bookmarked"),
+    ("goal", "Your daily goal, streak and course target dates"),
     ("mydata", "A copy of everything I store about you"),
     ("deleteme", "Erase everything I store about you"),
     ("help", "What I can do"),

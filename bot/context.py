@@ -14,6 +14,7 @@ from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
+from domain.goals import GoalService
 from domain.learning.service import LearningService
 from domain.notes import NotesService
 from domain.privacy import PrivacyService
@@ -57,6 +58,7 @@ class Services:
     reviews: ReviewService
     reminders: ReminderService
     ratings: RatingService
+    goals: GoalService
 
 
 class TutorContext(CallbackContext[ExtBot[None], dict, dict, dict]):

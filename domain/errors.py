@@ -65,6 +65,12 @@ class Reason(StrEnum):
     NOTE_GONE = "note_gone"
     # Reminders.
     BAD_TIME = "bad_time"  # `text`: as typed
+    # Daily goals and course target dates.
+    GOAL_NOT_OFFERED = "goal_not_offered"  # a forged goal button
+    NO_COURSE_FOR_TARGET = "no_course_for_target"
+    BAD_DATE = "bad_date"  # `text`: as typed
+    DATE_PASSED = "date_passed"  # `text`: as typed
+    DATE_TOO_FAR = "date_too_far"  # `limit`: years ahead at most
 
     CARD_GONE = "card_gone"  # a review card not (any more) in the learner's deck
 
@@ -159,3 +165,12 @@ class RatingRefused(AccessDenied):
         self.after = after
         self.limit = limit
         self.length = length
+
+
+class TargetRefused(AccessDenied):
+    """A course target date that cannot be set: `text` as typed, `limit` the bound broken."""
+
+    def __init__(self, reason: Reason, *, text: str = "", limit: int = 0) -> None:
+        super().__init__(reason)
+        self.text = text
+        self.limit = limit

@@ -184,6 +184,7 @@ _HOME = f"""
         FROM courses c WHERE c.is_published
     ) home ORDER BY part, ord
 """
+HOME = _HOME  # statements built on it: storage/goals.py reads the streak with it
 
 
 # The persona written in the statement that reads the state (which, one snapshot, still
@@ -231,9 +232,16 @@ class PgLearningStore:
 
     async def home(self, user_id: int) -> tuple[list[LearnerCourse], list[CourseInfo]]:
         """Every enrollment of the learner with its progress, and the published courses."""
-        rows = await self._pool.fetch(_HOME, user_id, None, None)
+        return self.home_of(await self._pool.fetch(_HOME, user_id, None, None))
+
+    def home_of(self, rows: list[asyncpg.Record]) -> tuple[list[LearnerCourse], list[CourseInfo]]:
+        """Rows of `HOME` (or of a statement built on it): the learner's, the catalog."""
         mine = [self._learner_course(r) for r in rows if r["part"] == 0]
         return mine, [_course(r) for r in rows if r["part"] == 1]
+
+    def learner_courses_of(self, rows: list[asyncpg.Record]) -> list[LearnerCourse]:
+        """Rows of `LEARNER_COURSES` (or of a statement built on it)."""
+        return [self._learner_course(row) for row in rows]
 
     async def course_by_slug(self, slug: str) -> CourseInfo | None:
         row = await self._pool.fetchrow(

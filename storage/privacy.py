@@ -86,6 +86,8 @@ EXPORT: dict[str, str] = {
     "review_asks": _by_course("review_asks", "t.seq"),
     "reminders": "SELECT to_jsonb(t) FROM reminders t WHERE t.user_id = $1",
     "course_reviews": _by_course("course_reviews", "t.created_at"),
+    "daily_goals": "SELECT to_jsonb(t) FROM daily_goals t WHERE t.user_id = $1",
+    "course_goals": _by_course("course_goals", "t.target_date"),
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
     # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
     # and the bot's whole message and keyboard under every button press, which made the
@@ -133,6 +135,8 @@ ERASURE: dict[str, str] = {
     "review_asks": "deleted",
     "reminders": "deleted",
     "course_reviews": "deleted (the course's average no longer counts it)",
+    "daily_goals": "deleted",
+    "course_goals": "deleted",
     "enrollments": "moved to the pseudonym, times cut to the day",
     "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
     "topic_progress": "moved to the pseudonym, times cut to the day",

@@ -18,6 +18,7 @@ from bot.handlers import (
     buttons,
     course_admin,
     fallback,
+    goals,
     learning,
     notes,
     pack_admin,
@@ -63,6 +64,7 @@ def register(application: Application) -> None:
     application.add_handler(PollAnswerHandler(review.on_poll_answer))
     application.add_handler(CommandHandler("rate", ratings.rate_command, filters=PRIVATE))
     application.add_handler(CommandHandler("hide_review", ratings.hide_review, filters=PRIVATE))
+    application.add_handler(CommandHandler("goal", goals.goal, filters=PRIVATE))
     application.add_handler(CommandHandler("mydata", privacy.mydata, filters=PRIVATE))
     application.add_handler(CommandHandler("deleteme", privacy.deleteme, filters=PRIVATE))
     application.add_handler(CommandHandler("admin", admin.menu, filters=PRIVATE))

@@ -16,6 +16,7 @@ from bot.context import TutorContext
 from bot.handlers import (
     broadcast,
     course_admin,
+    goals,
     learning,
     notes,
     privacy,
@@ -43,6 +44,7 @@ BUTTONS = Buttons.merged(
     review.BUTTONS,
     reminders.BUTTONS,
     ratings.BUTTONS,
+    goals.BUTTONS,
 )
 
 

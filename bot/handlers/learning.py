@@ -10,6 +10,7 @@ from bot import callbacks as press
 from bot.context import TutorContext
 from bot.handlers.base import Buttons, Reply, command
 from bot.handlers.render import show
+from bot.views import goals as goal_views
 from bot.views import learning as views
 from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
@@ -29,7 +30,7 @@ async def start(context: TutorContext, user: User, update: Update) -> Reply:
         if course is not None:
             return Reply(await _enroll(context, user, course.id))
         await show(update, Screen("I couldn't find that course; here is what we have."))
-    return Reply(views.home(user, *await learning.home(user.id)))
+    return Reply(await _home_screen(context, user))
 
 
 @command
@@ -39,13 +40,12 @@ async def courses(context: TutorContext, user: User, _u: Update) -> Reply:
 
 @command
 async def progress(context: TutorContext, user: User, _u: Update) -> Reply:
-    mine = await context.services.learning.my_courses(user.id)
-    return Reply(views.progress_summary(mine, _reader(context, user)))
+    return Reply(await _progress_screen(context, user))
 
 
 @BUTTONS.on(press.Home)
 async def _home(context: TutorContext, user: User, _u: Update, _p: press.Home) -> Reply:
-    return Reply(views.home(user, *await context.services.learning.home(user.id)))
+    return Reply(await _home_screen(context, user))
 
 
 @BUTTONS.on(press.Catalog)
@@ -64,8 +64,20 @@ async def _catalog_page(
 
 @BUTTONS.on(press.Progress)
 async def _progress(context: TutorContext, user: User, _u: Update, _p: press.Progress) -> Reply:
-    mine = await context.services.learning.my_courses(user.id)
-    return Reply(views.progress_summary(mine, _reader(context, user)))
+    return Reply(await _progress_screen(context, user))
+
+
+async def _home_screen(context: TutorContext, user: User) -> Screen:
+    """Home with the streak's line: the goal is read in Home's own statement."""
+    mine, catalog, goal = await context.services.goals.home(user.id, user.timezone)
+    return views.home(user, mine, catalog, goal_views.streak_line(goal))
+
+
+async def _progress_screen(context: TutorContext, user: User) -> Screen:
+    seen = await context.services.goals.progress(user.id, user.timezone)
+    paces = {id: goal_views.target_line(t, seen.today) for id, t in seen.targets.items()}
+    goal = goal_views.streak_line(seen.goal)
+    return views.progress_summary(seen.courses, _reader(context, user), goal, paces)
 
 
 @BUTTONS.on(press.CourseCard)

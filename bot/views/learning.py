@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -54,11 +54,15 @@ def price(course: CourseInfo) -> str:
     return f"{course.price_cents / 100:.2f} {escape(course.currency)}"
 
 
-def home(user: User, mine: list[CourseProgress], catalog: list[CourseInfo]) -> Screen:
+def home(
+    user: User, mine: list[CourseProgress], catalog: list[CourseInfo], goal: str | None = None
+) -> Screen:
     """One block per state, a blank line between blocks: the learner's courses (which stay
     theirs when a course is unpublished), the courses they could still join, and "nothing
-    is published" only when there is nothing at all to show."""
-    blocks = [f"👋 Hi <b>{escape(user.profile.display_name)}</b>!"]
+    is published" only when there is nothing at all to show. `goal`: the streak's line,
+    when a daily goal is set (bot/views/goals.py)."""
+    greeting = f"👋 Hi <b>{escape(user.profile.display_name)}</b>!"
+    blocks = [f"{greeting}\n{goal}" if goal else greeting]
     rows = []
     if not mine:
         blocks.append(INTRO)
@@ -81,6 +85,7 @@ def home(user: User, mine: list[CourseProgress], catalog: list[CourseInfo]) -> S
         blocks.append(NOTHING_PUBLISHED)
     blocks.append("Type /help to see what I can do.")
     rows.append([button("📊 Progress", "progress"), button("📚 All courses", "catalog")])
+    rows.append([button("🎯 Daily goal", "goal")])
     return Screen("\n\n".join(b.strip() for b in blocks), rows)
 
 
@@ -402,16 +407,25 @@ def _page_note(page: int, pages: int) -> str:
     return f"Page {page + 1} of {pages}."
 
 
-def progress_summary(mine: list[CourseProgress], clock: Reader) -> Screen:
+def progress_summary(
+    mine: list[CourseProgress],
+    clock: Reader,
+    goal: str | None = None,
+    targets: Mapping[UUID, str] | None = None,
+) -> Screen:
+    """`goal`: the streak's line; `targets`: a line per course with a target date (its
+    pace), both from bot/views/goals.py."""
     if not mine:
         return Screen(
             "You're not enrolled in any course yet. Pick one from the catalog:",
             [[button("📚 Courses", "catalog")]],
         )
-    lines = ["<b>📊 Your progress</b>"]
+    lines = ["<b>📊 Your progress</b>", *([goal] if goal else [])]
     rows = []
     for progress in mine:
         lines += ["", f"<b>{escape(progress.course.name)}</b> — {_standing(progress)}"]
+        if targets and progress.course.id in targets:
+            lines.append(targets[progress.course.id])
         lines += [
             f"  {MARKS[m.state]} Module {m.number}: {bar(m.percent, 5)} "
             f"({m.completed}/{m.topics}, {_state(m, clock)})"

@@ -19,6 +19,7 @@ from domain.errors import (
     QuizUnavailable,
     RatingRefused,
     Reason,
+    TargetRefused,
 )
 from domain.tutor import QuotaExhausted
 
@@ -62,6 +63,10 @@ _PLAIN: dict[Reason, str] = {
     Reason.RATE_FIRST: "Rate a course first (/rate), then add your words.",
     Reason.REVIEW_EMPTY: "Write your words after the command, e.g. /rate Clear and practical.",
     Reason.CARD_GONE: "That review card is not in your deck any more. /review shows what is due.",
+    Reason.GOAL_NOT_OFFERED: "Pick one of the daily goals offered under /goal.",
+    Reason.NO_COURSE_FOR_TARGET: (
+        "Enroll in a course first (/courses): a target date is for the course you study."
+    ),
 }
 
 
@@ -95,6 +100,13 @@ def refusal_text(
         case BadTime(text=text):
             shown = text.strip()[:40] or "nothing"
             return f"“{shown}” isn't a time of day. Try 19:00, 7pm or 7:30 am."
+        case TargetRefused(reason=Reason.BAD_DATE, text=text):
+            shown = text[:40] or "nothing"
+            return f"“{shown}” isn't a date I can read. Try /goal by 2027-03-01 (or 1 Mar 2027)."
+        case TargetRefused(reason=Reason.DATE_PASSED, text=text):
+            return f"{text} has passed: pick today or a later day."
+        case TargetRefused(reason=Reason.DATE_TOO_FAR, limit=limit):
+            return f"Pick a date within {limit} years from today."
         case NoteRefused(reason=Reason.TOO_MANY_NOTES):
             return f"You have {error.limit:,} notes, the most I keep; delete some first (/notes)."
         case RatingRefused(reason=Reason.NOT_RATEABLE_YET):

@@ -8,6 +8,7 @@ import pytest
 
 from bot import callbacks as press
 from bot.callbacks import MAX_BYTES, DuplicateButton, ForgedCallback, Payload, decode, encode
+from domain.goals import GoalKind
 from domain.personas import Persona
 
 COURSE = uuid.UUID("b030a980-3d02-413c-a872-9a92ebc224e8")
@@ -62,6 +63,10 @@ EVERY_PAYLOAD: list[Payload] = [
     press.ReviewSubmit(2**63 - 1, 63),
     press.ReviewLater(2**63 - 1),
     press.ReviewStop(),
+    press.Goal(),
+    press.SetGoal(GoalKind.MINUTES, 9999),
+    press.GoalOff(),
+    press.DropTarget(COURSE),
 ]
 
 

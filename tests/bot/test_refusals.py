@@ -22,6 +22,7 @@ from domain.errors import (
     QuizUnavailable,
     RatingRefused,
     Reason,
+    TargetRefused,
 )
 from domain.personas import Persona
 from domain.quiz.model import Gate, QuizStatus
@@ -115,6 +116,9 @@ def test_every_reason_has_words_of_its_own() -> None:
         Reason.NOT_RATEABLE_YET: RatingRefused(Reason.NOT_RATEABLE_YET, after="course"),
         Reason.REVIEW_TOO_LONG: RatingRefused(Reason.REVIEW_TOO_LONG, limit=1000, length=4000),
         Reason.BAD_TIME: BadTime("25:99"),
+        Reason.BAD_DATE: TargetRefused(Reason.BAD_DATE, text="31-02"),
+        Reason.DATE_PASSED: TargetRefused(Reason.DATE_PASSED, text="2026-01-01"),
+        Reason.DATE_TOO_FAR: TargetRefused(Reason.DATE_TOO_FAR, text="2099-01-01", limit=3),
     }
     staff = {Reason.BAD_COUNT, Reason.UNKNOWN_USER, Reason.UNKNOWN_COURSE}
     staff |= {Reason.NO_SUCH_MODULE, Reason.MESSAGE_LENGTH}

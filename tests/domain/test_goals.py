@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
+from zoneinfo import ZoneInfo
 
+import pytest
+
+from domain.errors import Reason, TargetRefused
 from domain.goals import (
+    CourseTarget,
     DailyGoal,
     GoalKind,
+    GoalRecord,
     PaceState,
     daily_totals,
+    goal_today,
+    local_day,
     pace,
+    parse_target_date,
     streak,
 )
 
@@ -74,3 +84,56 @@ def test_a_target_date_is_on_track_or_behind_by_the_pace_so_far() -> None:
     assert (late.state, late.per_day, late.days_left) == (PaceState.BEHIND, 2, 0)
     assert pace(10, 10, start, target, date(2027, 1, 5)).state is PaceState.DONE
     assert pace(0, 10, start, target, start).state is PaceState.ON_TRACK, "day one"
+
+
+TODAY = date(2027, 1, 10)
+
+
+@pytest.mark.parametrize(
+    "text", ["2027-03-01", "1.3.2027", "1 Mar 2027", "01 march 2027", "  2027-03-01 "]
+)
+def test_a_target_date_is_read_as_people_write_it(text: str) -> None:
+    assert parse_target_date(text, TODAY) == date(2027, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("31-02", Reason.BAD_DATE),
+        ("2027-02-31", Reason.BAD_DATE),
+        ("tomorrow", Reason.BAD_DATE),
+        ("", Reason.BAD_DATE),
+        ("2027-01-09", Reason.DATE_PASSED),
+        ("2031-01-01", Reason.DATE_TOO_FAR),
+    ],
+)
+def test_a_bad_past_or_far_target_date_is_refused_with_what_was_typed(
+    text: str, reason: Reason
+) -> None:
+    with pytest.raises(TargetRefused) as refused:
+        parse_target_date(text, TODAY)
+    assert refused.value.reason is reason and refused.value.text == text.strip()
+    assert parse_target_date("2027-01-10", TODAY) == TODAY, "today itself is fine"
+
+
+def test_today_is_the_learners_own_day() -> None:
+    moment = datetime(2027, 1, 10, 15, 30, tzinfo=UTC)
+    assert local_day(moment, ZoneInfo("Asia/Tokyo")) == date(2027, 1, 11)
+    assert local_day(moment, UTC) == date(2027, 1, 10)
+
+
+def test_goal_today_says_how_far_today_is_and_the_streak() -> None:
+    three_days = met_on(*run(TODAY - timedelta(days=3), 3))
+    record = GoalRecord(TWO_TOPICS, datetime(2027, 1, 1, tzinfo=UTC), {**three_days, TODAY: 1})
+    today = goal_today(record, TODAY)
+    assert today is not None and (today.done_today, today.met, today.streak.days) == (1, False, 3)
+    assert goal_today(None, TODAY) is None
+
+
+def test_a_target_set_midway_counts_only_the_topics_done_since() -> None:
+    target = CourseTarget(uuid4(), "C", date(2027, 1, 19), TODAY, 10, 10, 20)
+    assert target.pace(TODAY).state is PaceState.ON_TRACK, "day one"
+    idle = target.pace(date(2027, 1, 15))  # half the days gone, nothing done since
+    assert (idle.state, idle.per_day) == (PaceState.BEHIND, 2)
+    kept_up = CourseTarget(uuid4(), "C", date(2027, 1, 19), TODAY, 10, 15, 20)
+    assert kept_up.pace(date(2027, 1, 15)).state is PaceState.ON_TRACK

@@ -6,6 +6,7 @@ not a stopwatch: a change that adds a round trip to a hot path fails here."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import date, timedelta
 
 import asyncpg
 import pytest
@@ -163,3 +164,31 @@ async def test_a_review_session_costs_a_few_round_trips_per_card(talk, services:
     # The inbox's two; the poll's ask with its card; the open modules; the answer's
     # compare-and-set; the queue to go on with (here: the end screen, so no ask recorded).
     assert answer <= 6
+
+
+async def test_the_streak_costs_home_and_progress_no_round_trip(talk, services: Services) -> None:
+    """The goal and its per-day totals are a column of Home's and /progress's own
+    statement; /goal reads the goal and the target dates in one. Setting a goal writes and
+    reads it back in one statement, then shows the /goal screen (one more)."""
+    ada: Dialogue = talk(42, "Ada")
+    spent = Meter(services)
+    await ada.send("/timezone Asia/Tokyo")
+    await ada.send("/start ml-foundations")
+    await ada.press("⚽ Sports")
+    await ada.send(f"/goal by {date.today() + timedelta(days=365)}")
+    await ada.send("/goal")
+    await ada.press("📘 2 topics")
+    await ada.send("/start")  # the first zone name in a process reads the server's zones
+
+    costs = {
+        "home": await spent(ada.send("/start")),
+        "/progress": await spent(ada.send("/progress")),
+        "/goal": await spent(ada.send("/goal")),
+        "set a goal": await spent(ada.press("📘 3 topics")),
+    }
+    print(f"\nround trips with a daily goal: {costs}")
+    assert "today 0/3 topics" in ada.last.text and "Machine Learning Foundations: on" in (
+        ada.last.text
+    )
+    assert max(costs["home"], costs["/progress"], costs["/goal"]) <= 3, costs
+    assert costs["set a goal"] <= 4, costs

@@ -169,6 +169,16 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
         BOT_ID,
     )
     await pool.execute(
+        "INSERT INTO daily_goals (user_id, kind, target, set_at) VALUES ($1, 'topics', 2, now())",
+        user_id,
+    )
+    await pool.execute(
+        "INSERT INTO course_goals (user_id, course_id, target_date, started_on, set_at) "
+        "VALUES ($1, $2, current_date + 30, current_date, now())",
+        user_id,
+        course,
+    )
+    await pool.execute(
         "INSERT INTO quiz_attempts (user_id, course_id, module_no, question_set, answers, "
         "score, status, finished_at, question_count, correct_count) "
         "VALUES ($1, $2, 1, '[]', $3, 50, 'failed', now(), 2, 1)",
