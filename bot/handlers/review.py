@@ -82,7 +82,9 @@ async def _answer(
 async def _submit(
     context: TutorContext, user: User, _u: Update, p: press.ReviewSubmit
 ) -> Reply | None:
-    return await _by_button(context, user, p.ask, {i for i in range(6) if p.mask & (1 << i)})
+    return await _by_button(
+        context, user, p.ask, {i for i in range(len(views.LETTERS)) if p.mask & (1 << i)}
+    )
 
 
 @BUTTONS.on(press.ReviewToggle)
