@@ -35,6 +35,7 @@ from domain.flood import FloodControl
 from domain.goals import GoalService
 from domain.learning.service import LearningService
 from domain.notes import NotesService
+from domain.paths import PathService
 from domain.privacy import PrivacyService
 from domain.quiz.model import Draw
 from domain.quiz.service import QuizService
@@ -62,6 +63,7 @@ from storage.learning import PgLearningStore
 from storage.lexical import upgrade_stale
 from storage.migrations import migrate
 from storage.notes import PgNoteStore
+from storage.paths import PgPathStore
 from storage.privacy import PgPrivacyStore
 from storage.quiz import PgQuizStore
 from storage.quiz_memory import QuizAttemptCache
@@ -120,6 +122,7 @@ async def open_services(
             users=users,
             inbox=PgInboxStore(pool, bot),
             learning=LearningService(learning, clock=clock),
+            paths=PathService(PgPathStore(pool)),
             quizzes=QuizService(
                 QuizAttemptCache(PgQuizStore(pool, content, bot_id=bot)), clock=clock, draw=draw
             ),
@@ -162,6 +165,16 @@ async def open_course_import(
     pool = await create_pool(database_url, max_size=2)
     try:
         yield CourseImportService(PgCourseImportStore(pool), build_embedder(settings))
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
+async def open_path_import(settings: Settings, database_url: str) -> AsyncIterator[PathService]:
+    """`tutorbot import-path`'s composition: learning paths alone, on a small pool."""
+    pool = await create_pool(database_url, max_size=2)
+    try:
+        yield PathService(PgPathStore(pool))
     finally:
         await pool.close()
 

@@ -157,6 +157,11 @@ class Enroll(Payload):
     course: Id
 
 
+@payload("lp", "path")
+class PathCard(Payload):
+    path: Id
+
+
 @payload("m", "course_menu")
 class CourseMenu(Payload):
     course: Id

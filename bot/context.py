@@ -17,6 +17,7 @@ from domain.course_import import CourseImportService
 from domain.goals import GoalService
 from domain.learning.service import LearningService
 from domain.notes import NotesService
+from domain.paths import PathService
 from domain.privacy import PrivacyService
 from domain.quiz.service import QuizService
 from domain.ratings import RatingService
@@ -45,6 +46,7 @@ class Services:
     users: UserService
     inbox: Inbox
     learning: LearningService
+    paths: PathService
     quizzes: QuizService
     tutor: TutorService
     admin: AdminService

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from domain.chunking import Chunk, chunk_pack, chunk_reference, warnings
-from domain.course_pack import CoursePack
+from domain.course_pack import CoursePack, PackError
 from domain.placement import Placement, ReferencePlacer, TopicText, place_pack
+from domain.prerequisites import import_problems
 from domain.retrieval import Embedder
 
 Progress = Callable[[int, int], None]
 
 
 class CourseStore(Protocol):
+    async def prerequisite_graph(self) -> Mapping[str, Sequence[str]]: ...
+
     async def is_current(self, slug: str, content_hash: str, model: str) -> bool: ...
 
     async def known_vectors(self, slug: str, model: str) -> dict[str, Any]: ...
@@ -51,7 +54,13 @@ class CourseImporter:
         self._batch = batch_size
 
     async def run(self, pack: CoursePack, progress: Progress | None = None) -> ImportSummary:
+        """Raises PackError when the pack's `requires:` names a course not in the database or
+        closes a cycle: checked before anything is embedded, and again by `save` in its
+        transaction (two imports at once cannot close a cycle between them)."""
         slug, model = pack.meta.slug, self._embedder.model
+        problems = import_problems(pack, await self._store.prerequisite_graph())
+        if problems:
+            raise PackError(problems)
         chunks, placements = place_pack(pack, chunk_pack(pack))
         if await self._store.is_current(slug, pack.content_hash, model):
             return self._summary(pack, chunks, placements, embedded=0, unchanged=True)

@@ -59,6 +59,8 @@ class CourseMeta(_Strict):
     # Which module a reference document belongs to ({file name: module}); the import
     # places the others section by section (docs/course-pack.md, "Reference material").
     reference_modules: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    # Courses a learner must complete before enrolling (domain.prerequisites).
+    requires: list[Slug] = Field(default_factory=list, max_length=20)
 
 
 class ModuleMeta(_Strict):
@@ -200,6 +202,7 @@ class CoursePack:
     # `file:line: …` worth fixing though the pack imports (a quiz too short to draw from);
     # the import adds the text warnings of domain.chunking to these.
     warnings: tuple[str, ...] = ()
+    requires_lines: Mapping[str, int] = field(default_factory=dict)  # slug: course.yaml line
 
     @property
     def topic_count(self) -> int:
@@ -261,7 +264,8 @@ class _Collector:
             return UNREADABLE
 
 
-_ITEMS = {"review": "review card"}  # a list's items, where dropping an "s" won't name them
+# A list's items, where dropping an "s" won't name them.
+_ITEMS = {"review": "review card", "requires": "required course"}
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
@@ -294,7 +298,9 @@ def _friendly(error: Any, raw: str | None) -> str:
         return "is required"
     if kind == "extra_forbidden":
         return "is not a known field"
-    if kind == "string_pattern_mismatch" and error["loc"][-1:] in (("slug",), ("id",), ("parent",)):
+    if kind == "string_pattern_mismatch" and (
+        error["loc"][-1:] in (("slug",), ("id",), ("parent",)) or error["loc"][:1] == ("requires",)
+    ):
         return "use lower-case letters, digits and '-' (at most 63)"
     if kind == "string_type" and type(value) in _YAML_TYPES:
         # `text: True`, `topic: 1.10`: YAML reads them as true/false and numbers.
@@ -372,6 +378,7 @@ def parse_pack(files: Mapping[str, str], problems: list[Problem] | None = None) 
     if "suggestions.yaml" in files:
         suggestions = _suggestions(out, files["suggestions.yaml"], modules)
     _reference_modules(out, meta, meta_data, references, len(module_files))
+    requires_lines = _requires(out, meta, meta_data)
 
     if out.problems or meta is None:
         raise PackError(out.problems)
@@ -385,7 +392,25 @@ def parse_pack(files: Mapping[str, str], problems: list[Problem] | None = None) 
         tuple(references),
         digest.hexdigest(),
         tuple(str(w) for w in sorted(out.warnings, key=lambda w: (w.file, w.line))),
+        requires_lines,
     )
+
+
+def _requires(out: _Collector, meta: CourseMeta | None, meta_data: Any) -> dict[str, int]:
+    """`requires:` names other courses, each once; whether they exist (and make no cycle)
+    is for the import to check against the database (domain.prerequisites)."""
+    if meta is None or not meta.requires:
+        return {}
+    lines = getattr(meta_data.get("requires"), "item_lines", [])
+    found: dict[str, int] = {}
+    for index, slug in enumerate(meta.requires):
+        line = lines[index] if index < len(lines) else 1
+        if slug == meta.slug:
+            out.add("course.yaml", line, f"requires: a course cannot require itself ({slug!r})")
+        elif slug in found:
+            out.add("course.yaml", line, f"requires: {slug!r} is listed twice")
+        found.setdefault(slug, line)
+    return found
 
 
 def _reference_modules(

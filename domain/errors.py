@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from domain.learning.model import Prerequisite
     from domain.quiz.model import QuizStatus
 
 
@@ -79,6 +80,9 @@ class Reason(StrEnum):
     RATE_FIRST = "rate_first"  # words before stars
     REVIEW_EMPTY = "review_empty"
     REVIEW_TOO_LONG = "review_too_long"  # `limit`, `length`
+
+    PREREQUISITES_MISSING = "prerequisites_missing"  # `course_name`, `missing`
+    PATH_GONE = "path_gone"  # a learning path no longer there
 
 
 class AccessDenied(Exception):
@@ -174,3 +178,12 @@ class TargetRefused(AccessDenied):
         super().__init__(reason)
         self.text = text
         self.limit = limit
+
+
+class PrerequisitesMissing(AccessDenied):
+    """Enrolment refused until the courses in `missing` are completed (domain.prerequisites)."""
+
+    def __init__(self, course_name: str, missing: tuple[Prerequisite, ...]) -> None:
+        super().__init__(Reason.PREREQUISITES_MISSING)
+        self.course_name = course_name
+        self.missing = missing

@@ -22,9 +22,10 @@ from pgvector import Vector
 from domain import lexical
 from domain.chunking import Chunk
 from domain.course_import import ModelMismatch
-from domain.course_pack import CoursePack
+from domain.course_pack import CoursePack, PackError
 from domain.personas import Persona
 from domain.placement import TopicText
+from domain.prerequisites import import_problems
 from storage.lexical import rebuild_postings, topic_texts
 
 INDEX_BUILD_TIMEOUT = 3600.0
@@ -47,9 +48,17 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# Imports that change prerequisites take turns (a transaction-level advisory lock), so
+# two packs imported at once cannot close a cycle neither saw.
+PREREQUISITES_LOCK = 0x7072_6571  # "preq"
+
+
 class PgCourseImportStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+
+    async def prerequisite_graph(self) -> dict[str, list[str]]:
+        return await _graph(self._pool)
 
     async def known_vectors(self, slug: str, model: str) -> dict[str, np.ndarray]:
         """Vectors already stored for this course and model, by content hash."""
@@ -85,8 +94,15 @@ class PgCourseImportStore:
         model: str,
         dimensions: int,
     ) -> SaveResult:
+        """Raises PackError (nothing written) when the prerequisites, read again under the
+        lock, make the pack's `requires:` impossible (domain.prerequisites)."""
         async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", PREREQUISITES_LOCK)
+            problems = import_problems(pack, await _graph(conn))
+            if problems:
+                raise PackError(problems)
             course_id = await _upsert_course(conn, pack, model, dimensions, len(chunks))
+            await _sync_prerequisites(conn, course_id, pack)
             await _sync_modules(conn, course_id, pack)
             topic_ids = await _sync_topics(conn, course_id, pack)
             await _sync_questions(conn, course_id, pack)
@@ -213,6 +229,42 @@ class PgCourseImportStore:
             )
             await _ensure_vector_index(conn, model, dimensions)
         return total, int(status.split()[-1]) > 0
+
+
+async def _graph(conn: asyncpg.Pool | asyncpg.Connection) -> dict[str, list[str]]:
+    """Every stored course's slug with the slugs it requires."""
+    rows = await conn.fetch(
+        """
+        SELECT c.slug, coalesce(array_agg(q.slug ORDER BY p.position)
+            FILTER (WHERE q.slug IS NOT NULL), '{}') AS requires
+        FROM courses c
+        LEFT JOIN course_prerequisites p ON p.course_id = c.id
+        LEFT JOIN courses q ON q.id = p.required_id
+        GROUP BY c.slug
+        """
+    )
+    return {r["slug"]: list(r["requires"]) for r in rows}
+
+
+async def _sync_prerequisites(conn: asyncpg.Connection, course_id: UUID, pack: CoursePack) -> None:
+    """The pack's `requires:` as they are now (checked: each is a stored course)."""
+    await conn.execute(
+        """
+        WITH wanted AS (
+            SELECT q.id, w.position FROM unnest($2::text[]) WITH ORDINALITY AS w(slug, position)
+            JOIN courses q ON q.slug = w.slug
+        ),
+        dropped AS (
+            DELETE FROM course_prerequisites WHERE course_id = $1
+                AND required_id NOT IN (SELECT id FROM wanted)
+        )
+        INSERT INTO course_prerequisites (course_id, required_id, position)
+        SELECT $1, id, position FROM wanted
+        ON CONFLICT (course_id, required_id) DO UPDATE SET position = EXCLUDED.position
+        """,
+        course_id,
+        list(pack.meta.requires),
+    )
 
 
 async def _upsert_course(

@@ -23,12 +23,15 @@ from domain.learning.model import (
     ModuleRecord,
     OpenTopic,
     Position,
+    Prerequisite,
     TopicMark,
     TopicRecord,
 )
+from domain.paths import PathSummary
 from domain.personas import Persona
 from domain.ratings import shown_average
 from storage.content import PgContentStore
+from storage.paths import CATALOG_PATHS, paths_of
 
 _COURSE_COLUMNS = """
     c.id, c.slug, c.name, c.description, c.category, c.level, c.price_cents, c.currency,
@@ -40,8 +43,15 @@ _COURSE_COLUMNS = """
         'adventure', count(*) FILTER (WHERE coalesce(t.text_content_adventure, '') <> ''))
      FROM topics t WHERE t.course_id = c.id) AS variant_counts,
     (SELECT jsonb_build_array(count(*), coalesce(sum(r.rating), 0)) FROM course_reviews r
-     WHERE r.course_id = c.id AND r.hidden_at IS NULL) AS ratings
+     WHERE r.course_id = c.id AND r.hidden_at IS NULL) AS ratings,
+    (SELECT coalesce(jsonb_agg(jsonb_build_array(q.id, q.slug, q.name, EXISTS (
+            SELECT 1 FROM enrollments d WHERE d.user_id = $1 AND d.course_id = q.id
+                AND d.status = 'completed'), q.is_published) ORDER BY p.position), '[]')
+     FROM course_prerequisites p JOIN courses q ON q.id = p.required_id
+     WHERE p.course_id = c.id) AS prerequisites
 """
+# Every statement with _COURSE_COLUMNS has the learner's id as $1: a prerequisite's
+# `completed` is theirs (NULL: no learner, none completed).
 
 
 def _course(row: asyncpg.Record) -> CourseInfo:
@@ -59,6 +69,10 @@ def _course(row: asyncpg.Record) -> CourseInfo:
         variants={Persona(k): v for k, v in (row["variant_counts"] or {}).items()},
         ratings=row["ratings"][0],
         rating=shown_average(*row["ratings"]),
+        requires=tuple(
+            Prerequisite(UUID(id), slug, name, completed, published)
+            for id, slug, name, completed, published in row["prerequisites"]
+        ),
     )
 
 
@@ -207,6 +221,15 @@ _PERSONA_AND_READ = f"""
 """
 
 
+_CATALOG = f"""
+    SELECT {_COURSE_COLUMNS}, EXISTS (
+        SELECT 1 FROM enrollments e WHERE e.user_id = $1 AND e.course_id = c.id
+            AND e.status <> 'suspended') AS enrolled, {{paths}}
+    FROM courses c WHERE c.is_published AND ($2::uuid IS NULL OR c.id = $2)
+    ORDER BY c.name
+"""
+
+
 class PgLearningStore:
     def __init__(self, pool: asyncpg.Pool, content: PgContentStore | None = None) -> None:
         self._pool = pool
@@ -217,18 +240,15 @@ class PgLearningStore:
     ) -> list[tuple[CourseInfo, bool]]:
         """Published courses (or one of them), each with whether the learner is enrolled
         (a suspended enrollment does not count): the catalog and a course card in one read."""
-        rows = await self._pool.fetch(
-            f"""
-            SELECT {_COURSE_COLUMNS}, EXISTS (
-                SELECT 1 FROM enrollments e WHERE e.user_id = $1 AND e.course_id = c.id
-                    AND e.status <> 'suspended') AS enrolled
-            FROM courses c WHERE c.is_published AND ($2::uuid IS NULL OR c.id = $2)
-            ORDER BY c.name
-            """,
-            user_id,
-            course_id,
-        )
+        rows = await self._pool.fetch(_CATALOG.format(paths="NULL AS paths"), user_id, course_id)
         return [(_course(r), r["enrolled"]) for r in rows]
+
+    async def shelf(self, user_id: int) -> tuple[list[tuple[CourseInfo, bool]], list[PathSummary]]:
+        """The catalog and the learning paths, in the catalog's one statement."""
+        rows = await self._pool.fetch(_CATALOG.format(paths=CATALOG_PATHS), user_id, None)
+        return [(_course(r), r["enrolled"]) for r in rows], paths_of(
+            rows[0]["paths"] if rows else []
+        )
 
     async def home(self, user_id: int) -> tuple[list[LearnerCourse], list[CourseInfo]]:
         """Every enrollment of the learner with its progress, and the published courses."""
@@ -243,9 +263,11 @@ class PgLearningStore:
         """Rows of `LEARNER_COURSES` (or of a statement built on it)."""
         return [self._learner_course(row) for row in rows]
 
-    async def course_by_slug(self, slug: str) -> CourseInfo | None:
+    async def course_by_slug(self, slug: str, user_id: int | None = None) -> CourseInfo | None:
         row = await self._pool.fetchrow(
-            f"SELECT {_COURSE_COLUMNS} FROM courses c WHERE c.slug = $1 AND c.is_published", slug
+            f"SELECT {_COURSE_COLUMNS} FROM courses c WHERE c.slug = $2 AND c.is_published",
+            user_id,
+            slug,
         )
         return _course(row) if row else None
 
@@ -266,10 +288,19 @@ class PgLearningStore:
         self, user_id: int, course_id: UUID
     ) -> tuple[EnrollOutcome, Enrollment] | None:
         """Seed 000's ensureEnrollment in one statement: never duplicates, never revives a
-        suspension, opens module 1; None when no published course has that id."""
+        suspension, opens module 1; None when no published course has that id. A learner
+        not enrolled yet is enrolled only with every prerequisite completed (GATED, and
+        nothing written, otherwise), the rule of domain.prerequisites."""
         row = await self._pool.fetchrow(
             f"""
-            WITH course AS (SELECT id FROM courses WHERE id = $2 AND is_published),
+            WITH course AS (
+                SELECT id FROM courses WHERE id = $2 AND is_published AND (
+                    EXISTS (SELECT 1 FROM enrollments WHERE user_id = $1 AND course_id = $2)
+                    OR NOT EXISTS (
+                        SELECT 1 FROM course_prerequisites p WHERE p.course_id = $2
+                        AND NOT EXISTS (SELECT 1 FROM enrollments d WHERE d.user_id = $1
+                            AND d.course_id = p.required_id AND d.status = 'completed')))
+            ),
             created AS (
                 INSERT INTO enrollments (user_id, course_id) SELECT $1, id FROM course
                 ON CONFLICT DO NOTHING RETURNING status
@@ -295,6 +326,8 @@ class PgLearningStore:
             return None
         if row["created"]:
             outcome = EnrollOutcome.ENROLLED
+        elif row["status"] is None:
+            outcome = EnrollOutcome.GATED
         elif row["status"] == "suspended":
             outcome = EnrollOutcome.SUSPENDED
         else:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import time
 from pathlib import Path
 
-from bot.app import database, open_course_import, open_search
+from bot.app import database, open_course_import, open_path_import, open_search
 from bot.pack_import import check_pack, contents
 from bot.settings import Settings
 from domain.course_import import ImportSummary
 from domain.course_pack import PackError
+from domain.paths import parse_path
 from domain.retrieval import SearchHit
 
 
@@ -47,18 +49,10 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         pack = await check_pack(Path(args.path))
-    except PackError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        count = len(exc.problems)
-        print(
-            f"tutorbot: the pack was refused ({count} problem{'s' * (count != 1)}); "
-            "nothing was imported",
-            file=sys.stderr,
-        )
-        return 1
-    async with database(settings) as url, open_course_import(settings, url) as importer:
-        summary = await importer.import_pack(pack, ProgressBar("embedding"))
+        async with database(settings) as url, open_course_import(settings, url) as importer:
+            summary = await importer.import_pack(pack, ProgressBar("embedding"))
+    except PackError as exc:  # the pack itself, or its `requires:` against the database
+        return refused(exc, "pack")
     print(summary_line(summary, time.perf_counter() - started))
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -67,6 +61,37 @@ async def import_command(settings: Settings, args: argparse.Namespace) -> int:
         for placement in summary.placements:
             print(f"  {placement.citation} ({placement.source}): {placement.describe()}")
     return 0
+
+
+async def import_path_command(settings: Settings, args: argparse.Namespace) -> int:
+    """A learning path's YAML file: validated, then stored (replacing the path of its slug)."""
+    file = Path(args.path)
+    try:
+        text = await asyncio.to_thread(file.read_text, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"tutorbot: cannot read {file}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        path = parse_path(file.name, text)
+        async with database(settings) as url, open_path_import(settings, url) as paths:
+            await paths.import_path(path)
+    except PackError as exc:
+        return refused(exc, "path")
+    courses = len(path.courses)
+    print(f"imported path {path.slug}: {courses} course{'s' * (courses != 1)}")
+    return 0
+
+
+def refused(exc: PackError, what: str) -> int:
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    count = len(exc.problems)
+    print(
+        f"tutorbot: the {what} was refused ({count} problem{'s' * (count != 1)}); "
+        "nothing was imported",
+        file=sys.stderr,
+    )
+    return 1
 
 
 async def search_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -158,6 +183,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("path", help="course pack folder or .zip")
     p.set_defaults(func=import_command)
+    p = sub.add_parser(
+        "import-path",
+        help="validate and import a learning path (a .yaml file)",
+        description="Validate a learning path file and import it (idempotent by slug).",
+    )
+    p.add_argument("path", help="the path's .yaml file")
+    p.set_defaults(func=import_path_command)
     p = sub.add_parser(
         "search",
         help="show what retrieval returns for a question",

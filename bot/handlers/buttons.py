@@ -19,6 +19,7 @@ from bot.handlers import (
     goals,
     learning,
     notes,
+    paths,
     privacy,
     quiz,
     ratings,
@@ -45,6 +46,7 @@ BUTTONS = Buttons.merged(
     reminders.BUTTONS,
     ratings.BUTTONS,
     goals.BUTTONS,
+    paths.BUTTONS,
 )
 
 

@@ -15,6 +15,7 @@ from bot.views import learning as views
 from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
 from domain.catalog import Browse, browse
+from domain.errors import PrerequisitesMissing
 from domain.learning.model import TopicView
 from domain.progress import Advance
 from domain.users import User
@@ -26,7 +27,7 @@ BUTTONS = Buttons()
 async def start(context: TutorContext, user: User, update: Update) -> Reply:
     learning = context.services.learning
     if context.args:
-        course = await learning.course_by_slug(context.args[0].strip().lower()[:64])
+        course = await learning.course_by_slug(context.args[0].strip().lower()[:64], user.id)
         if course is not None:
             return Reply(await _enroll(context, user, course.id))
         await show(update, Screen("I couldn't find that course; here is what we have."))
@@ -169,7 +170,12 @@ def _completed_toast(view: TopicView, newly: bool) -> str:
 
 
 async def _enroll(context: TutorContext, user: User, course_id: UUID) -> Screen:
-    _, enrollment = await context.services.learning.enroll(user.id, course_id)
+    """The course, or (a prerequisite not completed) why not and a button to what is
+    missing: a deep link to a gated course explains instead of enrolling."""
+    try:
+        _, enrollment = await context.services.learning.enroll(user.id, course_id)
+    except PrerequisitesMissing as refused:
+        return views.gated(refused)
     if enrollment.persona is None:
         return views.persona_picker(enrollment.course, None, welcome=True)
     progress, where = await context.services.learning.course_overview(user.id, course_id)
@@ -177,8 +183,8 @@ async def _enroll(context: TutorContext, user: User, course_id: UUID) -> Screen:
 
 
 async def _catalog(context: TutorContext, user_id: int, asked: Browse | None = None) -> Screen:
-    courses, enrolled = await context.services.learning.catalog_for(user_id)
-    return views.catalog(browse(courses, asked or Browse()), enrolled)
+    courses, enrolled, paths = await context.services.learning.catalog_for(user_id)
+    return views.catalog(browse(courses, asked or Browse()), enrolled, paths)
 
 
 def _reader(context: TutorContext, user: User) -> views.Reader:

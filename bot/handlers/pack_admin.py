@@ -113,7 +113,13 @@ async def import_document(context: TutorContext, user: User, update: Update) -> 
             return None
 
     await _edit(progress, f"⏳ Embedding {wording.count(len(chunk_pack(pack)), 'chunk')}…")
-    summary = await context.services.course_import.import_pack(pack)
+    try:
+        summary = await context.services.course_import.import_pack(pack)
+    except PackError as exc:  # its `requires:`, checked against the courses stored
+        problems = [str(p) for p in exc.problems]
+        await admin.record(staff, Action.IMPORT, target, "invalid", {"problems": len(problems)})
+        await _edit(progress, refusal_text(problems, document.file_name or "pack.zip"))
+        return None
     seconds = time.perf_counter() - started
     detail = {"slug": summary.slug, "chunks": summary.chunks, "embedded": summary.embedded}
     await admin.record(staff, Action.IMPORT, summary.slug, "done", detail)

@@ -13,8 +13,11 @@ from bot.views.common import INTRO, course_completed
 from bot.views.markdown import MESSAGE_LIMIT, paginate, plain_length
 from bot.views.modules import MARKS, state_words
 from bot.views.ratings import rate_button, rating_line
+from bot.views.refusals import refusal_text
 from bot.views.screen import Button, Screen, bar, button, link
-from domain.catalog import CatalogPage
+from domain import wording
+from domain.catalog import Browse, CatalogPage
+from domain.errors import PrerequisitesMissing
 from domain.learning.model import (
     Continue,
     CourseInfo,
@@ -22,10 +25,13 @@ from domain.learning.model import (
     ModuleState,
     ModuleStatus,
     ModuleView,
+    Prerequisite,
     Resume,
     TopicView,
 )
+from domain.paths import PathSummary
 from domain.personas import Persona
+from domain.prerequisites import missing
 from domain.progress import Advance, CourseCompleted, ModuleUnlocked
 from domain.tutor import Suggestion
 from domain.users import User
@@ -92,26 +98,40 @@ def home(
 NOTHING_PUBLISHED = "No courses are published yet — please come back soon."
 
 
-def catalog(found: CatalogPage, enrolled: set) -> Screen:
-    """The catalog; past a screenful, filtered by level and category and paged."""
+def catalog(found: CatalogPage, enrolled: set, paths: Sequence[PathSummary] = ()) -> Screen:
+    """The catalog; past a screenful, filtered by level and category and paged. The
+    learning paths come first, on the catalog's first unfiltered page."""
     if not found.total:
         return Screen(NOTHING_PUBLISHED, [[button("🏠 Home", "home")]])
-    lines = ["<b>📚 Courses</b>"]
+    lines, rows = [], []
+    if paths and found.browse == Browse():
+        lines += ["<b>🧭 Learning paths</b>"]
+        for path in paths:
+            lines.append(f"• <b>{escape(path.name)}</b> — {wording.count(path.courses, 'course')}")
+            rows.append([button(f"🧭 {path.name}", "path", path=path.id)])
+        lines.append("")
+    lines.append("<b>📚 Courses</b>")
     if found.filtered:
         level, category = found.level or "every level", found.category or "every category"
         lines.append(
             f"<i>{found.matching} of {found.total} · {escape(level)} · {escape(category)}</i>"
         )
     lines.append("")
-    rows = []
     for course in found.courses:
-        mark = " ✓ enrolled" if course.id in enrolled else ""
+        mine = course.id in enrolled
+        mark = " ✓ enrolled" if mine else ""
         stars = f", ★ {course.rating:.1f}" if course.rating is not None else ""
+        lacking = () if mine else missing(course)
+        gate = f"\n  🔒 after {_names(lacking)}" if lacking else ""
         lines.append(
             f"• <b>{escape(course.name)}</b> — {escape(course.level)}, "
-            f"{course.modules} modules, {price(course)}{stars}{mark}"
+            f"{course.modules} modules, {price(course)}{stars}{mark}{gate}"
         )
-        rows.append([button(course.name, "course", course=course.id)])
+        row = [button(course.name, "course", course=course.id)]
+        first = next((p for p in lacking if p.published), None)
+        if first is not None:
+            row.append(button(f"🔒 First: {first.name}", "course", course=first.id))
+        rows.append(row)
     if not found.courses:
         lines.append("No course matches both filters.")
     if found.filtered:
@@ -154,6 +174,29 @@ def _catalog_filters(found: CatalogPage) -> list[list[Button]]:
     return rows
 
 
+def _names(prerequisites: Sequence[Prerequisite]) -> str:
+    return ", ".join(escape(p.name) for p in prerequisites)
+
+
+def _requirements(course: CourseInfo) -> str | None:
+    """The card's line of prerequisites, each marked done or not (by this learner)."""
+    if not course.requires:
+        return None
+    marks = ", ".join(f"{'✅' if p.completed else '🔒'} {escape(p.name)}" for p in course.requires)
+    return f"Requires: {marks}"
+
+
+def gated(refused: PrerequisitesMissing) -> Screen:
+    """Enrolment refused (a press, or a deep link): what is missing, a button to each."""
+    lacking = refused.missing
+    lines = [f"🔒 <b>{escape(refused.course_name)}</b>", "", escape(refusal_text(refused))]
+    if any(not p.published for p in lacking):
+        lines += ["", "<i>A course it needs is not open to learners at the moment.</i>"]
+    rows = [[button(f"➡ {p.name}", "course", course=p.id)] for p in lacking if p.published]
+    rows.append([button("⬅ Courses", "catalog")])
+    return Screen(_fit("\n".join(lines)), rows)
+
+
 def course_card(course: CourseInfo, enrolled: bool) -> Screen:
     text = "\n".join(
         [
@@ -165,17 +208,19 @@ def course_card(course: CourseInfo, enrolled: bool) -> Screen:
             + (f" · {escape(course.category)}" if course.category else ""),
             f"Modules: {course.modules} · Topics: {course.topics}",
             f"Price: {price(course)}",
-            *filter(None, [rating_line(course.ratings, course.rating)]),
+            *filter(None, [rating_line(course.ratings, course.rating), _requirements(course)]),
         ]
     )
-    first = (
-        button("▶ Open course", "course_menu", course=course.id)
-        if enrolled
-        else button(
-            "✅ Enroll" + (" for free" if course.is_free else ""), "enroll", course=course.id
-        )
-    )
-    rows = [[first]]
+    lacking = () if enrolled else missing(course)
+    if enrolled:
+        rows = [[button("▶ Open course", "course_menu", course=course.id)]]
+    elif lacking:
+        rows = [
+            [button(f"🔒 First: {p.name}", "course", course=p.id)] for p in lacking if p.published
+        ]
+    else:
+        label = "✅ Enroll" + (" for free" if course.is_free else "")
+        rows = [[button(label, "enroll", course=course.id)]]
     if course.ratings:
         rows.append([button("💬 What learners say", "course_reviews", course=course.id)])
     return Screen(_fit(text), [*rows, [button("⬅ Courses", "catalog")]])

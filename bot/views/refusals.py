@@ -16,6 +16,7 @@ from domain.errors import (
     ModuleLocked,
     NoteRefused,
     PersonaUnavailable,
+    PrerequisitesMissing,
     QuizUnavailable,
     RatingRefused,
     Reason,
@@ -32,6 +33,7 @@ NOT_THE_AUTHOR = "Only the author of this draft can send or cancel it."
 _PLAIN: dict[Reason, str] = {
     Reason.COURSE_GONE: "That course is no longer available.",
     Reason.COURSE_DELETED: "That course no longer exists.",
+    Reason.PATH_GONE: "That learning path is no longer available.",
     Reason.MODULE_GONE: "That module does not exist.",
     Reason.TOPIC_GONE: "That topic does not exist (any more).",
     Reason.QUIZ_GONE: "This quiz is no longer available.",
@@ -109,6 +111,10 @@ def refusal_text(
             return f"Pick a date within {limit} years from today."
         case NoteRefused(reason=Reason.TOO_MANY_NOTES):
             return f"You have {error.limit:,} notes, the most I keep; delete some first (/notes)."
+        case PrerequisitesMissing(missing=missing):
+            names = ", ".join(p.name for p in missing)
+            first = "it" if len(missing) == 1 else "them"
+            return f"{error.course_name} needs {names} completed first: finish {first}, then enrol."
         case RatingRefused(reason=Reason.NOT_RATEABLE_YET):
             when = "its first module" if error.after == "first_module" else "it"
             return f"You can rate this course once you have completed {when}."

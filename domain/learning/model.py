@@ -31,6 +31,18 @@ class EnrollOutcome(StrEnum):
     ENROLLED = "enrolled"
     ALREADY = "already"
     SUSPENDED = "suspended"
+    GATED = "gated"  # a prerequisite is not completed: nothing written
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    """A course to complete first, and whether this learner has (domain.prerequisites)."""
+
+    id: UUID
+    slug: str
+    name: str
+    completed: bool
+    published: bool = True  # unpublished, it still gates but has no card to open
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class CourseInfo:
     variants: Mapping[Persona, int] = field(default_factory=dict)
     ratings: int = 0  # visible ratings
     rating: float | None = None  # their average, None below domain.ratings.SHOWN_FROM
+    requires: tuple[Prerequisite, ...] = ()  # in the pack's order, with the learner's state
 
     @property
     def is_free(self) -> bool:

@@ -15,6 +15,7 @@ from domain.learning.model import (
     LearnerCourse,
     TopicRecord,
 )
+from domain.paths import PathSummary
 from domain.personas import Persona
 
 
@@ -23,9 +24,13 @@ class Catalog(Protocol):
         self, user_id: int, course_id: UUID | None = None
     ) -> list[tuple[CourseInfo, bool]]: ...
 
+    async def shelf(
+        self, user_id: int
+    ) -> tuple[list[tuple[CourseInfo, bool]], list[PathSummary]]: ...
+
     async def home(self, user_id: int) -> tuple[list[LearnerCourse], list[CourseInfo]]: ...
 
-    async def course_by_slug(self, slug: str) -> CourseInfo | None: ...
+    async def course_by_slug(self, slug: str, user_id: int | None = None) -> CourseInfo | None: ...
 
 
 class Enrollments(Protocol):

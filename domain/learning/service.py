@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.clock import Clock, utc_now
-from domain.errors import NotEnrolled, NotFound, PersonaUnavailable, Reason
+from domain.errors import NotEnrolled, NotFound, PersonaUnavailable, PrerequisitesMissing, Reason
 from domain.learning.model import (
     CourseInfo,
     CourseProgress,
@@ -26,7 +26,9 @@ from domain.learning.rules import (
     progress_of,
     progress_of_each,
 )
+from domain.paths import PathSummary
 from domain.personas import Persona, text_for
+from domain.prerequisites import missing
 from domain.progress import Advance, ModuleUnlocked, module_finished
 
 
@@ -38,10 +40,14 @@ class LearningService:
     def now(self) -> datetime:
         return self._clock()
 
-    async def catalog_for(self, user_id: int) -> tuple[list[CourseInfo], frozenset[UUID]]:
-        """The published courses and which of them the learner is enrolled in."""
-        listed = await self._store.catalog(user_id)
-        return [course for course, _ in listed], frozenset(c.id for c, mine in listed if mine)
+    async def catalog_for(
+        self, user_id: int
+    ) -> tuple[list[CourseInfo], frozenset[UUID], list[PathSummary]]:
+        """The published courses, which of them the learner is enrolled in, and the
+        learning paths (domain.paths), read together."""
+        listed, paths = await self._store.shelf(user_id)
+        mine = frozenset(c.id for c, enrolled in listed if enrolled)
+        return [course for course, _ in listed], mine, paths
 
     async def course_card(self, user_id: int, course_id: UUID) -> tuple[CourseInfo, bool]:
         """A published course and whether the learner is enrolled in it."""
@@ -50,8 +56,9 @@ class LearningService:
             raise NotFound(Reason.COURSE_GONE)
         return found[0]
 
-    async def course_by_slug(self, slug: str) -> CourseInfo | None:
-        return await self._store.course_by_slug(slug)
+    async def course_by_slug(self, slug: str, user_id: int | None = None) -> CourseInfo | None:
+        """A published course; given the learner, with their prerequisites' state."""
+        return await self._store.course_by_slug(slug, user_id)
 
     async def home(self, user_id: int) -> tuple[list[CourseProgress], list[CourseInfo]]:
         """The learner's courses and the catalog, read together."""
@@ -62,11 +69,17 @@ class LearningService:
         return progress_of_each(await self._store.learner_courses(user_id), self._clock())
 
     async def enroll(self, user_id: int, course_id: UUID) -> tuple[EnrollOutcome, Enrollment]:
+        """Enrol (once); refused while a prerequisite is not completed, unless the learner
+        is enrolled already (a requirement added later does not throw anyone out). The
+        store enrols only then, in the statement that reads the prerequisites."""
         enrolled = await self._store.ensure_enrollment(user_id, course_id)
         if enrolled is None:
             raise NotFound(Reason.COURSE_GONE)
         if enrolled[0] is EnrollOutcome.SUSPENDED:
             raise NotEnrolled(Reason.SUSPENDED_ON_ENROLL)
+        if enrolled[0] is EnrollOutcome.GATED:
+            course = enrolled[1].course
+            raise PrerequisitesMissing(course.name, missing(course))
         return enrolled
 
     async def choose_persona(

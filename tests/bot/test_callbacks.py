@@ -21,6 +21,7 @@ EVERY_PAYLOAD: list[Payload] = [
     press.RemindUsual(),
     press.RemindAt(1439),
     press.Home(),
+    press.PathCard(uuid.UUID(int=2**128 - 1)),
     press.Catalog(),
     press.CatalogPage(9999, 9, 9999),
     press.Progress(),

@@ -19,11 +19,13 @@ from domain.errors import (
     NoteRefused,
     NotFound,
     PersonaUnavailable,
+    PrerequisitesMissing,
     QuizUnavailable,
     RatingRefused,
     Reason,
     TargetRefused,
 )
+from domain.learning.model import Prerequisite
 from domain.personas import Persona
 from domain.quiz.model import Gate, QuizStatus
 from domain.tutor import AskContext, QuotaExhausted
@@ -31,6 +33,12 @@ from tests.domain.test_quiz import record
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 MODULE_2 = record(module_no=2, topics_completed=1)
+
+
+def gated(*names: str) -> PrerequisitesMissing:
+    return PrerequisitesMissing(
+        "Advanced tea", tuple(Prerequisite(uuid4(), "x", n, False) for n in names)
+    )
 
 
 def closed(gate: Gate, reopens_at: datetime | None = None) -> QuizUnavailable:
@@ -62,6 +70,14 @@ def quota() -> QuotaExhausted:
         (NotFound(Reason.TOPIC_GONE), "That topic does not exist (any more)."),
         (ModuleLocked(3), "Module 3 is locked: pass the Module 2 quiz to unlock it."),
         (PersonaUnavailable("Tea basics", "sports"), "Tea basics has no sports version yet."),
+        (
+            gated("Tea basics"),
+            "Advanced tea needs Tea basics completed first: finish it, then enrol.",
+        ),
+        (
+            gated("Tea basics", "Brewing"),
+            "Advanced tea needs Tea basics, Brewing completed first: finish them, then enrol.",
+        ),
         (AnswerRejected(Reason.PICK_ONE), "Pick exactly one option."),
         (QuizUnavailable(), "The quiz is busy starting elsewhere; please try again."),
         (closed(Gate.NO_QUIZ), "Module 2 has no quiz."),
@@ -119,6 +135,7 @@ def test_every_reason_has_words_of_its_own() -> None:
         Reason.BAD_DATE: TargetRefused(Reason.BAD_DATE, text="31-02"),
         Reason.DATE_PASSED: TargetRefused(Reason.DATE_PASSED, text="2026-01-01"),
         Reason.DATE_TOO_FAR: TargetRefused(Reason.DATE_TOO_FAR, text="2099-01-01", limit=3),
+        Reason.PREREQUISITES_MISSING: gated("Tea basics"),
     }
     staff = {Reason.BAD_COUNT, Reason.UNKNOWN_USER, Reason.UNKNOWN_COURSE}
     staff |= {Reason.NO_SUCH_MODULE, Reason.MESSAGE_LENGTH}
