@@ -101,7 +101,7 @@ def add_verify_routes(app: web.Application, services: Services) -> None:
 
     app.router.add_get("/verify", form)
     app.router.add_get("/verify/", form)
-    app.router.add_get("/verify/{code}", by_path)
+    app.router.add_get("/verify/{code:.+}", by_path)  # slashes too: a forged path is unknown
 
 
 def build_verify_app(services: Services) -> web.Application:
