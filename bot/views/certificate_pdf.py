@@ -60,7 +60,7 @@ def render(certificate: Certificate, url: str) -> bytes:
     pdf.set_creator("Tutorbot")
     pdf.set_auto_page_break(False)
     pdf.add_page()
-    family = _setup_fonts(pdf)
+    family = _setup_fonts(pdf, f"{certificate.holder_name or ''}{certificate.course_name}")
     safe = (lambda s: s) if family != "helvetica" else _latin1
 
     pdf.set_draw_color(*ACCENT)
@@ -106,10 +106,24 @@ def render(certificate: Certificate, url: str) -> bytes:
     return bytes(pdf.output())
 
 
-def _setup_fonts(pdf: FPDF) -> str:
+def _needed(text: str) -> set[str]:
+    """The fallback families the text needs: loading a CJK font takes most of a render."""
+    needed = {"NotoSans"}
+    for ch in text:
+        point = ord(ch)
+        if 0x0600 <= point <= 0x08FF or 0xFB50 <= point <= 0xFEFF:
+            needed.add("NotoSansArabic")
+        elif point >= 0x2E80:
+            needed.add("NotoSansCJK")
+    return needed
+
+
+def _setup_fonts(pdf: FPDF, text: str) -> str:
     files = _font_files()
     if "NotoSans" not in files:
         return "helvetica"
+    needed = _needed(text)
+    files = {family: styles for family, styles in files.items() if family in needed}
     for family, styles in files.items():
         number = _CJK_SC if family == "NotoSansCJK" else 0
         for style, path in styles.items():
