@@ -4,9 +4,11 @@ server; per-address rate limiting; unknown codes answer no faster than known one
 
 from __future__ import annotations
 
+import socket
 import statistics
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from urllib.parse import quote
 
 import aiohttp
@@ -16,6 +18,7 @@ from aiohttp import web
 from telegram.ext import Application
 
 from bot.app import inbox_worker
+from bot.cli.runtime import verify_server as verify_server_of
 from bot.context import Services
 from bot.transport.verify_page import FLOOR_SECONDS, RateLimit
 from bot.transport.webhook import build_web_app
@@ -130,3 +133,20 @@ async def test_unknown_codes_take_as_long_as_known_ones(services: Services, issu
     for times in (known, unknown, forged):
         assert min(times) >= FLOOR_SECONDS
     assert abs(statistics.median(known) - statistics.median(unknown)) < FLOOR_SECONDS
+
+
+async def test_polling_mode_serves_the_page_only_on_verify_port(
+    services: Services, issued: Issued
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    off = replace(services, settings=services.settings.model_copy(update={"verify_port": None}))
+    async with verify_server_of(off):
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await get(f"http://127.0.0.1:{port}/verify/{issued.valid}")
+    update = {"verify_port": port, "webhook_host": "127.0.0.1"}
+    on = replace(services, settings=services.settings.model_copy(update=update))
+    async with verify_server_of(on):
+        status, html, _ = await get(f"http://127.0.0.1:{port}/verify/{issued.valid}")
+        assert status == 200 and "Valid certificate" in html
