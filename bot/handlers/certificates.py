@@ -5,6 +5,7 @@ resend), /certificate_name, /verify CODE and the verify_ deep link; staff's
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from telegram import Bot, InputFile, Update
 from telegram.constants import ParseMode
@@ -21,6 +22,7 @@ from domain.progress import Advance, CourseCompleted
 from domain.users import User
 
 BUTTONS = Buttons()
+log = logging.getLogger(__name__)
 
 
 def telegram_name(user: User) -> str:
@@ -34,10 +36,13 @@ async def on_advance(context: TutorContext, user: User, chat_id: int, advance: A
     if not isinstance(advance, CourseCompleted):
         return
     issued = await context.services.certificates.completed(advance, telegram_name(user))
-    if issued is not None:
-        await send_certificate(
-            context.bot, context.services.settings.verify_base_url, chat_id, issued
-        )
+    if issued is None:
+        return
+    base = context.services.settings.verify_base_url
+    try:
+        await send_certificate(context.bot, base, chat_id, issued)
+    except Exception:  # issued and kept: /certificates sends it again; the screen still shows
+        log.exception("certificate %s issued but not sent", issued.code)
 
 
 async def send_certificate(bot: Bot, base_url: str, chat_id: int, certificate: Certificate):

@@ -149,3 +149,27 @@ async def test_after_deleteme_the_certificate_stays_without_the_name(
     assert "Ada" not in bo.last.text
     row = await pool.fetchrow("SELECT user_id, holder_name, holder_erased FROM certificates")
     assert tuple(row) == (None, None, True)
+
+
+async def test_a_certificate_telegram_failed_to_take_is_resent_from_the_list(
+    talk, tea: UUID, pool: asyncpg.Pool, emulator: BotApiEmulator
+) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    fault = emulator.inject("sendDocument", 500, count=3)
+    await ada.send("/start tiny")
+    await ada.press("📘 Normal")
+    await ada.press("▶ Continue: 1.1")
+    await ada.press("Complete & go on")
+    await ada.press("✅ Mark complete")
+    await ada.send("/start tiny")
+    await ada.press("▶ Continue: 2.1")
+    await ada.press("Complete & go on")
+    await ada.press("✅ Mark complete")
+    assert "You completed Tea basics" in ada.last.text, "the completion is shown all the same"
+    assert fault.hits >= 1 and documents(ada) == []
+    code = await pool.fetchval("SELECT code FROM certificates WHERE user_id = 42")
+    fault.end()
+    await ada.send("/certificates")
+    assert code in ada.last.text
+    await ada.press("📄 Tea basics")
+    assert [code_of(m) for m in documents(ada)] == [code]
