@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.context import Services
 from bot.views import certificates as views
 from domain.certificates import Status
+from storage.database import is_unavailable
 
 FLOOR_SECONDS = 0.02
 MAX_CODE = 64  # characters read from a request; longer is unknown
@@ -82,7 +83,16 @@ def add_verify_routes(app: web.Application, services: Services) -> None:
         if code is None:
             html, status = views.page(None), 200
         else:
-            found = await services.certificates.verify(code[: MAX_CODE + 1])
+            try:
+                found = await services.certificates.verify(code[: MAX_CODE + 1])
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                return web.Response(
+                    text="Certificates cannot be checked right now; try again in a minute.",
+                    status=503,
+                    headers={**_HEADERS, "Retry-After": "30"},
+                )
             html = views.page(found, code)
             status = 404 if found.status is Status.UNKNOWN else 200
         left = FLOOR_SECONDS - (time.perf_counter() - started)

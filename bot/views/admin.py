@@ -29,15 +29,8 @@ USAGE = {
     "hide_review": "/hide_review @user|id course-slug reason",
     "certificate": "/certificate revoke|reissue CODE reason",
 }
-ADMIN_ONLY = (
-    "promote",
-    "demote",
-    "courses_admin",
-    "import",
-    "reindex",
-    "hide_review",
-    "certificate",
-)
+ADMIN_ONLY = ("promote", "demote", "courses_admin", "import", "reindex", "hide_review")
+ADMIN_ONLY = (*ADMIN_ONLY, "certificate")
 
 
 def menu(role: Role) -> Screen:

@@ -150,3 +150,10 @@ async def test_polling_mode_serves_the_page_only_on_verify_port(
     async with verify_server_of(on):
         status, html, _ = await get(f"http://127.0.0.1:{port}/verify/{issued.valid}")
         assert status == 200 and "Valid certificate" in html
+
+
+async def test_a_database_gone_answers_503_not_an_error(services: Services) -> None:
+    async with verify_server(services) as url:
+        await services.database.close()  # the pool is gone: nothing answers
+        status, html, headers = await get(f"{url}/verify/{'C' * 16}")
+    assert status == 503 and "try again" in html and headers["Retry-After"] == "30"
