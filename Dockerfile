@@ -10,6 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATA_DIR=/app/data
 
 WORKDIR /app
+# Fonts for the names on certificates (Latin, Arabic, CJK): bot/views/certificate_pdf.py.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-core fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 tutorbot
 COPY pyproject.toml README.md ./
 COPY bot ./bot

@@ -28,6 +28,7 @@ from bot.transport.request import AiohttpRequest
 from bot.transport.telegram_bot import TutorBot
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
+from domain.certificates import CertificateService
 from domain.clock import Clock, utc_now
 from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
@@ -50,6 +51,7 @@ from domain.users import UserService
 from storage.admin import PgAdminStore
 from storage.bots import adopt_unowned
 from storage.broadcast import PgBroadcastStore
+from storage.certificates import PgCertificateStore
 from storage.chunks import PgChunkStore
 from storage.content import PgContentStore
 from storage.course_admin import PgCourseAdminStore
@@ -142,6 +144,7 @@ async def open_services(
             privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
             notes=NotesService(PgNoteStore(pool), clock),
             ratings=RatingService(PgRatingStore(pool), admin, clock),
+            certificates=CertificateService(PgCertificateStore(pool), admin, clock),
             reviews=ReviewService(
                 PgReviewStore(pool),
                 clock,

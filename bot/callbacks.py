@@ -413,6 +413,15 @@ class CourseReviews(Payload):
     course: Id
 
 
+# Certificates: resend one of the learner's certificates (its code).
+Code = Annotated[str, Wire(re.compile(r"[A-Za-z0-9_-]{16,32}"), str, str)]
+
+
+@payload("cz", "certificate_resend")
+class CertificateResend(Payload):
+    code: Code
+
+
 @payload("ey", "erase_confirm")
 class EraseConfirm(Payload):
     request: Id

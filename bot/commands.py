@@ -12,6 +12,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("remind", "Study reminders: /remind 19:00, usual, quiet 22:00-07:00, off"),
     ("newchat", "Start a fresh conversation with the tutor"),
     ("rate", "Rate a course you completed; /rate words adds a review"),
+    ("certificates", "Your certificates; /certificate_name sets the name on them"),
+    ("verify", "Check a certificate: /verify CODE"),
     ("note", "Keep a note on the topic you're reading"),
     ("notes", "Your notes; /notes words finds them"),
     ("bookmarks", "The topics you bookmarked"),

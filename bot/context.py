@@ -12,6 +12,7 @@ from bot.settings import Settings
 from bot.transport.inbox import Inbox
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
+from domain.certificates import CertificateService
 from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
 from domain.goals import GoalService
@@ -61,6 +62,7 @@ class Services:
     reminders: ReminderService
     ratings: RatingService
     goals: GoalService
+    certificates: CertificateService
 
 
 class TutorContext(CallbackContext[ExtBot[None], dict, dict, dict]):

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     # Telegram's max_connections: simultaneous HTTPS connections it opens to deliver updates.
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # Certificates: the public address their verification page is reached at (the QR code
+    # and links carry <PUBLIC_URL>/verify/<code>); unset: the WEBHOOK_URL's origin, else
+    # http://localhost:<VERIFY_PORT>. In polling mode the page is served only when
+    # VERIFY_PORT is set (webhook mode serves it on WEBHOOK_PORT).
+    public_url: str | None = None
+    verify_port: int | None = Field(default=None, ge=1, le=65535)
+    # Verification page requests per minute from one address (0 = no limit).
+    verify_per_minute: int = Field(default=30, ge=0, le=100000)
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     # The chat model that answers learners' questions (any OpenAI-compatible endpoint).
@@ -98,7 +106,7 @@ class Settings(BaseSettings):
             raise ValueError("expected the token BotFather gave you, like 123456:ABC-DEF…")
         return value
 
-    @field_validator("telegram_api_url", "openai_base_url")
+    @field_validator("telegram_api_url", "openai_base_url", "public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if not value:
@@ -160,6 +168,16 @@ class Settings(BaseSettings):
         if not self.webhook_url:
             return "/telegram/updates"
         return "/" + self.webhook_url.split("://", 1)[1].partition("/")[2]
+
+    @property
+    def verify_base_url(self) -> str:
+        """Where the certificate verification page is reached (no trailing slash)."""
+        if self.public_url:
+            return self.public_url
+        if self.webhook_url:
+            scheme, rest = self.webhook_url.split("://", 1)
+            return f"{scheme}://{rest.partition('/')[0]}"
+        return f"http://localhost:{self.verify_port or self.webhook_port}"
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line (they are replaced by ***)."""

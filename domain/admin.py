@@ -57,6 +57,7 @@ class Action(StrEnum):
     COURSES = "courses_admin"
     EXPORT = "export"
     HIDE_REVIEW = "hide_review"
+    REVOKE_CERTIFICATE = "certificate"
 
 
 # Who may run what: admins everything; tutors the course-scoped ones for their courses.

@@ -83,6 +83,9 @@ class Reason(StrEnum):
 
     PREREQUISITES_MISSING = "prerequisites_missing"  # `course_name`, `missing`
     PATH_GONE = "path_gone"  # a learning path no longer there
+    CERTIFICATE_NAME_EMPTY = "certificate_name_empty"
+    CERTIFICATE_NAME_TOO_LONG = "certificate_name_too_long"  # `limit`, `length`
+    CERTIFICATE_UNKNOWN = "certificate_unknown"  # not one of the learner's
 
 
 class AccessDenied(Exception):
@@ -167,6 +170,16 @@ class RatingRefused(AccessDenied):
     def __init__(self, reason: Reason, *, after: str = "", limit: int = 0, length: int = 0) -> None:
         super().__init__(reason)
         self.after = after
+        self.limit = limit
+        self.length = length
+
+
+class CertificateRefused(AccessDenied):
+    """A certificate name that cannot be kept (`limit` the bound broken, `length` what it
+    had), or a certificate that is not the learner's."""
+
+    def __init__(self, reason: Reason, *, limit: int = 0, length: int = 0) -> None:
+        super().__init__(reason)
         self.limit = limit
         self.length = length
 

@@ -57,6 +57,8 @@ EXPORT: dict[str, str] = {
     "quiz_attempts": _by_course("quiz_attempts", "t.started_at"),
     "module_prompt_usage": _by_course("module_prompt_usage", "t.module_no"),
     "ai_mentor_threads": _by_course("ai_mentor_threads", "t.started_at"),
+    "certificates": _by_course("certificates", "t.issued_at"),
+    "certificate_names": "SELECT to_jsonb(t) FROM certificate_names t WHERE t.user_id = $1",
     "ai_mentor_thread_messages": """
         SELECT to_jsonb(t) FROM ai_mentor_thread_messages t
         JOIN ai_mentor_threads th ON th.id = t.thread_id
@@ -136,6 +138,9 @@ ERASURE: dict[str, str] = {
     "reminders": "deleted",
     "course_reviews": "deleted (the course's average no longer counts it)",
     "daily_goals": "deleted",
+    "certificate_names": "deleted",
+    "certificates": "kept for verifiers without the name or the link to the person: the "
+    "page says the holder erased their data",
     "course_goals": "deleted",
     "enrollments": "moved to the pseudonym, times cut to the day",
     "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
@@ -287,6 +292,11 @@ class PgPrivacyStore:
                 user_id,
                 through_update,
                 self._bot_id,
+            )
+            await conn.execute(
+                "UPDATE certificates SET holder_name = NULL, holder_erased = true, "
+                "user_id = NULL WHERE user_id = $1",
+                user_id,
             )
             await conn.execute("DELETE FROM users WHERE id = $1", user_id)
         return Outcome.ERASED

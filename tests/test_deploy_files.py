@@ -106,7 +106,7 @@ def test_proxy_routes_the_webhook_path_and_probes_to_the_bot_replicas() -> None:
         _env_file=None, webhook_url="https://bot.example.com/telegram/updates"
     ).webhook_path
     assert path.startswith("/telegram/")
-    for location in ("/telegram/", "= /healthz", "= /readyz"):
+    for location in ("/telegram/", "= /healthz", "= /readyz", "/verify"):
         assert upstream_of(blocks[location], config) == "http://bot:8080", location
     # Through Docker's DNS, re-resolved, so every replica (also after --scale) gets traffic.
     assert re.search(r"\bresolver\s+127\.0\.0\.11\b[^;]*valid=", config)
@@ -116,7 +116,7 @@ def test_proxy_does_not_expose_metrics_or_anything_else() -> None:
     config = nginx_config()
     blocks = locations(config)
     forwarded = {name for name, body in blocks.items() if "proxy_pass" in body}
-    assert forwarded == {"/telegram/", "= /healthz", "= /readyz"}
+    assert forwarded == {"/telegram/", "= /healthz", "= /readyz", "/verify"}
     assert re.search(r"return\s+404\s*;", blocks["/"])
 
 

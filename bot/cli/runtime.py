@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 
 from aiohttp import web
 from telegram.ext import Application
@@ -25,6 +25,7 @@ from bot.jobs.broadcast import stop_sending
 from bot.settings import ConfigError, Settings
 from bot.transport.inbox import InboxWorker
 from bot.transport.polling import InboxPoller
+from bot.transport.verify_page import build_verify_app
 from bot.transport.webhook import WebhookState, build_web_app
 from bot.transport.webhook_setup import register_webhook
 
@@ -75,7 +76,8 @@ async def run_bot(settings: Settings) -> None:
             worker.start()
             try:
                 if secret is None:
-                    await _serve_polling(application, worker)
+                    async with verify_server(services):
+                        await _serve_polling(application, worker)
                 else:
                     await _serve_webhook(application, services, worker, secret)
             finally:
@@ -84,6 +86,23 @@ async def run_bot(settings: Settings) -> None:
                 await stop_sending(application)
             await application.stop()
     log.info("stopped")
+
+
+@asynccontextmanager
+async def verify_server(services: Services) -> AsyncIterator[None]:
+    """Polling mode's certificate page on VERIFY_PORT; nothing when it is not set."""
+    settings = services.settings
+    if settings.verify_port is None:
+        yield
+        return
+    runner = web.AppRunner(build_verify_app(services), access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    await web.TCPSite(runner, settings.webhook_host, settings.verify_port).start()
+    log.info("certificate page on %s:%s/verify", settings.webhook_host, settings.verify_port)
+    try:
+        yield
+    finally:
+        await runner.cleanup()
 
 
 async def _serve_polling(application: Application, worker: InboxWorker) -> None:

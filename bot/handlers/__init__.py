@@ -16,6 +16,7 @@ from bot.handlers import (
     admin,
     broadcast,
     buttons,
+    certificates,
     course_admin,
     fallback,
     goals,
@@ -65,6 +66,16 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("rate", ratings.rate_command, filters=PRIVATE))
     application.add_handler(CommandHandler("hide_review", ratings.hide_review, filters=PRIVATE))
     application.add_handler(CommandHandler("goal", goals.goal, filters=PRIVATE))
+    application.add_handler(
+        CommandHandler("certificates", certificates.certificates_command, filters=PRIVATE)
+    )
+    application.add_handler(
+        CommandHandler("certificate_name", certificates.certificate_name, filters=PRIVATE)
+    )
+    application.add_handler(CommandHandler("verify", certificates.verify_command, filters=PRIVATE))
+    application.add_handler(
+        CommandHandler("certificate", certificates.certificate_admin, filters=PRIVATE)
+    )
     application.add_handler(CommandHandler("mydata", privacy.mydata, filters=PRIVATE))
     application.add_handler(CommandHandler("deleteme", privacy.deleteme, filters=PRIVATE))
     application.add_handler(CommandHandler("admin", admin.menu, filters=PRIVATE))

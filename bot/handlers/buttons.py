@@ -15,6 +15,7 @@ from bot.callbacks import ForgedCallback, decode
 from bot.context import TutorContext
 from bot.handlers import (
     broadcast,
+    certificates,
     course_admin,
     goals,
     learning,
@@ -45,6 +46,7 @@ BUTTONS = Buttons.merged(
     review.BUTTONS,
     reminders.BUTTONS,
     ratings.BUTTONS,
+    certificates.BUTTONS,
     goals.BUTTONS,
     paths.BUTTONS,
 )

@@ -9,12 +9,14 @@ from telegram import Update
 from bot import callbacks as press
 from bot.context import TutorContext
 from bot.handlers.base import Buttons, Reply, command
+from bot.handlers.certificates import on_advance, verify_deep_link
 from bot.handlers.render import show
 from bot.views import goals as goal_views
 from bot.views import learning as views
 from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
 from domain.catalog import Browse, browse
+from domain.certificates import DEEP_LINK_PREFIX
 from domain.errors import PrerequisitesMissing
 from domain.learning.model import TopicView
 from domain.progress import Advance
@@ -26,6 +28,8 @@ BUTTONS = Buttons()
 @command
 async def start(context: TutorContext, user: User, update: Update) -> Reply:
     learning = context.services.learning
+    if context.args and context.args[0].startswith(DEEP_LINK_PREFIX):
+        return await verify_deep_link(context, context.args[0][len(DEEP_LINK_PREFIX) :])
     if context.args:
         course = await learning.course_by_slug(context.args[0].strip().lower()[:64], user.id)
         if course is not None:
@@ -132,10 +136,11 @@ async def _topic(context: TutorContext, user: User, update: Update, p: press.Top
 
 
 @BUTTONS.on(press.Complete)
-async def _complete(context: TutorContext, user: User, _u: Update, p: press.Complete) -> Reply:
+async def _complete(context: TutorContext, user: User, update: Update, p: press.Complete) -> Reply:
     view, newly, advance = await context.services.learning.complete_topic(
         user.id, p.course, p.module, p.topic
     )
+    await on_advance(context, user, _chat(update, user), advance)
     offers = await context.services.tutor.suggestions(view.course.id, topic=(p.module, p.topic))
     return Reply(views.topic_screen(view, 0, offers, advance), _completed_toast(view, newly))
 
@@ -148,6 +153,7 @@ async def _complete_next(
     that finished the course: topics can be done out of order)."""
     learning = context.services.learning
     done, newly, advance = await learning.complete_topic(user.id, p.course, p.module, p.topic)
+    await on_advance(context, user, _chat(update, user), advance)
     toast = _completed_toast(done, newly)
     if not done.has_next:
         return await _topic_after(context, done, toast, advance)
@@ -185,6 +191,10 @@ async def _enroll(context: TutorContext, user: User, course_id: UUID) -> Screen:
 async def _catalog(context: TutorContext, user_id: int, asked: Browse | None = None) -> Screen:
     courses, enrolled, paths = await context.services.learning.catalog_for(user_id)
     return views.catalog(browse(courses, asked or Browse()), enrolled, paths)
+
+
+def _chat(update: Update, user: User) -> int:
+    return update.effective_chat.id if update.effective_chat else user.id
 
 
 def _reader(context: TutorContext, user: User) -> views.Reader:

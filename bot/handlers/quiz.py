@@ -15,6 +15,7 @@ from telegram.error import BadRequest
 from bot import callbacks as press
 from bot.context import TutorContext
 from bot.handlers.base import Buttons, Reply, command
+from bot.handlers.certificates import on_advance
 from bot.handlers.render import edit, send, show
 from bot.jobs.schedule import schedule_cooldown_release
 from bot.views import quiz as views
@@ -154,6 +155,7 @@ async def _record(
     if outcome.result is not None:
         _after_finish(context, outcome.result)
         chat_id = update.effective_chat.id if update.effective_chat else user.id
+        await on_advance(context, user, chat_id, outcome.result.outcome)
         await send(context.bot, chat_id, views.result(outcome.result, user.timezone, quizzes.now()))
     else:
         await _show_question(context, user, update, outcome.attempt, below=True)

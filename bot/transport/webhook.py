@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.context import Services
 from bot.transport.inbox import BadUpdate, InboxWorker
+from bot.transport.verify_page import add_verify_routes
 from storage.database import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def build_web_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    add_verify_routes(app, services)  # the public certificate page
     return app
 
 

@@ -27,8 +27,10 @@ USAGE = {
     "or a .pdf/.md/.txt with /import course-slug",
     "reindex": "/reindex course-slug",
     "hide_review": "/hide_review @user|id course-slug reason",
+    "certificate": "/certificate revoke|reissue CODE reason",
 }
 ADMIN_ONLY = ("promote", "demote", "courses_admin", "import", "reindex", "hide_review")
+ADMIN_ONLY = (*ADMIN_ONLY, "certificate")
 
 
 def menu(role: Role) -> Screen:

@@ -13,6 +13,7 @@ from domain.admin import Invalid
 from domain.errors import (
     AccessDenied,
     BadTime,
+    CertificateRefused,
     ModuleLocked,
     NoteRefused,
     PersonaUnavailable,
@@ -64,6 +65,10 @@ _PLAIN: dict[Reason, str] = {
     Reason.BAD_RATING: "A rating is 1 to 5 stars.",
     Reason.RATE_FIRST: "Rate a course first (/rate), then add your words.",
     Reason.REVIEW_EMPTY: "Write your words after the command, e.g. /rate Clear and practical.",
+    Reason.CERTIFICATE_NAME_EMPTY: (
+        "Write the name after the command, e.g. /certificate_name Ada Lovelace."
+    ),
+    Reason.CERTIFICATE_UNKNOWN: "That is not one of your certificates. /certificates lists them.",
     Reason.CARD_GONE: "That review card is not in your deck any more. /review shows what is due.",
     Reason.GOAL_NOT_OFFERED: "Pick one of the daily goals offered under /goal.",
     Reason.NO_COURSE_FOR_TARGET: (
@@ -118,6 +123,11 @@ def refusal_text(
         case RatingRefused(reason=Reason.NOT_RATEABLE_YET):
             when = "its first module" if error.after == "first_module" else "it"
             return f"You can rate this course once you have completed {when}."
+        case CertificateRefused(reason=Reason.CERTIFICATE_NAME_TOO_LONG):
+            return (
+                f"A name on a certificate holds at most {error.limit:,} characters; yours has "
+                f"{error.length:,}."
+            )
         case RatingRefused(reason=Reason.REVIEW_TOO_LONG):
             return (
                 f"A review holds at most {error.limit:,} characters; yours has "

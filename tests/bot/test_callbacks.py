@@ -58,6 +58,7 @@ EVERY_PAYLOAD: list[Payload] = [
     press.RateMenu(COURSE),
     press.Rate(COURSE, 5),
     press.CourseReviews(COURSE),
+    press.CertificateResend("A" * 32),
     press.Review(),
     press.ReviewAnswer(2**63 - 1, 9),
     press.ReviewToggle(2**63 - 1, 63),

@@ -14,6 +14,7 @@ from domain.errors import (
     AccessDenied,
     AnswerRejected,
     BadTime,
+    CertificateRefused,
     ModuleLocked,
     NotEnrolled,
     NoteRefused,
@@ -131,6 +132,9 @@ def test_every_reason_has_words_of_its_own() -> None:
         Reason.TOO_MANY_NOTES: NoteRefused(Reason.TOO_MANY_NOTES, limit=1000),
         Reason.NOT_RATEABLE_YET: RatingRefused(Reason.NOT_RATEABLE_YET, after="course"),
         Reason.REVIEW_TOO_LONG: RatingRefused(Reason.REVIEW_TOO_LONG, limit=1000, length=4000),
+        Reason.CERTIFICATE_NAME_TOO_LONG: CertificateRefused(
+            Reason.CERTIFICATE_NAME_TOO_LONG, limit=80, length=200
+        ),
         Reason.BAD_TIME: BadTime("25:99"),
         Reason.BAD_DATE: TargetRefused(Reason.BAD_DATE, text="31-02"),
         Reason.DATE_PASSED: TargetRefused(Reason.DATE_PASSED, text="2026-01-01"),

@@ -70,3 +70,16 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_dotenv_file_is_read(tmp_path) -> None:
     (tmp_path / ".env").write_text("ADMIN_TELEGRAM_IDS=99\n")
     assert load_settings().admin_telegram_ids == frozenset({99})
+
+
+def test_the_certificate_page_address_follows_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PUBLIC_URL", "VERIFY_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    assert load_settings().verify_base_url == "http://localhost:8080"
+    assert load_settings(verify_port=8081).verify_base_url == "http://localhost:8081"
+    hooked = load_settings(webhook_url="https://bot.example.com/telegram/updates")
+    assert hooked.verify_base_url == "https://bot.example.com"
+    chosen = load_settings(public_url="https://certs.example.org/", webhook_url=hooked.webhook_url)
+    assert chosen.verify_base_url == "https://certs.example.org"
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        load_settings(public_url="certs.example.org")

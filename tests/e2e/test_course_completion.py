@@ -124,7 +124,10 @@ async def test_the_learner_sees_the_course_completed_without_a_quiz(
     await ada.press("Next ➡")
     await ada.press("✅ Mark complete")
 
-    assert "🎓 You completed Tea without tests! Congratulations." in ada.last.text
+    # The topic's screen says so; the certificate (a PDF) arrives below it.
+    congratulated, certificate = ada.messages[-2:]
+    assert "🎓 You completed Tea without tests! Congratulations." in congratulated.text
+    assert certificate.document is not None
     assert await completed_at(pool, 42, courses[1]) == NOON
     await ada.send("/progress")
     assert "🎓 completed" in ada.last.text

@@ -36,7 +36,9 @@ async def complete_the_course(chat: Dialogue) -> None:
     await chat.press("▶ Continue: 2.1")
     await chat.press("Complete & go on")
     await chat.press("✅ Mark complete")
-    assert "You completed Tea basics" in chat.last.text, chat.transcript()
+    # The topic's screen says so; the certificate (a PDF) arrives below it.
+    assert "You completed Tea basics" in chat.messages[-2].text, chat.transcript()
+    assert chat.last.document is not None
 
 
 async def test_a_learner_rates_a_completed_course_and_adds_words(talk, tea: UUID) -> None:
@@ -49,10 +51,12 @@ async def test_a_learner_rates_a_completed_course_and_adds_words(talk, tea: UUID
     assert ada.answer_text == "You can rate this course once you have completed it."
 
     await complete_the_course(ada)
-    await ada.press("⭐ Rate this course")
-    assert "⭐ Rate Tea basics" in ada.last.text
+    await ada.press("⭐ Rate this course")  # on the topic's screen, above the certificate
+    [rating] = ada.replies
+    assert "⭐ Rate Tea basics" in rating.text
     await ada.press("4★")
-    assert "Thank you! Your rating: ★★★★☆" in ada.last.text
+    assert [m.message_id for m in ada.replies] == [rating.message_id]
+    assert "Thank you! Your rating: ★★★★☆" in ada.replies[0].text
     await ada.send("/rate Clear <b>and</b> practical — https://example.org")
     assert "“Clear <b>and</b> practical — https://example.org”" in ada.last.text
     await ada.press("⬅ Course")

@@ -173,6 +173,19 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
         user_id,
     )
     await pool.execute(
+        "INSERT INTO certificate_names (user_id, name, updated_at) VALUES ($1, $2, now())",
+        user_id,
+        f"{name} on paper",
+    )
+    await pool.execute(
+        "INSERT INTO certificates (code, user_id, course_id, holder_name, course_name, score, "
+        "issued_at) VALUES ($3, $1, $2, $4, 'Tiny', '2 modules', now())",
+        user_id,
+        course,
+        f"code-{user_id:016d}"[:32],
+        f"{name} on paper",
+    )
+    await pool.execute(
         "INSERT INTO course_goals (user_id, course_id, target_date, started_on, set_at) "
         "VALUES ($1, $2, current_date + 30, current_date, now())",
         user_id,
