@@ -17,6 +17,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.context import Services
 from tests.e2e import test_ratings
@@ -92,7 +94,11 @@ async def test_a_certificate_from_the_chat_checks_out_in_chromium(
             browser.get(f"{site}/verify")
             browser.find_element(By.ID, "code").send_keys(code)
             browser.find_element(By.TAG_NAME, "button").click()
-            return browser.find_element(By.ID, "status").text, browser.current_url
+            # The click starts a navigation; the answer page is the one with a status.
+            status = WebDriverWait(browser, 10).until(
+                expected_conditions.presence_of_element_located((By.ID, "status"))
+            )
+            return status.text, browser.current_url
 
         status, landed = await asyncio.to_thread(typed)
         assert status == "Valid certificate" and landed.endswith(f"/verify?code={code}")
