@@ -228,7 +228,9 @@ def course_card(course: CourseInfo, enrolled: bool) -> Screen:
 
 def persona_picker(course: CourseInfo, current: Persona | None, *, welcome: bool) -> Screen:
     intro = (
-        f"🎉 You're enrolled in <b>{escape(course.name)}</b>! Module 1 is open.\n\n"
+        f"🎉 You're enrolled in <b>{escape(course.name)}</b>! Module 1 is open.\n"
+        "<i>🎓 Completing it earns a certificate with your Telegram name; "
+        "/certificate_name sets the name to show instead.</i>\n\n"
         if welcome
         else ""
     )

@@ -173,3 +173,13 @@ async def test_a_certificate_telegram_failed_to_take_is_resent_from_the_list(
     assert code in ada.last.text
     await ada.press("📄 Tea basics")
     assert [code_of(m) for m in documents(ada)] == [code]
+
+
+async def test_the_name_certificates_carry_is_put_to_the_learner_when_they_enroll(
+    talk, tea
+) -> None:
+    ada: Dialogue = talk(42, "Ada")
+    await ada.send("/start tiny")
+    welcome = ada.last.text
+    assert "You're enrolled in Tea basics" in welcome
+    assert "certificate with your Telegram name; /certificate_name sets the name" in welcome
