@@ -32,11 +32,14 @@ _REFERENCE_SUFFIXES = (".md", ".txt", ".pdf")
 MODULE_ATTRIBUTE = re.compile(r"\s*\{\s*module\s*=\s*(\d+)\s*\}\s*$")
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """A pack file's model: unknown fields are refused and nothing is coerced, so a typo is
+    a problem at its line rather than a key silently ignored (course packs, path files)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class CourseSettings(_Strict):
+class CourseSettings(Strict):
     quiz_pass_threshold: int = Field(default=70, ge=1, le=100)
     quiz_cooldown_hours: int = Field(default=24, ge=0, le=24 * 30)
     quiz_attempts_limit: int = Field(default=0, ge=0)
@@ -47,7 +50,7 @@ class CourseSettings(_Strict):
     reviews_after: Literal["course", "first_module"] = "course"
 
 
-class CourseMeta(_Strict):
+class CourseMeta(Strict):
     slug: Slug
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     description: str = ""
@@ -63,17 +66,17 @@ class CourseMeta(_Strict):
     requires: list[Slug] = Field(default_factory=list, max_length=20)
 
 
-class ModuleMeta(_Strict):
+class ModuleMeta(Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     description: str = ""
 
 
-class OptionSpec(_Strict):
+class OptionSpec(Strict):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     correct: bool = False
 
 
-class ReviewSpec(_Strict):
+class ReviewSpec(Strict):
     """A review card on a topic: asked in spaced review once its module is open."""
 
     id: Slug | None = None
@@ -82,25 +85,25 @@ class ReviewSpec(_Strict):
     explanation: Annotated[str, StringConstraints(max_length=600)] = ""
 
 
-class TopicFront(_Strict):
+class TopicFront(Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     ppt_url: Url | None = None
     video_url: Url | None = None
     review: list[ReviewSpec] = Field(default_factory=list)
 
 
-class QuestionSpec(_Strict):
+class QuestionSpec(Strict):
     pair: int = Field(ge=0)
     question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     options: list[OptionSpec] = Field(min_length=2, max_length=6)
     explanation: Annotated[str, StringConstraints(max_length=600)] = ""
 
 
-class QuizFile(_Strict):
+class QuizFile(Strict):
     questions: list[QuestionSpec] = Field(min_length=1)
 
 
-class SuggestionSpec(_Strict):
+class SuggestionSpec(Strict):
     id: Slug
     prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     topic: Annotated[str, StringConstraints(pattern=r"^\d{1,3}\.\d{1,3}$")] | None = None
@@ -108,7 +111,7 @@ class SuggestionSpec(_Strict):
     answer: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1500)] | None = None
 
 
-class SuggestionsFile(_Strict):
+class SuggestionsFile(Strict):
     suggestions: list[SuggestionSpec] = Field(default_factory=list)
 
 
@@ -228,7 +231,10 @@ UNREADABLE: Any = object()
 
 
 @dataclass
-class _Collector:
+class Collector:
+    """The problems and warnings of one check, each at `file:line`, gathered so an author
+    sees them all at once (course packs and path files share it)."""
+
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     review_keys: dict[str, str] = field(default_factory=dict)  # card key: "file:line"
@@ -320,7 +326,7 @@ def parse_pack(files: Mapping[str, str], problems: list[Problem] | None = None) 
 
     `problems` carries what the caller already found while reading (undecodable files…).
     """
-    out = _Collector(list(problems or []))
+    out = Collector(list(problems or []))
     meta = None
     meta_data: Any = None
     if "course.yaml" not in files:
@@ -396,7 +402,7 @@ def parse_pack(files: Mapping[str, str], problems: list[Problem] | None = None) 
     )
 
 
-def _requires(out: _Collector, meta: CourseMeta | None, meta_data: Any) -> dict[str, int]:
+def _requires(out: Collector, meta: CourseMeta | None, meta_data: Any) -> dict[str, int]:
     """`requires:` names other courses, each once; whether they exist (and make no cycle)
     is for the import to check against the database (domain.prerequisites)."""
     if meta is None or not meta.requires:
@@ -414,7 +420,7 @@ def _requires(out: _Collector, meta: CourseMeta | None, meta_data: Any) -> dict[
 
 
 def _reference_modules(
-    out: _Collector,
+    out: Collector,
     meta: CourseMeta | None,
     meta_data: Any,
     references: list[ReferenceDoc],
@@ -462,7 +468,7 @@ def _gaps(names: Mapping[int, str], what: str, kind: str) -> list[tuple[str, str
 
 
 def _module(
-    out: _Collector, number: int, folder: str, files: dict[str, str], draws: int
+    out: Collector, number: int, folder: str, files: dict[str, str], draws: int
 ) -> ModulePack | None:
     base = f"modules/{folder}"
     meta = None
@@ -547,7 +553,7 @@ def _module(
 
 
 def _topic(
-    out: _Collector, path: str, where: tuple[int, int], text: str, variants: dict[Persona, str]
+    out: Collector, path: str, where: tuple[int, int], text: str, variants: dict[Persona, str]
 ) -> TopicPack | None:
     front_data: Any = None
     body = text
@@ -584,7 +590,7 @@ def _topic(
 
 
 def _review_cards(
-    out: _Collector, path: str, where: tuple[int, int], specs: list[ReviewSpec], data: Any
+    out: Collector, path: str, where: tuple[int, int], specs: list[ReviewSpec], data: Any
 ) -> tuple[ReviewCardPack, ...]:
     """A topic's `review:` cards, checked as quiz questions are; a card that would not fit
     a Telegram quiz poll is warned about (it is asked with buttons instead)."""
@@ -628,7 +634,7 @@ def _poll_misfit(explanation: str) -> str | None:
 
 
 def _check_choices(
-    out: _Collector, path: str, line: int, label: str, question: str, options: list[OptionSpec]
+    out: Collector, path: str, line: int, label: str, question: str, options: list[OptionSpec]
 ) -> None:
     """What quiz questions and review cards share: a correct option, several announced,
     no option twice."""
@@ -647,7 +653,7 @@ def _check_choices(
 
 
 def _quiz(
-    out: _Collector, path: str, text: str, module_no: int, topic_numbers: list[int], draws: int
+    out: Collector, path: str, text: str, module_no: int, topic_numbers: list[int], draws: int
 ) -> list[QuestionPack]:
     data = out.yaml(path, text)
     quiz = out.model(path, data, QuizFile)
@@ -687,7 +693,7 @@ def _quiz(
 FEW_QUESTIONS = 3
 
 
-def _short_quiz(out: _Collector, path: str, line: int, questions: int, draws: int) -> None:
+def _short_quiz(out: Collector, path: str, line: int, questions: int, draws: int) -> None:
     """A quiz that imports but is thin: warned, not refused (a short quiz is the author's
     choice, and a draft course may add questions later)."""
     n = wording.count(questions, "question")
@@ -703,7 +709,7 @@ def _short_quiz(out: _Collector, path: str, line: int, questions: int, draws: in
     out.warn(path, line, f"{said}; add questions (4 or more per topic pair)")
 
 
-def _suggestions(out: _Collector, text: str, modules: list[ModulePack]) -> list[SuggestionPack]:
+def _suggestions(out: Collector, text: str, modules: list[ModulePack]) -> list[SuggestionPack]:
     path = "suggestions.yaml"
     data = out.yaml(path, text)
     parsed = out.model(path, data, SuggestionsFile)

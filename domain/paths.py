@@ -16,14 +16,14 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints
 
-from domain.course_pack import PackError, Problem, Slug, _Collector, _Strict
+from domain.course_pack import Collector, PackError, Problem, Slug, Strict
 from domain.errors import NotFound, Reason
 from domain.learning.model import percent
 
 MAX_COURSES = 30
 
 
-class PathFile(_Strict):
+class PathFile(Strict):
     slug: Slug
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     description: Annotated[str, StringConstraints(max_length=1000)] = ""
@@ -44,7 +44,7 @@ class PathPack:
 
 def parse_path(file: str, text: str) -> PathPack:
     """Validate a path file (`file` names it in the problems); raise PackError listing all."""
-    out = _Collector()
+    out = Collector()
     data = out.yaml(file, text)
     parsed: PathFile | None = out.model(file, data, PathFile)
     lines: dict[str, int] = {}

@@ -60,11 +60,6 @@ class LearningService:
         """A published course; given the learner, with their prerequisites' state."""
         return await self._store.course_by_slug(slug, user_id)
 
-    async def home(self, user_id: int) -> tuple[list[CourseProgress], list[CourseInfo]]:
-        """The learner's courses and the catalog, read together."""
-        mine, catalog = await self._store.home(user_id)
-        return progress_of_each(mine, self._clock()), catalog
-
     async def my_courses(self, user_id: int) -> list[CourseProgress]:
         return progress_of_each(await self._store.learner_courses(user_id), self._clock())
 
