@@ -61,8 +61,13 @@ _OPEN = """
 """
 
 
+def _prompt(question: str, options: list | None, explanation: str) -> Prompt:
+    """A prompt from its JSON options ([{"text", "correct"}, ...]), as both sources keep them."""
+    pairs = tuple((o["text"], bool(o["correct"])) for o in options or ())
+    return Prompt.of_options(question, pairs, explanation)
+
+
 def _due_card(row: asyncpg.Record) -> DueCard:
-    options = tuple((o["text"], bool(o["correct"])) for o in row["options"] or ())
     card = ReviewCard(
         learner=row["user_id"],
         course=row["course_id"],
@@ -72,7 +77,7 @@ def _due_card(row: asyncpg.Record) -> DueCard:
         due=row["due"],
         reps=row["reps"],
     )
-    return DueCard(card, Prompt.of_options(row["question"], options, row["explanation"]))
+    return DueCard(card, _prompt(row["question"], row["options"], row["explanation"]))
 
 
 def _ask(row: asyncpg.Record) -> Ask:
@@ -193,11 +198,7 @@ class PgReviewStore:
                     r["key"],
                     r["module_no"],
                     r["topic_number"],
-                    Prompt.of_options(
-                        r["question"],
-                        tuple((o["text"], bool(o["correct"])) for o in r["options"]),
-                        r["explanation"],
-                    ),
+                    _prompt(r["question"], r["options"], r["explanation"]),
                 ),
             )
             for r in rows

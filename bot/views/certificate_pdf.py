@@ -5,7 +5,7 @@ Names in any script: Noto Sans for Latin, Greek and Cyrillic, with Noto Sans Ara
 Noto Sans CJK as fallbacks (Debian's `fonts-noto-core` and `fonts-noto-cjk`); text shaping
 (uharfbuzz) joins Arabic letters and writes them right to left. Fonts are looked up under
 `FONT_DIRS`; without Noto the PDF is still made, in a core font, with characters it
-cannot show replaced by "?" (the Dockerfile and `.ci/run` install the fonts).
+cannot show replaced by "?" (the Dockerfile and `scripts/test.sh` install the fonts).
 """
 
 from __future__ import annotations

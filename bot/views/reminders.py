@@ -8,6 +8,7 @@ from html import escape
 from bot.views.clock import local_time
 from bot.views.screen import Button, Screen, button, opening
 from domain.reminders import SNOOZE_HOURS, VARIANTS, Decision, Notice, Setting, Waiting
+from domain.wording import count
 
 USAGE = (
     "Send <code>/remind 19:00</code> (any time of day: 19:00, 7pm, 7:30 am), "
@@ -40,11 +41,10 @@ def waiting(what: Waiting) -> str:
     """`6 cards due, 2 topics left in Module 2`."""
     parts = []
     if what.cards_due:
-        parts.append(f"{what.cards_due} card{'s' if what.cards_due != 1 else ''} due")
+        parts.append(f"{count(what.cards_due, 'card')} due")
     if what.topics_left:
         where = f" in Module {what.module_no}" if what.module_no is not None else ""
-        plural = "s" if what.topics_left != 1 else ""
-        parts.append(f"{what.topics_left} topic{plural} left{where}")
+        parts.append(f"{count(what.topics_left, 'topic')} left{where}")
     return ", ".join(parts)
 
 

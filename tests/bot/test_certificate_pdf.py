@@ -43,7 +43,7 @@ def text_of(data: bytes) -> str:
 
 
 def test_the_fonts_for_every_script_are_installed() -> None:
-    # Debian's fonts-noto-core and fonts-noto-cjk (the Dockerfile and .ci/run install them).
+    # Debian's fonts-noto-core and fonts-noto-cjk (the Dockerfile and scripts/test.sh install them).
     assert fonts_available() == ["NotoSans", "NotoSansArabic", "NotoSansCJK"]
 
 

@@ -3,7 +3,7 @@ and `chromium-driver`, driven by Selenium): a learner completes the course in th
 its certificate's code opens as valid; revoked by staff, the same page says revoked; a
 made-up code is unknown; the form checks a typed code.
 
-Skips only where no Chromium is installed (`.ci/run` installs it, so CI never skips)."""
+Skips only where no Chromium is installed (`scripts/test.sh` installs it, so CI never skips)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ FLAGS = (
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
     if CHROMIUM is None or DRIVER is None:
-        pytest.skip("no Chromium here: apt-get install chromium chromium-driver (.ci/run does)")
+        pytest.skip(
+            "no Chromium here: apt-get install chromium chromium-driver (scripts/test.sh does)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in FLAGS:
