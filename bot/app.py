@@ -34,6 +34,7 @@ from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
 from domain.flood import FloodControl
 from domain.goals import GoalService
+from domain.inputs import InputService
 from domain.learning.service import LearningService
 from domain.notes import NotesService
 from domain.paths import PathService
@@ -61,6 +62,7 @@ from storage.embedded import EmbeddedPostgres, drop_stale_databases
 from storage.embedded import scratch_database as embedded_scratch_database
 from storage.goals import PgGoalStore
 from storage.inbox import PgInboxStore
+from storage.inputs import PgInputStore
 from storage.learning import PgLearningStore
 from storage.lexical import upgrade_stale
 from storage.migrations import migrate
@@ -155,6 +157,7 @@ async def open_services(
             ),
             reminders=ReminderService(PgReminderStore(pool, bot), clock),
             goals=GoalService(PgGoalStore(pool, learning), clock, tzinfo_of),
+            inputs=InputService(PgInputStore(pool), clock=clock),
         )
     finally:
         await pool.close()

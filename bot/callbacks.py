@@ -432,6 +432,15 @@ class EraseCancel(Payload):
     request: Id
 
 
+# Awaited text (domain.inputs): stop waiting for the input of this kind.
+Kind = Annotated[str, Wire(re.compile(r"[a-z_]{1,24}"), str, str)]
+
+
+@payload("ic", "input_cancel")
+class CancelInput(Payload):
+    kind: Kind
+
+
 def encode(pressed: Payload) -> str:
     parts = ["+" + pressed.CODE if pressed.new_message else pressed.CODE]
     for name, wire in pressed.LAYOUT:

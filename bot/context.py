@@ -16,6 +16,7 @@ from domain.certificates import CertificateService
 from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
 from domain.goals import GoalService
+from domain.inputs import InputService
 from domain.learning.service import LearningService
 from domain.notes import NotesService
 from domain.paths import PathService
@@ -63,6 +64,7 @@ class Services:
     ratings: RatingService
     goals: GoalService
     certificates: CertificateService
+    inputs: InputService
 
 
 class TutorContext(CallbackContext[ExtBot[None], dict, dict, dict]):

@@ -32,6 +32,7 @@ from bot.handlers import (
     stats,
     system,
     tutor,
+    typed,
 )
 
 # New messages in private chats only: edits, groups and channels are handled apart. A
@@ -58,6 +59,7 @@ def register(application: Application) -> None:
     )
     application.add_handler(CommandHandler("remind", reminders.remind, filters=PRIVATE))
     application.add_handler(CommandHandler("newchat", tutor.new_chat, filters=PRIVATE))
+    application.add_handler(CommandHandler("cancel", typed.cancel, filters=PRIVATE))
     application.add_handler(CommandHandler("note", notes.note, filters=PRIVATE))
     application.add_handler(CommandHandler("notes", notes.notes_command, filters=PRIVATE))
     application.add_handler(CommandHandler("bookmarks", notes.bookmarks_command, filters=PRIVATE))
@@ -100,8 +102,8 @@ def register(application: Application) -> None:
         )
     )
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, fallback.unknown_command))
-    application.add_handler(MessageHandler(PRIVATE & filters.TEXT, tutor.question))
-    application.add_handler(MessageHandler(PRIVATE, fallback.not_text))
+    application.add_handler(MessageHandler(PRIVATE & filters.TEXT, typed.on_text))
+    application.add_handler(MessageHandler(PRIVATE, typed.on_media))
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.group_command)
     )

@@ -27,6 +27,7 @@ from bot.handlers import (
     reminders,
     review,
     tutor,
+    typed,
 )
 from bot.handlers.base import Buttons
 from bot.handlers.render import pressing
@@ -49,6 +50,7 @@ BUTTONS = Buttons.merged(
     certificates.BUTTONS,
     goals.BUTTONS,
     paths.BUTTONS,
+    typed.BUTTONS,
 )
 
 

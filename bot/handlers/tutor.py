@@ -28,8 +28,9 @@ from domain.users import User
 BUTTONS = Buttons()
 
 
-@command
-async def question(context: TutorContext, user: User, update: Update) -> Reply | None:
+async def ask(context: TutorContext, user: User, update: Update) -> Reply | None:
+    """A typed question for the tutor (bot/handlers/typed.py sends here what no screen
+    awaits)."""
     message = update.effective_message
     if message is None or message.text is None or update.effective_chat is None:
         return None

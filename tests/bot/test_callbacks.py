@@ -50,6 +50,7 @@ EVERY_PAYLOAD: list[Payload] = [
     press.CourseVisibility(COURSE, "a"),
     press.EraseConfirm(ATTEMPT),
     press.EraseCancel(ATTEMPT),
+    press.CancelInput("x" * 24),
     press.TopicNotes(COURSE, 9999, 9999),
     press.Bookmark(COURSE, 9999, 9999),
     press.DeleteNote(2**63 - 1),
