@@ -7,6 +7,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import asyncpg
 from telegram import BotCommand
@@ -34,6 +35,7 @@ from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
 from domain.flood import FloodControl
 from domain.goals import GoalService
+from domain.help_requests import HelpService, HelpSettings
 from domain.inputs import InputService
 from domain.learning.service import LearningService
 from domain.notes import NotesService
@@ -61,6 +63,7 @@ from storage.database import PgDatabase, create_pool
 from storage.embedded import EmbeddedPostgres, drop_stale_databases
 from storage.embedded import scratch_database as embedded_scratch_database
 from storage.goals import PgGoalStore
+from storage.help_requests import PgHelpStore
 from storage.inbox import PgInboxStore
 from storage.inputs import PgInputStore
 from storage.learning import PgLearningStore
@@ -158,6 +161,16 @@ async def open_services(
             reminders=ReminderService(PgReminderStore(pool, bot), clock),
             goals=GoalService(PgGoalStore(pool, learning), clock, tzinfo_of),
             inputs=InputService(PgInputStore(pool), clock=clock),
+            help=HelpService(
+                PgHelpStore(pool, bot_id=bot),
+                admin,
+                settings=HelpSettings(
+                    open_per_learner=settings.help_open_per_learner,
+                    per_course_per_day=settings.help_per_course_per_day,
+                    escalate_after=timedelta(hours=settings.help_escalate_hours),
+                ),
+                clock=clock,
+            ),
         )
     finally:
         await pool.close()

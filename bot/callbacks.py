@@ -441,6 +441,57 @@ class CancelInput(Payload):
     kind: Kind
 
 
+# Asking a human tutor (domain.help_requests): module and topic 0 when not from a topic.
+@payload("hk", "help_ask")
+class HelpAsk(Payload):
+    course: Id
+    module: Number
+    topic: Number
+
+
+@payload("hw", "help_write")
+class HelpWrite(Payload):
+    course: Id
+    module: Number
+    topic: Number
+
+
+@payload("hs", "help_send")
+class HelpSend(Payload):
+    course: Id
+
+
+@payload("hb", "help_reply")
+class HelpReply(Payload):
+    request: Serial
+
+
+@payload("hx", "help_resolve")
+class HelpResolve(Payload):
+    request: Serial
+
+
+@payload("hv", "help_rate")
+class HelpRate(Payload):
+    request: Serial
+    stars: Option
+
+
+@payload("hc", "help_claim")
+class HelpClaim(Payload):
+    request: Serial
+
+
+@payload("hd", "help_draft")
+class HelpDraft(Payload):
+    request: Serial
+
+
+@payload("hf", "help_send_draft")
+class HelpSendDraft(Payload):
+    request: Serial
+
+
 def encode(pressed: Payload) -> str:
     parts = ["+" + pressed.CODE if pressed.new_message else pressed.CODE]
     for name, wire in pressed.LAYOUT:

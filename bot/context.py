@@ -16,6 +16,7 @@ from domain.certificates import CertificateService
 from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
 from domain.goals import GoalService
+from domain.help_requests import HelpService
 from domain.inputs import InputService
 from domain.learning.service import LearningService
 from domain.notes import NotesService
@@ -65,6 +66,7 @@ class Services:
     goals: GoalService
     certificates: CertificateService
     inputs: InputService
+    help: HelpService
 
 
 class TutorContext(CallbackContext[ExtBot[None], dict, dict, dict]):

@@ -73,6 +73,7 @@ class Metrics:
         "tutorbot_quizzes_finished_total": "Quiz attempts finished (passed, failed, abandoned).",
         "tutorbot_questions_answered_total": "Typed questions the tutor answered.",
         "tutorbot_questions_refused_total": "Typed questions refused: quota used up.",
+        "tutorbot_help_requests_total": "Questions sent to human tutors (requests opened).",
         "tutorbot_questions_not_covered_total": "Typed questions the course doesn't cover "
         "(the relevance gate or the model said so; nothing counted).",
         "tutorbot_model_failures_total": "Questions the language model failed to answer.",

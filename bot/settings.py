@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     review_per_day: int = Field(default=50, ge=1, le=1000)
     # How often the scheduler looks for study reminders that fell due (bot/jobs/reminders.py).
     reminder_sweep_seconds: int = Field(default=60, ge=1, le=3600)
+    # Asking a human tutor: open requests a learner may have at once, requests a course
+    # takes a day, and the hours a request may wait for its first answer before the learner
+    # is told and the admins get it (swept every `help_sweep_seconds`).
+    help_open_per_learner: int = Field(default=2, ge=1, le=50)
+    help_per_course_per_day: int = Field(default=30, ge=1, le=10000)
+    help_escalate_hours: int = Field(default=24, ge=1, le=24 * 14)
+    help_sweep_seconds: int = Field(default=300, ge=1, le=3600)
     # The durable inbox: how long a replica's claim on an update lasts without a heartbeat
     # (a dead replica's updates are re-processed after this), how many updates one process
     # works on at once, and how long processed update ids are remembered (Telegram

@@ -58,6 +58,8 @@ class Action(StrEnum):
     EXPORT = "export"
     HIDE_REVIEW = "hide_review"
     REVOKE_CERTIFICATE = "certificate"
+    HELP = "help_request"  # acting on a learner's request for a human tutor
+    STAFF_GROUP = "link_staff_group"
 
 
 # Who may run what: admins everything; tutors the course-scoped ones for their courses.
@@ -73,6 +75,7 @@ TUTOR_ACTIONS = frozenset(
         Action.STATS,
         Action.BROADCAST,
         Action.EXPORT,
+        Action.HELP,
     }
 )
 
@@ -219,6 +222,11 @@ class AdminService:
     async def require(self, actor_id: int, action: Action, target: str = "") -> Staff:
         """Refuse (and audit) before even reading the arguments of a command."""
         return await self._allowed(actor_id, action, target)
+
+    async def staff(self, user_id: int) -> Staff:
+        """Who this is to the service (a learner is Staff with no rights), unaudited: for
+        use cases that decide per row, and audit themselves (domain.help_requests)."""
+        return await self._store.staff(user_id)
 
     async def menu(self, actor_id: int) -> Staff:
         staff = await self._allowed(actor_id, Action.MENU, "")

@@ -86,6 +86,19 @@ class Reason(StrEnum):
     CERTIFICATE_NAME_EMPTY = "certificate_name_empty"
     CERTIFICATE_NAME_TOO_LONG = "certificate_name_too_long"  # `limit`, `length`
     CERTIFICATE_UNKNOWN = "certificate_unknown"  # not one of the learner's
+    # Asking a human tutor (domain.help_requests).
+    HELP_EMPTY = "help_empty"
+    HELP_TOO_LONG = "help_too_long"  # `limit`, `length`
+    HELP_NOTHING_ASKED = "help_nothing_asked"  # no exchange with the AI tutor to send on
+    HELP_OPEN_CAP = "help_open_cap"  # `limit`: open requests per learner
+    HELP_DAILY_CAP = "help_daily_cap"  # `limit`: the course's requests a day
+    HELP_NO_TUTORS = "help_no_tutors"  # nobody to answer: no tutor, group or admin
+    HELP_GONE = "help_gone"  # not (any more) a request this person may see
+    HELP_TAKEN = "help_taken"  # `name`: the tutor who claimed it
+    HELP_RESOLVED = "help_resolved"
+    HELP_NOT_TUTOR = "help_not_tutor"  # `name`: the course, which they don't teach
+    HELP_NOT_A_FORUM = "help_not_a_forum"  # /link_staff_group outside a forum supergroup
+    HELP_NO_TOPIC_RIGHTS = "help_no_topic_rights"  # the bot may not create topics there
 
 
 class AccessDenied(Exception):
@@ -153,6 +166,17 @@ class NoteRefused(AccessDenied):
         super().__init__(reason)
         self.limit = limit
         self.length = length
+
+
+class HelpRefused(AccessDenied):
+    """A request for a human tutor, or a step in one, that cannot go on: `limit` the bound
+    broken, `length` what it had, `name` the tutor or course the refusal is about."""
+
+    def __init__(self, reason: Reason, *, limit: int = 0, length: int = 0, name: str = "") -> None:
+        super().__init__(reason)
+        self.limit = limit
+        self.length = length
+        self.name = name
 
 
 class BadTime(AccessDenied):

@@ -513,6 +513,17 @@ class TutorService:
             follow_ups = [s for s in others if s.id not in asked]
         return SuggestionReply(context, suggestion, answer, follow_ups)
 
+    async def draft(self, user_id: int, course_id: UUID, question: str) -> Answer:
+        """The answer the tutor would give this learner, for a human tutor to send or edit
+        (domain.help_requests): bounded by what the learner may open, using no prompt of
+        theirs and stored nowhere. Refused like a question when the course doesn't cover it."""
+        context = await self.context_for(user_id, course_id)
+        answer = await self._answer(context, clip_question(question)[0], _ignore_text)
+        refusal = None if answer.extractive else not_covered_reply(answer.text)
+        if refusal is not None:
+            raise NotCovered(context, None, refusal)
+        return answer
+
     async def new_thread(self, user_id: int, chat_id: int) -> AskContext:
         context = await self.context(user_id, chat_id)
         await self._store.new_thread(context)
@@ -607,3 +618,7 @@ class TutorService:
             tokens=completion.tokens,
             mode=teaching.mode.value,
         )
+
+
+async def _ignore_text(text: str) -> None:
+    """A draft is shown whole when done: nothing streams."""

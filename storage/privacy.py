@@ -90,6 +90,17 @@ EXPORT: dict[str, str] = {
     "course_reviews": _by_course("course_reviews", "t.created_at"),
     "daily_goals": "SELECT to_jsonb(t) FROM daily_goals t WHERE t.user_id = $1",
     "course_goals": _by_course("course_goals", "t.target_date"),
+    "help_requests": """
+        SELECT to_jsonb(t) || jsonb_build_object('course_slug', c.slug) FROM help_requests t
+        JOIN courses c ON c.id = t.course_id
+        WHERE t.learner_id = $1 OR t.claimed_by = $1 ORDER BY t.id
+    """,
+    "help_messages": """
+        SELECT to_jsonb(t) FROM help_messages t JOIN help_requests r ON r.id = t.request_id
+        WHERE r.learner_id = $1 OR t.author_id = $1 ORDER BY t.id
+    """,
+    "help_posts": "SELECT to_jsonb(t) FROM help_posts t WHERE t.chat_id = $1",
+    "staff_groups": "SELECT to_jsonb(t) FROM staff_groups t WHERE t.linked_by = $1",
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
     # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
     # and the bot's whole message and keyboard under every button press, which made the
@@ -142,6 +153,11 @@ ERASURE: dict[str, str] = {
     "certificates": "kept for verifiers without the name or the link to the person: the "
     "page says the holder erased their data",
     "course_goals": "deleted",
+    "help_requests": "a learner's deleted, with everything said in them (/stats' answer "
+    "times no longer count them); a tutor's claim on others' cleared",
+    "help_messages": "deleted: in their own requests, and what they wrote as a tutor",
+    "help_posts": "deleted (the bot's messages in their chat no longer lead to a request)",
+    "staff_groups": "kept, without who linked it",
     "enrollments": "moved to the pseudonym, times cut to the day",
     "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
     "topic_progress": "moved to the pseudonym, times cut to the day",
@@ -277,6 +293,8 @@ class PgPrivacyStore:
             await conn.execute(
                 "DELETE FROM conversation_state WHERE user_id = $1 OR chat_id = $1", user_id
             )
+            await conn.execute("DELETE FROM help_messages WHERE author_id = $1", user_id)
+            await conn.execute("DELETE FROM help_posts WHERE chat_id = $1", user_id)
             # Their messages and button presses as Telegram sent them. The ids stay (the
             # inbox recognises re-deliveries by them until it prunes them); the update being
             # handled keeps its chat until it is marked done, later ones are not handled yet

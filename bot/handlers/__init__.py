@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     PollAnswerHandler,
@@ -29,6 +30,7 @@ from bot.handlers import (
     ratings,
     reminders,
     review,
+    staff_group,
     stats,
     system,
     tutor,
@@ -104,7 +106,26 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, fallback.unknown_command))
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT, typed.on_text))
     application.add_handler(MessageHandler(PRIVATE, typed.on_media))
+    # The staff group (bot/handlers/staff_group.py): linking it, and tutors' answers in
+    # its request topics. Any other command in a group points to a private chat.
+    groups = filters.ChatType.GROUPS
+    application.add_handler(CommandHandler("link_staff_group", staff_group.link, filters=groups))
     application.add_handler(
-        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.group_command)
+        CommandHandler("unlink_staff_group", staff_group.unlink, filters=groups)
+    )
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.SUPERGROUP
+            & filters.UpdateType.MESSAGE
+            & filters.USER
+            & filters.IS_TOPIC_MESSAGE
+            & ~filters.COMMAND
+            & ~filters.StatusUpdate.ALL,
+            staff_group.topic_message,
+        )
+    )
+    application.add_handler(MessageHandler(groups & filters.COMMAND, fallback.group_command))
+    application.add_handler(
+        ChatMemberHandler(staff_group.membership, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     application.add_error_handler(system.on_error)

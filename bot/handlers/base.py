@@ -27,6 +27,7 @@ from bot.handlers.render import show
 from bot.views.refusals import refusal_text
 from bot.views.screen import Screen, plain
 from domain.errors import AccessDenied
+from domain.inputs import Pending
 from domain.users import Role, User
 
 
@@ -131,3 +132,43 @@ async def user_of(context: TutorContext, sender: TelegramUser, *, register: bool
 
 def refusal_screen(refused: AccessDenied) -> Screen:
     return plain(refusal_text(refused))
+
+
+InputHandler = Callable[[TutorContext, User, Update, Pending], Awaitable[Reply | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    kind: str
+    run: InputHandler
+    media: bool
+
+
+class Inputs:
+    """A table of handlers for awaited text, one per kind."""
+
+    def __init__(self) -> None:
+        self._inputs: dict[str, Input] = {}
+
+    def on(self, kind: str, *, media: bool = False) -> Callable[[InputHandler], InputHandler]:
+        def add(run: InputHandler) -> InputHandler:
+            self.add(Input(kind, run, media))
+            return run
+
+        return add
+
+    def add(self, handler: Input) -> None:
+        if handler.kind in self._inputs:
+            raise ValueError(f"two handlers for the awaited input {handler.kind!r}")
+        self._inputs[handler.kind] = handler
+
+    def get(self, kind: str) -> Input | None:
+        return self._inputs.get(kind)
+
+    @classmethod
+    def merged(cls, *tables: Inputs) -> Inputs:
+        merged = cls()
+        for table in tables:
+            for handler in table._inputs.values():
+                merged.add(handler)
+        return merged

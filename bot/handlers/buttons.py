@@ -18,6 +18,7 @@ from bot.handlers import (
     certificates,
     course_admin,
     goals,
+    help_requests,
     learning,
     notes,
     paths,
@@ -51,6 +52,7 @@ BUTTONS = Buttons.merged(
     goals.BUTTONS,
     paths.BUTTONS,
     typed.BUTTONS,
+    help_requests.BUTTONS,
 )
 
 

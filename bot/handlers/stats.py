@@ -14,8 +14,9 @@ from bot.context import TutorContext
 from bot.handlers.base import Reply, command
 from bot.handlers.render import show
 from bot.views import admin as admin_views
+from bot.views import help_requests as help_views
 from bot.views import stats as views
-from domain.users import User
+from domain.users import Role, User
 
 
 @command
@@ -29,7 +30,10 @@ async def stats_command(context: TutorContext, user: User, update: Update) -> Re
     if len(args) > 1:
         return Reply(admin_views.usage("stats"))
     report = await stats.report(user.id, args[0] if args else None)
-    await show(update, views.text(report))
+    everything = report.course is None and report.role is Role.ADMIN
+    scope = None if everything else frozenset(c.course.id for c in report.courses)
+    asked = await context.services.help.figures(scope)
+    await show(update, views.text(report, extra=help_views.figures_lines(asked)))
     png = await asyncio.to_thread(views.chart, report)
     if png is not None:
         await message.reply_photo(

@@ -10,64 +10,22 @@ which otherwise get the "text only" note.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-
 from telegram import Update
 
 from bot import callbacks as press
 from bot.context import TutorContext
-from bot.handlers import fallback, tutor
-from bot.handlers.base import Buttons, CommandHandler, Reply, command
+from bot.handlers import fallback, help_requests, tutor
+from bot.handlers.base import Buttons, CommandHandler, Input, Inputs, Reply, command
 from bot.views.screen import Screen, plain
 from domain.inputs import Pending
 from domain.users import User
-
-InputHandler = Callable[[TutorContext, User, Update, Pending], Awaitable[Reply | None]]
 
 CANCELLED = "Cancelled."
 NOTHING_TO_CANCEL = "Nothing to cancel."
 
 
-@dataclass(frozen=True, slots=True)
-class Input:
-    kind: str
-    run: InputHandler
-    media: bool
-
-
-class Inputs:
-    """A table of handlers for awaited text, one per kind."""
-
-    def __init__(self) -> None:
-        self._inputs: dict[str, Input] = {}
-
-    def on(self, kind: str, *, media: bool = False) -> Callable[[InputHandler], InputHandler]:
-        def add(run: InputHandler) -> InputHandler:
-            self.add(Input(kind, run, media))
-            return run
-
-        return add
-
-    def add(self, handler: Input) -> None:
-        if handler.kind in self._inputs:
-            raise ValueError(f"two handlers for the awaited input {handler.kind!r}")
-        self._inputs[handler.kind] = handler
-
-    def get(self, kind: str) -> Input | None:
-        return self._inputs.get(kind)
-
-    @classmethod
-    def merged(cls, *tables: Inputs) -> Inputs:
-        merged = cls()
-        for table in tables:
-            for handler in table._inputs.values():
-                merged.add(handler)
-        return merged
-
-
-# Every feature's table (none yet besides this module's own).
-INPUTS = Inputs.merged()
+# Every feature's table.
+INPUTS = Inputs.merged(help_requests.INPUTS)
 BUTTONS = Buttons()
 
 
@@ -89,6 +47,9 @@ def _routed(media: bool, otherwise: CommandHandler):
 
     @command
     async def route(context: TutorContext, user: User, update: Update) -> Reply | None:
+        answered = await help_requests.reply_to_post(context, user, update)
+        if answered is not None:  # a Telegram reply to a relayed message: its request's
+            return answered.reply
         found = await _awaited(context, user, media=media)
         if found is None:
             return await otherwise(context, user, update)

@@ -11,6 +11,7 @@ from telegram.ext import Application
 from bot.context import TutorContext
 from bot.jobs.broadcast import start_sending
 from bot.jobs.cooldowns import CooldownAnnouncer
+from bot.jobs.help_requests import escalate_unanswered
 from bot.jobs.reminders import ReminderSender
 
 log = logging.getLogger(__name__)
@@ -89,4 +90,10 @@ def schedule(application: Application) -> None:
         interval=timedelta(seconds=services.settings.reminder_sweep_seconds),
         first=timedelta(seconds=3),
         name=REMINDER_JOB,
+    )
+    queue.run_repeating(
+        escalate_unanswered,
+        interval=timedelta(seconds=services.settings.help_sweep_seconds),
+        first=timedelta(seconds=5),
+        name="help-escalation",
     )

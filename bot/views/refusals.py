@@ -14,6 +14,7 @@ from domain.errors import (
     AccessDenied,
     BadTime,
     CertificateRefused,
+    HelpRefused,
     ModuleLocked,
     NoteRefused,
     PersonaUnavailable,
@@ -74,6 +75,22 @@ _PLAIN: dict[Reason, str] = {
     Reason.NO_COURSE_FOR_TARGET: (
         "Enroll in a course first (/courses): a target date is for the course you study."
     ),
+    Reason.HELP_EMPTY: "Write your question (or answer) in the message, then send it.",
+    Reason.HELP_NOTHING_ASKED: (
+        "You haven't asked me anything in this course yet: type your question for the tutor."
+    ),
+    Reason.HELP_NO_TUTORS: (
+        "This course has no human tutors yet. I can still answer: type your question."
+    ),
+    Reason.HELP_GONE: "That request is not yours to see (or no longer there).",
+    Reason.HELP_RESOLVED: "That request is resolved. Ask again with 🙋 under an answer or a topic.",
+    Reason.HELP_NOT_A_FORUM: (
+        "The staff group must be a supergroup with topics turned on (group settings → Topics)."
+    ),
+    Reason.HELP_NO_TOPIC_RIGHTS: (
+        "Make me an administrator of this group allowed to manage topics, then send "
+        "/link_staff_group again."
+    ),
 }
 
 
@@ -128,6 +145,25 @@ def refusal_text(
                 f"A name on a certificate holds at most {error.limit:,} characters; yours has "
                 f"{error.length:,}."
             )
+        case HelpRefused(reason=Reason.HELP_TOO_LONG):
+            return (
+                f"That's {error.length:,} characters; a message for a tutor holds at most "
+                f"{error.limit:,}. Send it in parts."
+            )
+        case HelpRefused(reason=Reason.HELP_OPEN_CAP):
+            return (
+                f"You have {error.limit} requests open, the most at once: close one first "
+                "(✅ under a tutor's answer)."
+            )
+        case HelpRefused(reason=Reason.HELP_DAILY_CAP):
+            return (
+                f"This course's tutors have {error.limit} requests today, the most they take "
+                "in a day; please ask again tomorrow. I can still answer: type your question."
+            )
+        case HelpRefused(reason=Reason.HELP_TAKEN):
+            return f"{error.name} has taken this request."
+        case HelpRefused(reason=Reason.HELP_NOT_TUTOR):
+            return f"Only tutors of {error.name} answer its requests."
         case RatingRefused(reason=Reason.REVIEW_TOO_LONG):
             return (
                 f"A review holds at most {error.limit:,} characters; yours has "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from html import escape
 
 from bot.views.screen import Screen
@@ -24,10 +25,11 @@ MORE_COURSES = "<i>… and {n} more courses: use /stats course-slug.</i>"
 MORE_MODULES = "<i>… and {n} more modules.</i>"
 
 
-def text(report: StatsReport) -> Screen:
-    """Totals, then each course (figures and one line per module), then the top questions.
-    What doesn't fit in one message is left out and says so."""
-    head = _head(report)
+def text(report: StatsReport, extra: Sequence[str] = ()) -> Screen:
+    """Totals, then each course (figures and one line per module), then the top questions
+    and `extra` lines (other features' figures). What doesn't fit in one message is left
+    out and says so."""
+    head = "\n".join([_head(report), *extra])
     tail = _questions(report)
     room = TEXT_BUDGET - _units(head) - _units(tail) - _units(MORE_COURSES) - 8
     body: list[str] = []

@@ -64,7 +64,7 @@ def answer(
         footer.append("<i>" + " ".join(escape(n) for n in notes) + "</i>")
     rows = _source_buttons(sources, context)
     rows += _suggestion_rows(suggestions)
-    rows.append([back_to_course(context)])
+    rows.append([back_to_course(context), ask_a_tutor(context)])
     last = pages[-1] + ("\n\n" + "\n".join(footer) if footer else "")
     return [Screen(p) for p in pages[:-1]] + [Screen(last, rows)]
 
@@ -157,7 +157,17 @@ def ask_hint(context: AskContext, topic_title: str, suggestions: list[Suggestion
         f"<i>{_typed_left(context.remaining, context.quota)} for Module {context.module_no}; "
         "suggested questions are free.</i>",
     ]
-    return Screen("\n".join(lines), _suggestion_rows(suggestions))
+    module, topic = context.topic or (0, 0)
+    human = opening(
+        "🙋 Ask a human tutor", "help_ask", course=context.course_id, module=module, topic=topic
+    )
+    return Screen("\n".join(lines), [*_suggestion_rows(suggestions), [human]])
+
+
+def ask_a_tutor(context: AskContext) -> Button:
+    """A person, when the tutor's answer isn't enough: the question goes on with this
+    exchange (domain.help_requests)."""
+    return opening("🙋 Ask a tutor", "help_ask", course=context.course_id, module=0, topic=0)
 
 
 def new_thread(context: AskContext) -> Screen:

@@ -13,6 +13,7 @@ from domain.personas import Persona
 
 COURSE = uuid.UUID("b030a980-3d02-413c-a872-9a92ebc224e8")
 ATTEMPT = uuid.UUID("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b")
+BIGGEST = 2**63 - 1  # a bigserial id at its largest
 
 # Every button, with the largest values its fields allow.
 EVERY_PAYLOAD: list[Payload] = [
@@ -51,6 +52,15 @@ EVERY_PAYLOAD: list[Payload] = [
     press.EraseConfirm(ATTEMPT),
     press.EraseCancel(ATTEMPT),
     press.CancelInput("x" * 24),
+    press.HelpAsk(COURSE, 9999, 9999),
+    press.HelpWrite(COURSE, 9999, 9999),
+    press.HelpSend(COURSE),
+    press.HelpReply(BIGGEST),
+    press.HelpResolve(BIGGEST),
+    press.HelpRate(BIGGEST, 5),
+    press.HelpClaim(BIGGEST),
+    press.HelpDraft(BIGGEST),
+    press.HelpSendDraft(BIGGEST),
     press.TopicNotes(COURSE, 9999, 9999),
     press.Bookmark(COURSE, 9999, 9999),
     press.DeleteNote(2**63 - 1),

@@ -15,6 +15,7 @@ from domain.errors import (
     AnswerRejected,
     BadTime,
     CertificateRefused,
+    HelpRefused,
     ModuleLocked,
     NotEnrolled,
     NoteRefused,
@@ -102,6 +103,12 @@ def quota() -> QuotaExhausted:
             Invalid(Reason.BAD_COUNT, limit=1000),
             "The number must be a whole number from 1 to 1000.",
         ),
+        (HelpRefused(Reason.HELP_TAKEN, name="Maria"), "Maria has taken this request."),
+        (
+            HelpRefused(Reason.HELP_OPEN_CAP, limit=2),
+            "You have 2 requests open, the most at once: close one first "
+            "(✅ under a tutor's answer).",
+        ),
     ],
 )
 def test_each_refusal_says_why_with_its_facts(refused: AccessDenied, text: str) -> None:
@@ -136,6 +143,11 @@ def test_every_reason_has_words_of_its_own() -> None:
             Reason.CERTIFICATE_NAME_TOO_LONG, limit=80, length=200
         ),
         Reason.BAD_TIME: BadTime("25:99"),
+        Reason.HELP_TOO_LONG: HelpRefused(Reason.HELP_TOO_LONG, limit=3000, length=5000),
+        Reason.HELP_OPEN_CAP: HelpRefused(Reason.HELP_OPEN_CAP, limit=2),
+        Reason.HELP_DAILY_CAP: HelpRefused(Reason.HELP_DAILY_CAP, limit=30),
+        Reason.HELP_TAKEN: HelpRefused(Reason.HELP_TAKEN, name="Maria"),
+        Reason.HELP_NOT_TUTOR: HelpRefused(Reason.HELP_NOT_TUTOR, name="Tea basics"),
         Reason.BAD_DATE: TargetRefused(Reason.BAD_DATE, text="31-02"),
         Reason.DATE_PASSED: TargetRefused(Reason.DATE_PASSED, text="2026-01-01"),
         Reason.DATE_TOO_FAR: TargetRefused(Reason.DATE_TOO_FAR, text="2099-01-01", limit=3),

@@ -185,6 +185,31 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
         f"code-{user_id:016d}"[:32],
         f"{name} on paper",
     )
+    request = await pool.fetchval(
+        "INSERT INTO help_requests (bot_id, learner_id, course_id, question, ai_question, "
+        "ai_answer, created_at, claimed_by) VALUES (0, $1, $2, $3, $3, 'an answer', now(), $1) "
+        "RETURNING id",
+        user_id,
+        course,
+        f"{name} asks a tutor",
+    )
+    await pool.execute(
+        "INSERT INTO help_messages (request_id, author_id, side, body, created_at, bot_id) "
+        "VALUES ($1, $2, 'learner', $3, now(), 0)",
+        request,
+        user_id,
+        f"{name} answers back",
+    )
+    await pool.execute(
+        "INSERT INTO help_posts (chat_id, message_id, request_id, kind) VALUES ($1, 1, $2, 'card')",
+        user_id,
+        request,
+    )
+    await pool.execute(
+        "INSERT INTO staff_groups (bot_id, chat_id, title, linked_by, linked_at) "
+        "VALUES ($1::bigint + 7, -100123, 'Staff', $1, now())",
+        user_id,
+    )
     await pool.execute(
         "INSERT INTO course_goals (user_id, course_id, target_date, started_on, set_at) "
         "VALUES ($1, $2, current_date + 30, current_date, now())",
