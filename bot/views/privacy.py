@@ -40,7 +40,8 @@ def confirm(request: ErasureRequest, user: User) -> Screen:
     lines = [
         "🗑 <b>Erase your data?</b>",
         "",
-        "This deletes your profile, your tutor conversations, your persona choices, your "
+        "This deletes your profile, your tutor conversations (with the AI and with human "
+        "tutors), your persona choices, your "
         "notes and bookmarks, your review cards and their history, your goals and streak, "
         "your course ratings and reviews, and what you sent me. Your progress stays only "
         "as anonymous numbers in the course statistics, linked to nobody. It can't be "
@@ -49,7 +50,8 @@ def confirm(request: ErasureRequest, user: User) -> Screen:
     if user.role is not Role.LEARNER:
         lines += [
             "",
-            f"<i>You are {user.role.value}: your role and course assignments go too. Commands "
+            f"<i>You are {user.role.value}: your role, course assignments and what you wrote in "
+            "learners' requests go too. Commands "
             "you carried out as staff stay in the audit log. An admin listed in the bot's "
             "configuration is admin again on their next message.</i>",
         ]
