@@ -11,6 +11,7 @@ from html import escape
 
 from bot.telegram_html import utf16_len
 from bot.views.screen import Button, Screen, button
+from domain import wording
 from domain.help_requests import QUESTION_LIMIT, Asking, HelpFigures, Relay, Request, Side, Status
 
 RELAY_CHUNK = 3800  # characters of a person's text per message, leaving room for the header
@@ -295,10 +296,10 @@ def _duration(value) -> str:
 
 
 def figures_lines(figures: HelpFigures) -> list[str]:
-    if not figures.asked:
-        return ["<b>Human tutors</b>: no requests yet."]
+    if not figures.asked:  # a service that hasn't used it: nothing to read
+        return []
     lines = [
-        f"<b>Human tutors</b>: {figures.asked} requests, {figures.open} open, "
+        f"<b>Human tutors</b>: {wording.count(figures.asked, 'request')}, {figures.open} open, "
         f"{figures.resolved} resolved, {figures.escalated} escalated"
     ]
     if figures.first_response_p50 is not None and figures.first_response_p90 is not None:

@@ -26,11 +26,11 @@ MORE_MODULES = "<i>… and {n} more modules.</i>"
 
 
 def text(report: StatsReport, extra: Sequence[str] = ()) -> Screen:
-    """Totals, then each course (figures and one line per module), then the top questions
-    and `extra` lines (other features' figures). What doesn't fit in one message is left
+    """Totals, then each course (figures and one line per module), then `extra` lines
+    (other features' figures) and the top questions. What doesn't fit in one message is left
     out and says so."""
-    head = "\n".join([_head(report), *extra])
-    tail = _questions(report)
+    head = _head(report)
+    tail = "\n\n".join(part for part in ("\n".join(extra), _questions(report)) if part)
     room = TEXT_BUDGET - _units(head) - _units(tail) - _units(MORE_COURSES) - 8
     body: list[str] = []
     for course in report.courses:

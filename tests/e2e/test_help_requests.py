@@ -109,6 +109,11 @@ async def test_a_learner_asks_a_tutor_after_the_ai_and_they_talk_until_it_is_res
         "FROM help_requests"
     )
     assert dict(row) == {"status": "resolved", "claimed_by": TOM, "rating": 5, "answered": True}
+    await people["grace"].send("/stats tiny")
+    stats = people["grace"].messages[-2].text  # the chart follows the figures
+    assert "Human tutors: 1 request, 0 open, 1 resolved, 0 escalated" in stats
+    assert "First answer: p50 0 min, p90 0 min" in stats
+    assert "Help rated 5.0★ (1)" in stats
     sides = await pool.fetch("SELECT side, author_id FROM help_messages ORDER BY id")
     assert [(r["side"], r["author_id"]) for r in sides] == [
         ("tutor", TOM),
