@@ -310,7 +310,10 @@ async def test_a_follow_up_answer_ends_with_somewhere_to_go(talk, tea) -> None:
 
     await ada.press("💡 Do herbal infusions contain caffeine?")  # has no follow-ups of its own
     assert "naturally caffeine-free" in ada.last.text
-    assert ada.last.buttons == [["💡 Which tea should a beginner try first?"], ["📚 Tea basics"]]
+    assert ada.last.buttons == [
+        ["💡 Which tea should a beginner try first?"],
+        ["📚 Tea basics", "🙋 Ask a tutor"],
+    ]
     answer = ada.last
     await ada.press("📚 Tea basics")
     assert ada.last.text.startswith("Tea basics\nProgress:"), "the course menu, below"
