@@ -19,6 +19,7 @@ from bot.emulator.state import (
     EmulatedChat,
     EmulatedUser,
     EmulatorError,
+    ForumTopic,
     RateWarning,
     StoredFile,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "EmulatedPoll",
     "EmulatedUser",
     "EmulatorError",
+    "ForumTopic",
     "HtmlError",
     "ParsedText",
     "RateWarning",

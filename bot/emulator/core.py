@@ -107,7 +107,24 @@ class EmulatorCore:
         user = self.users.get(chat.id)
         if chat.type == "private" and user is not None and user.blocked_bot:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat.type in ("group", "supergroup") and chat.bot_status in ("left", "kicked"):
+            where = "supergroup chat" if chat.type == "supergroup" else "group chat"
+            if chat.bot_status == "kicked":
+                raise ApiError(403, f"Forbidden: bot was kicked from the {where}")
+            raise ApiError(403, f"Forbidden: bot is not a member of the {where}")
         return chat
+
+    def _thread_for(self, chat: EmulatedChat, thread_id: Any) -> int | None:
+        """The forum topic a ``message_thread_id`` names, if the bot may post in it: a
+        closed topic takes messages only from admins who can manage topics, as in the apps."""
+        if thread_id is None:
+            return None
+        topic = chat.topic(int(thread_id)) if chat.is_forum else None
+        if topic is None:
+            raise ApiError.bad_request("message thread not found")
+        if topic.closed and not chat.bot_can("can_manage_topics"):
+            raise ApiError.bad_request("TOPIC_CLOSED")
+        return topic.message_thread_id
 
     def _add_message(
         self, chat: EmulatedChat, sender: EmulatedUser | None, **fields: Any

@@ -54,6 +54,8 @@ _STRING_PARAMS = frozenset(
         "explanation_parse_mode",
         "description",
         "description_parse_mode",
+        "name",
+        "icon_custom_emoji_id",
     }
 )
 

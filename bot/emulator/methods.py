@@ -32,7 +32,7 @@ class ChatMethods(EmulatorCore):
         )
         markup = params.get("reply_markup")
         checks.check_reply_markup(markup)
-        reply_to = self._reply_target(chat, params)
+        reply_to, thread = self._placement(chat, params)
         self._account_rate(chat, "sendMessage")
         message = self._add_message(
             chat,
@@ -43,6 +43,7 @@ class ChatMethods(EmulatorCore):
             entities=self._resolve_mentions(parsed.entities),
             reply_markup=markup,
             reply_to=reply_to,
+            thread=thread,
         )
         self._event("message", message)
         return WithWarnings(message.to_api(), parsed.warnings)
@@ -126,6 +127,7 @@ class ChatMethods(EmulatorCore):
         action = params["action"]
         if action not in checks.CHAT_ACTIONS:
             raise ApiError.bad_request("wrong parameter action in request")
+        self._thread_for(chat, params.get("message_thread_id"))
         self.chat_actions.append((chat.id, action))
         self._record(
             ChatEvent(
@@ -147,7 +149,7 @@ class ChatMethods(EmulatorCore):
         )
         markup = params.get("reply_markup")
         checks.check_reply_markup(markup)
-        reply_to = self._reply_target(chat, params)
+        reply_to, thread = self._placement(chat, params)
         self._account_rate(chat, "sendDocument")
         document: Json = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
         if stored.file_name:
@@ -162,6 +164,7 @@ class ChatMethods(EmulatorCore):
             document=document,
             reply_markup=markup,
             reply_to=reply_to,
+            thread=thread,
             **_caption_fields(caption, params.get("caption")),
         )
         self._event("message", message, note=f"[document {stored.file_name or stored.file_id}]")
@@ -181,7 +184,7 @@ class ChatMethods(EmulatorCore):
         )
         markup = params.get("reply_markup")
         checks.check_reply_markup(markup)
-        reply_to = self._reply_target(chat, params)
+        reply_to, thread = self._placement(chat, params)
         self._account_rate(chat, "sendPhoto")
         message = self._add_message(
             chat,
@@ -189,10 +192,52 @@ class ChatMethods(EmulatorCore):
             photo=[photo_size(stored, size)],
             reply_markup=markup,
             reply_to=reply_to,
+            thread=thread,
             **_caption_fields(caption, params.get("caption")),
         )
         self._event("message", message, note="[photo]")
         return WithWarnings(message.to_api(), caption.warnings if caption else ())
+
+    async def _copy_message(self, params: Json) -> Any:
+        chat = self._resolve_chat(params["chat_id"])
+        source = self._resolve_chat(params["from_chat_id"])
+        original = source.find(params["message_id"])
+        if original is None or original.deleted:
+            raise ApiError.bad_request("message to copy not found")
+        if original.service is not None or original.poll is not None:
+            raise ApiError.bad_request("message can't be copied")
+        markup = params.get("reply_markup")
+        checks.check_reply_markup(markup)
+        reply_to, thread = self._placement(chat, params)
+        fields: Json = {
+            "document": original.document,
+            "photo": original.photo,
+            "sticker": original.sticker,
+        }
+        warnings: tuple[str, ...] = ()
+        if original.text is not None:
+            fields.update(
+                text=original.text,
+                html=original.html,
+                parse_mode=original.parse_mode,
+                entities=list(original.entities),
+            )
+        elif "caption" in params:
+            caption = checks.caption_text(
+                params["caption"], params.get("parse_mode"), params.get("caption_entities")
+            )
+            fields.update(_caption_fields(caption, params["caption"]))
+            warnings = caption.warnings if caption else ()
+        else:
+            fields.update(
+                caption=original.caption, caption_entities=list(original.caption_entities)
+            )
+        self._account_rate(chat, "copyMessage")
+        message = self._add_message(
+            chat, self.bot_user, reply_markup=markup, reply_to=reply_to, thread=thread, **fields
+        )
+        self._event("message", message, note=_media_note(message))
+        return WithWarnings({"message_id": message.message_id}, warnings)
 
     async def _get_file(self, params: Json) -> Json:
         stored = self.files.get(params["file_id"])
@@ -212,6 +257,15 @@ class ChatMethods(EmulatorCore):
         if not message.from_bot:
             raise ApiError.bad_request("message can't be edited")
         return chat, message
+
+    def _placement(self, chat: EmulatedChat, params: Json) -> tuple[ChatMessage | None, int | None]:
+        """The message replied to and the topic: a reply without ``message_thread_id``
+        lands in the topic of the message it answers, as in Telegram."""
+        thread = self._thread_for(chat, params.get("message_thread_id"))
+        reply_to = self._reply_target(chat, params)
+        if thread is None and reply_to is not None and reply_to.chat is chat:
+            thread = self._thread_for(chat, reply_to.thread)
+        return reply_to, thread
 
     def _reply_target(self, chat: EmulatedChat, params: Json) -> ChatMessage | None:
         reply = params.get("reply_parameters")
@@ -276,6 +330,16 @@ def _inline_part(markup: Json | None) -> list[Any] | None:
     if not markup or "inline_keyboard" not in markup:
         return None
     return markup["inline_keyboard"] or None
+
+
+def _media_note(message: ChatMessage) -> str:
+    if message.photo is not None:
+        return "[photo]"
+    if message.document is not None:
+        return f"[document {message.document.get('file_name') or message.document['file_id']}]"
+    if message.sticker is not None:
+        return f"[sticker {message.sticker.get('emoji', '')}]"
+    return ""
 
 
 def _caption_fields(caption: ParsedText | None, raw: str | None) -> Json:

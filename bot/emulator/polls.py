@@ -152,7 +152,7 @@ class Polls(SimulatedUsers, ChatMethods):
         open_period, close_date = poll_checks.closing(params, now())
         markup = params.get("reply_markup")
         check_reply_markup(markup)
-        reply_to = self._reply_target(chat, params)
+        reply_to, thread = self._placement(chat, params)
         self._account_rate(chat, "sendPoll")
         poll = EmulatedPoll(
             id=f"{self.bot_user.id}{next(self._poll_numbers):09d}",
@@ -172,7 +172,7 @@ class Polls(SimulatedUsers, ChatMethods):
             stopped=bool(params.get("is_closed")),
         )
         message = self._add_message(
-            chat, self.bot_user, poll=poll, reply_markup=markup, reply_to=reply_to
+            chat, self.bot_user, poll=poll, reply_markup=markup, reply_to=reply_to, thread=thread
         )
         poll.message = message
         self._polls[poll.id] = poll

@@ -19,6 +19,7 @@ shared state in ``core.py``:
 - ``account.py`` and ``methods.py``: the Bot API methods (the bot's own settings; chats);
 - ``users.py``: the simulated users, groups and channels;
 - ``polls.py``: polls and quizzes (sendPoll, stopPoll, users voting);
+- ``forums.py``: group membership (the bot's rights, its removal) and forum topics;
 - ``inspection.py``: what tests read and assert;
 - ``rates.py`` and ``faults.py``: Telegram's flood limits, and the trouble tests inject.
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 from bot.emulator.account import AccountMethods
 from bot.emulator.core import Handler
 from bot.emulator.faults import Faults
+from bot.emulator.forums import Forums
 from bot.emulator.http import HttpServer
 from bot.emulator.inspection import Inspection
 from bot.emulator.methods import ChatMethods
@@ -41,7 +43,15 @@ from bot.emulator.users import SimulatedUsers
 
 
 class BotApiEmulator(
-    Inspection, Polls, SimulatedUsers, ChatMethods, AccountMethods, RateLimits, Faults, HttpServer
+    Inspection,
+    Forums,
+    Polls,
+    SimulatedUsers,
+    ChatMethods,
+    AccountMethods,
+    RateLimits,
+    Faults,
+    HttpServer,
 ):
     """Telegram's Bot API for one bot, served on 127.0.0.1.
 
@@ -118,4 +128,13 @@ class BotApiEmulator(
             "getFile": self._get_file,
             "sendPoll": self._send_poll,
             "stopPoll": self._stop_poll,
+            "copyMessage": self._copy_message,
+            "getChat": self._get_chat,
+            "getChatMember": self._get_chat_member,
+            "getChatAdministrators": self._get_chat_administrators,
+            "createForumTopic": self._create_forum_topic,
+            "editForumTopic": self._edit_forum_topic,
+            "closeForumTopic": self._close_forum_topic,
+            "reopenForumTopic": self._reopen_forum_topic,
+            "deleteForumTopic": self._delete_forum_topic,
         }

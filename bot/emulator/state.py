@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.emulator.polls import EmulatedPoll
 
 ChatType = Literal["private", "group", "supergroup", "channel"]
+MemberStatus = Literal["creator", "administrator", "member", "left", "kicked"]
 Json = dict[str, Any]
 
 
@@ -81,6 +82,22 @@ class EmulatedChat:
     last_name: str | None = None
     messages: list[ChatMessage] = field(default_factory=list, repr=False)
     next_message_id: int = 1
+    is_forum: bool = False
+    bot_status: MemberStatus = "member"
+    bot_rights: dict[str, bool] = field(default_factory=dict)  # while the bot is an admin
+    members: dict[int, MemberStatus] = field(default_factory=dict)
+    topics: dict[int, ForumTopic] = field(default_factory=dict, repr=False)
+
+    @property
+    def bot_is_admin(self) -> bool:
+        return self.bot_status == "administrator"
+
+    def bot_can(self, right: str) -> bool:
+        return self.bot_is_admin and self.bot_rights.get(right, False)
+
+    def topic(self, thread_id: int) -> ForumTopic | None:
+        found = self.topics.get(thread_id)
+        return found if found is not None and not found.deleted else None
 
     def to_api(self) -> Json:
         data: Json = {"id": self.id}
@@ -93,6 +110,8 @@ class EmulatedChat:
         if self.username:
             data["username"] = self.username
         data["type"] = self.type
+        if self.is_forum:
+            data["is_forum"] = True
         return data
 
     def find(self, message_id: int) -> ChatMessage | None:
@@ -100,6 +119,29 @@ class EmulatedChat:
             if message.message_id == message_id:
                 return message
         return None
+
+
+@dataclass
+class ForumTopic:
+    """A topic of a forum supergroup; its id is that of the service message that opened it."""
+
+    message_thread_id: int
+    name: str
+    icon_color: int
+    creator_id: int
+    icon_custom_emoji_id: str | None = None
+    closed: bool = False
+    deleted: bool = False
+
+    def to_api(self) -> Json:
+        data: Json = {
+            "message_thread_id": self.message_thread_id,
+            "name": self.name,
+            "icon_color": self.icon_color,
+        }
+        if self.icon_custom_emoji_id:
+            data["icon_custom_emoji_id"] = self.icon_custom_emoji_id
+        return data
 
 
 @dataclass(frozen=True)
@@ -133,6 +175,9 @@ class ChatMessage:
     sticker: Json | None = None
     poll: EmulatedPoll | None = None
     reply_to: ChatMessage | None = field(default=None, repr=False)
+    thread: int | None = None  # the forum topic the message is in
+    media_group_id: str | None = None
+    service: Json | None = None  # e.g. {"forum_topic_created": {...}}
     edit_date: int | None = None
     history: list[MessageVersion] = field(default_factory=list, repr=False)
     deleted: bool = False
@@ -141,6 +186,13 @@ class ChatMessage:
     @property
     def chat_id(self) -> int:
         return self.chat.id
+
+    def _topic_root(self) -> ChatMessage | None:
+        """Telegram delivers a topic message that replies to nothing as a reply to the
+        topic's ``forum_topic_created`` message; that is how old clients keep threads."""
+        if self.thread is None or self.thread == self.message_id:
+            return None
+        return self.chat.find(self.thread)
 
     @property
     def from_bot(self) -> bool:
@@ -203,8 +255,16 @@ class ChatMessage:
         data["date"] = self.date
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
-        if with_reply and self.reply_to is not None:
-            data["reply_to_message"] = self.reply_to.to_api(with_reply=False)
+        if self.thread is not None:
+            data["message_thread_id"] = self.thread
+            data["is_topic_message"] = True
+        reply = self.reply_to or self._topic_root()
+        if with_reply and reply is not None:
+            data["reply_to_message"] = reply.to_api(with_reply=False)
+        if self.media_group_id is not None:
+            data["media_group_id"] = self.media_group_id
+        if self.service is not None:
+            data.update(self.service)
         if self.text is not None:
             data["text"] = self.text
             if self.entities:

@@ -77,10 +77,31 @@ class SimulatedUsers(EmulatorCore):
         *,
         supergroup: bool = False,
         username: str | None = None,
+        forum: bool = False,
+        bot_admin: bool = False,
+        can_manage_topics: bool = True,
+        can_delete_messages: bool = True,
     ) -> EmulatedChat:
-        """Register a group the bot is a member of (group ids are negative in Telegram)."""
+        """Register a group the bot is a member of (group ids are negative in Telegram).
+
+        ``forum``: a supergroup with topics. ``bot_admin``: the bot is an administrator,
+        with the given rights; it then gets every message, privacy mode or not.
+        """
+        if forum and not supergroup:
+            raise EmulatorError("only supergroups can be forums")
         kind: ChatType = "supergroup" if supergroup else "group"
-        return self._register_chat(chat_id, kind, title, username)
+        chat = self._register_chat(chat_id, kind, title, username)
+        chat.is_forum = forum
+        chat.bot_status = "administrator" if bot_admin else "member"
+        chat.bot_rights = (
+            {
+                "can_manage_topics": can_manage_topics and forum,
+                "can_delete_messages": can_delete_messages,
+            }
+            if bot_admin
+            else {}
+        )
+        return chat
 
     def channel(self, chat_id: int, title: str, *, username: str | None = None) -> EmulatedChat:
         """Register a channel where the bot is an administrator."""
@@ -96,6 +117,7 @@ class SimulatedUsers(EmulatorCore):
         text: str,
         *,
         chat: int | None = None,
+        thread: int | None = None,
         reply_to: int | None = None,
         deliver: bool | None = None,
     ) -> Json | None:
@@ -104,7 +126,8 @@ class SimulatedUsers(EmulatorCore):
         Telegram marks ``/command``, ``/start payload`` and ``/cmd@bot`` with a
         ``bot_command`` entity (plus mentions, hashtags, URLs). In a group with
         ``privacy_mode`` a message that isn't for the bot is stored in the chat but not
-        delivered, and None is returned.
+        delivered, and None is returned. ``thread``: the forum topic written in (a reply
+        goes to the topic of the message it answers).
         """
         checks.users_text(text)
         user = self._user(user_id)
@@ -116,11 +139,10 @@ class SimulatedUsers(EmulatorCore):
             text=text,
             entities=checks.detect_entities(text),
             reply_to=reply_message,
+            thread=self._users_thread(target, user, thread, reply_message),
         )
         self._event("message", message)
-        if target.type in ("group", "supergroup") and not self._visible_to_bot(message):
-            return None
-        return self._new_update("message", message.to_api(), deliver)
+        return self._group_update(message, deliver)
 
     def send_photo(
         self,
@@ -129,20 +151,72 @@ class SimulatedUsers(EmulatorCore):
         *,
         caption: str | None = None,
         chat: int | None = None,
+        thread: int | None = None,
         deliver: bool | None = None,
-    ) -> Json:
-        """The user sends a photo (a 1x1 PNG unless ``data`` is given)."""
+    ) -> Json | None:
+        """The user sends a photo (a 1x1 PNG unless ``data`` is given); None when privacy
+        mode keeps it from the bot."""
         if caption is not None:
             checks.users_text(caption, caption=True)
         user = self._user(user_id)
         target = self._chat_for(user, chat)
+        message = self._add_photo(target, user, data, caption, thread, None)
+        return self._group_update(message, deliver)
+
+    def send_media_group(
+        self,
+        user_id: int,
+        photos: list[bytes] | int,
+        *,
+        caption: str | None = None,
+        chat: int | None = None,
+        thread: int | None = None,
+        deliver: bool | None = None,
+    ) -> list[Json]:
+        """The user sends an album of 2-10 photos (given, or that many 1x1 PNGs).
+
+        Telegram delivers an album as one ``message`` update per photo, sharing a
+        ``media_group_id``; the caption travels on the first. Returns the updates the bot
+        gets (none when privacy mode keeps the album from it).
+        """
+        contents: list[bytes | None] = [None] * photos if isinstance(photos, int) else list(photos)
+        if not 2 <= len(contents) <= 10:
+            raise EmulatorError("a Telegram album holds 2-10 items")
+        if caption is not None:
+            checks.users_text(caption, caption=True)
+        user = self._user(user_id)
+        target = self._chat_for(user, chat)
+        group_id = str(13_000_000_000_000_000 + next(self._seq))
+        updates: list[Json] = []
+        for index, content in enumerate(contents):
+            message = self._add_photo(
+                target, user, content, caption if index == 0 else None, thread, group_id
+            )
+            update = self._group_update(message, deliver)
+            if update is not None:
+                updates.append(update)
+        return updates
+
+    def _add_photo(
+        self,
+        target: EmulatedChat,
+        user: EmulatedUser,
+        data: bytes | None,
+        caption: str | None,
+        thread: int | None,
+        media_group_id: str | None,
+    ) -> ChatMessage:
         content = data if data is not None else _TINY_PNG
         size = checks.image_size(content) or (0, 0)
         stored = self._store_file(content, "photos", ".jpg", None, "image/jpeg")
-        photo = [photo_size(stored, size)]
-        message = self._add_message(target, user, photo=photo, caption=caption)
+        fields: Json = {"photo": [photo_size(stored, size)], "media_group_id": media_group_id}
+        if caption is not None:
+            fields.update(caption=caption, caption_entities=checks.detect_entities(caption))
+        message = self._add_message(
+            target, user, thread=self._users_thread(target, user, thread, None), **fields
+        )
         self._event("message", message, note="[photo]")
-        return self._new_update("message", message.to_api(), deliver)
+        return message
 
     def send_sticker(
         self,
@@ -318,6 +392,30 @@ class SimulatedUsers(EmulatorCore):
         chat.type, chat.title, chat.username = kind, title, username
         return chat
 
+    def _group_update(self, message: ChatMessage, deliver: bool | None) -> Json | None:
+        if message.chat.type in ("group", "supergroup") and not self._visible_to_bot(message):
+            return None
+        return self._new_update("message", message.to_api(), deliver)
+
+    def _users_thread(
+        self,
+        chat: EmulatedChat,
+        user: EmulatedUser,
+        thread: int | None,
+        reply_to: ChatMessage | None,
+    ) -> int | None:
+        """The topic a user's message goes to, if an app would let them post there."""
+        if thread is None and reply_to is not None:
+            thread = reply_to.thread
+        if thread is None:
+            return None
+        topic = chat.topic(thread)
+        if topic is None:
+            raise EmulatorError(f"chat {chat.id} has no forum topic {thread}")
+        if topic.closed and chat.members.get(user.id) not in ("administrator", "creator"):
+            raise EmulatorError(f"topic {thread} is closed: only administrators can write in it")
+        return thread
+
     def _user(self, user_id: int) -> EmulatedUser:
         return self.users.get(user_id) or self.user(user_id)
 
@@ -327,6 +425,9 @@ class SimulatedUsers(EmulatorCore):
         chat = self.chats.get(chat_id)
         if chat is None or chat.type not in ("group", "supergroup"):
             raise EmulatorError(f"no group {chat_id}; register it with emu.group(...) first")
+        status = chat.members.setdefault(user.id, "member")
+        if status in ("left", "kicked"):
+            raise EmulatorError(f"user {user.id} is not a member of chat {chat_id} ({status})")
         return chat
 
     def _existing_message(self, chat: EmulatedChat, message_id: int) -> ChatMessage:
@@ -336,7 +437,9 @@ class SimulatedUsers(EmulatorCore):
         return message
 
     def _visible_to_bot(self, message: ChatMessage) -> bool:
-        if not self.privacy_mode:
+        if message.chat.bot_status in ("left", "kicked"):
+            return False
+        if not self.privacy_mode or message.chat.bot_is_admin:
             return True
         text = message.text or ""
         mention = f"@{self.bot_user.username}".lower()

@@ -167,6 +167,7 @@ class World:
     foreign: list[str] = field(default_factory=list)  # Bob's running attempt, admin's buttons
     deleted: list[str] = field(default_factory=list)  # the deleted course's buttons
     real: list[str] = field(default_factory=list)  # every button the bot has shown
+    topic: int = 0  # a forum topic of the supergroup
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """Hypothesis prints the arguments of a failing example; this one is the setup."""
@@ -254,12 +255,14 @@ async def world(
     await admin.send("/courses_admin")
 
     emulator.group(GROUP, "Study group")
-    emulator.group(SUPERGROUP, "Tea lovers", supergroup=True)
+    emulator.group(SUPERGROUP, "Tea lovers", supergroup=True, forum=True)
+    topic = emulator.create_topic(ADMIN_ID, SUPERGROUP, "Brewing", deliver=False)
     emulator.channel(CHANNEL, "Tea news")
 
     await pool.execute("DELETE FROM courses WHERE id = $1", gone_id)
     world = World(emulator, application, pool, chats, await state_tables(pool))
     world.real = buttons_sent(emulator)
+    world.topic = topic
     world.finished = [d for d in buttons_sent(emulator, ADA) if encoded(attempt) in d]
     world.deleted = [d for d in world.real if encoded(gone_id) in d]
     world.foreign = [d for d in buttons_sent(emulator, BOB) if encoded(running) in d] + [
@@ -495,7 +498,7 @@ def shaped(world: World, shape: str, sender: int, text: str, extra: dict[str, An
             message = emulator.chat(group)[-1].to_api()
             message.update(text=text, entities=detect_entities(text))
         if shape == "forum topic":
-            message.update(message_thread_id=7, is_topic_message=True)
+            message.update(message_thread_id=world.topic, is_topic_message=True)
         return {"update_id": next(_raw_ids), "message": message}
     update = from_user(world, sender, text)
     message = update["message"]
