@@ -95,6 +95,8 @@ async def refresh_cards(services: Services, bot: Bot, request: Request) -> None:
     """Every card of the request shows its status now (claimed, resolved)."""
     for chat_id, message_id in await services.help.posts(request):
         in_group = chat_id == request.staff_chat_id
+        if chat_id < 0 and not in_group:  # a staff group it has left
+            continue
         with suppress(TelegramError):  # a card deleted or too old to edit: the rest go on
             await edit(bot, chat_id, message_id, views.card(request, in_group=in_group))
 

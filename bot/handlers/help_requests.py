@@ -11,7 +11,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from uuid import UUID
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import Forbidden, TelegramError
 
 from bot import callbacks as press
@@ -141,9 +141,17 @@ async def learner_message(
     if said.recorded:
         posted = await relay.to_staff(services, context.bot, update, said)
         await services.help.posted(said.request, [(c, m, "relay") for c, m in posted])
-    if kind is not None:
+    if kind is not None and media is None:
         await services.inputs.clear(user.id, kind)
+    if not _confirmed(message):
+        return None
     return Reply(plain(views.delivered(said.request, Side.LEARNER)))
+
+
+def _confirmed(message: Message | None) -> bool:
+    """An album arrives as one message per photo: it is confirmed once, on its caption,
+    and the answer stays open for its other photos (text closes it)."""
+    return message is None or message.media_group_id is None or bool(message.caption)
 
 
 @BUTTONS.on(press.HelpResolve)
@@ -234,7 +242,7 @@ async def tutor_message(
     said = await services.help.tutor_says(
         user.id, request, text, media, drafted=draft is not None, update_id=update.update_id
     )
-    if kind is not None:
+    if kind is not None and media is None:
         await services.inputs.clear(user.id, kind)
     if not said.recorded:
         return None
@@ -250,6 +258,8 @@ async def tutor_message(
         return Reply(plain(views.learner_unreachable(request)))
     await services.help.posted(said.request, [(request.learner_id, m, "relay") for m in posted])
     in_group = request.staff_chat_id is not None and _chat(update, user) == request.staff_chat_id
+    if not _confirmed(message):
+        return None
     return (
         None
         if in_group and draft is None

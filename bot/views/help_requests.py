@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.telegram_html import utf16_len
-from bot.views.screen import Button, Screen, button
+from bot.views.screen import Button, Screen, button, opening
 from domain import wording
 from domain.help_requests import QUESTION_LIMIT, Asking, HelpFigures, Relay, Request, Side, Status
 
@@ -126,10 +126,11 @@ def learner_caption(relay: Relay, caption: str) -> str:
 
 
 def learner_buttons(request: Request) -> list[list[Button]]:
+    """Under a tutor's message, which stays in the chat: what they press opens below it."""
     return [
         [
-            button("↩ Answer back", "help_reply", request=request.id),
-            button("✅ Resolved", "help_resolve", request=request.id),
+            opening("↩ Answer back", "help_reply", request=request.id),
+            opening("✅ Resolved", "help_resolve", request=request.id),
         ]
     ]
 

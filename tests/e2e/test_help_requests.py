@@ -217,3 +217,125 @@ async def test_an_unanswered_request_goes_to_the_admins_and_the_learner_is_told(
     assert len(escalated) == 1
     await grace.press("🙋 Claim")
     assert "Taken by Grace" in grace.last.text
+
+
+# -- the staff group ----------------------------------------------------------------------
+
+STAFF = -1009001
+
+
+@pytest.fixture
+def staff_group(people, emulator: BotApiEmulator, application: Application):
+    """A forum supergroup where the bot is an administrator allowed to manage topics, with
+    the admin, Tom and (by mistake) Ben in it; `write(user, text, thread)` posts in it."""
+    emulator.group(STAFF, "Tea tutors", supergroup=True, forum=True, bot_admin=True)
+    for user_id in (ADMIN_ID, TOM, BEN):
+        emulator.join(STAFF, user_id)
+    deliver = deliver_to(application)
+
+    async def write(user_id: int, text: str, thread: int | None = None) -> None:
+        update = emulator.send_text(user_id, text, chat=STAFF, thread=thread, deliver=False)
+        assert update is not None, "the bot, an admin there, sees every message"
+        await deliver(update)
+
+    return write
+
+
+async def test_in_the_staff_group_a_request_is_a_topic_where_the_tutor_answers(
+    people: dict[str, Dialogue], staff_group, emulator: BotApiEmulator, application, pool
+) -> None:
+    ada, tom = people["ada"], people["tom"]
+    write = staff_group
+    await write(BEN, "/link_staff_group")
+    assert "not allowed" in emulator.chat(STAFF)[-1].text
+    await write(ADMIN_ID, "/link_staff_group")
+    assert "Tea tutors is the staff group" in emulator.chat(STAFF)[-1].text
+
+    await ada.send("Which plant does tea come from?")
+    await ada.press("🙋 Ask a tutor")
+    await ada.press("📨 Send it")
+    assert "Sent to the tutors of Tea basics" in ada.last.text
+    [topic] = emulator.topics(STAFF)
+    assert topic.name.endswith("Ada · Tea basics")
+    card = emulator.topic(STAFF, topic.message_thread_id)[-1]
+    assert "Which plant does tea come from?" in card.text
+    assert "Request #" not in (tom.last.text or ""), "the group, not Tom's private chat"
+
+    # Ben is no tutor of the course: what he writes in the topic reaches nobody.
+    await write(BEN, "I think it's mint", topic.message_thread_id)
+    assert (
+        "Only tutors of Tea basics answer"
+        in emulator.topic(STAFF, topic.message_thread_id)[-1].text
+    )
+    assert "mint" not in ada.last.text
+
+    # Tom claims it from the card and answers in the topic.
+    claim = card.button_data["🙋 Claim"]
+    await deliver_to(application)(
+        emulator.press_button(TOM, card.message_id, claim, chat=STAFF, deliver=False)
+    )
+    assert "Taken by Tom" in emulator.message(STAFF, card.message_id).text
+    await write(TOM, "One plant: Camellia sinensis.", topic.message_thread_id)
+    assert ada.last.text.startswith("🧑‍🏫 Tutor Tom · request #")
+    assert "Camellia sinensis." in ada.last.text
+
+    await ada.press("↩ Answer back")
+    await ada.send("Thanks! And white tea?")
+    assert "Thanks! And white tea?" in emulator.topic(STAFF, topic.message_thread_id)[-1].text
+
+    # The bot is removed from the group mid-thread: the group is unlinked (audited) and
+    # Ada's next answer reaches Tom in his private chat; nothing is lost.
+    await deliver_to(application)(emulator.remove_bot(STAFF, kicked_by=ADMIN_ID, deliver=False))
+    assert await pool.fetchval("SELECT count(*) FROM staff_groups") == 0
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM admin_audit "
+            "WHERE action = 'link_staff_group' AND outcome = 'failed'"
+        )
+        == 1
+    )
+    await ada.press("↩ Answer back")
+    await ada.send("Still there?")
+    assert "Still there?" in tom.last.text
+    assert len(emulator.expect(403, chat_id=STAFF)) == 1, "tried the group once, then Tom"
+    await tom.send("Yes: white tea too.", reply_to=tom.last.message_id)
+    assert "white tea too" in ada.last.text
+    await ada.press("✅ Resolved")
+    await ada.press("★★★★")
+    assert await pool.fetchval("SELECT rating FROM help_requests") == 4
+
+
+async def test_a_long_answer_is_split_and_an_album_is_relayed_photo_by_photo(
+    people: dict[str, Dialogue], emulator: BotApiEmulator, application: Application, pool
+) -> None:
+    ada, tom = people["ada"], people["tom"]
+    await ada.send("Which plant does tea come from?")
+    await ada.press("🙋 Ask a tutor")
+    await ada.press("📨 Send it")
+    await tom.press("🙋 Claim")
+    await tom.press("↩ Reply")
+    before = len(ada.messages)
+    await tom.send("Tea " * 1000)  # 4,000 characters: with the header, over one message
+    pieces = ada.messages[before:]
+    assert len(pieces) == 2
+    assert all(len(m.text) <= 4096 for m in pieces)
+    assert all(m.text.startswith("🧑‍🏫 Tutor Tom") for m in pieces)
+    assert pieces[-1].buttons == [["↩ Answer back", "✅ Resolved"]]
+
+    await ada.press("↩ Answer back")
+    deliver = deliver_to(application)
+    cards_before = len(tom.messages)
+    for update in emulator.send_media_group(ADA, 10, caption="My notes", deliver=False):
+        await deliver(update)
+    copies = [m for m in tom.messages[cards_before:] if m.photo]
+    assert len(copies) == 10
+    assert copies[0].caption.startswith("💬 Ada · #")
+    assert [m.text for m in ada.messages[-1:]] == ["➡️ Sent to Tom."]  # once, on the caption
+    assert await pool.fetchval("SELECT count(*) FROM help_messages WHERE media = 'photo'") == 10
+
+    await ada.send_sticker()
+    assert "I can pass on text, photos" in ada.last.text
+    await ada.send("That's all.")
+    assert "That's all." in tom.last.text
+    await ada.send("Which plant does tea come from?")  # the answer is closed: the AI again
+    assert "Camellia sinensis" in ada.last.text
