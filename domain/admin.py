@@ -58,6 +58,8 @@ class Action(StrEnum):
     EXPORT = "export"
     HIDE_REVIEW = "hide_review"
     REVOKE_CERTIFICATE = "certificate"
+    COHORTS = "cohorts"  # /cohort_new, /cohorts, /cohort_close
+    COHORT_TUTOR = "cohort_tutor"
 
 
 # Who may run what: admins everything; tutors the course-scoped ones for their courses.
@@ -73,6 +75,8 @@ TUTOR_ACTIONS = frozenset(
         Action.STATS,
         Action.BROADCAST,
         Action.EXPORT,
+        Action.COHORTS,
+        Action.COHORT_TUTOR,
     }
 )
 
@@ -341,6 +345,10 @@ class AdminService:
         course = await self._course(staff, action, ref, slug)
         await self._authorise_course(staff, action, ref, course)
         return staff, person, course
+
+    async def staff_of(self, user_id: int) -> Staff:
+        """Someone's role and courses, as a command about them needs them (no audit)."""
+        return await self._store.staff(user_id)
 
     async def record(
         self, staff: Staff, action: Action, target: str, outcome: str, detail: dict

@@ -86,6 +86,14 @@ class Reason(StrEnum):
     CERTIFICATE_NAME_EMPTY = "certificate_name_empty"
     CERTIFICATE_NAME_TOO_LONG = "certificate_name_too_long"  # `limit`, `length`
     CERTIFICATE_UNKNOWN = "certificate_unknown"  # not one of the learner's
+    # Cohorts (domain.cohorts)
+    INVITE_UNKNOWN = "invite_unknown"  # a join link whose code names no cohort
+    INVITE_CLOSED = "invite_closed"  # the cohort takes no new members
+    NOT_IN_COHORT = "not_in_cohort"  # leaving a cohort the learner is not in (any more)
+    UNKNOWN_COHORT = "unknown_cohort"  # staff: `name` as typed
+    COHORT_NAME_LENGTH = "cohort_name_length"  # staff: `limit`
+    COHORT_NAME_TAKEN = "cohort_name_taken"  # staff: `name`
+    NOT_A_COURSE_TUTOR = "not_a_course_tutor"  # staff: `name`, the person as typed
 
 
 class AccessDenied(Exception):

@@ -90,6 +90,19 @@ EXPORT: dict[str, str] = {
     "course_reviews": _by_course("course_reviews", "t.created_at"),
     "daily_goals": "SELECT to_jsonb(t) FROM daily_goals t WHERE t.user_id = $1",
     "course_goals": _by_course("course_goals", "t.target_date"),
+    "cohorts": _by_course("cohorts", "t.created_at").replace("t.user_id", "t.created_by"),
+    "cohort_members": """
+        SELECT to_jsonb(t) || jsonb_build_object('course_slug', c.slug, 'cohort', k.name)
+        FROM cohort_members t JOIN cohorts k ON k.id = t.cohort_id
+        JOIN courses c ON c.id = t.course_id
+        WHERE t.user_id = $1 ORDER BY t.joined_at, t.id
+    """,
+    "cohort_tutors": """
+        SELECT to_jsonb(t) || jsonb_build_object('course_slug', c.slug, 'cohort', k.name)
+        FROM cohort_tutors t JOIN cohorts k ON k.id = t.cohort_id
+        JOIN courses c ON c.id = k.course_id
+        WHERE t.user_id = $1 ORDER BY t.added_at
+    """,
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
     # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
     # and the bot's whole message and keyboard under every button press, which made the
@@ -142,6 +155,9 @@ ERASURE: dict[str, str] = {
     "certificates": "kept for verifiers without the name or the link to the person: the "
     "page says the holder erased their data",
     "course_goals": "deleted",
+    "cohort_members": "deleted (the memberships; progress is kept as for enrollments)",
+    "cohort_tutors": "deleted",
+    "cohorts": "kept: created with staff rights, no longer naming who created them",
     "enrollments": "moved to the pseudonym, times cut to the day",
     "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
     "topic_progress": "moved to the pseudonym, times cut to the day",

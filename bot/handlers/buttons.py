@@ -16,6 +16,7 @@ from bot.context import TutorContext
 from bot.handlers import (
     broadcast,
     certificates,
+    cohorts,
     course_admin,
     goals,
     learning,
@@ -49,6 +50,7 @@ BUTTONS = Buttons.merged(
     certificates.BUTTONS,
     goals.BUTTONS,
     paths.BUTTONS,
+    cohorts.BUTTONS,
 )
 
 

@@ -1,4 +1,4 @@
-"""/stats [course-slug]: figures and a funnel chart for admins and for tutors of a course.
+"""/stats [course-slug [cohort]]: figures and a funnel chart for admins and for tutors of a course.
 
 Authorised and audited before the argument is read, like every staff command; the chart is
 drawn in a worker thread so the event loop keeps serving other chats meanwhile.
@@ -13,7 +13,6 @@ from telegram import InputFile, Update
 from bot.context import TutorContext
 from bot.handlers.base import Reply, command
 from bot.handlers.render import show
-from bot.views import admin as admin_views
 from bot.views import stats as views
 from domain.users import User
 
@@ -26,9 +25,8 @@ async def stats_command(context: TutorContext, user: User, update: Update) -> Re
     args = context.args or []
     stats = context.services.stats
     await stats.require(user.id, " ".join(args)[:64])
-    if len(args) > 1:
-        return Reply(admin_views.usage("stats"))
-    report = await stats.report(user.id, args[0] if args else None)
+    cohort = " ".join(args[1:]) or None
+    report = await stats.report(user.id, args[0] if args else None, cohort)
     await show(update, views.text(report))
     png = await asyncio.to_thread(views.chart, report)
     if png is not None:
