@@ -31,6 +31,7 @@ from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.certificates import CertificateService
 from domain.clock import Clock, utc_now
+from domain.cohorts import CohortService
 from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
 from domain.flood import FloodControl
@@ -56,6 +57,7 @@ from storage.bots import adopt_unowned
 from storage.broadcast import PgBroadcastStore
 from storage.certificates import PgCertificateStore
 from storage.chunks import PgChunkStore
+from storage.cohorts import PgCohortStore
 from storage.content import PgContentStore
 from storage.course_admin import PgCourseAdminStore
 from storage.course_import import PgCourseImportStore
@@ -121,6 +123,8 @@ async def open_services(
     users = UserService(PgUserStore(pool, bot), settings.admin_telegram_ids)
     embedder = build_embedder(settings)  # one per process: a local model is slow to load
     learning = PgLearningStore(pool, content)
+    learning_service = LearningService(learning, clock=clock)
+    cohorts = PgCohortStore(pool)
     try:
         yield Services(
             settings=settings,
@@ -128,8 +132,9 @@ async def open_services(
             database=PgDatabase(pool),
             users=users,
             inbox=PgInboxStore(pool, bot),
-            learning=LearningService(learning, clock=clock),
+            learning=learning_service,
             paths=PathService(PgPathStore(pool)),
+            cohorts=CohortService(cohorts, admin, learning_service, clock=clock),
             quizzes=QuizService(
                 QuizAttemptCache(PgQuizStore(pool, content, bot_id=bot)), clock=clock, draw=draw
             ),
@@ -141,11 +146,15 @@ async def open_services(
                 everyday("en"),
             ),
             admin=admin,
-            broadcasts=BroadcastService(PgBroadcastStore(pool, bot_id=bot), admin, clock=clock),
-            course_admin=CourseAdminService(PgCourseAdminStore(pool), admin),
+            broadcasts=BroadcastService(
+                PgBroadcastStore(pool, bot_id=bot), admin, clock=clock, cohorts=cohorts
+            ),
+            course_admin=CourseAdminService(PgCourseAdminStore(pool), admin, cohorts),
             course_import=CourseImportService(PgCourseImportStore(pool), embedder),
             metrics=metrics,
-            stats=StatsService(PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock),
+            stats=StatsService(
+                PgAdminStore(pool, bot_id=bot), PgStatsStore(pool), clock=clock, cohorts=cohorts
+            ),
             privacy=PrivacyService(PgPrivacyStore(pool, bot_id=bot), users, clock=clock),
             notes=NotesService(PgNoteStore(pool), clock),
             ratings=RatingService(PgRatingStore(pool), admin, clock),

@@ -492,6 +492,22 @@ class HelpSendDraft(Payload):
     request: Serial
 
 
+# Cohorts (bot/handlers/cohorts.py): every code starts with "k".
+@payload("km", "my_cohorts")
+class MyCohorts(Payload):
+    pass
+
+
+@payload("kl", "cohort_leave")
+class CohortLeave(Payload):
+    cohort: Id
+
+
+@payload("kc", "cohort_leave_confirm")
+class CohortLeaveConfirm(Payload):
+    cohort: Id
+
+
 def encode(pressed: Payload) -> str:
     parts = ["+" + pressed.CODE if pressed.new_message else pressed.CODE]
     for name, wire in pressed.LAYOUT:

@@ -18,6 +18,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("notes", "Your notes; /notes words finds them"),
     ("bookmarks", "The topics you bookmarked"),
     ("goal", "Your daily goal, streak and course target dates"),
+    ("cohort", "Your cohorts, and leaving one"),
     ("mydata", "A copy of everything I store about you"),
     ("deleteme", "Erase everything I store about you"),
     ("help", "What I can do"),

@@ -13,6 +13,7 @@ from bot.transport.inbox import Inbox
 from domain.admin import AdminService
 from domain.broadcast import BroadcastService
 from domain.certificates import CertificateService
+from domain.cohorts import CohortService
 from domain.course_admin import CourseAdminService
 from domain.course_import import CourseImportService
 from domain.goals import GoalService
@@ -50,6 +51,7 @@ class Services:
     inbox: Inbox
     learning: LearningService
     paths: PathService
+    cohorts: CohortService
     quizzes: QuizService
     tutor: TutorService
     admin: AdminService

@@ -60,6 +60,8 @@ class Action(StrEnum):
     REVOKE_CERTIFICATE = "certificate"
     HELP = "help_request"  # acting on a learner's request for a human tutor
     STAFF_GROUP = "link_staff_group"
+    COHORTS = "cohorts"  # /cohort_new, /cohorts, /cohort_close
+    COHORT_TUTOR = "cohort_tutor"
 
 
 # Who may run what: admins everything; tutors the course-scoped ones for their courses.
@@ -76,6 +78,8 @@ TUTOR_ACTIONS = frozenset(
         Action.BROADCAST,
         Action.EXPORT,
         Action.HELP,
+        Action.COHORTS,
+        Action.COHORT_TUTOR,
     }
 )
 
@@ -349,6 +353,10 @@ class AdminService:
         course = await self._course(staff, action, ref, slug)
         await self._authorise_course(staff, action, ref, course)
         return staff, person, course
+
+    async def staff_of(self, user_id: int) -> Staff:
+        """Someone's role and courses, as a command about them needs them (no audit)."""
+        return await self._store.staff(user_id)
 
     async def record(
         self, staff: Staff, action: Action, target: str, outcome: str, detail: dict

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain.admin import Action, AdminService, Invalid
 from domain.clock import Clock, utc_now
+from domain.cohorts import CohortFinder
 from domain.errors import AccessDenied, Reason
 
 MAX_TEXT = 3_500
@@ -24,10 +25,16 @@ LEASE = timedelta(minutes=2)
 @dataclass(frozen=True)
 class Draft:
     id: UUID
-    audience: str  # a course slug, or "all"
+    audience: str  # a course slug, "slug:<cohort code>", or "all"
     course_name: str | None  # None: every learner
     text: str
     recipients: int
+    cohort_name: str | None = None  # only the cohort's current members
+
+
+def course_of(audience: str) -> str | None:
+    """The course slug a stored audience addresses (None: "all")."""
+    return None if audience == "all" else audience.split(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,7 @@ class Progress:
 
 
 class BroadcastStore(Protocol):
-    async def audience_size(self, course_id: UUID | None) -> int: ...
+    async def audience_size(self, course_id: UUID | None, cohort_id: UUID | None = None) -> int: ...
 
     async def create(
         self, actor_id: int, audience: str, course_id: UUID | None, text: str
@@ -85,24 +92,43 @@ class BroadcastStore(Protocol):
 
 
 class BroadcastService:
-    def __init__(self, store: BroadcastStore, admin: AdminService, *, clock: Clock = utc_now):
+    def __init__(
+        self,
+        store: BroadcastStore,
+        admin: AdminService,
+        *,
+        clock: Clock = utc_now,
+        cohorts: CohortFinder | None = None,
+    ):
         self._store = store
         self._admin = admin
         self._clock = clock
+        self._cohorts = cohorts
 
     async def draft(self, actor_id: int, audience: str, text: str) -> Draft:
-        """Checked and counted, not sent: the admin confirms on the draft's button."""
-        slug = None if audience.lower() == "all" else audience.lower()
+        """Checked and counted, not sent: the admin confirms on the draft's button.
+        `audience`: a course slug, "slug:cohort" (its name or code) or "all"."""
+        slug_part, _, cohort_ref = audience.partition(":")
+        slug = None if audience.lower() == "all" else slug_part.lower()
         staff, course = await self._admin.authorise(actor_id, Action.BROADCAST, audience, slug)
+        cohort = None
+        if course is not None and cohort_ref:
+            cohort = await self._cohorts.find(course.id, cohort_ref) if self._cohorts else None
+            if cohort is None:
+                detail = {"cohort": cohort_ref[:64]}
+                await self._admin.record(staff, Action.BROADCAST, audience, "invalid", detail)
+                raise Invalid(Reason.UNKNOWN_COHORT, name=cohort_ref[:64])
         text = text.strip()
         if not text or len(text) > MAX_TEXT:
             await self._admin.record(staff, Action.BROADCAST, audience, "invalid", {})
             raise Invalid(Reason.MESSAGE_LENGTH, limit=MAX_TEXT)
         course_id = course.id if course else None
-        recipients = await self._store.audience_size(course_id)
-        broadcast_id = await self._store.create(
-            actor_id, course.slug if course else "all", course_id, text
-        )
+        cohort_id = cohort.id if cohort else None
+        recipients = await self._store.audience_size(course_id, cohort_id)
+        stored = course.slug if course else "all"
+        if cohort is not None:
+            stored = f"{stored}:{cohort.code}"
+        broadcast_id = await self._store.create(actor_id, stored, course_id, text)
         await self._admin.record(
             staff,
             Action.BROADCAST,
@@ -111,7 +137,8 @@ class BroadcastService:
             {"draft": str(broadcast_id), "recipients": recipients},
         )
         name = course.name if course else None
-        return Draft(broadcast_id, course.slug if course else "all", name, text, recipients)
+        cohort_name = cohort.name if cohort else None
+        return Draft(broadcast_id, stored, name, text, recipients, cohort_name)
 
     async def confirm(
         self, actor_id: int, broadcast_id: UUID, chat_id: int, message_id: int
@@ -138,8 +165,7 @@ class BroadcastService:
         if found is None:
             raise AccessDenied(Reason.BROADCAST_FINISHED)
         author, audience = found
-        slug = None if audience == "all" else audience
-        await self._admin.authorise(actor_id, Action.BROADCAST, audience, slug)
+        await self._admin.authorise(actor_id, Action.BROADCAST, audience, course_of(audience))
         if author != actor_id:
             raise AccessDenied(Reason.NOT_THE_AUTHOR)
 

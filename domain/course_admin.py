@@ -11,7 +11,8 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
-from domain.admin import Action, AdminService, NotAllowed
+from domain.admin import Action, AdminService, Invalid, NotAllowed
+from domain.cohorts import CohortFinder
 from domain.errors import NotFound, Reason
 from domain.users import Role
 
@@ -53,6 +54,7 @@ class ProgressRow:
     best_score: float | None
     attempts: int
     typed_used: int
+    cohort: str | None = None  # the learner's current cohort in the course
 
 
 class CourseAdminStore(Protocol):
@@ -62,7 +64,11 @@ class CourseAdminStore(Protocol):
 
     async def set_visibility(self, course_id: UUID, change: Change, now: datetime) -> None: ...
 
-    async def progress_rows(self, course_id: UUID) -> list[ProgressRow]: ...
+    async def progress_rows(
+        self, course_id: UUID, cohort_id: UUID | None = None
+    ) -> list[ProgressRow]:
+        """Every learner's rows, or (`cohort_id`) those of the cohort's current members."""
+        ...
 
 
 CSV_COLUMNS = (
@@ -80,6 +86,7 @@ CSV_COLUMNS = (
     "best_score",
     "quiz_attempts",
     "typed_questions",
+    "cohort",
 )
 
 
@@ -106,6 +113,7 @@ def to_csv(rows: list[ProgressRow]) -> bytes:
                 "" if r.best_score is None else round(r.best_score, 2),
                 r.attempts,
                 r.typed_used,
+                _cell(r.cohort or ""),
             ]
         )
     return out.getvalue().encode("utf-8-sig")
@@ -116,9 +124,12 @@ def _cell(text: str) -> str:
 
 
 class CourseAdminService:
-    def __init__(self, store: CourseAdminStore, admin: AdminService) -> None:
+    def __init__(
+        self, store: CourseAdminStore, admin: AdminService, cohorts: CohortFinder | None = None
+    ) -> None:
         self._store = store
         self._admin = admin
+        self._cohorts = cohorts
 
     async def overview(self, actor_id: int) -> list[CourseRow]:
         staff = await self._admin.require(actor_id, Action.COURSES)
@@ -140,11 +151,29 @@ class CourseAdminService:
         )
         return await self._store.courses()
 
-    async def export(self, actor_id: int, slug: str) -> tuple[str, bytes, int]:
-        """(file name, CSV bytes, learners) of one course's progress."""
-        staff, course = await self._admin.authorise(actor_id, Action.EXPORT, slug, slug)
+    async def export(
+        self, actor_id: int, slug: str, cohort_ref: str | None = None
+    ) -> tuple[str, bytes, int]:
+        """(file name, CSV bytes, learners) of one course's progress, or of the current
+        members of one of its cohorts (by name or code)."""
+        target = f"{slug} {cohort_ref}"[:64] if cohort_ref else slug
+        staff, course = await self._admin.authorise(actor_id, Action.EXPORT, target, slug)
         assert course is not None
-        rows = await self._store.progress_rows(course.id)
+        name = f"{course.slug}-progress.csv"
+        detail: dict = {}
+        if cohort_ref:
+            ref = " ".join(cohort_ref.split())[:64]
+            cohort = await self._cohorts.find(course.id, ref) if self._cohorts else None
+            if cohort is None:
+                await self._admin.record(staff, Action.EXPORT, target, "invalid", {"cohort": ref})
+                raise Invalid(Reason.UNKNOWN_COHORT, name=ref)
+            rows = await self._store.progress_rows(course.id, cohort.id)
+            name = f"{course.slug}-{cohort.code}-progress.csv"
+            detail["cohort"] = str(cohort.id)
+        else:
+            rows = await self._store.progress_rows(course.id)
         learners = len({r.user_id for r in rows})
-        await self._admin.record(staff, Action.EXPORT, slug, "done", {"learners": learners})
-        return f"{course.slug}-progress.csv", to_csv(rows), learners
+        await self._admin.record(
+            staff, Action.EXPORT, target, "done", {"learners": learners, **detail}
+        )
+        return name, to_csv(rows), learners

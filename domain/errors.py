@@ -99,6 +99,14 @@ class Reason(StrEnum):
     HELP_NOT_TUTOR = "help_not_tutor"  # `name`: the course, which they don't teach
     HELP_NOT_A_FORUM = "help_not_a_forum"  # /link_staff_group outside a forum supergroup
     HELP_NO_TOPIC_RIGHTS = "help_no_topic_rights"  # the bot may not create topics there
+    # Cohorts (domain.cohorts)
+    INVITE_UNKNOWN = "invite_unknown"  # a join link whose code names no cohort
+    INVITE_CLOSED = "invite_closed"  # the cohort takes no new members
+    NOT_IN_COHORT = "not_in_cohort"  # leaving a cohort the learner is not in (any more)
+    UNKNOWN_COHORT = "unknown_cohort"  # staff: `name` as typed
+    COHORT_NAME_LENGTH = "cohort_name_length"  # staff: `limit`
+    COHORT_NAME_TAKEN = "cohort_name_taken"  # staff: `name`
+    NOT_A_COURSE_TUTOR = "not_a_course_tutor"  # staff: `name`, the person as typed
 
 
 class AccessDenied(Exception):

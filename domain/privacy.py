@@ -69,6 +69,7 @@ PERSON_ACTIONS = frozenset(
         Action.UNSUSPEND,
         Action.LEARNER,
         Action.HIDE_REVIEW,
+        Action.COHORT_TUTOR,
     }
 )
 

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain.admin import Action, AdminStore, CourseRef, Invalid, NotAllowed, Staff
 from domain.clock import Clock, utc_now
+from domain.cohorts import CohortFinder
 from domain.errors import Reason
 from domain.users import Role
 
@@ -116,6 +117,7 @@ class StatsReport:
     totals: Figures
     courses: tuple[CourseStats, ...]
     top_questions: tuple[QuestionCount, ...]
+    cohort: str | None = None  # only this cohort's members are counted
 
     @property
     def typed(self) -> int:
@@ -124,9 +126,14 @@ class StatsReport:
 
 class StatsStore(Protocol):
     async def figures(
-        self, courses: frozenset[UUID] | None, since: datetime, top: int
+        self,
+        courses: frozenset[UUID] | None,
+        since: datetime,
+        top: int,
+        cohort: UUID | None = None,
     ) -> tuple[Figures, tuple[CourseStats, ...], tuple[QuestionCount, ...]]:
-        """Everything for the courses given (None: all courses).
+        """Everything for the courses given (None: all courses); with `cohort`, counting
+        only its current members.
 
         A learner counts as *active* when, within the courses and since `since`, they
         enrolled, opened or completed a topic (topic_progress.updated_at), started or
@@ -137,10 +144,18 @@ class StatsStore(Protocol):
 
 
 class StatsService:
-    def __init__(self, admin: AdminStore, store: StatsStore, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        admin: AdminStore,
+        store: StatsStore,
+        *,
+        clock: Clock = utc_now,
+        cohorts: CohortFinder | None = None,
+    ) -> None:
         self._admin = admin
         self._store = store
         self._clock = clock
+        self._cohorts = cohorts
 
     async def require(self, actor_id: int, target: str = "") -> Staff:
         """Refuse (and audit) before even reading the arguments of the command."""
@@ -150,9 +165,12 @@ class StatsService:
             raise NotAllowed
         return staff
 
-    async def report(self, actor_id: int, slug: str | None = None) -> StatsReport:
-        """One course's figures, or (no slug) those of every course the actor may see."""
-        target = slug or ""
+    async def report(
+        self, actor_id: int, slug: str | None = None, cohort_ref: str | None = None
+    ) -> StatsReport:
+        """One course's figures, or (no slug) those of every course the actor may see;
+        with a cohort (by name or code) of that course, only its members'."""
+        target = " ".join(part for part in (slug, cohort_ref) if part)
         staff = await self.require(actor_id, target)
         course: CourseRef | None = None
         if slug is not None:
@@ -165,15 +183,28 @@ class StatsService:
                 raise NotAllowed
             scope: frozenset[UUID] | None = frozenset({course.id})
         else:
+            cohort_ref = None
             scope = None if staff.role is Role.ADMIN else staff.tutor_of
+        cohort = None
+        if course is not None and cohort_ref:
+            ref = " ".join(cohort_ref.split())[:64]
+            cohort = await self._cohorts.find(course.id, ref) if self._cohorts else None
+            if cohort is None:
+                await self._audit(staff, target, "invalid", {"cohort": ref})
+                raise Invalid(Reason.UNKNOWN_COHORT, name=ref)
         since = self._clock() - timedelta(days=ACTIVE_DAYS)
         if scope is not None and not scope:  # a tutor without courses
             totals, courses, top = Figures.none(), (), ()
+        elif cohort is not None:
+            totals, courses, top = await self._store.figures(scope, since, TOP_QUESTIONS, cohort.id)
         else:
             totals, courses, top = await self._store.figures(scope, since, TOP_QUESTIONS)
         detail = {"course": course.slug if course else "all", "courses": len(courses)}
+        if cohort is not None:
+            detail["cohort"] = str(cohort.id)
         await self._audit(staff, target, "done", detail)
-        return StatsReport(course, staff.role, since, totals, courses, top)
+        name = cohort.name if cohort else None
+        return StatsReport(course, staff.role, since, totals, courses, top, name)
 
     async def _audit(self, staff: Staff, target: str, outcome: str, detail: dict) -> None:
         await self._admin.audit(staff.user_id, Action.STATS, target[:64], outcome, detail)

@@ -13,6 +13,7 @@ from domain.broadcast import Progress
 # people who started it), not blocked, and actively enrolled in the course (for "all": in
 # any course, or a learner by role who hasn't enrolled yet). Staff enrolled in a course
 # are learners of it, so an admin taking the course gets its broadcasts too.
+# A cohort ($COHORT, "slug:<code>" audiences): only its current members among those.
 _AUDIENCE = """
 SELECT u.id FROM users u
 WHERE u.bot_id = $2 AND NOT u.is_blocked
@@ -20,6 +21,8 @@ WHERE u.bot_id = $2 AND NOT u.is_blocked
        OR EXISTS (SELECT 1 FROM enrollments e
             WHERE e.user_id = u.id AND ($1::uuid IS NULL OR e.course_id = $1)
               AND e.status <> 'suspended'))
+  AND ($COHORT::uuid IS NULL OR EXISTS (SELECT 1 FROM cohort_members cm
+            WHERE cm.cohort_id = $COHORT AND cm.user_id = u.id AND cm.left_at IS NULL))
 """
 
 
@@ -32,9 +35,12 @@ class PgBroadcastStore:
         self._pool = pool
         self._bot_id = bot_id
 
-    async def audience_size(self, course_id: UUID | None) -> int:
+    async def audience_size(self, course_id: UUID | None, cohort_id: UUID | None = None) -> int:
         return await self._pool.fetchval(
-            f"SELECT count(*) FROM ({_AUDIENCE}) a", course_id, self._bot_id
+            f"SELECT count(*) FROM ({_AUDIENCE.replace('$COHORT', '$3')}) a",
+            course_id,
+            self._bot_id,
+            cohort_id,
         )
 
     async def create(self, actor_id: int, audience: str, course_id: UUID | None, text: str) -> UUID:
@@ -68,15 +74,21 @@ class PgBroadcastStore:
             )
             if audience is None:
                 return False
-            course_id = None
+            course_id = cohort_id = None
             if audience != "all":
-                course_id = await conn.fetchval("SELECT id FROM courses WHERE slug = $1", audience)
+                slug, _, code = audience.partition(":")
+                course_id = await conn.fetchval("SELECT id FROM courses WHERE slug = $1", slug)
+                if code:
+                    cohort_id = await conn.fetchval(
+                        "SELECT id FROM cohorts WHERE invite_code = $1", code
+                    )
             await conn.execute(
                 f"INSERT INTO broadcast_recipients (broadcast_id, user_id) "
-                f"SELECT $3, id FROM ({_AUDIENCE}) a",
+                f"SELECT $3, id FROM ({_AUDIENCE.replace('$COHORT', '$4')}) a",
                 course_id,
                 self._bot_id,
                 broadcast_id,
+                cohort_id,
             )
             return True
 

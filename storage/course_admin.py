@@ -51,7 +51,9 @@ class PgCourseAdminStore:
             archived,
         )
 
-    async def progress_rows(self, course_id: UUID) -> list[ProgressRow]:
+    async def progress_rows(
+        self, course_id: UUID, cohort_id: UUID | None = None
+    ) -> list[ProgressRow]:
         rows = await self._pool.fetch(
             """
             SELECT u.id, u.username, concat_ws(' ', u.first_name, u.last_name) AS name,
@@ -62,7 +64,8 @@ class PgCourseAdminStore:
                     WHERE tp.user_id = u.id AND t.course_id = $1
                       AND t.module_no = m.module_no AND tp.is_completed) AS done,
                 coalesce(mp.quiz_passed, false) AS passed, mp.best_score,
-                coalesce(mp.quiz_attempts, 0) AS attempts, coalesce(q.typed_count, 0) AS typed
+                coalesce(mp.quiz_attempts, 0) AS attempts, coalesce(q.typed_count, 0) AS typed,
+                k.name AS cohort
             FROM enrollments e
             JOIN users u ON u.id = e.user_id
             JOIN modules m ON m.course_id = e.course_id
@@ -71,10 +74,14 @@ class PgCourseAdminStore:
                 AND mp.module_no = m.module_no
             LEFT JOIN module_prompt_usage q ON q.user_id = u.id AND q.course_id = $1
                 AND q.module_no = m.module_no
-            WHERE e.course_id = $1
+            LEFT JOIN cohort_members cm ON cm.user_id = u.id AND cm.course_id = $1
+                AND cm.left_at IS NULL
+            LEFT JOIN cohorts k ON k.id = cm.cohort_id
+            WHERE e.course_id = $1 AND ($2::uuid IS NULL OR cm.cohort_id = $2)
             ORDER BY e.enrolled_at, u.id, m.module_no
             """,
             course_id,
+            cohort_id,
         )
         return [
             ProgressRow(
@@ -92,6 +99,7 @@ class PgCourseAdminStore:
                 float(r["best_score"]) if r["best_score"] is not None else None,
                 r["attempts"],
                 r["typed"],
+                r["cohort"],
             )
             for r in rows
         ]

@@ -101,6 +101,19 @@ EXPORT: dict[str, str] = {
     """,
     "help_posts": "SELECT to_jsonb(t) FROM help_posts t WHERE t.chat_id = $1",
     "staff_groups": "SELECT to_jsonb(t) FROM staff_groups t WHERE t.linked_by = $1",
+    "cohorts": _by_course("cohorts", "t.created_at").replace("t.user_id", "t.created_by"),
+    "cohort_members": """
+        SELECT to_jsonb(t) || jsonb_build_object('course_slug', c.slug, 'cohort', k.name)
+        FROM cohort_members t JOIN cohorts k ON k.id = t.cohort_id
+        JOIN courses c ON c.id = t.course_id
+        WHERE t.user_id = $1 ORDER BY t.joined_at, t.id
+    """,
+    "cohort_tutors": """
+        SELECT to_jsonb(t) || jsonb_build_object('course_slug', c.slug, 'cohort', k.name)
+        FROM cohort_tutors t JOIN cohorts k ON k.id = t.cohort_id
+        JOIN courses c ON c.id = k.course_id
+        WHERE t.user_id = $1 ORDER BY t.added_at
+    """,
     # Each update as a person reads it (when, what kind, what they typed or pressed, and
     # whether it was handled), not Telegram's raw JSON: those repeat the sender's profile
     # and the bot's whole message and keyboard under every button press, which made the
@@ -158,6 +171,9 @@ ERASURE: dict[str, str] = {
     "help_messages": "deleted: in their own requests, and what they wrote as a tutor",
     "help_posts": "deleted (the bot's messages in their chat no longer lead to a request)",
     "staff_groups": "kept, without who linked it",
+    "cohort_members": "deleted (the memberships; progress is kept as for enrollments)",
+    "cohort_tutors": "deleted",
+    "cohorts": "kept: created with staff rights, no longer naming who created them",
     "enrollments": "moved to the pseudonym, times cut to the day",
     "module_progress": "moved to the pseudonym, times cut to the day, cooldowns dropped",
     "topic_progress": "moved to the pseudonym, times cut to the day",

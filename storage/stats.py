@@ -20,6 +20,15 @@ from domain.stats import (
 # The courses in view: all of them when $1 is NULL.
 _SCOPE = "scope AS (SELECT id FROM courses WHERE $1::uuid[] IS NULL OR id = ANY($1::uuid[]))"
 
+
+def _in_cohort(user: str, param: int) -> str:
+    """`user` is a current member of cohort $param, or $param is NULL (everyone)."""
+    return (
+        f"(${param}::uuid IS NULL OR EXISTS (SELECT 1 FROM cohort_members cm "
+        f"WHERE cm.cohort_id = ${param} AND cm.user_id = {user} AND cm.left_at IS NULL))"
+    )
+
+
 # Learners per course and over all courses in view (the () grouping set: course_id NULL).
 # Active since $2: enrolled, opened or completed a topic, started or finished a quiz
 # attempt, or sent the tutor a question, in that course.
@@ -49,6 +58,7 @@ SELECT e.course_id,
 FROM enrollments e
 JOIN scope s ON s.id = e.course_id
 LEFT JOIN active a ON a.user_id = e.user_id AND a.course_id = e.course_id
+WHERE {_in_cohort("e.user_id", 3)}
 GROUP BY GROUPING SETS ((e.course_id), ())
 """
 
@@ -57,6 +67,7 @@ _MODULES = f"""
 WITH {_SCOPE},
 enrolled AS (
     SELECT e.course_id, count(*) AS n FROM enrollments e JOIN scope s ON s.id = e.course_id
+    WHERE {_in_cohort("e.user_id", 2)}
     GROUP BY e.course_id
 ),
 progress AS (
@@ -66,6 +77,7 @@ progress AS (
     FROM module_progress mp
     JOIN enrollments e ON e.user_id = mp.user_id AND e.course_id = mp.course_id
     JOIN scope s ON s.id = mp.course_id
+    WHERE {_in_cohort("mp.user_id", 2)}
     GROUP BY mp.course_id, mp.module_no
 ),
 topic_counts AS (
@@ -78,7 +90,7 @@ learner_done AS (
     JOIN topics t ON t.id = tp.topic_id
     JOIN scope s ON s.id = t.course_id
     JOIN enrollments e ON e.user_id = tp.user_id AND e.course_id = t.course_id
-    WHERE tp.is_completed
+    WHERE tp.is_completed AND {_in_cohort("tp.user_id", 2)}
     GROUP BY t.course_id, t.module_no, tp.user_id
 ),
 done AS (
@@ -93,18 +105,20 @@ attempts AS (
         count(*) FILTER (WHERE a.status = 'failed') AS failed,
         count(*) FILTER (WHERE a.status = 'abandoned') AS abandoned
     FROM quiz_attempts a JOIN scope s ON s.id = a.course_id
+    WHERE {_in_cohort("a.user_id", 2)}
     GROUP BY a.course_id, a.module_no
 ),
 typed AS (
     SELECT u.course_id, u.module_no, sum(u.typed_count) AS n FROM module_prompt_usage u
     JOIN scope s ON s.id = u.course_id
+    WHERE {_in_cohort("u.user_id", 2)}
     GROUP BY u.course_id, u.module_no
 ),
 ratings AS (
     SELECT r.course_id, count(*) AS n, sum(r.rating) AS total,
         count(*) FILTER (WHERE r.comment IS NOT NULL) AS with_words
     FROM course_reviews r JOIN scope s ON s.id = r.course_id
-    WHERE r.hidden_at IS NULL
+    WHERE r.hidden_at IS NULL AND {_in_cohort("r.user_id", 2)}
     GROUP BY r.course_id
 )
 SELECT c.id, c.slug, c.name, m.module_no, m.title,
@@ -137,7 +151,7 @@ FROM (
     FROM ai_mentor_thread_messages m
     JOIN ai_mentor_threads th ON th.id = m.thread_id
     JOIN scope s ON s.id = th.course_id
-    WHERE m.role = 'learner' AND m.typed
+    WHERE m.role = 'learner' AND m.typed AND {_in_cohort("th.user_id", 3)}
 ) q
 WHERE q.text <> ''
 GROUP BY q.text
@@ -158,15 +172,20 @@ class PgStatsStore:
         self._pool = pool
 
     async def figures(
-        self, courses: frozenset[UUID] | None, since: datetime, top: int
+        self,
+        courses: frozenset[UUID] | None,
+        since: datetime,
+        top: int,
+        cohort: UUID | None = None,
     ) -> tuple[Figures, tuple[CourseStats, ...], tuple[QuestionCount, ...]]:
         """Active = enrolled, opened or completed a topic, started or finished a quiz
-        attempt, or asked the tutor in the course since `since` (see domain.stats)."""
+        attempt, or asked the tutor in the course since `since` (see domain.stats).
+        `cohort`: only its current members are counted."""
         scope = list(courses) if courses is not None else None
         async with self._pool.acquire() as conn:
-            head = await conn.fetch(_FIGURES, scope, since)
-            modules = await conn.fetch(_MODULES, scope)
-            questions = await conn.fetch(_TOP_QUESTIONS, scope, top)
+            head = await conn.fetch(_FIGURES, scope, since, cohort)
+            modules = await conn.fetch(_MODULES, scope, cohort)
+            questions = await conn.fetch(_TOP_QUESTIONS, scope, top, cohort)
         per_course = {r["course_id"]: r for r in head if r["course_id"] is not None}
         totals = next((r for r in head if r["course_id"] is None), None)
         refs: dict[UUID, CourseRef] = {}

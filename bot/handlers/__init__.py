@@ -18,6 +18,7 @@ from bot.handlers import (
     broadcast,
     buttons,
     certificates,
+    cohorts,
     course_admin,
     fallback,
     goals,
@@ -80,6 +81,11 @@ def register(application: Application) -> None:
     application.add_handler(
         CommandHandler("certificate", certificates.certificate_admin, filters=PRIVATE)
     )
+    application.add_handler(CommandHandler("cohort", cohorts.cohort_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("cohort_new", cohorts.cohort_new, filters=PRIVATE))
+    application.add_handler(CommandHandler("cohorts", cohorts.cohorts_command, filters=PRIVATE))
+    application.add_handler(CommandHandler("cohort_tutor", cohorts.cohort_tutor, filters=PRIVATE))
+    application.add_handler(CommandHandler("cohort_close", cohorts.cohort_close, filters=PRIVATE))
     application.add_handler(CommandHandler("mydata", privacy.mydata, filters=PRIVATE))
     application.add_handler(CommandHandler("deleteme", privacy.deleteme, filters=PRIVATE))
     application.add_handler(CommandHandler("admin", admin.menu, filters=PRIVATE))

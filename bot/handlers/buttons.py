@@ -16,6 +16,7 @@ from bot.context import TutorContext
 from bot.handlers import (
     broadcast,
     certificates,
+    cohorts,
     course_admin,
     goals,
     help_requests,
@@ -53,6 +54,7 @@ BUTTONS = Buttons.merged(
     paths.BUTTONS,
     typed.BUTTONS,
     help_requests.BUTTONS,
+    cohorts.BUTTONS,
 )
 
 

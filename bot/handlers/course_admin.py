@@ -1,4 +1,4 @@
-"""/courses_admin (publish, unpublish, archive) and /export <slug> (progress as CSV)."""
+"""/courses_admin (publish, unpublish, archive) and /export <slug> [cohort] (progress as CSV)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,10 @@ async def courses_command(context: TutorContext, user: User, _u: Update) -> Repl
 async def export_command(context: TutorContext, user: User, update: Update) -> Reply | None:
     args = context.args or []
     await context.services.admin.require(user.id, StaffAction.EXPORT, " ".join(args)[:64])
-    if len(args) != 1:
+    if not args:
         return Reply(admin_views.usage("export"))
-    name, data, learners = await context.services.course_admin.export(user.id, args[0])
+    cohort = " ".join(args[1:]) or None
+    name, data, learners = await context.services.course_admin.export(user.id, args[0], cohort)
     if update.effective_message is not None:
         caption = f"{count(learners, 'learner')}, one row per module."
         await update.effective_message.reply_document(

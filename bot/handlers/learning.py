@@ -11,14 +11,16 @@ from bot.context import TutorContext
 from bot.handlers.base import Buttons, Reply, command
 from bot.handlers.certificates import on_advance, verify_deep_link
 from bot.handlers.render import show
+from bot.views import cohorts as cohort_views
 from bot.views import goals as goal_views
 from bot.views import learning as views
 from bot.views import quiz as quiz_views
 from bot.views.screen import Screen
 from domain.catalog import Browse, browse
 from domain.certificates import DEEP_LINK_PREFIX
+from domain.cohorts import invite_code
 from domain.errors import PrerequisitesMissing
-from domain.learning.model import TopicView
+from domain.learning.model import Enrollment, TopicView
 from domain.progress import Advance
 from domain.users import User
 
@@ -30,6 +32,8 @@ async def start(context: TutorContext, user: User, update: Update) -> Reply:
     learning = context.services.learning
     if context.args and context.args[0].startswith(DEEP_LINK_PREFIX):
         return await verify_deep_link(context, context.args[0][len(DEEP_LINK_PREFIX) :])
+    if context.args and (code := invite_code(context.args[0])) is not None:
+        return Reply(await _join(context, user, code))
     if context.args:
         course = await learning.course_by_slug(context.args[0].strip().lower()[:64], user.id)
         if course is not None:
@@ -182,10 +186,27 @@ async def _enroll(context: TutorContext, user: User, course_id: UUID) -> Screen:
         _, enrollment = await context.services.learning.enroll(user.id, course_id)
     except PrerequisitesMissing as refused:
         return views.gated(refused)
+    return await _enrolled(context, user, enrollment)
+
+
+async def _enrolled(context: TutorContext, user: User, enrollment: Enrollment) -> Screen:
+    """Where an enrolment leads: the persona picker the first time, else the course."""
     if enrollment.persona is None:
         return views.persona_picker(enrollment.course, None, welcome=True)
+    course_id = enrollment.course.id
     progress, where = await context.services.learning.course_overview(user.id, course_id)
     return views.course_menu(progress, where, _reader(context, user))
+
+
+async def _join(context: TutorContext, user: User, code: str) -> Screen:
+    """A cohort's invite link: enrolled as by the course card's button, then in the cohort;
+    the course screen says which cohort they're in now."""
+    try:
+        joined = await context.services.cohorts.join(user.id, code)
+    except PrerequisitesMissing as refused:
+        return views.gated(refused)
+    screen = await _enrolled(context, user, joined.enrollment)
+    return cohort_views.with_line(screen, cohort_views.joined_line(joined))
 
 
 async def _catalog(context: TutorContext, user_id: int, asked: Browse | None = None) -> Screen:

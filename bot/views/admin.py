@@ -19,10 +19,15 @@ USAGE = {
     "suspend": "/suspend @user|id course-slug",
     "unsuspend": "/unsuspend @user|id course-slug",
     "learner": "/learner @user|id",
-    "stats": "/stats [course-slug]",
+    "stats": "/stats [course-slug [cohort]]",
     "broadcast": "/broadcast course-slug|all text",
+    "broadcast_cohort": "/broadcast course-slug:cohort text",
     "courses_admin": "/courses_admin",
-    "export": "/export course-slug",
+    "export": "/export course-slug [cohort]",
+    "cohort_new": "/cohort_new course-slug name",
+    "cohorts": "/cohorts course-slug",
+    "cohort_tutor": "/cohort_tutor course-slug cohort @user|id",
+    "cohort_close": "/cohort_close course-slug cohort",
     "import": "send a course-pack .zip with the caption /import, "
     "or a .pdf/.md/.txt with /import course-slug",
     "reindex": "/reindex course-slug",
@@ -38,6 +43,7 @@ def menu(role: Role) -> Screen:
     for name, usage in USAGE.items():
         if role is Role.ADMIN or name not in ADMIN_ONLY:
             lines.append(f"<code>{escape(usage)}</code>")
+    lines += ["", "<i>A cohort is named by its name or its invite code.</i>"]
     if role is Role.TUTOR:
         lines += ["", "<i>As a tutor you act on learners of the courses you're assigned to.</i>"]
     lines += ["", "<i>Every command is recorded in the audit log.</i>"]

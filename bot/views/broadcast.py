@@ -19,6 +19,8 @@ def draft(d: Draft) -> Screen:
         if d.course_name is not None
         else f"📣 <b>Broadcast to everyone: {who}</b>"
     )
+    if d.cohort_name is not None:
+        head += f" in cohort «{escape(d.cohort_name)}»"
     lines = [
         head,
         "",

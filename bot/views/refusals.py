@@ -70,6 +70,15 @@ _PLAIN: dict[Reason, str] = {
         "Write the name after the command, e.g. /certificate_name Ada Lovelace."
     ),
     Reason.CERTIFICATE_UNKNOWN: "That is not one of your certificates. /certificates lists them.",
+    Reason.INVITE_UNKNOWN: (
+        "That invite link doesn't lead to any cohort. Please check it with your tutor; "
+        "/courses lists every course."
+    ),
+    Reason.INVITE_CLOSED: (
+        "This invite is closed: the cohort takes no new members. Ask your tutor for a "
+        "current link; /courses lists every course."
+    ),
+    Reason.NOT_IN_COHORT: "You're not in that cohort (any more). /cohort lists yours.",
     Reason.CARD_GONE: "That review card is not in your deck any more. /review shows what is due.",
     Reason.GOAL_NOT_OFFERED: "Pick one of the daily goals offered under /goal.",
     Reason.NO_COURSE_FOR_TARGET: (
@@ -216,4 +225,18 @@ def _invalid(error: Invalid) -> str:
             return f"{error.name} has modules 1 to {error.limit}."
         case Reason.MESSAGE_LENGTH:
             return f"The message must be 1 to {error.limit} characters."
+        case Reason.UNKNOWN_COHORT:
+            return (
+                f"There is no cohort “{error.name}” in that course; "
+                "/cohorts course-slug lists them."
+            )
+        case Reason.COHORT_NAME_LENGTH:
+            return f"A cohort name is 1 to {error.limit} characters."
+        case Reason.COHORT_NAME_TAKEN:
+            return f"The course already has a cohort named “{error.name}”."
+        case Reason.NOT_A_COURSE_TUTOR:
+            return (
+                f"{error.name} is not a tutor of this course. Make them one first "
+                "(an admin can), then add them to the cohort."
+            )
     return NOT_ALLOWED

@@ -71,6 +71,8 @@ def _head(report: StatsReport) -> str:
         title = "<b>📊 All courses</b>"
     else:
         title = "<b>📊 Your courses</b>"
+    if report.cohort is not None:
+        title += f"\n<b>👥 Cohort «{escape(report.cohort)}»</b>: its current members only"
     return "\n".join(
         [
             title,

@@ -100,6 +100,15 @@ def quota() -> QuotaExhausted:
         (Invalid(Reason.UNKNOWN_COURSE, name="nosuch"), "There is no course “nosuch”."),
         (Invalid(Reason.NO_SUCH_MODULE, name="tiny", limit=2), "tiny has modules 1 to 2."),
         (
+            Invalid(Reason.UNKNOWN_COHORT, name="Spring"),
+            "There is no cohort “Spring” in that course; /cohorts course-slug lists them.",
+        ),
+        (Invalid(Reason.COHORT_NAME_LENGTH, limit=64), "A cohort name is 1 to 64 characters."),
+        (
+            Invalid(Reason.COHORT_NAME_TAKEN, name="Spring"),
+            "The course already has a cohort named “Spring”.",
+        ),
+        (
             Invalid(Reason.BAD_COUNT, limit=1000),
             "The number must be a whole number from 1 to 1000.",
         ),
@@ -154,7 +163,8 @@ def test_every_reason_has_words_of_its_own() -> None:
         Reason.PREREQUISITES_MISSING: gated("Tea basics"),
     }
     staff = {Reason.BAD_COUNT, Reason.UNKNOWN_USER, Reason.UNKNOWN_COURSE}
-    staff |= {Reason.NO_SUCH_MODULE, Reason.MESSAGE_LENGTH}
+    staff |= {Reason.NO_SUCH_MODULE, Reason.MESSAGE_LENGTH, Reason.UNKNOWN_COHORT}
+    staff |= {Reason.COHORT_NAME_LENGTH, Reason.COHORT_NAME_TAKEN, Reason.NOT_A_COURSE_TUTOR}
     texts = {}
     for reason in Reason:
         if reason in staff:

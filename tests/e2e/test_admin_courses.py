@@ -92,7 +92,7 @@ async def test_export_sends_one_row_per_learner_and_module(
     ("who", "command", "reply"),
     [
         (ADMIN_ID, "/export nosuch", "There is no course “nosuch”."),
-        (ADMIN_ID, "/export", "Usage: /export course-slug"),
+        (ADMIN_ID, "/export", "Usage: /export course-slug [cohort]"),
         (44, "/export tiny", NOT_ALLOWED),
     ],
 )

@@ -170,9 +170,11 @@ async def test_an_unknown_course_or_extra_words_get_a_clear_answer(
     replies = await admin.send("/stats nosuch")
     assert [m.text for m in replies] == ["There is no course “nosuch”."]
     await admin.send("/stats tiny extra")
-    assert admin.last.text == "Usage: /stats [course-slug]"
+    assert admin.last.text == (
+        "There is no cohort “extra” in that course; /cohorts course-slug lists them."
+    )
     await admin.send("/admin")
-    assert "/stats [course-slug]" in admin.last.text
+    assert "/stats [course-slug [cohort]]" in admin.last.text
     assert (await audit(pool))[0] == (ADMIN_ID, "stats", "nosuch", "invalid")
 
 

@@ -298,6 +298,24 @@ async def seed(pool: asyncpg.Pool, course: UUID, user_id: int, name: str, role: 
         sending,
         user_id,
     )
+    # A cohort they created (as staff would), joined, and tutor.
+    cohort = await pool.fetchval(
+        "INSERT INTO cohorts (course_id, name, invite_code, created_by) "
+        "VALUES ($1, 'Group ' || substr(md5(random()::text), 1, 6), "
+        "substr(md5(random()::text), 1, 12), $2) RETURNING id",
+        course,
+        user_id,
+    )
+    await pool.execute(
+        "INSERT INTO cohort_members (cohort_id, course_id, user_id, joined_at) "
+        "VALUES ($1, $2, $3, now())",
+        cohort,
+        course,
+        user_id,
+    )
+    await pool.execute(
+        "INSERT INTO cohort_tutors (cohort_id, user_id) VALUES ($1, $2)", cohort, user_id
+    )
     # Their updates: handled, being handled ("Yes, erase"), and one sent after it.
     sender = {"id": user_id, "is_bot": False, "first_name": name, "username": f"{name}_handle"}
     for offset, state, text in (
@@ -440,7 +458,8 @@ async def test_erasing_a_learner_leaves_nothing_that_names_them(
     assert await traces(pool, OTHER, "Yannick") == other_before, "the other learner untouched"
     for table, columns in (await user_keyed_tables(pool)).items():
         done = " AND processed_at IS NOT NULL" if table == "update_inbox" else ""
-        for column in columns - {"thread_id", "broadcast_id"}:  # rows of a parent row
+        # Keys of a parent row (a thread, a broadcast, a cohort and the course it is of).
+        for column in columns - {"thread_id", "broadcast_id", "cohort_id", "course_id"}:
             n = await pool.fetchval(
                 f"SELECT count(*) FROM {table} WHERE {column} = $1{done}", LEARNER
             )
