@@ -129,7 +129,7 @@ async def test_an_unknown_code_is_refused_before_enrolling(code, reason) -> None
 
 
 async def test_a_closed_cohort_takes_nobody() -> None:
-    cohorts, store, learning = service(closed=True)
+    cohorts, _store, learning = service(closed=True)
     with pytest.raises(AccessDenied) as refused:
         await cohorts.join(42, "abcdEFGH1234")
     assert refused.value.reason is Reason.INVITE_CLOSED
