@@ -10,14 +10,17 @@ import asyncpg
 from domain.admin import CourseRef
 from domain.cohorts import Cohort, Membership
 
-_COHORT = """
+# A cohort's tutors by name, in the order they were added (k: the cohort).
+_TUTORS = """ARRAY(SELECT concat_ws(' ', u.first_name, u.last_name) FROM cohort_tutors t
+    JOIN users u ON u.id = t.user_id WHERE t.cohort_id = k.id
+    ORDER BY t.added_at, u.id) AS tutors"""
+
+_COHORT = f"""
 SELECT k.id, k.course_id, c.slug, c.name AS course_name, k.name, k.invite_code,
     k.closed_at IS NOT NULL AS closed,
     (SELECT count(*) FROM cohort_members m
         WHERE m.cohort_id = k.id AND m.left_at IS NULL) AS members,
-    ARRAY(SELECT concat_ws(' ', u.first_name, u.last_name) FROM cohort_tutors t
-        JOIN users u ON u.id = t.user_id WHERE t.cohort_id = k.id
-        ORDER BY t.added_at, u.id) AS tutors
+    {_TUTORS}
 FROM cohorts k JOIN courses c ON c.id = k.course_id
 """
 
@@ -137,11 +140,9 @@ class PgCohortStore:
 
     async def memberships(self, user_id: int) -> list[Membership]:
         rows = await self._pool.fetch(
-            """
+            f"""
             SELECT k.id, k.name, c.id AS course_id, c.name AS course_name, m.joined_at,
-                ARRAY(SELECT concat_ws(' ', u.first_name, u.last_name) FROM cohort_tutors t
-                    JOIN users u ON u.id = t.user_id WHERE t.cohort_id = k.id
-                    ORDER BY t.added_at, u.id) AS tutors
+                {_TUTORS}
             FROM cohort_members m JOIN cohorts k ON k.id = m.cohort_id
             JOIN courses c ON c.id = m.course_id
             WHERE m.user_id = $1 AND m.left_at IS NULL
