@@ -41,10 +41,10 @@ def confirm(request: ErasureRequest, user: User) -> Screen:
         "🗑 <b>Erase your data?</b>",
         "",
         "This deletes your profile, your tutor conversations (with the AI and with human "
-        "tutors), your persona choices, your "
-        "notes and bookmarks, your review cards and their history, your goals and streak, "
-        "your course ratings and reviews, your cohort memberships, and what you sent me. Your progress stays only "
-        "as anonymous numbers in the course statistics, linked to nobody. It can't be "
+        "tutors), your persona choices, your notes and bookmarks, your review cards and "
+        "their history, your goals and streak, your course ratings and reviews, your cohort "
+        "memberships, and what you sent me. Your progress stays only as anonymous numbers "
+        "in the course statistics, linked to nobody. It can't be "
         "undone; /mydata sends you a copy first if you like.",
     ]
     if user.role is not Role.LEARNER:
