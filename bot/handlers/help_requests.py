@@ -20,7 +20,7 @@ from bot.handlers import help_relay as relay
 from bot.handlers.base import Buttons, Inputs, Reply
 from bot.handlers.render import send
 from bot.views import help_requests as views
-from bot.views.screen import Screen, plain
+from bot.views.screen import plain
 from domain.errors import HelpRefused, Reason
 from domain.help_requests import Request, Side
 from domain.inputs import Pending
@@ -228,8 +228,9 @@ async def tutor_message(
     kind: str | None = None,
     draft: str | None = None,
 ) -> Reply | None:
-    """A tutor's message (or their AI draft) to the learner; the first one claims."""
-    message = update.effective_message
+    """A tutor's message (or their AI draft, sent by a press) to the learner; the first one
+    claims."""
+    message = update.effective_message if draft is None else None
     services = context.services
     media = None
     if draft is None:
@@ -296,9 +297,7 @@ async def _send_draft(
     if draft is None:
         return Reply(toast="This draft can't be read any more: ask for a new one.")
     _, request = await context.services.help.for_staff(user.id, p.request)
-    reply = await tutor_message(context, user, update, request, draft=draft)
-    done = Screen(f"📤 Sent to {request.learner_name} (request #{request.id}).")
-    return Reply(done, toast="Sent") if reply is None or reply.screen is None else reply
+    return await tutor_message(context, user, update, request, draft=draft)
 
 
 # -- a Telegram reply to one of the bot's relayed messages in a private chat ---------------

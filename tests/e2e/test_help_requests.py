@@ -339,3 +339,25 @@ async def test_a_long_answer_is_split_and_an_album_is_relayed_photo_by_photo(
     assert "That's all." in tom.last.text
     await ada.send("Which plant does tea come from?")  # the answer is closed: the AI again
     assert "Camellia sinensis" in ada.last.text
+
+
+async def test_the_ais_draft_reaches_the_learner_only_when_the_tutor_sends_it(
+    people: dict[str, Dialogue], pool
+) -> None:
+    ada, tom = people["ada"], people["tom"]
+    await ada.send("Which plant does tea come from?")
+    await ada.press("🙋 Ask a tutor")
+    await ada.press("📨 Send it")
+    await tom.press("🙋 Claim")
+    seen = len(ada.messages)
+    await tom.press("✍ Draft with AI")
+    assert "Camellia sinensis" in tom.last.text
+    assert len(ada.messages) == seen, "nothing reaches the learner before the tutor sends it"
+
+    await tom.press("📤 Send as it is")
+    assert tom.last.text == "➡️ Sent to Ada."  # in the draft's place: no second send
+    assert tom.last.buttons == []
+    assert "(with the AI tutor's draft)" in ada.last.text
+    assert "Camellia sinensis" in ada.last.text
+    assert await pool.fetchval("SELECT drafted FROM help_messages") is True
+    assert await pool.fetchval("SELECT count(*) FROM help_messages") == 1
