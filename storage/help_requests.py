@@ -228,41 +228,39 @@ class PgHelpStore:
         now: datetime,
         update_id: int | None,
     ) -> tuple[Request, bool]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            added = await conn.fetchval(
-                """
+        # One statement writes the message and, for a tutor's first, stamps the request;
+        # the request is read back after it (a statement doesn't see its own updates).
+        added = await self._pool.fetchval(
+            """
+            WITH added AS (
                 INSERT INTO help_messages (request_id, author_id, side, body, media, drafted,
                     created_at, bot_id, source_update)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 ON CONFLICT (bot_id, source_update) DO NOTHING
-                RETURNING true
-                """,
-                request.id,
-                author_id,
-                side.value,
-                body,
-                media,
-                drafted,
-                now,
-                self._bot_id,
-                update_id,
+                RETURNING request_id
+            ), stamped AS (
+                UPDATE help_requests SET
+                    first_response_at = coalesce(first_response_at, $7),
+                    status = CASE WHEN status = 'open' THEN 'claimed' ELSE status END,
+                    claimed_by = coalesce(claimed_by, $2),
+                    claimed_at = coalesce(claimed_at, $7)
+                WHERE id = (SELECT request_id FROM added) AND $3 = 'tutor'
+                RETURNING id
             )
-            if added and side is Side.TUTOR:
-                await conn.execute(
-                    """
-                    UPDATE help_requests SET
-                        first_response_at = coalesce(first_response_at, $3),
-                        status = CASE WHEN status = 'open' THEN 'claimed' ELSE status END,
-                        claimed_by = coalesce(claimed_by, $2),
-                        claimed_at = coalesce(claimed_at, $3)
-                    WHERE id = $1
-                    """,
-                    request.id,
-                    author_id,
-                    now,
-                )
-            row = await conn.fetchrow(f"{_REQUEST} WHERE r.id = $1", request.id)
-        return _request(row), bool(added)
+            SELECT EXISTS (SELECT 1 FROM added) OR EXISTS (SELECT 1 FROM stamped)
+            """,
+            request.id,
+            author_id,
+            side.value,
+            body,
+            media,
+            drafted,
+            now,
+            self._bot_id,
+            update_id,
+        )
+        after = await self.request(request.id) if added and side is Side.TUTOR else request
+        return after or request, bool(added)
 
     async def resolve(self, request_id: int, by: Side, now: datetime) -> Request | None:
         done = await self._pool.fetchval(

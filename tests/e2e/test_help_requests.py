@@ -361,3 +361,29 @@ async def test_the_ais_draft_reaches_the_learner_only_when_the_tutor_sends_it(
     assert "Camellia sinensis" in ada.last.text
     assert await pool.fetchval("SELECT drafted FROM help_messages") is True
     assert await pool.fetchval("SELECT count(*) FROM help_messages") == 1
+
+
+async def test_a_relayed_message_costs_a_handful_of_round_trips(
+    people: dict[str, Dialogue], services
+) -> None:
+    ada, tom = people["ada"], people["tom"]
+    await ada.send("Which plant does tea come from?")
+    await ada.press("🙋 Ask a tutor")
+    metrics = services.metrics
+    before = metrics.value("tutorbot_db_queries_total")
+    await ada.press("📨 Send it")
+    sent = int(metrics.value("tutorbot_db_queries_total") - before)
+    await tom.press("🙋 Claim")
+    await tom.press("↩ Reply")
+    await tom.send("One plant.")
+    await ada.press("↩ Answer back")
+    before = metrics.value("tutorbot_db_queries_total")
+    await ada.send("Thanks!")
+    relayed = int(metrics.value("tutorbot_db_queries_total") - before)
+    print(f"\nround trips: request sent {sent}, learner's answer relayed {relayed}")
+    # Sending: the inbox's two, may they ask (one read), the route (group, tutors),
+    # the request written and read back, its card posted.
+    assert sent <= 9
+    # The inbox's two, what is awaited, the request, the message written, the post
+    # recorded, the input cleared.
+    assert relayed <= 7
