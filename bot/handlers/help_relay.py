@@ -21,7 +21,7 @@ from bot.handlers.render import edit, send
 from bot.transport.telegram_bot import TutorBot
 from bot.views import help_requests as views
 from bot.views.screen import Screen
-from domain.help_requests import Relay, Request, Route, Side
+from domain.help_requests import Relay, Request, Route
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,13 @@ async def post_request(services: Services, bot: Bot, request: Request, route: Ro
 
 
 async def _post_privately(
-    services: Services, bot: Bot, request: Request, chats: tuple[int, ...], **card: object
+    services: Services,
+    bot: Bot,
+    request: Request,
+    chats: tuple[int, ...],
+    escalated_after: int | None = None,
 ) -> None:
-    shown = views.card(request, in_group=False, **card)  # type: ignore[arg-type]
+    shown = views.card(request, in_group=False, escalated_after=escalated_after)
     posts = []
     for chat_id in chats:
         try:
@@ -195,10 +199,6 @@ async def _copy(
 def _text_of(update: Update) -> str:
     message = update.effective_message
     return (message.text or message.caption or "") if message is not None else ""
-
-
-def side_label(side: Side) -> str:
-    return "learner" if side is Side.LEARNER else "tutor"
 
 
 async def show_plain(bot: Bot, chat_id: int, text: str, thread: int | None = None) -> None:

@@ -362,6 +362,12 @@ async def test_the_ais_draft_reaches_the_learner_only_when_the_tutor_sends_it(
     assert await pool.fetchval("SELECT drafted FROM help_messages") is True
     assert await pool.fetchval("SELECT count(*) FROM help_messages") == 1
 
+    await tom.press("✅ Resolve")  # the tutor closes it: the learner is asked to rate
+    assert "Your tutor marked request #" in ada.last.text
+    assert any("Request #" in (m.text or "") and "✅ Resolved." in m.text for m in tom.messages)
+    await ada.press("★★★")
+    assert await pool.fetchval("SELECT (status, rating)::text FROM help_requests") == "(resolved,3)"
+
 
 async def test_a_relayed_message_costs_a_handful_of_round_trips(
     people: dict[str, Dialogue], services
