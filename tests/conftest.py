@@ -131,11 +131,26 @@ def talk(emulator: BotApiEmulator, application: Application):
     return open_chat
 
 
+_FROM_WORKERS: list[str] = []  # figures reported in pytest-xdist workers
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker, hand this worker's figures to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["reliability_figures"] = [entry.line() for entry in reported()]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    _FROM_WORKERS.extend(getattr(node, "workeroutput", {}).get("reliability_figures", []))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The reliability suites' figures (inputs tried, failures, limiter timings), at the end."""
-    figures = reported()
-    if not figures:
+    lines = [entry.line() for entry in reported()] + sorted(_FROM_WORKERS)
+    if not lines:
         return
     terminalreporter.section("reliability figures")
-    for entry in figures:
-        terminalreporter.write_line(entry.line())
+    for line in lines:
+        terminalreporter.write_line(line)
