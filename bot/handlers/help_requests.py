@@ -6,7 +6,8 @@ is bot/handlers/help_relay.py.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import functools
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from uuid import UUID
@@ -17,7 +18,7 @@ from telegram.error import Forbidden, TelegramError
 from bot import callbacks as press
 from bot.context import TutorContext
 from bot.handlers import help_relay as relay
-from bot.handlers.base import Buttons, Inputs, Reply
+from bot.handlers.base import Buttons, InputHandler, Inputs, Reply
 from bot.handlers.render import send
 from bot.views import help_requests as views
 from bot.views.screen import plain
@@ -63,7 +64,31 @@ async def _send(context: TutorContext, user: User, update: Update, p: press.Help
     return await _submit(context, user, update, p.course, None, None)
 
 
+# Refusals the next message can mend (shorter, not empty): the question is asked again.
+# Any other (the request resolved meanwhile, a limit reached) ends the waiting.
+_MENDABLE = frozenset({Reason.HELP_EMPTY, Reason.HELP_TOO_LONG})
+
+
+def _ends_waiting(kind: str) -> Callable[[InputHandler], InputHandler]:
+    def wrap(run: InputHandler) -> InputHandler:
+        @functools.wraps(run)
+        async def answer(
+            context: TutorContext, user: User, update: Update, pending: Pending
+        ) -> Reply | None:
+            try:
+                return await run(context, user, update, pending)
+            except HelpRefused as refused:
+                if refused.reason not in _MENDABLE:
+                    await context.services.inputs.clear(user.id, kind)
+                raise
+
+        return answer
+
+    return wrap
+
+
 @INPUTS.on(QUESTION)
+@_ends_waiting(QUESTION)
 async def _typed_question(
     context: TutorContext, user: User, update: Update, pending: Pending
 ) -> Reply:
@@ -115,6 +140,7 @@ async def _reply(context: TutorContext, user: User, update: Update, p: press.Hel
 
 
 @INPUTS.on(ANSWER, media=True)
+@_ends_waiting(ANSWER)
 async def _typed_answer(
     context: TutorContext, user: User, update: Update, pending: Pending
 ) -> Reply | None:
@@ -212,6 +238,7 @@ async def _claim(context: TutorContext, user: User, update: Update, p: press.Hel
 
 
 @INPUTS.on(TUTOR_REPLY, media=True)
+@_ends_waiting(TUTOR_REPLY)
 async def _typed_reply(
     context: TutorContext, user: User, update: Update, pending: Pending
 ) -> Reply | None:

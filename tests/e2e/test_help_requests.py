@@ -393,3 +393,21 @@ async def test_a_relayed_message_costs_a_handful_of_round_trips(
     # The inbox's two, what is awaited, the request, the message written, the post
     # recorded, the input cleared.
     assert relayed <= 7
+
+
+async def test_an_answer_to_a_request_resolved_meanwhile_ends_the_waiting(
+    people: dict[str, Dialogue],
+) -> None:
+    ada, tom = people["ada"], people["tom"]
+    await ada.send("Which plant does tea come from?")
+    await ada.press("🙋 Ask a tutor")
+    await ada.press("📨 Send it")
+    await tom.press("🙋 Claim")
+    await tom.press("↩ Reply")
+    await tom.send("One plant.")
+    await ada.press("↩ Answer back")
+    await tom.press("✅ Resolve")
+    await ada.send("Thanks!")
+    assert ada.last.text.startswith("That request is resolved.")
+    await ada.send("Which plant does tea come from?")  # to the AI tutor again
+    assert "Camellia sinensis" in ada.last.text
