@@ -47,15 +47,21 @@ def _gone(exc: TelegramError) -> bool:
 
 
 async def post_request(services: Services, bot: Bot, request: Request, route: Route) -> Route:
-    """Post a new request where its route says; returns where it went in the end."""
+    """Post a new request where its route says; returns where it went in the end.
+
+    The same update handled again after a failure half-way posts nothing twice: a card
+    already posted ends it, and a topic already opened is reused."""
+    if await services.help.posts(request):
+        return route
     if route.group is not None:
         try:
-            topic = await bot.create_forum_topic(route.group, views.topic_name(request))
-            request = await services.help.opened_topic(
-                request, route.group, topic.message_thread_id
-            )
+            thread = request.thread_id if request.staff_chat_id == route.group else None
+            if thread is None:
+                topic = await bot.create_forum_topic(route.group, views.topic_name(request))
+                thread = topic.message_thread_id
+                request = await services.help.opened_topic(request, route.group, thread)
             shown = views.card(request, in_group=True)
-            message_id = await send(bot, route.group, shown, thread=topic.message_thread_id)
+            message_id = await send(bot, route.group, shown, thread=thread)
         except TelegramError as exc:
             if not _gone(exc):
                 raise

@@ -388,7 +388,7 @@ async def test_a_relayed_message_costs_a_handful_of_round_trips(
     relayed = int(metrics.value("tutorbot_db_queries_total") - before)
     print(f"\nround trips: request sent {sent}, learner's answer relayed {relayed}")
     # Sending: the inbox's two, may they ask (one read), the route (group, tutors),
-    # the request written and read back, its card posted.
+    # the request written and read back, whether its card is out already, its card posted.
     assert sent <= 9
     # The inbox's two, what is awaited, the request, the message written, the post
     # recorded, the input cleared.
@@ -411,3 +411,21 @@ async def test_an_answer_to_a_request_resolved_meanwhile_ends_the_waiting(
     assert ada.last.text.startswith("That request is resolved.")
     await ada.send("Which plant does tea come from?")  # to the AI tutor again
     assert "Camellia sinensis" in ada.last.text
+
+
+async def test_a_send_failing_half_way_opens_one_topic_and_posts_one_card(
+    people: dict[str, Dialogue], staff_group, emulator: BotApiEmulator
+) -> None:
+    ada = people["ada"]
+    await staff_group(ADMIN_ID, "/link_staff_group")
+    await ada.send("Which plant does tea come from?")
+    await ada.press("🙋 Ask a tutor")
+    emulator.outage("sendMessage", 1)  # the card, right after its topic was opened
+    await ada.press("📨 Send it")
+    assert "Sent to the tutors of Tea basics" in ada.last.text
+    [topic] = emulator.topics(STAFF)
+    cards = [
+        m for m in emulator.topic(STAFF, topic.message_thread_id) if "Request #" in (m.text or "")
+    ]
+    assert len(cards) == 1
+    assert len(emulator.expect(502)) == 1
