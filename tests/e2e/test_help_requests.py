@@ -48,6 +48,13 @@ async def people(talk, pool: asyncpg.Pool, tmp_path) -> dict[str, Dialogue]:
     return chats
 
 
+async def asks_a_tutor(learner: Dialogue) -> None:
+    """The learner asks the AI tutor, then sends that question on to a human tutor."""
+    await learner.send("Which plant does tea come from?")
+    await learner.press("🙋 Ask a tutor")
+    await learner.press("📨 Send it")
+
+
 async def test_a_learner_asks_a_tutor_after_the_ai_and_they_talk_until_it_is_resolved(
     people: dict[str, Dialogue], pool: asyncpg.Pool
 ) -> None:
@@ -176,9 +183,7 @@ async def test_staff_may_only_act_on_requests_of_their_courses(
     people: dict[str, Dialogue], pool: asyncpg.Pool
 ) -> None:
     ada, ben, olga, tom = people["ada"], people["ben"], people["olga"], people["tom"]
-    await ada.send("Which plant does tea come from?")
-    await ada.press("🙋 Ask a tutor")
-    await ada.press("📨 Send it")
+    await asks_a_tutor(ada)
     request = await pool.fetchval("SELECT id FROM help_requests")
 
     await olga.press_forged(action("help_claim", request=request))
@@ -202,9 +207,7 @@ async def test_an_unanswered_request_goes_to_the_admins_and_the_learner_is_told(
     people: dict[str, Dialogue], services, pool: asyncpg.Pool, application: Application
 ) -> None:
     ada, grace = people["ada"], people["grace"]
-    await ada.send("Which plant does tea come from?")
-    await ada.press("🙋 Ask a tutor")
-    await ada.press("📨 Send it")
+    await asks_a_tutor(ada)
     await pool.execute("UPDATE help_requests SET created_at = created_at - interval '25 hours'")
 
     sweep = HelpEscalator(services, application.bot).sweep
@@ -251,9 +254,7 @@ async def test_in_the_staff_group_a_request_is_a_topic_where_the_tutor_answers(
     await write(ADMIN_ID, "/link_staff_group")
     assert "Tea tutors is the staff group" in emulator.chat(STAFF)[-1].text
 
-    await ada.send("Which plant does tea come from?")
-    await ada.press("🙋 Ask a tutor")
-    await ada.press("📨 Send it")
+    await asks_a_tutor(ada)
     assert "Sent to the tutors of Tea basics" in ada.last.text
     [topic] = emulator.topics(STAFF)
     assert topic.name.endswith("Ada · Tea basics")
@@ -309,9 +310,7 @@ async def test_a_long_answer_is_split_and_an_album_is_relayed_photo_by_photo(
     people: dict[str, Dialogue], emulator: BotApiEmulator, application: Application, pool
 ) -> None:
     ada, tom = people["ada"], people["tom"]
-    await ada.send("Which plant does tea come from?")
-    await ada.press("🙋 Ask a tutor")
-    await ada.press("📨 Send it")
+    await asks_a_tutor(ada)
     await tom.press("🙋 Claim")
     await tom.press("↩ Reply")
     before = len(ada.messages)
@@ -345,9 +344,7 @@ async def test_the_ais_draft_reaches_the_learner_only_when_the_tutor_sends_it(
     people: dict[str, Dialogue], pool
 ) -> None:
     ada, tom = people["ada"], people["tom"]
-    await ada.send("Which plant does tea come from?")
-    await ada.press("🙋 Ask a tutor")
-    await ada.press("📨 Send it")
+    await asks_a_tutor(ada)
     await tom.press("🙋 Claim")
     seen = len(ada.messages)
     await tom.press("✍ Draft with AI")
@@ -399,9 +396,7 @@ async def test_an_answer_to_a_request_resolved_meanwhile_ends_the_waiting(
     people: dict[str, Dialogue],
 ) -> None:
     ada, tom = people["ada"], people["tom"]
-    await ada.send("Which plant does tea come from?")
-    await ada.press("🙋 Ask a tutor")
-    await ada.press("📨 Send it")
+    await asks_a_tutor(ada)
     await tom.press("🙋 Claim")
     await tom.press("↩ Reply")
     await tom.send("One plant.")
